@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# npm run dev: local D1/KV state under .wrangler/, migrations applied, the development
+# organization and key created if missing, then `wrangler dev` on http://127.0.0.1:8787.
+# Offline: nothing here needs a Cloudflare account or the internet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export WRANGLER_SEND_METRICS=false
+export CLOUDFLARE_CF_FETCH_ENABLED=false
+# wrangler dev otherwise keeps a local trace store of full request URLs (alternative IDs included).
+export X_LOCAL_OBSERVABILITY=false
+
+DEV_KEY="rk_dev_local_development_key"
+DEV_ADMIN_TOKEN="dev_admin_token"
+
+wrangler d1 migrations apply DB --local
+wrangler d1 execute DB --local --file scripts/seed-dev.sql >/dev/null
+
+cat <<MSG
+
+  Roster is starting on http://127.0.0.1:8787
+  Development API key:  ${DEV_KEY}   (organization org_dev)
+  Admin token:          ${DEV_ADMIN_TOKEN}   (POST /v1/organizations)
+  API reference:        http://127.0.0.1:8787/docs
+
+MSG
+
+exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --var "ADMIN_TOKEN:${DEV_ADMIN_TOKEN}" "$@"

@@ -1,0 +1,42 @@
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import type { AppRouteHandler } from "../lib/types";
+import {
+  type ApiKeyRow,
+  insertApiKey,
+  listApiKeys as listKeys,
+  mintApiKey,
+  revokeApiKey as revoke,
+} from "./api-keys.repository";
+import type * as routes from "./api-keys.routes";
+
+export const toApiKeyObject = (row: ApiKeyRow) => ({
+  object: "api_key" as const,
+  id: row.id,
+  name: row.name,
+  prefix: row.prefix,
+  created_at: row.created_at,
+  revoked_at: row.revoked_at,
+});
+
+export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
+  const rows = await listKeys(c.env.DB, c.get("orgId"));
+  return c.json(
+    { object: "list" as const, data: rows.map(toApiKeyObject), has_more: false as const, next_cursor: null },
+    200,
+  );
+};
+
+export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
+  const { name } = c.req.valid("json");
+  const key = await mintApiKey(c.get("orgId"), name ?? null, nowIso());
+  await insertApiKey(c.env.DB, key);
+  return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
+};
+
+export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
+  const { id } = c.req.valid("param");
+  const row = await revoke(c.env.DB, c.get("orgId"), id, nowIso());
+  if (!row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
+  return c.json({ object: "api_key" as const, id: row.id, revoked: true as const, revoked_at: row.revoked_at }, 200);
+};

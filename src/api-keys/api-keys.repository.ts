@@ -1,0 +1,66 @@
+import { sha256Hex } from "../lib/crypto";
+import { newId, randomToken } from "../lib/ids";
+
+export type ApiKeyRow = {
+  id: string;
+  org_id: string;
+  name: string | null;
+  prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+};
+
+export type NewApiKey = { row: ApiKeyRow; secret: string; keyHash: string };
+
+const KEY_COLUMNS = "id, org_id, name, prefix, created_at, revoked_at";
+
+/** A fresh secret and the row that stores only its hash. Nothing is written yet. */
+export async function mintApiKey(orgId: string, name: string | null, now: string): Promise<NewApiKey> {
+  const secret = `rk_${randomToken(40)}`;
+  return {
+    secret,
+    keyHash: await sha256Hex(secret),
+    row: { id: newId("key"), org_id: orgId, name, prefix: secret.slice(0, 7), created_at: now, revoked_at: null },
+  };
+}
+
+export function insertApiKeyStatement(db: D1Database, key: NewApiKey): D1PreparedStatement {
+  const { row } = key;
+  return db
+    .prepare("INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at);
+}
+
+export async function insertApiKey(db: D1Database, key: NewApiKey): Promise<void> {
+  await insertApiKeyStatement(db, key).run();
+}
+
+/** The live key with this hash: the whole of authentication's storage work. */
+export async function findActiveKeyByHash(
+  db: D1Database,
+  keyHash: string,
+): Promise<{ id: string; org_id: string } | null> {
+  return db
+    .prepare("SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
+    .bind(keyHash)
+    .first<{ id: string; org_id: string }>();
+}
+
+export async function listApiKeys(db: D1Database, orgId: string): Promise<ApiKeyRow[]> {
+  const { results } = await db
+    .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)
+    .bind(orgId)
+    .all<ApiKeyRow>();
+  return results;
+}
+
+/** Revokes the key if it is live; returns the key as it now is, or null if it is not this org's. */
+export async function revokeApiKey(db: D1Database, orgId: string, id: string, now: string): Promise<ApiKeyRow | null> {
+  const [, current] = await db.batch<ApiKeyRow>([
+    db
+      .prepare("UPDATE api_keys SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL")
+      .bind(orgId, id, now),
+    db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 AND id = ?2`).bind(orgId, id),
+  ]);
+  return current?.results[0] ?? null;
+}

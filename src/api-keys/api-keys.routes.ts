@@ -1,0 +1,47 @@
+import { createRoute } from "@hono/zod-openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { requireApiKey } from "../middleware/auth";
+import { jsonBody } from "../middleware/json-body";
+import { rateLimitByKey } from "../middleware/rate-limit";
+import { ApiKeyIdParams, ApiKeyList, ApiKeyWithSecret, CreateApiKeyBody, RevokedApiKey } from "./api-keys.schemas";
+
+const tags = ["API keys"];
+const security = [{ bearerAuth: [] }];
+
+export const listApiKeys = createRoute({
+  method: "get",
+  path: "/v1/api_keys",
+  tags,
+  security,
+  summary: "List this organization's API keys",
+  description: "Newest first, revoked ones included (with `revoked_at`). Secrets are never shown again.",
+  middleware: [requireApiKey, rateLimitByKey],
+  responses: { 200: jsonContent(ApiKeyList, "The keys"), ...problemResponses(...AUTHENTICATED) },
+});
+
+export const createApiKey = createRoute({
+  method: "post",
+  path: "/v1/api_keys",
+  tags,
+  security,
+  summary: "Create an API key",
+  description: "The secret is in this response only; Roster stores its SHA-256 hash.",
+  middleware: [requireApiKey, rateLimitByKey, jsonBody()],
+  request: { body: jsonBodyOf(CreateApiKeyBody) },
+  responses: { 201: jsonContent(ApiKeyWithSecret, "The new key"), ...problemResponses(...AUTHENTICATED, ...WITH_BODY) },
+});
+
+export const revokeApiKey = createRoute({
+  method: "delete",
+  path: "/v1/api_keys/{id}",
+  tags,
+  security,
+  summary: "Revoke an API key",
+  description: "Idempotent. Takes effect at once (a key may revoke itself; its next request is a 401).",
+  middleware: [requireApiKey, rateLimitByKey],
+  request: { params: ApiKeyIdParams },
+  responses: {
+    200: jsonContent(RevokedApiKey, "The key is revoked"),
+    ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
+  },
+});

@@ -1,0 +1,41 @@
+import { z } from "@hono/zod-openapi";
+import { text } from "../lib/fields";
+
+export const ApiKey = z
+  .object({
+    object: z.literal("api_key"),
+    id: z.string().openapi({ example: "key_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R" }),
+    name: z.string().nullable(),
+    prefix: z
+      .string()
+      .openapi({ description: "The first characters of the secret, to tell keys apart.", example: "rk_Ab3d" }),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+
+export const ApiKeyWithSecret = ApiKey.extend({
+  secret: z.string().openapi({ description: "Shown only in this response; store it now.", example: "rk_…" }),
+}).openapi("ApiKeyWithSecret");
+
+export const ApiKeyList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(ApiKey),
+    has_more: z.literal(false),
+    next_cursor: z.null(),
+  })
+  .openapi("ApiKeyList");
+
+export const CreateApiKeyBody = z.strictObject({ name: text(100).nullable().optional() }).openapi("CreateApiKey");
+
+export const RevokedApiKey = z
+  .object({ object: z.literal("api_key"), id: z.string(), revoked: z.literal(true), revoked_at: z.string() })
+  .openapi("RevokedApiKey");
+
+export const ApiKeyIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^key_[0-9A-Z]{26}$/, "must be an API key id (key_…)")
+    .openapi({ param: { name: "id", in: "path" } }),
+});

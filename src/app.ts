@@ -1,0 +1,43 @@
+import { apiKeysRouter } from "./api-keys";
+import { customersRouter } from "./customers";
+import { createApp } from "./lib/create-app";
+import { organizationsRouter } from "./organizations";
+import { systemRouter } from "./system";
+
+const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1 holds the records, KV caches alternative-ID lookups.
+
+* Authenticate with \`Authorization: Bearer <api key>\`; every key belongs to one organization and sees only its records (another organization's ids are 404).
+* Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`; [/docs/problems](/docs/problems) lists them all.
+* A known path called with another method answers \`405 method_not_allowed\` with an \`Allow\` header; an unknown path \`404 not_found\`.
+* Bodies are JSON (\`Content-Type: application/json\`), at most 64 KiB; unknown fields are rejected.
+* Every response carries \`X-Request-Id\` (yours, if you send a sane one).`;
+
+export function buildApp() {
+  const app = createApp()
+    .route("/", systemRouter)
+    .route("/", organizationsRouter)
+    .route("/", apiKeysRouter)
+    .route("/", customersRouter);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An organization's API key (`rk_…`).",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The deployment's ADMIN_TOKEN secret.",
+  });
+  app.doc31("/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
+    servers: [{ url: "/" }],
+  });
+  return app;
+}
+
+export const app = buildApp();
+
+/** The typed app, for `hc<AppType>()` from `hono/client`. */
+export type AppType = typeof app;

@@ -1,0 +1,272 @@
+import type { Context } from "hono";
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { fnv1a } from "../lib/hash";
+import { newId } from "../lib/ids";
+import type { AppEnv, AppRouteHandler } from "../lib/types";
+import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
+import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
+import { profileForCreate, profileForPatch, profileForPut, profileOf, sameProfile } from "./customers.profile";
+import {
+  archiveCustomer,
+  type CustomerListFilters,
+  type CustomerProfile,
+  type CustomerRow,
+  findCustomerById,
+  insertCustomer,
+  listLiveCustomers,
+  UniqueViolation,
+  unarchiveCustomer,
+  updateCustomerProfile,
+} from "./customers.repository";
+import type * as routes from "./customers.routes";
+import type { ProfileInput } from "./customers.schemas";
+
+type Ctx = Context<AppEnv>;
+type CtxWithProfile = Context<AppEnv, string, { out: { json: ProfileInput } }>;
+
+/** Optimistic writes re-read and retry this often before giving up with a retryable 503. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+const background = (c: Ctx) => (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+
+const customerNotFound = () =>
+  new ApiError("customer_not_found", "No live customer with this id in this organization.");
+
+const customerArchived = (row: CustomerRow) =>
+  new ApiError("customer_archived", `Customer '${row.id}' was archived at ${row.archived_at}.`, {
+    extensions: { archived_at: row.archived_at },
+  });
+
+/** The route's customer, live: by `{id}` (404 unknown, 410 archived) or by `{alternative_id}` (404). */
+async function findTarget(c: Ctx): Promise<CustomerRow> {
+  const { id, alternative_id: alternativeId } = c.req.param() as { id?: string; alternative_id?: string };
+  const orgId = c.get("orgId");
+  if (alternativeId !== undefined) {
+    const row = await resolveByAlternativeId(c.env, orgId, alternativeId, background(c));
+    if (!row)
+      throw new ApiError("customer_not_found", "No live customer with this alternative ID in this organization.");
+    return row;
+  }
+  const row = await findCustomerById(c.env.DB, orgId, id ?? "");
+  if (!row) throw customerNotFound();
+  if (row.archived_at !== null) throw customerArchived(row);
+  return row;
+}
+
+function checkIfMatch(c: Ctx, row: CustomerRow): void {
+  if (!ifMatchSatisfied(c.req.header("If-Match"), row)) {
+    throw new ApiError("precondition_failed", `If-Match does not match the current ETag ${etagOf(row)}.`);
+  }
+}
+
+/** The 409 for a unique index a write hit; only the alternative ID is echoed (as the caller sent it). */
+async function conflictError(
+  c: Ctx,
+  violation: UniqueViolation,
+  profile: CustomerProfile,
+  id?: string,
+): Promise<ApiError> {
+  switch (violation.field) {
+    case "alternative_id":
+      return new ApiError(
+        "alternative_id_taken",
+        `Another customer in this organization already has alternative_id '${profile.alternative_id}'.`,
+        { errors: [{ pointer: "/alternative_id", detail: "already in use" }] },
+      );
+    case "email":
+      return new ApiError("email_taken", "Another customer in this organization already has this email.", {
+        errors: [{ pointer: "/email", detail: "already in use" }],
+      });
+    case "username":
+      return new ApiError("username_taken", "Another customer in this organization already has this username.", {
+        errors: [{ pointer: "/username", detail: "already in use" }],
+      });
+    case "id": {
+      const existing = id ? await findCustomerById(c.env.DB, c.get("orgId"), id) : null;
+      return existing?.archived_at
+        ? new ApiError(
+            "customer_id_archived",
+            `Customer id '${id}' belonged to an archived customer and cannot be reused.`,
+            {
+              errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
+            },
+          )
+        : new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
+            errors: [{ pointer: "/id", detail: "already in use" }],
+          });
+    }
+  }
+}
+
+/**
+ * Read, check If-Match, compute the new profile, write if still at the version read. A
+ * write that changes nothing is not made (the ETag stays). Concurrent changes retry.
+ */
+async function updateTarget(c: Ctx, compute: (row: CustomerRow) => CustomerProfile): Promise<CustomerRow> {
+  const orgId = c.get("orgId");
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    const row = await findTarget(c);
+    checkIfMatch(c, row);
+    const profile = compute(row);
+    if (sameProfile(profileOf(row), profile)) return row;
+    let updated: CustomerRow | null;
+    try {
+      updated = await updateCustomerProfile(c.env.DB, orgId, row.seq, row.version, profile, nowIso());
+    } catch (error) {
+      if (error instanceof UniqueViolation) throw await conflictError(c, error, profile);
+      throw error;
+    }
+    if (updated) {
+      await syncAlternativeId(c.env, orgId, row, updated, background(c));
+      return updated;
+    }
+  }
+  throw new ApiError("storage_unavailable", "The customer kept changing during this update; retry.");
+}
+
+const customerResponse = <S extends 200 | 201>(
+  c: Ctx,
+  row: CustomerRow,
+  status: S,
+  headers: Record<string, string> = {},
+) => c.json(toCustomerObject(row), status, { ETag: etagOf(row), ...headers });
+
+export const createCustomer: AppRouteHandler<typeof routes.createCustomer> = async (c) => {
+  const { id: requestedId, ...input } = c.req.valid("json");
+  const profile = profileForCreate(input);
+  const id = requestedId ?? newId("cus");
+  const orgId = c.get("orgId");
+  let row: CustomerRow;
+  try {
+    row = await insertCustomer(c.env.DB, orgId, id, profile, nowIso());
+  } catch (error) {
+    if (error instanceof UniqueViolation) throw await conflictError(c, error, profile, id);
+    throw error;
+  }
+  await syncAlternativeId(c.env, orgId, null, row, background(c));
+  return customerResponse(c, row, 201, { Location: `/v1/customers/${encodeURIComponent(row.id)}` });
+};
+
+type Cursor = { seq: number; filters: string };
+
+const filtersKey = (filters: CustomerListFilters) =>
+  fnv1a(JSON.stringify([filters.email?.toLowerCase(), filters.alternativeId, filters.createdGte, filters.createdLt]));
+
+function encodeCursor(cursor: Cursor): string {
+  return btoa(JSON.stringify([cursor.seq, cursor.filters]))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replaceAll("=", "");
+}
+
+function decodeCursor(value: string, filters: CustomerListFilters): number {
+  const invalid = (detail: string) =>
+    new ApiError("validation_failed", `The cursor is invalid: ${detail}.`, {
+      errors: [{ pointer: "#/query/cursor", detail }],
+    });
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(atob(value.replaceAll("-", "+").replaceAll("_", "/")));
+  } catch {
+    throw invalid("not a cursor issued by this API");
+  }
+  if (!Array.isArray(decoded) || !Number.isSafeInteger(decoded[0]) || typeof decoded[1] !== "string") {
+    throw invalid("not a cursor issued by this API");
+  }
+  if (decoded[1] !== filtersKey(filters)) throw invalid("it was issued for other filters; send the same filters");
+  return decoded[0] as number;
+}
+
+const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+
+export const listCustomers: AppRouteHandler<typeof routes.listCustomers> = async (c) => {
+  const query = c.req.valid("query");
+  const limit = query.limit ?? 20;
+  const filters: CustomerListFilters = {
+    email: query.email,
+    alternativeId: query.alternative_id,
+    createdGte: toUtc(query.created_gte),
+    createdLt: toUtc(query.created_lt),
+  };
+  const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, filters);
+  const rows = await listLiveCustomers(c.env.DB, c.get("orgId"), filters, beforeSeq, limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > limit;
+  return c.json(
+    {
+      object: "list" as const,
+      data: page.map(toCustomerObject),
+      has_more: hasMore,
+      next_cursor: hasMore && last ? encodeCursor({ seq: last.seq, filters: filtersKey(filters) }) : null,
+    },
+    200,
+  );
+};
+
+export const getCustomer = async (c: Ctx) => customerResponse(c, await findTarget(c), 200);
+
+export const patchCustomer = async (c: CtxWithProfile) => {
+  const input = c.req.valid("json");
+  return customerResponse(c, await updateTarget(c, (row) => profileForPatch(row, input)), 200);
+};
+
+export const putCustomer = async (c: CtxWithProfile) => {
+  const input = c.req.valid("json");
+  return customerResponse(c, await updateTarget(c, (row) => profileForPut(row, input)), 200);
+};
+
+export const deleteMetadataKey = async (c: Ctx) => {
+  const key = c.req.param("key") ?? "";
+  const row = await updateTarget(c, (current) => {
+    const profile = profileOf(current);
+    delete profile.metadata[key];
+    return profile;
+  });
+  return customerResponse(c, row, 200);
+};
+
+const archivedBody = (row: CustomerRow) => ({
+  object: "customer" as const,
+  id: row.id,
+  archived: true as const,
+  archived_at: row.archived_at ?? "",
+});
+
+export const archiveCustomerHandler = async (c: Ctx) => {
+  const orgId = c.get("orgId");
+  const byId = c.req.param("alternative_id") === undefined;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    let row: CustomerRow;
+    try {
+      row = await findTarget(c);
+    } catch (error) {
+      // Archiving is idempotent by id: an archived customer answers as the first archive did.
+      if (byId && error instanceof ApiError && error.code === "customer_archived") {
+        const archived = await findCustomerById(c.env.DB, orgId, c.req.param("id") ?? "");
+        if (archived) return c.json(archivedBody(archived), 200);
+      }
+      throw error;
+    }
+    checkIfMatch(c, row);
+    const archived = await archiveCustomer(c.env.DB, orgId, row.seq, row.version, nowIso());
+    if (archived) {
+      await syncAlternativeId(c.env, orgId, row, archived, background(c));
+      return c.json(archivedBody(archived), 200);
+    }
+  }
+  throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
+};
+
+export const unarchiveCustomerHandler: AppRouteHandler<typeof routes.unarchiveCustomer> = async (c) => {
+  const orgId = c.get("orgId");
+  const { id } = c.req.valid("param");
+  const row = await findCustomerById(c.env.DB, orgId, id);
+  if (!row) throw customerNotFound();
+  if (row.archived_at === null) return customerResponse(c, row, 200);
+  const restored =
+    (await unarchiveCustomer(c.env.DB, orgId, row.seq, nowIso())) ?? (await findCustomerById(c.env.DB, orgId, id));
+  if (!restored) throw customerNotFound();
+  return customerResponse(c, restored, 200);
+};

@@ -1,0 +1,41 @@
+import { fnv1a } from "../lib/hash";
+import type { Metadata } from "./customers.fields";
+import type { CustomerRow } from "./customers.repository";
+import type { CustomerObject } from "./customers.schemas";
+
+export function toCustomerObject(row: CustomerRow): CustomerObject {
+  return {
+    object: "customer",
+    id: row.id,
+    alternative_id: row.alternative_id,
+    email: row.email,
+    name: row.name,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    display_name: row.display_name,
+    username: row.username,
+    phone: row.phone,
+    company: row.company,
+    language: row.language,
+    timezone: row.timezone,
+    mail_marketing: row.mail_marketing === 1,
+    tele_marketing: row.tele_marketing === 1,
+    coupon_id: row.coupon_id,
+    metadata: JSON.parse(row.metadata) as Metadata,
+    has_payment_method: row.has_payment_method === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** A strong ETag: the customer and its version, which every change bumps. */
+export const etagOf = (row: CustomerRow) => `"${fnv1a(`${row.org_id}/${row.id}`)}-${row.version}"`;
+
+/** If-Match per RFC 9110: `*` or a list of strong ETags; weak ones never match. */
+export function ifMatchSatisfied(header: string | undefined, row: CustomerRow): boolean {
+  if (header === undefined) return true;
+  const trimmed = header.trim();
+  if (trimmed === "*") return true;
+  const current = etagOf(row);
+  return trimmed.split(",").some((tag) => tag.trim() === current);
+}

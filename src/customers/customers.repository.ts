@@ -1,0 +1,274 @@
+import { violatedUniqueIndex } from "../lib/storage-errors";
+import type { Metadata } from "./customers.fields";
+
+/** A customers row as D1 returns it. */
+export type CustomerRow = {
+  seq: number;
+  org_id: string;
+  id: string;
+  alternative_id: string | null;
+  email: string | null;
+  name: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  username: string | null;
+  phone: string | null;
+  company: string | null;
+  language: string | null;
+  timezone: string | null;
+  mail_marketing: number;
+  tele_marketing: number;
+  coupon_id: string | null;
+  metadata: string;
+  has_payment_method: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  archived_at: string | null;
+};
+
+/** The stored profile: what create, PATCH and PUT decide, column for column. */
+export type CustomerProfile = {
+  alternative_id: string | null;
+  email: string | null;
+  name: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  display_name: string | null;
+  username: string | null;
+  phone: string | null;
+  company: string | null;
+  language: string | null;
+  timezone: string | null;
+  mail_marketing: boolean;
+  tele_marketing: boolean;
+  coupon_id: string | null;
+  metadata: Metadata;
+};
+
+export const PROFILE_COLUMNS = [
+  "alternative_id",
+  "email",
+  "name",
+  "first_name",
+  "last_name",
+  "display_name",
+  "username",
+  "phone",
+  "company",
+  "language",
+  "timezone",
+  "mail_marketing",
+  "tele_marketing",
+  "coupon_id",
+  "metadata",
+] as const satisfies readonly (keyof CustomerProfile)[];
+
+/** The columns archiving erases: every piece of PII, and the alternative ID. */
+export const PII_COLUMNS = [
+  "email",
+  "name",
+  "first_name",
+  "last_name",
+  "display_name",
+  "username",
+  "phone",
+  "company",
+  "alternative_id",
+] as const;
+
+export type UniqueField = "id" | "alternative_id" | "email" | "username";
+
+/** A write refused by one of the unique indexes. */
+export class UniqueViolation extends Error {
+  constructor(readonly field: UniqueField) {
+    super(`unique violation on ${field}`);
+  }
+}
+
+function uniqueFieldOf(index: string): UniqueField | null {
+  if (index.includes("alternative_id")) return "alternative_id";
+  if (index.includes("email")) return "email";
+  if (index.includes("username")) return "username";
+  if (index.includes("customers.id") || index.includes("customers_org_id")) return "id";
+  return null;
+}
+
+/** Runs a write; a unique-index failure becomes a UniqueViolation naming the field. */
+async function guardUnique<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const index = violatedUniqueIndex(error);
+    const field = index ? uniqueFieldOf(index) : null;
+    if (field) throw new UniqueViolation(field);
+    throw error;
+  }
+}
+
+const profileValues = (profile: CustomerProfile) =>
+  PROFILE_COLUMNS.map((column) => {
+    const value = profile[column];
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (column === "metadata") return JSON.stringify(value);
+    return value;
+  });
+
+export function insertCustomerStatement(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+): D1PreparedStatement {
+  const columns = ["org_id", "id", ...PROFILE_COLUMNS, "created_at", "updated_at"];
+  const placeholders = columns.map((_, index) => `?${index + 1}`).join(", ");
+  return db
+    .prepare(`INSERT INTO customers (${columns.join(", ")}) VALUES (${placeholders}) RETURNING *`)
+    .bind(orgId, id, ...profileValues(profile), now, now);
+}
+
+export async function insertCustomer(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+): Promise<CustomerRow> {
+  const row = await guardUnique(() => insertCustomerStatement(db, orgId, id, profile, now).first<CustomerRow>());
+  if (!row) throw new Error("D1_ERROR: INSERT … RETURNING returned no row");
+  return row;
+}
+
+/** The customer with this id, archived or not. */
+export async function findCustomerById(db: D1Database, orgId: string, id: string): Promise<CustomerRow | null> {
+  return db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first<CustomerRow>();
+}
+
+export async function findLiveCustomerByAlternativeId(
+  db: D1Database,
+  orgId: string,
+  alternativeId: string,
+): Promise<CustomerRow | null> {
+  return db
+    .prepare("SELECT * FROM customers WHERE org_id = ?1 AND alternative_id = ?2 AND archived_at IS NULL")
+    .bind(orgId, alternativeId)
+    .first<CustomerRow>();
+}
+
+const SET_PROFILE = PROFILE_COLUMNS.map((column, index) => `${column} = ?${index + 1}`).join(", ");
+const AFTER_PROFILE = PROFILE_COLUMNS.length;
+
+/**
+ * Writes a new profile if the row is still at `expectedVersion` (optimistic concurrency).
+ * Returns the updated row, or null when the customer changed (or was archived) meanwhile.
+ */
+export async function updateCustomerProfile(
+  db: D1Database,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  profile: CustomerProfile,
+  now: string,
+): Promise<CustomerRow | null> {
+  const statement = db
+    .prepare(
+      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1}
+       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
+         AND archived_at IS NULL
+       RETURNING *`,
+    )
+    .bind(...profileValues(profile), now, orgId, seq, expectedVersion);
+  return guardUnique(() => statement.first<CustomerRow>());
+}
+
+const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
+
+/**
+ * Archives a live customer: PII erased and archived_at set in one atomic statement batch.
+ * Returns the archived row, or null if it was not live at `expectedVersion`.
+ */
+export async function archiveCustomer(
+  db: D1Database,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  now: string,
+): Promise<CustomerRow | null> {
+  const [archived] = await db.batch<CustomerRow>([
+    db
+      .prepare(
+        `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1
+         WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
+         RETURNING *`,
+      )
+      .bind(now, orgId, seq, expectedVersion),
+  ]);
+  return archived?.results[0] ?? null;
+}
+
+/** Brings an archived customer back, PII still empty. Null if it was not archived. */
+export async function unarchiveCustomer(
+  db: D1Database,
+  orgId: string,
+  seq: number,
+  now: string,
+): Promise<CustomerRow | null> {
+  return db
+    .prepare(
+      `UPDATE customers SET archived_at = NULL, updated_at = ?1, version = version + 1
+       WHERE org_id = ?2 AND seq = ?3 AND archived_at IS NOT NULL
+       RETURNING *`,
+    )
+    .bind(now, orgId, seq)
+    .first<CustomerRow>();
+}
+
+export type CustomerListFilters = {
+  email?: string;
+  alternativeId?: string;
+  createdGte?: string;
+  createdLt?: string;
+};
+
+/**
+ * One keyset page of live customers, newest first by seq. Only the filters present become
+ * SQL, so each query shape keeps its index (never OFFSET: a deep page costs what the first does).
+ */
+export async function listLiveCustomers(
+  db: D1Database,
+  orgId: string,
+  filters: CustomerListFilters,
+  beforeSeq: number | null,
+  limit: number,
+): Promise<CustomerRow[]> {
+  const where = ["org_id = ?", "archived_at IS NULL"];
+  const params: (string | number)[] = [orgId];
+  if (beforeSeq !== null) {
+    where.push("seq < ?");
+    params.push(beforeSeq);
+  }
+  if (filters.email !== undefined) {
+    where.push("email IS NOT NULL", "lower(email) = lower(?)");
+    params.push(filters.email);
+  }
+  if (filters.alternativeId !== undefined) {
+    where.push("alternative_id IS NOT NULL", "alternative_id = ?");
+    params.push(filters.alternativeId);
+  }
+  if (filters.createdGte !== undefined) {
+    where.push("created_at >= ?");
+    params.push(filters.createdGte);
+  }
+  if (filters.createdLt !== undefined) {
+    where.push("created_at < ?");
+    params.push(filters.createdLt);
+  }
+  params.push(limit);
+  const { results } = await db
+    .prepare(`SELECT * FROM customers WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`)
+    .bind(...params)
+    .all<CustomerRow>();
+  return results;
+}

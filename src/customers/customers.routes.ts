@@ -1,0 +1,206 @@
+import { createRoute } from "@hono/zod-openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { requireApiKey } from "../middleware/auth";
+import { jsonBody } from "../middleware/json-body";
+import { rateLimitByKey } from "../middleware/rate-limit";
+import {
+  AlternativeIdParams,
+  ArchivedCustomer,
+  CreateCustomerBody,
+  Customer,
+  CustomerList,
+  EmptyBody,
+  IdParams,
+  IfMatchHeader,
+  ListCustomersQuery,
+  MetadataKeyParams,
+  UpdateCustomerBody,
+} from "./customers.schemas";
+
+const tags = ["Customers"];
+const security = [{ bearerAuth: [] }];
+const authenticated = [requireApiKey, rateLimitByKey];
+const authenticatedWithBody = [requireApiKey, rateLimitByKey, jsonBody()];
+
+/** Every `{id}` route also exists addressed by alternative ID. */
+export type CustomerTarget = "id" | "alternative_id";
+
+const TARGETS = {
+  id: {
+    path: "/v1/customers/{id}",
+    params: IdParams,
+    notFound: "No customer with this id",
+    gone: ["customer_archived"] as const,
+  },
+  alternative_id: {
+    path: "/v1/customers/alternative-id/{alternative_id}",
+    params: AlternativeIdParams,
+    notFound: "No live customer with this alternative ID (an archived customer's is released)",
+    gone: [] as const,
+  },
+};
+
+const byWhat = (target: CustomerTarget) => (target === "id" ? "by id" : "by alternative ID");
+
+const ETAG = { ETag: { schema: { type: "string" as const }, description: "Strong ETag of this version." } };
+
+const customerWithEtag = (description: string) => ({ ...jsonContent(Customer, description), headers: ETAG });
+
+export const createCustomer = createRoute({
+  method: "post",
+  path: "/v1/customers",
+  tags,
+  security,
+  summary: "Create a customer",
+  description: "The body may be absent, empty or `{}`. Without `id`, one is generated (`cus_` + a ULID).",
+  middleware: authenticatedWithBody,
+  request: { body: jsonBodyOf(CreateCustomerBody) },
+  responses: {
+    201: {
+      ...jsonContent(Customer, "The new customer"),
+      headers: { ...ETAG, Location: { schema: { type: "string" }, description: "/v1/customers/{id}" } },
+    },
+    ...problemResponses(
+      ...AUTHENTICATED,
+      ...WITH_BODY,
+      "customer_exists",
+      "customer_id_archived",
+      "alternative_id_taken",
+      "email_taken",
+      "username_taken",
+    ),
+  },
+});
+
+export const listCustomers = createRoute({
+  method: "get",
+  path: "/v1/customers",
+  tags,
+  security,
+  summary: "List customers",
+  description:
+    "Live customers, newest first by insertion sequence, in keyset pages. A cursor is valid only with the filters it was issued for.",
+  middleware: authenticated,
+  request: { query: ListCustomersQuery },
+  responses: {
+    200: jsonContent(CustomerList, "One page of customers"),
+    ...problemResponses(...AUTHENTICATED, "validation_failed"),
+  },
+});
+
+export function getCustomer<T extends CustomerTarget>(target: T) {
+  return createRoute({
+    method: "get",
+    path: TARGETS[target].path,
+    tags,
+    security,
+    summary: `Get a customer ${byWhat(target)}`,
+    middleware: authenticated,
+    request: { params: TARGETS[target].params },
+    responses: {
+      200: customerWithEtag("The customer"),
+      ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", ...TARGETS[target].gone),
+    },
+  });
+}
+
+const updateErrors = (target: CustomerTarget) =>
+  problemResponses(
+    ...AUTHENTICATED,
+    ...WITH_BODY,
+    "customer_not_found",
+    ...TARGETS[target].gone,
+    "precondition_failed",
+    "alternative_id_taken",
+    "email_taken",
+    "username_taken",
+  );
+
+export function patchCustomer<T extends CustomerTarget>(target: T) {
+  return createRoute({
+    method: "patch",
+    path: TARGETS[target].path,
+    tags,
+    security,
+    summary: `Update a customer ${byWhat(target)}`,
+    description:
+      'Only the fields sent change; `null` clears a field. `metadata` merges key by key (a key set to null is removed); `"metadata": null` removes all.',
+    middleware: authenticatedWithBody,
+    request: { params: TARGETS[target].params, headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
+    responses: { 200: customerWithEtag("The updated customer"), ...updateErrors(target) },
+  });
+}
+
+export function putCustomer<T extends CustomerTarget>(target: T) {
+  return createRoute({
+    method: "put",
+    path: TARGETS[target].path,
+    tags,
+    security,
+    summary: `Replace a customer's profile ${byWhat(target)}`,
+    description:
+      "Every field not sent is reset to null (booleans to false) and metadata is replaced, except `alternative_id`, which changes only when sent.",
+    middleware: authenticatedWithBody,
+    request: { params: TARGETS[target].params, headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
+    responses: { 200: customerWithEtag("The updated customer"), ...updateErrors(target) },
+  });
+}
+
+export function archiveCustomer<T extends CustomerTarget>(target: T) {
+  return createRoute({
+    method: "delete",
+    path: TARGETS[target].path,
+    tags,
+    security,
+    summary: `Archive a customer ${byWhat(target)}`,
+    description:
+      target === "id"
+        ? "Erases the customer's PII in one atomic step and hides it. Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then)."
+        : "Erases the customer's PII in one atomic step and hides it. Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404.",
+    middleware: authenticated,
+    request: { params: TARGETS[target].params, headers: IfMatchHeader },
+    responses: {
+      200: jsonContent(ArchivedCustomer, "The customer is archived"),
+      ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", "precondition_failed"),
+    },
+  });
+}
+
+export function deleteMetadataKey<T extends CustomerTarget>(target: T) {
+  return createRoute({
+    method: "delete",
+    path: `${TARGETS[target].path}/metadata/{key}`,
+    tags,
+    security,
+    summary: `Remove one metadata key ${byWhat(target)}`,
+    description: "Removing an absent key changes nothing and answers 200.",
+    middleware: authenticated,
+    request: { params: MetadataKeyParams[target], headers: IfMatchHeader },
+    responses: {
+      200: customerWithEtag("The customer"),
+      ...problemResponses(
+        ...AUTHENTICATED,
+        "validation_failed",
+        "customer_not_found",
+        ...TARGETS[target].gone,
+        "precondition_failed",
+      ),
+    },
+  });
+}
+
+export const unarchiveCustomer = createRoute({
+  method: "post",
+  path: "/v1/customers/{id}/unarchive",
+  tags,
+  security,
+  summary: "Unarchive a customer",
+  description:
+    "Brings an archived customer back with its PII still empty (archiving erased it). On a live customer nothing changes.",
+  middleware: authenticatedWithBody,
+  request: { params: IdParams, body: { ...jsonBodyOf(EmptyBody), required: false } },
+  responses: {
+    200: customerWithEtag("The customer"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found"),
+  },
+});

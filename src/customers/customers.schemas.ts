@@ -1,0 +1,129 @@
+import { z } from "@hono/zod-openapi";
+import { text, timestamp } from "../lib/fields";
+import {
+  alternativeId,
+  customerId,
+  email,
+  language,
+  metadataInput,
+  metadataKeyParam,
+  phone,
+  timezone,
+  username,
+} from "./customers.fields";
+
+/** The profile fields a caller can write; `null` means "not set". */
+const profileFields = {
+  alternative_id: alternativeId.nullable().optional(),
+  email: email.nullable().optional(),
+  name: text(255).nullable().optional(),
+  first_name: text(255).nullable().optional(),
+  last_name: text(255).nullable().optional(),
+  display_name: text(100).nullable().optional(),
+  username: username.nullable().optional(),
+  phone: phone.nullable().optional(),
+  company: text(255).nullable().optional(),
+  language: language.nullable().optional(),
+  timezone: timezone.nullable().optional(),
+  mail_marketing: z.boolean().nullable().optional().openapi({ description: "Default false; null resets it." }),
+  tele_marketing: z.boolean().nullable().optional().openapi({ description: "Default false; null resets it." }),
+  coupon_id: text(255).nullable().optional(),
+  metadata: metadataInput.nullable().optional(),
+};
+
+export type ProfileInput = {
+  [K in keyof typeof profileFields]?: z.infer<(typeof profileFields)[K]>;
+};
+
+export const PROFILE_FIELD_NAMES = Object.keys(profileFields) as (keyof ProfileInput)[];
+
+export const CreateCustomerBody = z
+  .strictObject({ id: customerId.optional(), ...profileFields })
+  .openapi("CreateCustomer");
+
+/** PATCH and PUT: the id is immutable, so it is not a field here. */
+export const UpdateCustomerBody = z.strictObject(profileFields).openapi("UpdateCustomer");
+
+export const Customer = z
+  .object({
+    object: z.literal("customer"),
+    id: z.string(),
+    alternative_id: z.string().nullable(),
+    email: z.string().nullable(),
+    name: z.string().nullable(),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    display_name: z.string().nullable(),
+    username: z.string().nullable(),
+    phone: z.string().nullable(),
+    company: z.string().nullable(),
+    language: z.string().nullable(),
+    timezone: z.string().nullable(),
+    mail_marketing: z.boolean(),
+    tele_marketing: z.boolean(),
+    coupon_id: z.string().nullable(),
+    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    has_payment_method: z.boolean(),
+    created_at: z.string().openapi({ example: "2026-11-22T15:04:05.123Z" }),
+    updated_at: z.string().openapi({ example: "2026-11-22T15:04:05.123Z" }),
+  })
+  .openapi("Customer");
+
+export type CustomerObject = z.infer<typeof Customer>;
+
+export const ArchivedCustomer = z
+  .object({
+    object: z.literal("customer"),
+    id: z.string(),
+    archived: z.literal(true),
+    archived_at: z.string(),
+  })
+  .openapi("ArchivedCustomer");
+
+export const CustomerList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(Customer),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable(),
+  })
+  .openapi("CustomerList");
+
+export const ListCustomersQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "1–100, default 20." }),
+  cursor: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .openapi({ description: "Opaque; the `next_cursor` of the previous page." }),
+  email: z.string().min(1).max(254).optional().openapi({ description: "Exact match, case-insensitive." }),
+  alternative_id: z.string().min(1).max(1024).optional().openapi({ description: "Exact match." }),
+  created_gte: timestamp.optional(),
+  created_lt: timestamp.optional(),
+});
+
+export type ListCustomersQuery = z.infer<typeof ListCustomersQuery>;
+
+export const IdParams = z.object({ id: customerId.openapi({ param: { name: "id", in: "path" } }) });
+
+export const AlternativeIdParams = z.object({
+  alternative_id: alternativeId.openapi({ param: { name: "alternative_id", in: "path" } }),
+});
+
+export const MetadataKeyParams = {
+  id: IdParams.extend({ key: metadataKeyParam.openapi({ param: { name: "key", in: "path" } }) }),
+  alternative_id: AlternativeIdParams.extend({
+    key: metadataKeyParam.openapi({ param: { name: "key", in: "path" } }),
+  }),
+};
+
+/** Routes without a body accept none (or `{}`): an unknown field is still an error. */
+export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
+
+export const IfMatchHeader = z.object({
+  "if-match": z
+    .string()
+    .optional()
+    .openapi({ param: { name: "If-Match", in: "header" }, description: "An ETag from GET; 412 when it is stale." }),
+});

@@ -1,0 +1,88 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ApiError } from "./errors";
+import { logError, logInfo } from "./logger";
+import { allowedMethodsFinder } from "./method-not-allowed";
+import { requestId } from "./request-id";
+import { isStorageError } from "./storage-errors";
+import type { AppEnv } from "./types";
+import { validationHook } from "./validation-hook";
+
+/** A router for one resource; every router shares the validation hook. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ strict: false, defaultHook: validationHook });
+}
+
+function fromHttpException(error: HTTPException): ApiError {
+  switch (error.status) {
+    case 400:
+      return new ApiError("invalid_json", "The request body is not valid JSON.");
+    case 401:
+      return new ApiError("unauthorized");
+    case 413:
+      return new ApiError("payload_too_large");
+    case 415:
+      return new ApiError("unsupported_media_type");
+    default:
+      return new ApiError("internal_error", "An unexpected error occurred.");
+  }
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof HTTPException) return fromHttpException(error);
+  if (isStorageError(error))
+    return new ApiError("storage_unavailable", "The database did not answer; nothing was written. Retry.");
+  return new ApiError("internal_error", "An unexpected error occurred.");
+}
+
+const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? "req_unknown";
+
+/**
+ * The app: request ids, one JSON log line per request, problem+json for every error,
+ * 404 vs 405 for unmatched requests.
+ */
+export function createApp() {
+  const app = createRouter();
+  const allowedMethods = allowedMethodsFinder(app.routes);
+
+  app.use(requestId);
+  app.use(async (c, next) => {
+    const started = Date.now();
+    await next();
+    if (c.env?.LOG_REQUESTS === "false") return;
+    logInfo("request", {
+      request_id: requestIdOf(c),
+      method: c.req.method,
+      route: c.res.status === 404 && !c.get("orgId") ? null : c.req.routePath,
+      status: c.res.status,
+      duration_ms: Date.now() - started,
+      org_id: c.get("orgId") ?? null,
+    });
+  });
+
+  app.onError((error, c) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) {
+      logError("request failed", {
+        request_id: requestIdOf(c),
+        route: c.req.routePath,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
+    return apiError.toResponse(requestIdOf(c));
+  });
+
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    const error = allowed.length
+      ? new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, {
+          headers: { Allow: allowed.join(", ") },
+        })
+      : new ApiError("not_found", "There is nothing at this path.");
+    return error.toResponse(requestIdOf(c));
+  });
+
+  return app;
+}

@@ -1,0 +1,18 @@
+const encoder = new TextEncoder();
+
+const toHex = (buffer: ArrayBuffer) =>
+  Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
+
+export async function sha256Hex(input: string | Uint8Array): Promise<string> {
+  const data = typeof input === "string" ? encoder.encode(input) : input;
+  return toHex(await crypto.subtle.digest("SHA-256", data));
+}
+
+/** Equality that takes the same time wherever the strings differ (both are hashed first). */
+export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", encoder.encode(a)),
+    crypto.subtle.digest("SHA-256", encoder.encode(b)),
+  ]);
+  return crypto.subtle.timingSafeEqual(ha, hb);
+}

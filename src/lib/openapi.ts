@@ -1,0 +1,53 @@
+import { z } from "@hono/zod-openapi";
+import { type ProblemCode, problems } from "./problems";
+
+export const Problem = z
+  .object({
+    type: z.string().openapi({ example: "/docs/problems#alternative_id_taken" }),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ example: "alternative_id_taken" }),
+    detail: z.string(),
+    request_id: z.string(),
+    errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    archived_at: z.string().optional().openapi({ description: "Only on customer_archived." }),
+  })
+  .openapi("Problem", { description: "RFC 9457 problem details; `code` is the stable machine-readable string." });
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { "application/json": { schema } }, description };
+}
+
+export function jsonBodyOf<T extends z.ZodType>(schema: T, description?: string) {
+  return { content: { "application/json": { schema } }, required: true, description };
+}
+
+/** Errors every authenticated route can answer with. */
+export const AUTHENTICATED: ProblemCode[] = ["unauthorized", "rate_limited", "internal_error", "storage_unavailable"];
+/** Errors of every route that reads a JSON body. */
+export const WITH_BODY: ProblemCode[] = [
+  "validation_failed",
+  "invalid_json",
+  "payload_too_large",
+  "unsupported_media_type",
+];
+
+/** OpenAPI responses for these problem codes, grouped by status. */
+export function problemResponses(...codes: ProblemCode[]) {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of new Set(codes)) {
+    const { status } = problems[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<
+    number,
+    { description: string; content: { "application/problem+json": { schema: typeof Problem } } }
+  > = {};
+  for (const [status, group] of byStatus) {
+    responses[status] = {
+      description: group.map((code) => `\`${code}\`: ${problems[code].meaning}`).join("\n\n"),
+      content: { "application/problem+json": { schema: Problem } },
+    };
+  }
+  return responses;
+}

@@ -1,0 +1,122 @@
+/**
+ * Every problem `code` Roster can answer with, its HTTP status, its title and what it means.
+ * This table is the single source for error statuses, the `/docs/problems` page and the
+ * OpenAPI document's error responses.
+ */
+export const problems = {
+  validation_failed: {
+    status: 400,
+    title: "Validation failed",
+    meaning: "The body, query or path failed the schema. `errors` lists every problem, each with a JSON Pointer.",
+  },
+  invalid_json: { status: 400, title: "Invalid JSON", meaning: "The request body is not valid JSON." },
+  idempotency_key_invalid: {
+    status: 400,
+    title: "Invalid Idempotency-Key",
+    meaning: "The Idempotency-Key header is empty, longer than 255 characters or not printable ASCII.",
+  },
+  unauthorized: {
+    status: 401,
+    title: "Unauthorized",
+    meaning: "The Authorization header is missing or malformed, or the key is unknown or revoked.",
+  },
+  not_found: { status: 404, title: "Not found", meaning: "No such resource (or path) in this organization." },
+  customer_not_found: {
+    status: 404,
+    title: "Customer not found",
+    meaning: "No live customer with that id or alternative ID in this organization.",
+  },
+  method_not_allowed: {
+    status: 405,
+    title: "Method not allowed",
+    meaning: "The path exists but not with this method; the Allow header lists the methods it has.",
+  },
+  customer_exists: {
+    status: 409,
+    title: "Customer already exists",
+    meaning: "A create named an `id` that a live customer already has.",
+  },
+  customer_id_archived: {
+    status: 409,
+    title: "Customer id archived",
+    meaning: "A create or provision named the `id` of an archived customer; ids are never reused.",
+  },
+  customer_identity_conflict: {
+    status: 409,
+    title: "Customer identity conflict",
+    meaning: "Provision: `id` and `alternative_id` do not identify the same customer.",
+  },
+  alternative_id_taken: {
+    status: 409,
+    title: "Alternative ID already in use",
+    meaning: "Another live customer in this organization has this alternative_id.",
+  },
+  email_taken: {
+    status: 409,
+    title: "Email already in use",
+    meaning: "Another live customer in this organization has this email (compared case-insensitively).",
+  },
+  username_taken: {
+    status: 409,
+    title: "Username already in use",
+    meaning: "Another live customer in this organization has this username (compared case-insensitively).",
+  },
+  idempotency_request_in_progress: {
+    status: 409,
+    title: "Request in progress",
+    meaning: "A request with the same Idempotency-Key is still being processed; retry later.",
+  },
+  customer_archived: {
+    status: 410,
+    title: "Customer archived",
+    meaning: "The customer with this id was archived; the body carries `archived_at`.",
+  },
+  precondition_failed: {
+    status: 412,
+    title: "Precondition failed",
+    meaning: "If-Match does not match the customer's current ETag.",
+  },
+  payload_too_large: {
+    status: 413,
+    title: "Payload too large",
+    meaning: "The body is over the limit: 64 KiB (1 MiB for bulk import).",
+  },
+  unsupported_media_type: {
+    status: 415,
+    title: "Unsupported media type",
+    meaning: "A request with a body must send Content-Type: application/json (a UTF-8 charset is allowed).",
+  },
+  idempotency_key_reused: {
+    status: 422,
+    title: "Idempotency-Key reused",
+    meaning: "The Idempotency-Key was used before with a different method, path, query or body.",
+  },
+  email_domain_unresolvable: {
+    status: 422,
+    title: "Email domain unresolvable",
+    meaning: "The DNS check of the email's domain found no MX, A or AAAA record.",
+  },
+  rate_limited: {
+    status: 429,
+    title: "Rate limited",
+    meaning: "This API key sent too many requests; retry after the number of seconds in Retry-After.",
+  },
+  internal_error: {
+    status: 500,
+    title: "Internal error",
+    meaning: "An unexpected error. Nothing about it is echoed; the request id finds it in the logs.",
+  },
+  storage_unavailable: {
+    status: 503,
+    title: "Storage unavailable",
+    meaning: "D1 failed. No step was half-written (every write is one atomic batch); safe to retry.",
+  },
+} as const satisfies Record<string, { status: number; title: string; meaning: string }>;
+
+export type ProblemCode = keyof typeof problems;
+
+export const problemCodes = Object.keys(problems) as ProblemCode[];
+
+export function problemType(code: ProblemCode): string {
+  return `/docs/problems#${code}`;
+}

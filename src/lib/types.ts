@@ -1,0 +1,17 @@
+import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
+
+/** What a request knows once the middleware has run. */
+export type AppVariables = {
+  requestId: string;
+  /** Set by the API-key middleware. */
+  orgId: string;
+  apiKeyId: string;
+  /** The raw request body as read by the JSON body middleware (fingerprints use it). */
+  rawBody: Uint8Array;
+};
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };
+
+export type AppOpenAPI = OpenAPIHono<AppEnv>;
+
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -1,0 +1,73 @@
+import { createMiddleware } from "hono/factory";
+import { ApiError } from "../lib/errors";
+import type { AppEnv } from "../lib/types";
+
+export const KiB = 1024;
+export const DEFAULT_BODY_LIMIT = 64 * KiB;
+
+// application/json, optionally with a UTF-8 charset: JSON is UTF-8 on the wire (RFC 8259).
+const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * Reads the body once, with a byte limit, and decides 415 / 413 / invalid_json before the
+ * schema sees it. An absent or empty body counts as `{}` so "create with no body" works.
+ * The parsed value is put where Hono's validator looks for it, and the raw bytes are kept
+ * for request fingerprints.
+ */
+export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
+    if (declared > limit) throw tooLarge(limit);
+
+    const raw = await readLimited(c.req.raw.body, limit);
+    const contentType = c.req.header("Content-Type");
+    if (raw.byteLength > 0 && !(contentType && JSON_CONTENT_TYPE.test(contentType.trim()))) {
+      throw new ApiError(
+        "unsupported_media_type",
+        `Send the body as JSON with Content-Type: application/json${contentType ? `, not '${contentType.slice(0, 100)}'` : ""}.`,
+      );
+    }
+    let parsed: unknown = {};
+    if (raw.byteLength > 0) {
+      try {
+        parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
+      } catch {
+        throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+      }
+    }
+    c.set("rawBody", raw);
+    // Hono's validator and body readers look here first; the stream itself is consumed.
+    c.req.bodyCache.arrayBuffer = Promise.resolve(raw.slice().buffer) as never;
+    c.req.bodyCache.json = Promise.resolve(parsed);
+    await next();
+  });
+}
+
+function tooLarge(limit: number) {
+  return new ApiError("payload_too_large", `The request body is larger than ${limit / KiB} KiB.`);
+}
+
+async function readLimited(stream: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  if (!stream) return new Uint8Array();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1 && chunks[0]) return chunks[0];
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return all;
+}

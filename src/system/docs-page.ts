@@ -1,0 +1,3 @@
+export function renderDocsPage(): string {
+  return "<!doctype html><title>Roster API</title><p>Loading…</p>";
+}

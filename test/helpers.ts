@@ -1,0 +1,56 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import worker from "../src/index";
+
+export const ADMIN_TOKEN = "test-admin-token";
+
+export type CallOptions = {
+  key?: string | null;
+  body?: unknown;
+  /** Sent as-is, with no Content-Type unless given in headers. */
+  rawBody?: BodyInit;
+  headers?: Record<string, string>;
+};
+
+export type Called = { status: number; headers: Headers; body: any; text: string };
+
+/**
+ * One request through the Worker's own fetch handler; background work (waitUntil) has
+ * finished when it returns, so KV state is settled.
+ */
+export async function call(method: string, path: string, options: CallOptions = {}): Promise<Called> {
+  const headers = new Headers(options.headers);
+  if (options.key) headers.set("Authorization", `Bearer ${options.key}`);
+  let body: BodyInit | undefined = options.rawBody;
+  if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+  }
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`http://roster.test${path}`, { method, headers, body }), env, ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (HTML pages): keep the text
+  }
+  return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** A fresh organization and its API key secret. */
+export async function newOrganization(name = "Acme"): Promise<{ orgId: string; key: string }> {
+  const response = await call("POST", "/v1/organizations", { key: ADMIN_TOKEN, body: { name } });
+  if (response.status !== 201) throw new Error(`could not create an organization: ${response.text}`);
+  return { orgId: response.body.organization.id, key: response.body.api_key.secret };
+}
+
+/** Creates a customer and returns its body; fails the test on anything but 201. */
+export async function createCustomer(key: string, body: Record<string, unknown> = {}) {
+  const response = await call("POST", "/v1/customers", { key, body });
+  if (response.status !== 201) throw new Error(`create failed (${response.status}): ${response.text}`);
+  return response.body;
+}
+
+export const altPath = (alternativeId: string) => `/v1/customers/alternative-id/${encodeURIComponent(alternativeId)}`;
