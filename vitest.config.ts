@@ -3,21 +3,38 @@ import { defineConfig } from "vitest/config";
 
 const migrations = await readD1Migrations("./migrations");
 
+/** The Worker as wrangler.toml configures it, plus test bindings; `miniflare` overrides per project. */
+function worker(miniflare: Record<string, unknown> = {}) {
+  return cloudflareTest({
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token", LOG_REQUESTS: "false" },
+      // Nothing in the tests may reach the network: an unmocked outbound fetch fails loudly.
+      outboundService: (request: Request) => {
+        throw new Error(`Unexpected outbound request in a test: ${request.method} ${request.url}`);
+      },
+      ...miniflare,
+    },
+  });
+}
+
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token", LOG_REQUESTS: "false" },
-        // Nothing in the tests may reach the network: an unmocked outbound fetch fails loudly.
-        outboundService: (request: Request) => {
-          throw new Error(`Unexpected outbound request in a test: ${request.method} ${request.url}`);
+  test: {
+    projects: [
+      {
+        plugins: [worker()],
+        test: {
+          name: "worker",
+          setupFiles: ["./test/setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/rate-limit.test.ts"],
         },
       },
-    }),
-  ],
-  test: {
-    setupFiles: ["./test/setup.ts"],
-    include: ["test/**/*.test.ts"],
+      {
+        // The same Worker with a rate limit low enough to hit in a test.
+        plugins: [worker({ ratelimits: { RATE_LIMITER: { namespace_id: "1001", simple: { limit: 3, period: 10 } } } })],
+        test: { name: "rate-limit", setupFiles: ["./test/setup.ts"], include: ["test/rate-limit.test.ts"] },
+      },
+    ],
   },
 });

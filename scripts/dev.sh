@@ -25,4 +25,7 @@ cat <<MSG
 
 MSG
 
-exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --var "ADMIN_TOKEN:${DEV_ADMIN_TOKEN}" "$@"
+# wrangler's own access log prints each request's full path, which can hold an alternative ID:
+# drop those lines and keep everything else (Roster logs each request as its route pattern).
+exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --var "ADMIN_TOKEN:${DEV_ADMIN_TOKEN}" "$@" \
+  > >(grep --line-buffered -Ev '^(\x1b\[[0-9;]*m)*\[wrangler:info\](\x1b\[[0-9;]*m)* (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ') 2>&1

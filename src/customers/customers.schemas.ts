@@ -90,7 +90,13 @@ export const CustomerList = z
   .openapi("CustomerList");
 
 export const ListCustomersQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: "1–100, default 20." }),
+  limit: z.coerce
+    .number({ error: "must be an integer from 1 to 100" })
+    .int({ error: "must be an integer from 1 to 100" })
+    .min(1, { error: "must be an integer from 1 to 100" })
+    .max(100, { error: "must be an integer from 1 to 100" })
+    .optional()
+    .openapi({ description: "1–100, default 20." }),
   cursor: z
     .string()
     .min(1)

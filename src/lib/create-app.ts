@@ -55,7 +55,8 @@ export function createApp() {
     logInfo("request", {
       request_id: requestIdOf(c),
       method: c.req.method,
-      route: c.res.status === 404 && !c.get("orgId") ? null : c.req.routePath,
+      // The pattern, never the path: paths can hold alternative IDs. "/*" means no route matched.
+      route: c.req.routePath === "/*" ? null : c.req.routePath,
       status: c.res.status,
       duration_ms: Date.now() - started,
       org_id: c.get("orgId") ?? null,

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { call, newOrganization } from "./helpers";
+
+// This file runs with a limit of 3 requests per 10 s per API key (see vitest.config.ts).
+describe("per-API-key rate limit", () => {
+  it("answers 429 rate_limited with Retry-After once a key exceeds its limit", async () => {
+    const { key } = await newOrganization();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await call("GET", "/v1/customers", { key })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await call("GET", "/v1/customers", { key });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Content-Type")).toBe("application/problem+json");
+    expect(limited.headers.get("Retry-After")).toBe("10");
+    expect(limited.body.code).toBe("rate_limited");
+  });
+
+  it("counts each key on its own", async () => {
+    const first = await newOrganization("First");
+    const second = await newOrganization("Second");
+    for (let i = 0; i < 3; i++) expect((await call("GET", "/v1/customers", { key: first.key })).status).toBe(200);
+    expect((await call("GET", "/v1/customers", { key: first.key })).status).toBe(429);
+    expect((await call("GET", "/v1/customers", { key: second.key })).status).toBe(200);
+  });
+});
