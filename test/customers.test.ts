@@ -1,0 +1,396 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { kvKeys } from "../src/lib/kv-keys";
+import { altPath, call, createCustomer, newOrganization } from "./helpers";
+
+const FULL_PROFILE = {
+  alternative_id: "user_2abc",
+  email: "jenny.doe@example.com",
+  name: "Jenny Doe",
+  first_name: "Jenny",
+  last_name: "Doe",
+  display_name: "jenny",
+  username: "jenny_doe",
+  phone: "+1 111-867-5309",
+  company: "Acme Inc.",
+  language: "en",
+  timezone: "America/New_York",
+  mail_marketing: true,
+  tele_marketing: false,
+  coupon_id: "WELCOME10",
+  metadata: { plan_source: "signup", seats: 3, beta: true },
+};
+
+const PII_VALUES = [
+  "user_2abc",
+  "jenny.doe@example.com",
+  "Jenny Doe",
+  "Jenny",
+  "Doe",
+  "jenny",
+  "jenny_doe",
+  "+1 111-867-5309",
+  "Acme Inc.",
+];
+
+describe("create", () => {
+  it("returns the whole customer object with Location and ETag", async () => {
+    const { key } = await newOrganization();
+    const response = await call("POST", "/v1/customers", { key, body: FULL_PROFILE });
+    expect(response.status).toBe(201);
+    const customer = response.body;
+    expect(Object.keys(customer)).toEqual([
+      "object",
+      "id",
+      ...Object.keys(FULL_PROFILE),
+      "has_payment_method",
+      "created_at",
+      "updated_at",
+    ]);
+    expect(customer).toMatchObject({ object: "customer", ...FULL_PROFILE, has_payment_method: false });
+    expect(customer.id).toMatch(/^cus_[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(customer.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(customer.updated_at).toBe(customer.created_at);
+    expect(response.headers.get("Location")).toBe(`/v1/customers/${customer.id}`);
+    expect(response.headers.get("ETag")).toMatch(/^"[^"]+"$/);
+  });
+
+  it("accepts a caller-chosen id and generates time-sortable ids otherwise", async () => {
+    const { key } = await newOrganization();
+    const chosen = await createCustomer(key, { id: "acme:user-42@eu.1" });
+    expect(chosen.id).toBe("acme:user-42@eu.1");
+    expect((await call("GET", "/v1/customers/acme:user-42@eu.1", { key })).body.id).toBe(chosen.id);
+    const first = await createCustomer(key);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const second = await createCustomer(key);
+    expect(first.id < second.id).toBe(true);
+  });
+
+  it("defaults every field when the body is empty", async () => {
+    const { key } = await newOrganization();
+    const customer = await createCustomer(key, {});
+    expect(customer).toMatchObject({
+      alternative_id: null,
+      email: null,
+      mail_marketing: false,
+      tele_marketing: false,
+      metadata: {},
+      coupon_id: null,
+    });
+  });
+});
+
+describe("get", () => {
+  it("answers 404 customer_not_found for an unknown id", async () => {
+    const { key } = await newOrganization();
+    const response = await call("GET", "/v1/customers/nobody", { key });
+    expect(response.status).toBe(404);
+    expect(response.body.code).toBe("customer_not_found");
+  });
+
+  it.each(["user/with/slashes", "with spaces and + plus", "100% sure", "ünïcødé-用户-🦄", "a%2Fb", "?query#hash&x=y"])(
+    "round-trips alternative ID %j through the path",
+    async (alternativeId) => {
+      const { key } = await newOrganization();
+      const created = await createCustomer(key, { alternative_id: alternativeId });
+      const response = await call("GET", altPath(alternativeId), { key });
+      expect(response.status).toBe(200);
+      expect(response.body.id).toBe(created.id);
+      expect(response.body.alternative_id).toBe(alternativeId);
+    },
+  );
+
+  it("serves the same ETag by id and by alternative ID", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "alt-1" });
+    const byId = await call("GET", `/v1/customers/${created.id}`, { key });
+    const byAlt = await call("GET", altPath("alt-1"), { key });
+    expect(byId.headers.get("ETag")).toBe(byAlt.headers.get("ETag"));
+    expect(byAlt.body).toEqual(byId.body);
+  });
+});
+
+describe("alternative-ID cache", () => {
+  it("never answers from a stale KV entry", async () => {
+    const { key, orgId } = await newOrganization();
+    const first = await createCustomer(key, { alternative_id: "moving" });
+    const second = await createCustomer(key);
+    // Point the KV entry at the wrong customer, as a lost update could leave it.
+    await env.KV.put(await kvKeys.alternativeId(orgId, "moving"), second.id);
+    const response = await call("GET", altPath("moving"), { key });
+    expect(response.body.id).toBe(first.id);
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "moving"))).toBe(first.id);
+  });
+
+  it("finds the customer from D1 when KV has no entry, and refills KV", async () => {
+    const { key, orgId } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "cold" });
+    const kvKey = await kvKeys.alternativeId(orgId, "cold");
+    await env.KV.delete(kvKey);
+    expect((await call("GET", altPath("cold"), { key })).body.id).toBe(created.id);
+    expect(await env.KV.get(kvKey)).toBe(created.id);
+  });
+
+  it("answers 404 when KV points at a customer that no longer holds the alternative ID", async () => {
+    const { key, orgId } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "old" });
+    await env.KV.put(await kvKeys.alternativeId(orgId, "gone"), created.id);
+    const response = await call("GET", altPath("gone"), { key });
+    expect(response.status).toBe(404);
+    expect(response.body.code).toBe("customer_not_found");
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "gone"))).toBeNull();
+  });
+
+  it("moves the KV entry when the alternative ID changes", async () => {
+    const { key, orgId } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "before" });
+    const patched = await call("PATCH", altPath("before"), { key, body: { alternative_id: "after" } });
+    expect(patched.status).toBe(200);
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "before"))).toBeNull();
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "after"))).toBe(created.id);
+    expect((await call("GET", altPath("before"), { key })).status).toBe(404);
+    expect((await call("GET", altPath("after"), { key })).body.id).toBe(created.id);
+  });
+});
+
+describe("PATCH", () => {
+  it("changes only the fields sent, clears fields sent as null and merges metadata", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, FULL_PROFILE);
+    const response = await call("PATCH", `/v1/customers/${created.id}`, {
+      key,
+      body: { name: "Jenny D.", phone: null, mail_marketing: null, metadata: { seats: 5, beta: null, tier: "gold" } },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      ...created,
+      name: "Jenny D.",
+      phone: null,
+      mail_marketing: false,
+      metadata: { plan_source: "signup", seats: 5, tier: "gold" },
+      updated_at: response.body.updated_at,
+    });
+    expect(response.body.updated_at >= created.updated_at).toBe(true);
+  });
+
+  it('removes all metadata with "metadata": null', async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { metadata: { a: 1, b: "x" } });
+    const response = await call("PATCH", `/v1/customers/${created.id}`, { key, body: { metadata: null } });
+    expect(response.body.metadata).toEqual({});
+  });
+
+  it("keeps the ETag when nothing changes and changes it when something does", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { name: "Same" });
+    const etag = (await call("GET", `/v1/customers/${created.id}`, { key })).headers.get("ETag");
+    const unchanged = await call("PATCH", `/v1/customers/${created.id}`, { key, body: { name: "Same" } });
+    expect(unchanged.headers.get("ETag")).toBe(etag);
+    expect(unchanged.body.updated_at).toBe(created.updated_at);
+    const changed = await call("PATCH", `/v1/customers/${created.id}`, { key, body: { name: "Other" } });
+    expect(changed.headers.get("ETag")).not.toBe(etag);
+  });
+});
+
+describe("PUT", () => {
+  it("resets every field not sent but keeps the alternative ID unless sent", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, FULL_PROFILE);
+    const response = await call("PUT", `/v1/customers/${created.id}`, {
+      key,
+      body: { name: "Only Name", metadata: { fresh: true, gone: null } },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      id: created.id,
+      alternative_id: "user_2abc",
+      email: null,
+      name: "Only Name",
+      first_name: null,
+      username: null,
+      phone: null,
+      language: null,
+      timezone: null,
+      mail_marketing: false,
+      tele_marketing: false,
+      coupon_id: null,
+      metadata: { fresh: true },
+    });
+    const moved = await call("PUT", `/v1/customers/${created.id}`, { key, body: { alternative_id: null } });
+    expect(moved.body.alternative_id).toBeNull();
+  });
+});
+
+describe("If-Match", () => {
+  it.each(["PATCH", "PUT", "DELETE"])("%s answers 412 on a stale ETag and changes nothing", async (method) => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { name: "v1" });
+    const stale = (await call("GET", `/v1/customers/${created.id}`, { key })).headers.get("ETag")!;
+    await call("PATCH", `/v1/customers/${created.id}`, { key, body: { name: "v2" } });
+    const response = await call(method, `/v1/customers/${created.id}`, {
+      key,
+      headers: { "If-Match": stale },
+      body: method === "DELETE" ? undefined : { name: "v3" },
+    });
+    expect(response.status).toBe(412);
+    expect(response.body.code).toBe("precondition_failed");
+    const current = await call("GET", `/v1/customers/${created.id}`, { key });
+    expect(current.status).toBe(200);
+    expect(current.body.name).toBe("v2");
+  });
+
+  it("accepts the current ETag, a list containing it, and *", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key);
+    const etag = (await call("GET", `/v1/customers/${created.id}`, { key })).headers.get("ETag")!;
+    const first = await call("PATCH", `/v1/customers/${created.id}`, {
+      key,
+      headers: { "If-Match": `"nope", ${etag}` },
+      body: { name: "a" },
+    });
+    expect(first.status).toBe(200);
+    const second = await call("PATCH", `/v1/customers/${created.id}`, {
+      key,
+      headers: { "If-Match": "*" },
+      body: { name: "b" },
+    });
+    expect(second.status).toBe(200);
+    const weak = await call("PATCH", `/v1/customers/${created.id}`, {
+      key,
+      headers: { "If-Match": `W/${second.headers.get("ETag")}` },
+      body: { name: "c" },
+    });
+    expect(weak.status).toBe(412);
+  });
+});
+
+describe("archive", () => {
+  it("erases PII from D1 and KV in one step and answers 410 afterwards", async () => {
+    const { key, orgId } = await newOrganization();
+    const created = await createCustomer(key, FULL_PROFILE);
+    const archived = await call("DELETE", `/v1/customers/${created.id}`, { key });
+    expect(archived.status).toBe(200);
+    expect(archived.body).toEqual({
+      object: "customer",
+      id: created.id,
+      archived: true,
+      archived_at: expect.stringMatching(/Z$/),
+    });
+
+    const gone = await call("GET", `/v1/customers/${created.id}`, { key });
+    expect(gone.status).toBe(410);
+    expect(gone.body).toMatchObject({ code: "customer_archived", archived_at: archived.body.archived_at });
+    expect((await call("GET", altPath("user_2abc"), { key })).status).toBe(404);
+
+    const { results } = await env.DB.prepare("SELECT * FROM customers").all();
+    const stored = JSON.stringify(results);
+    for (const value of PII_VALUES) expect(stored).not.toContain(value);
+
+    const { keys } = await env.KV.list();
+    expect(keys.map((k) => k.name)).not.toContain(await kvKeys.alternativeId(orgId, "user_2abc"));
+    for (const { name } of keys) {
+      const value = (await env.KV.get(name)) ?? "";
+      for (const pii of PII_VALUES) {
+        expect(name).not.toContain(pii);
+        expect(value).not.toContain(pii);
+      }
+    }
+  });
+
+  it("is idempotent by id and 404 by alternative ID the second time", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "twice" });
+    const first = await call("DELETE", altPath("twice"), { key });
+    expect(first.status).toBe(200);
+    const again = await call("DELETE", `/v1/customers/${created.id}`, { key });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    const byAlt = await call("DELETE", altPath("twice"), { key });
+    expect(byAlt.status).toBe(404);
+  });
+
+  it.each(["PATCH", "PUT"])("%s on an archived customer answers 410", async (method) => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key);
+    await call("DELETE", `/v1/customers/${created.id}`, { key });
+    const response = await call(method, `/v1/customers/${created.id}`, { key, body: { name: "x" } });
+    expect(response.status).toBe(410);
+    expect(response.body.code).toBe("customer_archived");
+  });
+
+  it("frees the alternative ID, email and username but never the id", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { id: "fixed", alternative_id: "a", email: "e@x.io", username: "u" });
+    await call("DELETE", "/v1/customers/fixed", { key });
+    const reuse = await call("POST", "/v1/customers", {
+      key,
+      body: { alternative_id: "a", email: "E@X.IO", username: "U" },
+    });
+    expect(reuse.status).toBe(201);
+    const sameId = await call("POST", "/v1/customers", { key, body: { id: created.id } });
+    expect(sameId.status).toBe(409);
+    expect(sameId.body.code).toBe("customer_id_archived");
+  });
+});
+
+describe("unarchive", () => {
+  it("brings the customer back with its PII still empty and a new ETag", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { ...FULL_PROFILE });
+    await call("DELETE", `/v1/customers/${created.id}`, { key });
+    const response = await call("POST", `/v1/customers/${created.id}/unarchive`, { key });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      id: created.id,
+      alternative_id: null,
+      email: null,
+      name: null,
+      username: null,
+      phone: null,
+      company: null,
+      language: "en",
+      metadata: FULL_PROFILE.metadata,
+    });
+    expect((await call("GET", `/v1/customers/${created.id}`, { key })).status).toBe(200);
+  });
+
+  it("changes nothing on a live customer and 404s an unknown one", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { name: "live" });
+    const response = await call("POST", `/v1/customers/${created.id}/unarchive`, { key });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(created);
+    expect((await call("POST", "/v1/customers/unknown/unarchive", { key })).status).toBe(404);
+  });
+
+  it("rejects a body with unknown fields", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key);
+    const response = await call("POST", `/v1/customers/${created.id}/unarchive`, { key, body: { force: true } });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ pointer: "/force", detail: "is not a known field" }]);
+  });
+});
+
+describe("DELETE metadata key", () => {
+  it("removes one key, by id and by alternative ID; an absent key is a no-op", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "m", metadata: { a: 1, b: 2, c: 3 } });
+    const byId = await call("DELETE", `/v1/customers/${created.id}/metadata/a`, { key });
+    expect(byId.status).toBe(200);
+    expect(byId.body.metadata).toEqual({ b: 2, c: 3 });
+    const byAlt = await call("DELETE", `${altPath("m")}/metadata/b`, { key });
+    expect(byAlt.body.metadata).toEqual({ c: 3 });
+    const absent = await call("DELETE", `/v1/customers/${created.id}/metadata/zzz`, { key });
+    expect(absent.status).toBe(200);
+    expect(absent.headers.get("ETag")).toBe(byAlt.headers.get("ETag"));
+  });
+
+  it("answers 410 on an archived customer", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { metadata: { a: 1 } });
+    await call("DELETE", `/v1/customers/${created.id}`, { key });
+    const response = await call("DELETE", `/v1/customers/${created.id}/metadata/a`, { key });
+    expect(response.status).toBe(410);
+  });
+});
