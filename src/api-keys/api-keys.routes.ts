@@ -9,6 +9,7 @@ const tags = ["API keys"];
 const security = [{ bearerAuth: [] }];
 
 export const listApiKeys = createRoute({
+  operationId: "listApiKeys",
   method: "get",
   path: "/v1/api_keys",
   tags,
@@ -20,6 +21,7 @@ export const listApiKeys = createRoute({
 });
 
 export const createApiKey = createRoute({
+  operationId: "createApiKey",
   method: "post",
   path: "/v1/api_keys",
   tags,
@@ -32,6 +34,7 @@ export const createApiKey = createRoute({
 });
 
 export const revokeApiKey = createRoute({
+  operationId: "revokeApiKey",
   method: "delete",
   path: "/v1/api_keys/{id}",
   tags,

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { text } from "../lib/fields";
+import { isoTimestamp, text } from "../lib/fields";
 
 export const ApiKey = z
   .object({
@@ -9,8 +9,8 @@ export const ApiKey = z
     prefix: z
       .string()
       .openapi({ description: "The first characters of the secret, to tell keys apart.", example: "rk_Ab3d" }),
-    created_at: z.string(),
-    revoked_at: z.string().nullable(),
+    created_at: isoTimestamp,
+    revoked_at: isoTimestamp.nullable(),
   })
   .openapi("ApiKey");
 
@@ -30,7 +30,7 @@ export const ApiKeyList = z
 export const CreateApiKeyBody = z.strictObject({ name: text(100).nullable().optional() }).openapi("CreateApiKey");
 
 export const RevokedApiKey = z
-  .object({ object: z.literal("api_key"), id: z.string(), revoked: z.literal(true), revoked_at: z.string() })
+  .object({ object: z.literal("api_key"), id: z.string(), revoked: z.literal(true), revoked_at: isoTimestamp })
   .openapi("RevokedApiKey");
 
 export const ApiKeyIdParams = z.object({

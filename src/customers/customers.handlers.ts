@@ -8,7 +8,7 @@ import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cach
 import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
 import { profileForCreate, profileForPatch, profileForPut, profileOf, sameProfile } from "./customers.profile";
 import {
-  archiveCustomer,
+  archiveCustomer as archiveStoredCustomer,
   type CustomerListFilters,
   type CustomerProfile,
   type CustomerRow,
@@ -16,14 +16,18 @@ import {
   insertCustomer,
   listLiveCustomers,
   UniqueViolation,
-  unarchiveCustomer,
+  unarchiveCustomer as unarchiveStoredCustomer,
   updateCustomerProfile,
 } from "./customers.repository";
 import type * as routes from "./customers.routes";
 import type { ProfileInput } from "./customers.schemas";
 
-type Ctx = Context<AppEnv>;
-type CtxWithProfile = Context<AppEnv, string, { out: { json: ProfileInput } }>;
+/**
+ * Handlers shared by an `{id}` route and its alternative-ID twin take a context of either
+ * route; each route's config still types its requests and responses.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: either route's path and input
+type Ctx = Context<AppEnv, any, any>;
 
 /** Optimistic writes re-read and retry this often before giving up with a retryable 503. */
 const MAX_WRITE_ATTEMPTS = 5;
@@ -60,13 +64,32 @@ function checkIfMatch(c: Ctx, row: CustomerRow): void {
   }
 }
 
-/** The 409 for a unique index a write hit; only the alternative ID is echoed (as the caller sent it). */
+/**
+ * The 409 for a unique index a write hit; only the alternative ID is echoed (as the caller
+ * sent it). A create whose requested id is taken names the id, whichever index SQLite
+ * happened to report first: that is the conflict a retrying caller needs to see.
+ */
 async function conflictError(
   c: Ctx,
   violation: UniqueViolation,
   profile: CustomerProfile,
   id?: string,
 ): Promise<ApiError> {
+  const existing = id ? await findCustomerById(c.env.DB, c.get("orgId"), id) : null;
+  if (existing?.archived_at) {
+    return new ApiError(
+      "customer_id_archived",
+      `Customer id '${id}' belonged to an archived customer and cannot be reused.`,
+      {
+        errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
+      },
+    );
+  }
+  if (existing) {
+    return new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
+      errors: [{ pointer: "/id", detail: "already in use" }],
+    });
+  }
   switch (violation.field) {
     case "alternative_id":
       return new ApiError(
@@ -82,20 +105,11 @@ async function conflictError(
       return new ApiError("username_taken", "Another customer in this organization already has this username.", {
         errors: [{ pointer: "/username", detail: "already in use" }],
       });
-    case "id": {
-      const existing = id ? await findCustomerById(c.env.DB, c.get("orgId"), id) : null;
-      return existing?.archived_at
-        ? new ApiError(
-            "customer_id_archived",
-            `Customer id '${id}' belonged to an archived customer and cannot be reused.`,
-            {
-              errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
-            },
-          )
-        : new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
-            errors: [{ pointer: "/id", detail: "already in use" }],
-          });
-    }
+    case "id":
+      // Ids are never deleted, so the lookup above finds the holder; this only satisfies the switch.
+      return new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
+        errors: [{ pointer: "/id", detail: "already in use" }],
+      });
   }
 }
 
@@ -207,13 +221,13 @@ export const listCustomers: AppRouteHandler<typeof routes.listCustomers> = async
 
 export const getCustomer = async (c: Ctx) => customerResponse(c, await findTarget(c), 200);
 
-export const patchCustomer = async (c: CtxWithProfile) => {
-  const input = c.req.valid("json");
+export const patchCustomer = async (c: Ctx) => {
+  const input = c.req.valid("json") as ProfileInput;
   return customerResponse(c, await updateTarget(c, (row) => profileForPatch(row, input)), 200);
 };
 
-export const putCustomer = async (c: CtxWithProfile) => {
-  const input = c.req.valid("json");
+export const putCustomer = async (c: Ctx) => {
+  const input = c.req.valid("json") as ProfileInput;
   return customerResponse(c, await updateTarget(c, (row) => profileForPut(row, input)), 200);
 };
 
@@ -234,7 +248,7 @@ const archivedBody = (row: CustomerRow) => ({
   archived_at: row.archived_at ?? "",
 });
 
-export const archiveCustomerHandler = async (c: Ctx) => {
+export const archiveCustomer = async (c: Ctx) => {
   const orgId = c.get("orgId");
   const byId = c.req.param("alternative_id") === undefined;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -250,7 +264,7 @@ export const archiveCustomerHandler = async (c: Ctx) => {
       throw error;
     }
     checkIfMatch(c, row);
-    const archived = await archiveCustomer(c.env.DB, orgId, row.seq, row.version, nowIso());
+    const archived = await archiveStoredCustomer(c.env.DB, orgId, row.seq, row.version, nowIso());
     if (archived) {
       await syncAlternativeId(c.env, orgId, row, archived, background(c));
       return c.json(archivedBody(archived), 200);
@@ -259,14 +273,15 @@ export const archiveCustomerHandler = async (c: Ctx) => {
   throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
 };
 
-export const unarchiveCustomerHandler: AppRouteHandler<typeof routes.unarchiveCustomer> = async (c) => {
+export const unarchiveCustomer: AppRouteHandler<typeof routes.unarchiveCustomer> = async (c) => {
   const orgId = c.get("orgId");
   const { id } = c.req.valid("param");
   const row = await findCustomerById(c.env.DB, orgId, id);
   if (!row) throw customerNotFound();
   if (row.archived_at === null) return customerResponse(c, row, 200);
   const restored =
-    (await unarchiveCustomer(c.env.DB, orgId, row.seq, nowIso())) ?? (await findCustomerById(c.env.DB, orgId, id));
+    (await unarchiveStoredCustomer(c.env.DB, orgId, row.seq, nowIso())) ??
+    (await findCustomerById(c.env.DB, orgId, id));
   if (!restored) throw customerNotFound();
   return customerResponse(c, restored, 200);
 };

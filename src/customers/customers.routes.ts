@@ -38,7 +38,11 @@ const TARGETS = {
     notFound: "No live customer with this alternative ID (an archived customer's is released)",
     gone: [] as const,
   },
-};
+} as const;
+
+const pathOf = <T extends CustomerTarget>(target: T) => TARGETS[target].path as (typeof TARGETS)[T]["path"];
+
+const operationId = (name: string, target: CustomerTarget) => (target === "id" ? name : `${name}ByAlternativeId`);
 
 const byWhat = (target: CustomerTarget) => (target === "id" ? "by id" : "by alternative ID");
 
@@ -47,6 +51,7 @@ const ETAG = { ETag: { schema: { type: "string" as const }, description: "Strong
 const customerWithEtag = (description: string) => ({ ...jsonContent(Customer, description), headers: ETAG });
 
 export const createCustomer = createRoute({
+  operationId: "createCustomer",
   method: "post",
   path: "/v1/customers",
   tags,
@@ -73,6 +78,7 @@ export const createCustomer = createRoute({
 });
 
 export const listCustomers = createRoute({
+  operationId: "listCustomers",
   method: "get",
   path: "/v1/customers",
   tags,
@@ -90,8 +96,9 @@ export const listCustomers = createRoute({
 
 export function getCustomer<T extends CustomerTarget>(target: T) {
   return createRoute({
+    operationId: operationId("getCustomer", target),
     method: "get",
-    path: TARGETS[target].path,
+    path: pathOf(target),
     tags,
     security,
     summary: `Get a customer ${byWhat(target)}`,
@@ -118,8 +125,9 @@ const updateErrors = (target: CustomerTarget) =>
 
 export function patchCustomer<T extends CustomerTarget>(target: T) {
   return createRoute({
+    operationId: operationId("patchCustomer", target),
     method: "patch",
-    path: TARGETS[target].path,
+    path: pathOf(target),
     tags,
     security,
     summary: `Update a customer ${byWhat(target)}`,
@@ -133,8 +141,9 @@ export function patchCustomer<T extends CustomerTarget>(target: T) {
 
 export function putCustomer<T extends CustomerTarget>(target: T) {
   return createRoute({
+    operationId: operationId("putCustomer", target),
     method: "put",
-    path: TARGETS[target].path,
+    path: pathOf(target),
     tags,
     security,
     summary: `Replace a customer's profile ${byWhat(target)}`,
@@ -148,8 +157,9 @@ export function putCustomer<T extends CustomerTarget>(target: T) {
 
 export function archiveCustomer<T extends CustomerTarget>(target: T) {
   return createRoute({
+    operationId: operationId("archiveCustomer", target),
     method: "delete",
-    path: TARGETS[target].path,
+    path: pathOf(target),
     tags,
     security,
     summary: `Archive a customer ${byWhat(target)}`,
@@ -168,8 +178,9 @@ export function archiveCustomer<T extends CustomerTarget>(target: T) {
 
 export function deleteMetadataKey<T extends CustomerTarget>(target: T) {
   return createRoute({
+    operationId: operationId("deleteMetadataKey", target),
     method: "delete",
-    path: `${TARGETS[target].path}/metadata/{key}`,
+    path: `${TARGETS[target].path}/metadata/{key}` as `${(typeof TARGETS)[T]["path"]}/metadata/{key}`,
     tags,
     security,
     summary: `Remove one metadata key ${byWhat(target)}`,
@@ -190,6 +201,7 @@ export function deleteMetadataKey<T extends CustomerTarget>(target: T) {
 }
 
 export const unarchiveCustomer = createRoute({
+  operationId: "unarchiveCustomer",
   method: "post",
   path: "/v1/customers/{id}/unarchive",
   tags,

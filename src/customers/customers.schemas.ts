@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { text, timestamp } from "../lib/fields";
+import { isoTimestamp, text, timestamp } from "../lib/fields";
 import {
   alternativeId,
   customerId,
@@ -64,8 +64,8 @@ export const Customer = z
     coupon_id: z.string().nullable(),
     metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
     has_payment_method: z.boolean(),
-    created_at: z.string().openapi({ example: "2026-11-22T15:04:05.123Z" }),
-    updated_at: z.string().openapi({ example: "2026-11-22T15:04:05.123Z" }),
+    created_at: isoTimestamp,
+    updated_at: isoTimestamp,
   })
   .openapi("Customer");
 
@@ -76,7 +76,7 @@ export const ArchivedCustomer = z
     object: z.literal("customer"),
     id: z.string(),
     archived: z.literal(true),
-    archived_at: z.string(),
+    archived_at: isoTimestamp,
   })
   .openapi("ArchivedCustomer");
 
@@ -128,8 +128,5 @@ export const MetadataKeyParams = {
 export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 
 export const IfMatchHeader = z.object({
-  "if-match": z
-    .string()
-    .optional()
-    .openapi({ param: { name: "If-Match", in: "header" }, description: "An ETag from GET; 412 when it is stale." }),
+  "If-Match": z.string().optional().openapi({ description: "An ETag from GET; 412 when it is stale." }),
 });

@@ -3,17 +3,18 @@ import * as handlers from "./customers.handlers";
 import * as routes from "./customers.routes";
 
 // Static paths first, so "/v1/customers/alternative-id/…" is never read as an `{id}`.
+// Shared handlers are wrapped in arrows so each route's own config types its client.
 export const customersRouter = createRouter()
   .openapi(routes.createCustomer, handlers.createCustomer)
   .openapi(routes.listCustomers, handlers.listCustomers)
-  .openapi(routes.getCustomer("alternative_id"), handlers.getCustomer)
-  .openapi(routes.patchCustomer("alternative_id"), handlers.patchCustomer)
-  .openapi(routes.putCustomer("alternative_id"), handlers.putCustomer)
-  .openapi(routes.archiveCustomer("alternative_id"), handlers.archiveCustomerHandler)
-  .openapi(routes.deleteMetadataKey("alternative_id"), handlers.deleteMetadataKey)
-  .openapi(routes.getCustomer("id"), handlers.getCustomer)
-  .openapi(routes.patchCustomer("id"), handlers.patchCustomer)
-  .openapi(routes.putCustomer("id"), handlers.putCustomer)
-  .openapi(routes.archiveCustomer("id"), handlers.archiveCustomerHandler)
-  .openapi(routes.deleteMetadataKey("id"), handlers.deleteMetadataKey)
-  .openapi(routes.unarchiveCustomer, handlers.unarchiveCustomerHandler);
+  .openapi(routes.getCustomer("alternative_id"), (c) => handlers.getCustomer(c))
+  .openapi(routes.patchCustomer("alternative_id"), (c) => handlers.patchCustomer(c))
+  .openapi(routes.putCustomer("alternative_id"), (c) => handlers.putCustomer(c))
+  .openapi(routes.archiveCustomer("alternative_id"), (c) => handlers.archiveCustomer(c))
+  .openapi(routes.deleteMetadataKey("alternative_id"), (c) => handlers.deleteMetadataKey(c))
+  .openapi(routes.getCustomer("id"), (c) => handlers.getCustomer(c))
+  .openapi(routes.patchCustomer("id"), (c) => handlers.patchCustomer(c))
+  .openapi(routes.putCustomer("id"), (c) => handlers.putCustomer(c))
+  .openapi(routes.archiveCustomer("id"), (c) => handlers.archiveCustomer(c))
+  .openapi(routes.deleteMetadataKey("id"), (c) => handlers.deleteMetadataKey(c))
+  .openapi(routes.unarchiveCustomer, handlers.unarchiveCustomer);

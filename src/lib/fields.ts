@@ -36,4 +36,7 @@ export function text(max: number) {
 /** An ISO 8601 timestamp; any offset is accepted and compared as UTC. */
 export const timestamp = z.iso.datetime({ offset: true }).openapi({ example: "2026-11-22T15:04:05.123Z" });
 
+/** A timestamp Roster writes: ISO 8601 UTC with milliseconds. */
+export const isoTimestamp = z.string().openapi({ format: "date-time", example: "2026-11-22T15:04:05.123Z" });
+
 export const nowIso = () => new Date().toISOString();

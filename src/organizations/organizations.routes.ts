@@ -5,6 +5,7 @@ import { jsonBody } from "../middleware/json-body";
 import { CreatedOrganization, CreateOrganizationBody } from "./organizations.schemas";
 
 export const createOrganization = createRoute({
+  operationId: "createOrganization",
   method: "post",
   path: "/v1/organizations",
   tags: ["Organizations"],

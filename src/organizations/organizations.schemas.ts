@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ApiKeyWithSecret } from "../api-keys/api-keys.schemas";
-import { text } from "../lib/fields";
+import { isoTimestamp, text } from "../lib/fields";
 
 export const CreateOrganizationBody = z.strictObject({ name: text(255) }).openapi("CreateOrganization");
 
@@ -9,7 +9,7 @@ export const Organization = z
     object: z.literal("organization"),
     id: z.string().openapi({ example: "org_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R" }),
     name: z.string(),
-    created_at: z.string(),
+    created_at: isoTimestamp,
   })
   .openapi("Organization");
 

@@ -606,6 +606,10 @@ const SCRIPT = String.raw`
     el.scrollIntoView();
   }
   window.addEventListener("hashchange", reveal);
+  // Following a link to the fragment already in the URL fires no hashchange, yet its operation may be closed.
+  document.addEventListener("click", (e) => {
+    if (e.target instanceof Element && e.target.closest('a[href^="#"]')) setTimeout(reveal);
+  });
 
   fetch("/v1/openapi.json", { headers: { Accept: "application/json" } })
     .then((res) =>
@@ -625,6 +629,10 @@ const SCRIPT = String.raw`
     .catch((err) => fill($("ops"), h("p", { cls: "err" }, "Could not load /v1/openapi.json (" + err.message + ").")));
 })();
 `;
+
+// Indentation and whole-line comments are for readers of this file; the script has no multi-line strings,
+// so dropping them changes nothing for the browser.
+const compact = (code: string) => code.replace(/^\s*(\/\/.*)?\n/gm, "").replace(/^\s+/gm, "");
 
 export function renderDocsPage(): string {
   return `<!doctype html>
@@ -646,7 +654,7 @@ export function renderDocsPage(): string {
 <nav id="nav" aria-label="Operations"></nav>
 <main id="ops"><p>Loading /v1/openapi.json…</p><noscript><p>This page needs JavaScript; the raw document is <a href="/v1/openapi.json">/v1/openapi.json</a>.</p></noscript></main>
 </div>
-<script>${SCRIPT}</script>
+<script>${compact(SCRIPT)}</script>
 </body>
 </html>`;
 }

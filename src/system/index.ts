@@ -6,6 +6,7 @@ import { renderDocsPage } from "./docs-page";
 import { renderProblemsPage } from "./problems-page";
 
 const healthz = createRoute({
+  operationId: "healthz",
   method: "get",
   path: "/healthz",
   tags: ["Operations"],
