@@ -26,7 +26,6 @@ import type { ProfileInput } from "./customers.schemas";
  * Handlers shared by an `{id}` route and its alternative-ID twin take a context of either
  * route; each route's config still types its requests and responses.
  */
-// biome-ignore lint/suspicious/noExplicitAny: either route's path and input
 type Ctx = Context<AppEnv, any, any>;
 
 /** Optimistic writes re-read and retry this often before giving up with a retryable 503. */
