@@ -56,9 +56,7 @@ export function profileOf(row: CustomerRow): CustomerProfile {
 }
 
 function withoutNulls(metadata: Record<string, string | number | boolean | null>): Metadata {
-  const out: Metadata = {};
-  for (const [key, value] of Object.entries(metadata)) if (value !== null) out[key] = value;
-  return out;
+  return Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== null)) as Metadata;
 }
 
 function checkMetadataSize(metadata: Metadata): Metadata {

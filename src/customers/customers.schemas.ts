@@ -31,6 +31,16 @@ const profileFields = {
   metadata: metadataInput.nullable().optional(),
 };
 
+/**
+ * Accepted on every write of a profile and never stored: skips the email DNS check for
+ * this request (the check is off unless the deployment turns it on).
+ */
+const requestOptions = {
+  skip_email_dns_validation: z.boolean().optional().openapi({
+    description: "Skip the email domain's DNS check for this request. Never stored.",
+  }),
+};
+
 export type ProfileInput = {
   [K in keyof typeof profileFields]?: z.infer<(typeof profileFields)[K]>;
 };
@@ -38,11 +48,11 @@ export type ProfileInput = {
 export const PROFILE_FIELD_NAMES = Object.keys(profileFields) as (keyof ProfileInput)[];
 
 export const CreateCustomerBody = z
-  .strictObject({ id: customerId.optional(), ...profileFields })
+  .strictObject({ id: customerId.optional(), ...profileFields, ...requestOptions })
   .openapi("CreateCustomer");
 
 /** PATCH and PUT: the id is immutable, so it is not a field here. */
-export const UpdateCustomerBody = z.strictObject(profileFields).openapi("UpdateCustomer");
+export const UpdateCustomerBody = z.strictObject({ ...profileFields, ...requestOptions }).openapi("UpdateCustomer");
 
 export const Customer = z
   .object({

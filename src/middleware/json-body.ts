@@ -35,12 +35,30 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
         throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
       }
     }
+    rejectPrototypeKeys(parsed);
     c.set("rawBody", raw);
     // Hono's validator and body readers look here first; the stream itself is consumed.
     c.req.bodyCache.arrayBuffer = Promise.resolve(raw.slice().buffer) as never;
     c.req.bodyCache.json = Promise.resolve(parsed);
     await next();
   });
+}
+
+/**
+ * `__proto__` is a legal JSON key that JavaScript objects cannot hold as data (zod drops it,
+ * assignment would change a prototype). Refuse it wherever it appears, naming where.
+ */
+function rejectPrototypeKeys(value: unknown, pointer = ""): void {
+  if (value === null || typeof value !== "object") return;
+  for (const [key, child] of Object.entries(value)) {
+    const childPointer = `${pointer}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    if (key === "__proto__") {
+      throw new ApiError("validation_failed", "The request body is invalid: 1 problem.", {
+        errors: [{ pointer: childPointer, detail: "'__proto__' is not allowed as a key" }],
+      });
+    }
+    rejectPrototypeKeys(child, childPointer);
+  }
 }
 
 function tooLarge(limit: number) {
