@@ -27,18 +27,32 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
         `Send the body as JSON with Content-Type: application/json${contentType ? `, not '${contentType.slice(0, 100)}'` : ""}.`,
       );
     }
-    let parsed: unknown = {};
+    // An absent or empty body is the empty object, whatever Content-Type came with it.
+    let text = "{}";
     if (raw.byteLength > 0) {
       try {
-        parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
+        text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw);
       } catch {
-        throw new ApiError("invalid_json", "The request body is not valid UTF-8 JSON.");
+        throw new ApiError("invalid_json", "The request body is not valid UTF-8.");
       }
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new ApiError("invalid_json", "The request body is not valid JSON.");
     }
     rejectPrototypeKeys(parsed);
     c.set("rawBody", raw);
+    if (raw.byteLength === 0) {
+      // Downstream validators judge the media type by the header: show them the JSON body we decided on.
+      const headers = new Headers(c.req.raw.headers);
+      headers.set("Content-Type", "application/json");
+      c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
+    }
     // Hono's validator and body readers look here first; the stream itself is consumed.
     c.req.bodyCache.arrayBuffer = Promise.resolve(raw.slice().buffer) as never;
+    c.req.bodyCache.text = Promise.resolve(text) as never;
     c.req.bodyCache.json = Promise.resolve(parsed);
     await next();
   });
