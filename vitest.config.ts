@@ -8,7 +8,12 @@ function worker(miniflare: Record<string, unknown> = {}) {
   return cloudflareTest({
     wrangler: { configPath: "./wrangler.toml" },
     miniflare: {
-      bindings: { TEST_MIGRATIONS: migrations, ADMIN_TOKEN: "test-admin-token", LOG_REQUESTS: "false" },
+      bindings: {
+        TEST_MIGRATIONS: migrations,
+        ADMIN_TOKEN: "test-admin-token",
+        ALTERNATIVE_ID_HASH_KEY: "test-alternative-id-hash-key",
+        LOG_REQUESTS: "false",
+      },
       // Nothing in the tests may reach the network: an unmocked outbound fetch fails loudly.
       outboundService: (request: Request) => {
         throw new Error(`Unexpected outbound request in a test: ${request.method} ${request.url}`);

@@ -2,4 +2,6 @@
 interface Env {
   /** Bearer token for POST /v1/organizations. Unset: the admin route refuses everything. */
   ADMIN_TOKEN?: string;
+  /** HMAC key for remembering archived alternative IDs (refusing late webhook events). */
+  ALTERNATIVE_ID_HASH_KEY?: string;
 }

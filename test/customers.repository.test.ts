@@ -67,7 +67,7 @@ describe("customers repository", () => {
 
   it("frees unique values once a customer is archived, but never its id", async () => {
     const row = await insertCustomer(env.DB, ORG, "c1", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
-    const archived = await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW);
+    const archived = await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW, null, []);
     expect(archived).toMatchObject({ archived_at: NOW, alternative_id: null, email: null, version: 2 });
     await insertCustomer(env.DB, ORG, "c2", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
     expect(await violation(insertCustomer(env.DB, ORG, "c1", profile(), NOW))).toBe("id");
@@ -87,7 +87,7 @@ describe("customers repository", () => {
   it("unarchives only archived customers", async () => {
     const row = await insertCustomer(env.DB, ORG, "c1", profile(), NOW);
     expect(await unarchiveCustomer(env.DB, ORG, row.seq, NOW)).toBeNull();
-    await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW);
+    await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW, null, []);
     expect(await unarchiveCustomer(env.DB, ORG, row.seq, NOW)).toMatchObject({ archived_at: null, version: 3 });
   });
 
@@ -98,7 +98,7 @@ describe("customers repository", () => {
         await insertCustomer(env.DB, ORG, `c${i}`, profile({ email: `u${i}@x.io` }), `2026-01-0${i + 1}T00:00:00.000Z`),
       );
     }
-    await archiveCustomer(env.DB, ORG, rows[2]!.seq, 1, NOW);
+    await archiveCustomer(env.DB, ORG, rows[2]!.seq, 1, NOW, null, []);
     const ids = async (
       ...args: Parameters<typeof listLiveCustomers> extends [unknown, unknown, ...infer R] ? R : never
     ) => (await listLiveCustomers(env.DB, ORG, ...args)).map((row) => row.id);
@@ -115,7 +115,7 @@ describe("customers repository", () => {
     const row = await insertCustomer(env.DB, ORG, "c1", profile({ alternative_id: "alt" }), NOW);
     expect((await findLiveCustomerByAlternativeId(env.DB, ORG, "alt"))?.id).toBe("c1");
     expect(await findLiveCustomerByAlternativeId(env.DB, OTHER_ORG, "alt")).toBeNull();
-    await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW);
+    await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW, null, []);
     expect(await findLiveCustomerByAlternativeId(env.DB, ORG, "alt")).toBeNull();
   });
 

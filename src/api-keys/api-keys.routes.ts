@@ -1,8 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
-import { requireApiKey } from "../middleware/auth";
-import { jsonBody } from "../middleware/json-body";
-import { rateLimitByKey } from "../middleware/rate-limit";
+import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { ApiKeyIdParams, ApiKeyList, ApiKeyWithSecret, CreateApiKeyBody, RevokedApiKey } from "./api-keys.schemas";
 
 const tags = ["API keys"];
@@ -16,7 +14,7 @@ export const listApiKeys = createRoute({
   security,
   summary: "List this organization's API keys",
   description: "Newest first, revoked ones included (with `revoked_at`). Secrets are never shown again.",
-  middleware: [requireApiKey, rateLimitByKey],
+  middleware: readRoute(),
   responses: { 200: jsonContent(ApiKeyList, "The keys"), ...problemResponses(...AUTHENTICATED) },
 });
 
@@ -28,7 +26,7 @@ export const createApiKey = createRoute({
   security,
   summary: "Create an API key",
   description: "The secret is in this response only; Roster stores its SHA-256 hash.",
-  middleware: [requireApiKey, rateLimitByKey, jsonBody()],
+  middleware: writeRoute(),
   request: { body: jsonBodyOf(CreateApiKeyBody) },
   responses: { 201: jsonContent(ApiKeyWithSecret, "The new key"), ...problemResponses(...AUTHENTICATED, ...WITH_BODY) },
 });
@@ -41,7 +39,7 @@ export const revokeApiKey = createRoute({
   security,
   summary: "Revoke an API key",
   description: "Idempotent. Takes effect at once (a key may revoke itself; its next request is a 401).",
-  middleware: [requireApiKey, rateLimitByKey],
+  middleware: deleteRoute(),
   request: { params: ApiKeyIdParams },
   responses: {
     200: jsonContent(RevokedApiKey, "The key is revoked"),

@@ -5,10 +5,10 @@ import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
 import type { AppEnv, AppRouteHandler } from "../lib/types";
 import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
+import { archiveLiveCustomer } from "./archive";
 import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
 import { profileForCreate, profileForPatch, profileForPut, profileOf, sameProfile } from "./customers.profile";
 import {
-  archiveCustomer as archiveStoredCustomer,
   type CustomerListFilters,
   type CustomerProfile,
   type CustomerRow,
@@ -263,11 +263,8 @@ export const archiveCustomer = async (c: Ctx) => {
       throw error;
     }
     checkIfMatch(c, row);
-    const archived = await archiveStoredCustomer(c.env.DB, orgId, row.seq, row.version, nowIso());
-    if (archived) {
-      await syncAlternativeId(c.env, orgId, row, archived, background(c));
-      return c.json(archivedBody(archived), 200);
-    }
+    const archived = await archiveLiveCustomer(c.env, orgId, row, background(c));
+    if (archived) return c.json(archivedBody(archived), 200);
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
 };

@@ -26,6 +26,8 @@ export type CustomerRow = {
   created_at: string;
   updated_at: string;
   archived_at: string | null;
+  last_event_at: string | null;
+  archived_alternative_id_hash: string | null;
 };
 
 /** The stored profile: what create, PATCH and PUT decide, column for column. */
@@ -186,7 +188,8 @@ export async function updateCustomerProfile(
 const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
 
 /**
- * Archives a live customer: PII erased and archived_at set in one atomic statement batch.
+ * Archives a live customer in one atomic batch: PII erased, archived_at set, the keyed hash
+ * of its alternative ID kept, and the cascade statements run (each guarded by `now`).
  * Returns the archived row, or null if it was not live at `expectedVersion`.
  */
 export async function archiveCustomer(
@@ -195,17 +198,33 @@ export async function archiveCustomer(
   seq: number,
   expectedVersion: number,
   now: string,
+  alternativeIdHash: string | null,
+  cascade: D1PreparedStatement[],
 ): Promise<CustomerRow | null> {
   const [archived] = await db.batch<CustomerRow>([
     db
       .prepare(
-        `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1
+        `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1,
+           archived_alternative_id_hash = coalesce(?5, archived_alternative_id_hash)
          WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
          RETURNING *`,
       )
-      .bind(now, orgId, seq, expectedVersion),
+      .bind(now, orgId, seq, expectedVersion, alternativeIdHash),
+    ...cascade,
   ]);
   return archived?.results[0] ?? null;
+}
+
+/** An archived customer whose alternative ID had this keyed hash, if any. */
+export async function findArchivedByAlternativeIdHash(
+  db: D1Database,
+  orgId: string,
+  alternativeIdHash: string,
+): Promise<CustomerRow | null> {
+  return db
+    .prepare("SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2 LIMIT 1")
+    .bind(orgId, alternativeIdHash)
+    .first<CustomerRow>();
 }
 
 /** Brings an archived customer back, PII still empty. Null if it was not archived. */

@@ -1,8 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
-import { requireApiKey } from "../middleware/auth";
-import { jsonBody } from "../middleware/json-body";
-import { rateLimitByKey } from "../middleware/rate-limit";
+import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   AlternativeIdParams,
   ArchivedCustomer,
@@ -19,8 +17,6 @@ import {
 
 const tags = ["Customers"];
 const security = [{ bearerAuth: [] }];
-const authenticated = [requireApiKey, rateLimitByKey];
-const authenticatedWithBody = [requireApiKey, rateLimitByKey, jsonBody()];
 
 /** Every `{id}` route also exists addressed by alternative ID. */
 export type CustomerTarget = "id" | "alternative_id";
@@ -58,7 +54,7 @@ export const createCustomer = createRoute({
   security,
   summary: "Create a customer",
   description: "The body may be absent, empty or `{}`. Without `id`, one is generated (`cus_` + a ULID).",
-  middleware: authenticatedWithBody,
+  middleware: writeRoute(),
   request: { body: jsonBodyOf(CreateCustomerBody) },
   responses: {
     201: {
@@ -86,7 +82,7 @@ export const listCustomers = createRoute({
   summary: "List customers",
   description:
     "Live customers, newest first by insertion sequence, in keyset pages. A cursor is valid only with the filters it was issued for.",
-  middleware: authenticated,
+  middleware: readRoute(),
   request: { query: ListCustomersQuery },
   responses: {
     200: jsonContent(CustomerList, "One page of customers"),
@@ -102,7 +98,7 @@ export function getCustomer<T extends CustomerTarget>(target: T) {
     tags,
     security,
     summary: `Get a customer ${byWhat(target)}`,
-    middleware: authenticated,
+    middleware: readRoute(),
     request: { params: TARGETS[target].params },
     responses: {
       200: customerWithEtag("The customer"),
@@ -133,7 +129,7 @@ export function patchCustomer<T extends CustomerTarget>(target: T) {
     summary: `Update a customer ${byWhat(target)}`,
     description:
       'Only the fields sent change; `null` clears a field. `metadata` merges key by key (a key set to null is removed); `"metadata": null` removes all.',
-    middleware: authenticatedWithBody,
+    middleware: writeRoute(),
     request: { params: TARGETS[target].params, headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
     responses: { 200: customerWithEtag("The updated customer"), ...updateErrors(target) },
   });
@@ -149,7 +145,7 @@ export function putCustomer<T extends CustomerTarget>(target: T) {
     summary: `Replace a customer's profile ${byWhat(target)}`,
     description:
       "Every field not sent is reset to null (booleans to false) and metadata is replaced, except `alternative_id`, which changes only when sent.",
-    middleware: authenticatedWithBody,
+    middleware: writeRoute(),
     request: { params: TARGETS[target].params, headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
     responses: { 200: customerWithEtag("The updated customer"), ...updateErrors(target) },
   });
@@ -167,7 +163,7 @@ export function archiveCustomer<T extends CustomerTarget>(target: T) {
       target === "id"
         ? "Erases the customer's PII in one atomic step and hides it. Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then)."
         : "Erases the customer's PII in one atomic step and hides it. Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404.",
-    middleware: authenticated,
+    middleware: deleteRoute(),
     request: { params: TARGETS[target].params, headers: IfMatchHeader },
     responses: {
       200: jsonContent(ArchivedCustomer, "The customer is archived"),
@@ -185,7 +181,7 @@ export function deleteMetadataKey<T extends CustomerTarget>(target: T) {
     security,
     summary: `Remove one metadata key ${byWhat(target)}`,
     description: "Removing an absent key changes nothing and answers 200.",
-    middleware: authenticated,
+    middleware: deleteRoute(),
     request: { params: MetadataKeyParams[target], headers: IfMatchHeader },
     responses: {
       200: customerWithEtag("The customer"),
@@ -209,7 +205,7 @@ export const unarchiveCustomer = createRoute({
   summary: "Unarchive a customer",
   description:
     "Brings an archived customer back with its PII still empty (archiving erased it). On a live customer nothing changes.",
-  middleware: authenticatedWithBody,
+  middleware: writeRoute(),
   request: { params: IdParams, body: { ...jsonBodyOf(EmptyBody), required: false } },
   responses: {
     200: customerWithEtag("The customer"),

@@ -1,0 +1,17 @@
+import { requireApiKey } from "./auth";
+import { DEFAULT_BODY_LIMIT, jsonBody } from "./json-body";
+import { rateLimitByKey } from "./rate-limit";
+
+/**
+ * The middleware each kind of tenant route runs, in order, before its validators. Routes pick
+ * one of these instead of listing middleware, so every route of a kind behaves alike.
+ */
+
+/** Reads: API key, then the per-key rate limit. */
+export const readRoute = () => [requireApiKey, rateLimitByKey];
+
+/** Writes with a JSON body (POST, PATCH, PUT). */
+export const writeRoute = (bodyLimit = DEFAULT_BODY_LIMIT) => [requireApiKey, rateLimitByKey, jsonBody(bodyLimit)];
+
+/** Writes without a body (DELETE). */
+export const deleteRoute = () => [requireApiKey, rateLimitByKey];

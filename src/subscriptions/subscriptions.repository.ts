@@ -1,0 +1,112 @@
+import { newId } from "../lib/ids";
+
+/** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
+export type SubscriptionRow = {
+  id: string;
+  org_id: string;
+  customer_id: string;
+  plan_id: string;
+  resource_id: string | null;
+  billing_period: "monthly" | "annually" | null;
+  addons: string;
+  billable_features: string;
+  promotion_code: string | null;
+  billing_country_code: string | null;
+  metadata: string;
+  status: "active" | "canceled";
+  cancel_reason: string | null;
+  canceled_at: string | null;
+  created_at: string;
+};
+
+export type NewSubscription = {
+  plan_id: string;
+  resource_id: string | null;
+  billing_period: "monthly" | "annually" | null;
+  addons: { addon_id: string; quantity: number }[];
+  billable_features: { feature_id: string; quantity: number }[];
+  promotion_code: string | null;
+  billing_country_code: string | null;
+  metadata: Record<string, string | number | boolean>;
+};
+
+const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnull(resource_id, '') = ifnull(?4, '')
+  AND status = 'active'`;
+
+/** The active subscription for this plan and resource (a null resource matches null), if any. */
+export async function findActiveSubscription(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  planId: string,
+  resourceId: string | null,
+): Promise<SubscriptionRow | null> {
+  return db
+    .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
+    .bind(orgId, customerId, planId, resourceId)
+    .first<SubscriptionRow>();
+}
+
+/**
+ * Creates the subscription unless an active one for the same plan and resource exists, and
+ * returns whichever is active afterwards. The partial unique index decides races: the
+ * insert that loses does nothing, and the SELECT in the same batch sees the winner.
+ */
+export async function ensureActiveSubscription(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  subscription: NewSubscription,
+  now: string,
+): Promise<{ row: SubscriptionRow; created: boolean }> {
+  const id = newId("sub");
+  const [inserted, current] = await db.batch<SubscriptionRow>([
+    db
+      .prepare(
+        `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
+           billable_features, promotion_code, billing_country_code, metadata, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+      )
+      .bind(
+        id,
+        orgId,
+        customerId,
+        subscription.plan_id,
+        subscription.resource_id,
+        subscription.billing_period,
+        JSON.stringify(subscription.addons),
+        JSON.stringify(subscription.billable_features),
+        subscription.promotion_code,
+        subscription.billing_country_code,
+        JSON.stringify(subscription.metadata),
+        now,
+      ),
+    db
+      .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
+      .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
+  ]);
+  const row = current?.results[0];
+  if (!row) throw new Error("D1_ERROR: no active subscription after ensureActiveSubscription");
+  return { row, created: inserted?.results[0]?.id === row.id };
+}
+
+/**
+ * Part of the archive batch: cancels the customer's active subscriptions and keeps them.
+ * Guarded by the archive's own timestamp, so it acts only if that archive committed.
+ */
+export function cancelSubscriptionsOnArchiveStatement(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  archivedAt: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE subscriptions SET status = 'canceled', cancel_reason = 'customer_archived', canceled_at = ?3
+       WHERE org_id = ?1 AND customer_id = ?2 AND status = 'active'
+         AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)`,
+    )
+    .bind(orgId, customerId, archivedAt);
+}
