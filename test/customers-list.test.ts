@@ -155,7 +155,7 @@ describe("GET /v1/customers: limit", () => {
 });
 
 describe("GET /v1/customers: unknown query parameters", () => {
-  it.each(["foo", "offset", "starting_after", "Limit", "page"])("rejects ?%s=1 naming #/query/%s", async (name) => {
+  it.each(["foo", "offset", "starting_after", "Limit", "page"])("rejects ?%s=1 with 400 naming it", async (name) => {
     const { key } = await newOrganization();
     expectValidationFailed(await call("GET", `/v1/customers?${name}=1`, { key }), `#/query/${name}`);
   });
@@ -512,34 +512,36 @@ describe("GET /v1/customers: pagination stability", () => {
       pageNumber++;
       if (pageNumber > 20) throw new Error("pagination does not terminate");
 
-      // Between pages: new customers arrive ...
-      for (let index = 0; index < 2; index++) {
-        createdDuring.add((await createCustomer(key, { alternative_id: `during-${pageNumber}-${index}` })).id);
-      }
-      // ... one not-yet-seen customer is archived (alternately the very next one and the oldest) ...
-      const unseen = listOrder.filter((id) => !seen.includes(id) && !archived.has(id));
-      const victim = pageNumber % 2 === 1 ? unseen[0] : unseen.at(-1);
-      if (victim) {
-        await archive(key, victim);
-        archived.add(victim);
-        archivedBeforeSeen.add(victim);
-      }
-      // ... and an already-seen one: the last of this page, the one the cursor points after.
-      const anchor = pageIds.at(-1)!;
-      if (!archived.has(anchor)) {
-        await archive(key, anchor);
-        archived.add(anchor);
-      }
-      // a newly created one is archived too
-      const [firstNew] = [...createdDuring].filter((id) => !archived.has(id));
-      if (firstNew) {
-        await archive(key, firstNew);
-        archived.add(firstNew);
+      // Between pages, the changes deliberately do not cancel out (an OFFSET-based cursor would
+      // then return some customers twice and skip others).
+      const archiveNow = async (id: string | undefined, beforeSeen: boolean) => {
+        if (id === undefined || archived.has(id)) return;
+        await archive(key, id);
+        archived.add(id);
+        if (beforeSeen) archivedBeforeSeen.add(id);
+      };
+      const unseen = () => listOrder.filter((id) => !seen.includes(id) && !archived.has(id));
+      if (pageNumber % 2 === 1) {
+        // New customers arrive, and the very next not-yet-seen customer is archived.
+        for (let index = 0; index < 3; index++) {
+          createdDuring.add((await createCustomer(key, { alternative_id: `during-${pageNumber}-${index}` })).id);
+        }
+        await archiveNow(unseen()[0], true);
+      } else {
+        // Already-seen customers are archived: the one the cursor points after, the first of
+        // this page and a customer created meanwhile; and the oldest not-yet-seen one.
+        await archiveNow(pageIds.at(-1), false);
+        await archiveNow(pageIds[0], false);
+        await archiveNow(
+          [...createdDuring].find((id) => !archived.has(id)),
+          false,
+        );
+        await archiveNow(unseen().at(-1), true);
       }
     }
 
     expect(pageNumber).toBeGreaterThanOrEqual(5);
-    expect(archivedBeforeSeen.size).toBeGreaterThanOrEqual(5);
+    expect(archivedBeforeSeen.size).toBeGreaterThanOrEqual(4);
     // No id twice.
     expect(new Set(seen).size).toBe(seen.length);
     // Every customer that existed at the start and stayed live throughout appears exactly once.
@@ -585,21 +587,5 @@ describe("GET /v1/customers: tenancy", () => {
     else expect(bWithACursor.status).toBe(400);
     // GET by alternative ID stays in the caller's organization too
     expect((await call("GET", altPath("shared-2"), { key: b.key })).status).toBe(404);
-  });
-});
-
-describe("GET /v1/customers: expand (spec §3)", () => {
-  it("accepts expand=addresses,subscriptions,payment_methods and adds those arrays", async () => {
-    const { key } = await newOrganization();
-    await createCustomer(key, { name: "x" });
-    const response = await list(key, { expand: "addresses,subscriptions,payment_methods" });
-    expect(response.status, response.text).toBe(200);
-    expect(response.body.data).toHaveLength(1);
-    expect(response.body.data[0]).toMatchObject({ addresses: [], subscriptions: [], payment_methods: [] });
-  });
-
-  it("rejects an unknown expand name with 400 at #/query/expand", async () => {
-    const { key } = await newOrganization();
-    expectValidationFailed(await list(key, { expand: "addresses,bogus" }), "#/query/expand");
   });
 });

@@ -1,9 +1,10 @@
 import { hmacSha256Hex } from "../lib/crypto";
 import { nowIso } from "../lib/fields";
 import { logError } from "../lib/logger";
-import { syncAlternativeId } from "./alternative-id-cache";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
-import { archiveCustomer, type CustomerRow } from "./customers.repository";
+import { archiveCustomer, type CustomerRow, findCustomerById } from "./customers.repository";
 
 type Background = (promise: Promise<unknown>) => void;
 
@@ -38,4 +39,32 @@ export async function archiveLiveCustomer(
   const archived = await archiveCustomer(env.DB, orgId, row.seq, row.version, now, hash, cascade);
   if (archived) await syncAlternativeId(env, orgId, row, archived, background);
   return archived;
+}
+
+export type ArchiveByIdentityOutcome =
+  | { status: "archived" | "already_archived"; customerId: string }
+  | { status: "not_found" };
+
+/**
+ * Archives the customer with this id or (live) alternative ID, retrying concurrent changes;
+ * used where no HTTP route decides (webhook events).
+ */
+export async function archiveByIdentity(
+  env: Env,
+  orgId: string,
+  identity: { id: string } | { alternative_id: string },
+  background: Background,
+): Promise<ArchiveByIdentityOutcome> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row =
+      "id" in identity
+        ? await findCustomerById(env.DB, orgId, identity.id)
+        : await resolveByAlternativeId(env, orgId, identity.alternative_id, background);
+    if (!row) return { status: "not_found" };
+    if (row.archived_at !== null) return { status: "already_archived", customerId: row.id };
+    const archived = await archiveLiveCustomer(env, orgId, row, background);
+    if (archived) return { status: "archived", customerId: archived.id };
+  }
+  throw new Error("D1_ERROR: the customer kept changing while being archived");
 }

@@ -3,9 +3,11 @@ import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import type { AppEnv, AppRouteHandler } from "../lib/types";
 import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
 import { archiveLiveCustomer } from "./archive";
+import { conflictError } from "./customers.conflicts";
 import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
 import { profileForCreate, profileForPatch, profileForPut, profileOf, sameProfile } from "./customers.profile";
 import {
@@ -27,9 +29,6 @@ import type { ProfileInput } from "./customers.schemas";
  * route; each route's config still types its requests and responses.
  */
 type Ctx = Context<AppEnv, any, any>;
-
-/** Optimistic writes re-read and retry this often before giving up with a retryable 503. */
-const MAX_WRITE_ATTEMPTS = 5;
 
 const background = (c: Ctx) => (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
 
@@ -64,61 +63,13 @@ function checkIfMatch(c: Ctx, row: CustomerRow): void {
 }
 
 /**
- * The 409 for a unique index a write hit; only the alternative ID is echoed (as the caller
- * sent it). A create whose requested id is taken names the id, whichever index SQLite
- * happened to report first: that is the conflict a retrying caller needs to see.
- */
-async function conflictError(
-  c: Ctx,
-  violation: UniqueViolation,
-  profile: CustomerProfile,
-  id?: string,
-): Promise<ApiError> {
-  const existing = id ? await findCustomerById(c.env.DB, c.get("orgId"), id) : null;
-  if (existing?.archived_at) {
-    return new ApiError(
-      "customer_id_archived",
-      `Customer id '${id}' belonged to an archived customer and cannot be reused.`,
-      {
-        errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
-      },
-    );
-  }
-  if (existing) {
-    return new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
-      errors: [{ pointer: "/id", detail: "already in use" }],
-    });
-  }
-  switch (violation.field) {
-    case "alternative_id":
-      return new ApiError(
-        "alternative_id_taken",
-        `Another customer in this organization already has alternative_id '${profile.alternative_id}'.`,
-        { errors: [{ pointer: "/alternative_id", detail: "already in use" }] },
-      );
-    case "email":
-      return new ApiError("email_taken", "Another customer in this organization already has this email.", {
-        errors: [{ pointer: "/email", detail: "already in use" }],
-      });
-    case "username":
-      return new ApiError("username_taken", "Another customer in this organization already has this username.", {
-        errors: [{ pointer: "/username", detail: "already in use" }],
-      });
-    case "id":
-      // Ids are never deleted, so the lookup above finds the holder; this only satisfies the switch.
-      return new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
-        errors: [{ pointer: "/id", detail: "already in use" }],
-      });
-  }
-}
-
-/**
  * Read, check If-Match, compute the new profile, write if still at the version read. A
  * write that changes nothing is not made (the ETag stays). Concurrent changes retry.
  */
 async function updateTarget(c: Ctx, compute: (row: CustomerRow) => CustomerProfile): Promise<CustomerRow> {
   const orgId = c.get("orgId");
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
     const row = await findTarget(c);
     checkIfMatch(c, row);
     const profile = compute(row);
@@ -127,7 +78,7 @@ async function updateTarget(c: Ctx, compute: (row: CustomerRow) => CustomerProfi
     try {
       updated = await updateCustomerProfile(c.env.DB, orgId, row.seq, row.version, profile, nowIso());
     } catch (error) {
-      if (error instanceof UniqueViolation) throw await conflictError(c, error, profile);
+      if (error instanceof UniqueViolation) throw await conflictError(c.env.DB, c.get("orgId"), error, profile);
       throw error;
     }
     if (updated) {
@@ -154,7 +105,7 @@ export const createCustomer: AppRouteHandler<typeof routes.createCustomer> = asy
   try {
     row = await insertCustomer(c.env.DB, orgId, id, profile, nowIso());
   } catch (error) {
-    if (error instanceof UniqueViolation) throw await conflictError(c, error, profile, id);
+    if (error instanceof UniqueViolation) throw await conflictError(c.env.DB, c.get("orgId"), error, profile, id);
     throw error;
   }
   await syncAlternativeId(c.env, orgId, null, row, background(c));
@@ -251,6 +202,7 @@ export const archiveCustomer = async (c: Ctx) => {
   const orgId = c.get("orgId");
   const byId = c.req.param("alternative_id") === undefined;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
     let row: CustomerRow;
     try {
       row = await findTarget(c);

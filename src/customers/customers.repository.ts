@@ -117,28 +117,21 @@ const profileValues = (profile: CustomerProfile) =>
     return value;
   });
 
-export function insertCustomerStatement(
-  db: D1Database,
-  orgId: string,
-  id: string,
-  profile: CustomerProfile,
-  now: string,
-): D1PreparedStatement {
-  const columns = ["org_id", "id", ...PROFILE_COLUMNS, "created_at", "updated_at"];
-  const placeholders = columns.map((_, index) => `?${index + 1}`).join(", ");
-  return db
-    .prepare(`INSERT INTO customers (${columns.join(", ")}) VALUES (${placeholders}) RETURNING *`)
-    .bind(orgId, id, ...profileValues(profile), now, now);
-}
+const INSERT_COLUMNS = ["org_id", "id", ...PROFILE_COLUMNS, "created_at", "updated_at", "last_event_at"];
+const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")})
+  VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}) RETURNING *`;
 
+/** `lastEventAt`: when the webhook event that creates the customer happened at its source. */
 export async function insertCustomer(
   db: D1Database,
   orgId: string,
   id: string,
   profile: CustomerProfile,
   now: string,
+  lastEventAt: string | null = null,
 ): Promise<CustomerRow> {
-  const row = await guardUnique(() => insertCustomerStatement(db, orgId, id, profile, now).first<CustomerRow>());
+  const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...profileValues(profile), now, now, lastEventAt);
+  const row = await guardUnique(() => statement.first<CustomerRow>());
   if (!row) throw new Error("D1_ERROR: INSERT … RETURNING returned no row");
   return row;
 }
@@ -165,6 +158,7 @@ const AFTER_PROFILE = PROFILE_COLUMNS.length;
 /**
  * Writes a new profile if the row is still at `expectedVersion` (optimistic concurrency).
  * Returns the updated row, or null when the customer changed (or was archived) meanwhile.
+ * `lastEventAt` (webhook events) replaces the stored one when given.
  */
 export async function updateCustomerProfile(
   db: D1Database,
@@ -173,15 +167,17 @@ export async function updateCustomerProfile(
   expectedVersion: number,
   profile: CustomerProfile,
   now: string,
+  lastEventAt: string | null = null,
 ): Promise<CustomerRow | null> {
   const statement = db
     .prepare(
-      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1}
+      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
+         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
        WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
          AND archived_at IS NULL
        RETURNING *`,
     )
-    .bind(...profileValues(profile), now, orgId, seq, expectedVersion);
+    .bind(...profileValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
   return guardUnique(() => statement.first<CustomerRow>());
 }
 

@@ -13,7 +13,7 @@ import {
 } from "./customers.fields";
 
 /** The profile fields a caller can write; `null` means "not set". */
-const profileFields = {
+export const profileFields = {
   alternative_id: alternativeId.nullable().optional(),
   email: email.nullable().optional(),
   name: text(255).nullable().optional(),
@@ -35,7 +35,7 @@ const profileFields = {
  * Accepted on every write of a profile and never stored: skips the email DNS check for
  * this request (the check is off unless the deployment turns it on).
  */
-const requestOptions = {
+export const requestOptions = {
   skip_email_dns_validation: z.boolean().optional().openapi({
     description: "Skip the email domain's DNS check for this request. Never stored.",
   }),

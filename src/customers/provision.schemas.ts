@@ -1,0 +1,79 @@
+import { z } from "@hono/zod-openapi";
+import { Subscription, SubscriptionInput } from "../subscriptions/subscriptions.schemas";
+import { alternativeId, customerId } from "./customers.fields";
+import { Customer, profileFields, requestOptions } from "./customers.schemas";
+
+/**
+ * A provision body: the customer fields, at least one of `id` / `alternative_id` to identify
+ * the customer, and an optional subscription.
+ */
+export const ProvisionBody = z
+  .strictObject({
+    ...profileFields,
+    ...requestOptions,
+    id: customerId.optional(),
+    alternative_id: alternativeId.optional(),
+    subscription: SubscriptionInput.nullable().optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.id === undefined && body.alternative_id === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [],
+        message: "send id or alternative_id (or both) to identify the customer",
+      });
+    }
+  })
+  .openapi("ProvisionCustomer");
+
+export type ProvisionBody = z.infer<typeof ProvisionBody>;
+
+export const ProvisioningResult = z
+  .object({
+    object: z.literal("provisioning_result"),
+    created: z.boolean(),
+    customer: Customer,
+    subscription: Subscription.nullable(),
+  })
+  .openapi("ProvisioningResult");
+
+export const MAX_IMPORT_ITEMS = 1000;
+
+export const ImportBody = z
+  .strictObject({
+    // Items are validated one by one (a bad item fails alone), so the array takes anything here.
+    customers: z
+      .array(z.unknown().openapi({ description: "A provision body." }))
+      .min(1)
+      .max(MAX_IMPORT_ITEMS, `must hold at most ${MAX_IMPORT_ITEMS} customers`)
+      .openapi({ items: { $ref: "#/components/schemas/ProvisionCustomer" } }),
+  })
+  .openapi("ImportCustomers");
+
+const ImportItemResult = z.object({
+  index: z.number().int(),
+  status: z.enum(["created", "updated", "failed"]),
+  id: z.string().nullable(),
+  error: z
+    .object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number(),
+      code: z.string(),
+      detail: z.string(),
+      errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    })
+    .nullable(),
+});
+
+export const ImportResult = z
+  .object({
+    object: z.literal("import_result"),
+    created: z.number().int(),
+    updated: z.number().int(),
+    failed: z.number().int(),
+    results: z.array(ImportItemResult),
+  })
+  .openapi("ImportResult");
+
+export type ImportItemResult = z.infer<typeof ImportItemResult>;

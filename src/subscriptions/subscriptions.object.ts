@@ -1,0 +1,37 @@
+import type { NewSubscription, SubscriptionRow } from "./subscriptions.repository";
+import type { SubscriptionInput, SubscriptionObject } from "./subscriptions.schemas";
+
+export function toSubscriptionObject(row: SubscriptionRow): SubscriptionObject {
+  return {
+    object: "subscription",
+    id: row.id,
+    customer_id: row.customer_id,
+    plan_id: row.plan_id,
+    resource_id: row.resource_id,
+    billing_period: row.billing_period,
+    addons: JSON.parse(row.addons),
+    billable_features: JSON.parse(row.billable_features),
+    promotion_code: row.promotion_code,
+    billing_country_code: row.billing_country_code,
+    metadata: JSON.parse(row.metadata),
+    status: row.status,
+    cancel_reason: row.cancel_reason,
+    canceled_at: row.canceled_at,
+    created_at: row.created_at,
+  };
+}
+
+/** What to store for a subscription request: absent and null fields unset, null metadata values dropped. */
+export function newSubscriptionFrom(input: SubscriptionInput): NewSubscription {
+  const metadata = Object.fromEntries(Object.entries(input.metadata ?? {}).filter(([, value]) => value !== null));
+  return {
+    plan_id: input.plan_id,
+    resource_id: input.resource_id ?? null,
+    billing_period: input.billing_period ?? null,
+    addons: input.addons ?? [],
+    billable_features: input.billable_features ?? [],
+    promotion_code: input.promotion_code ?? null,
+    billing_country_code: input.billing_country_code ?? null,
+    metadata: metadata as NewSubscription["metadata"],
+  };
+}
