@@ -10,6 +10,8 @@ export type CallOptions = {
   /** Sent as-is, with no Content-Type unless given in headers. */
   rawBody?: BodyInit;
   headers?: Record<string, string>;
+  /** Bindings to run the Worker with instead of the test environment's. */
+  env?: Env;
 };
 
 export type Called = { status: number; headers: Headers; body: any; text: string };
@@ -27,7 +29,8 @@ export async function call(method: string, path: string, options: CallOptions = 
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`http://roster.test${path}`, { method, headers, body }), env, ctx);
+  const request = new Request(`http://roster.test${path}`, { method, headers, body });
+  const response = await worker.fetch(request, options.env ?? env, ctx);
   await waitOnExecutionContext(ctx);
   const text = await response.text();
   let parsed: unknown = text;
@@ -54,3 +57,41 @@ export async function createCustomer(key: string, body: Record<string, unknown> 
 }
 
 export const altPath = (alternativeId: string) => `/v1/customers/alternative-id/${encodeURIComponent(alternativeId)}`;
+
+const QUERY_METHODS = new Set(["first", "all", "run", "raw"]);
+
+/**
+ * A D1 binding that counts round trips: every statement executed on its own and every
+ * batch is one. Statements pass through to the real binding.
+ */
+export function countingD1(db: D1Database): { db: D1Database; roundTrips: () => number } {
+  let count = 0;
+  const wrap = (statement: D1PreparedStatement): D1PreparedStatement =>
+    new Proxy(statement, {
+      get(target, name) {
+        const member = Reflect.get(target, name);
+        if (name === "bind") return (...args: unknown[]) => wrap(member.apply(target, args));
+        if (QUERY_METHODS.has(String(name))) {
+          return (...args: unknown[]) => {
+            count++;
+            return member.apply(target, args);
+          };
+        }
+        return typeof member === "function" ? member.bind(target) : member;
+      },
+    });
+  const counted = new Proxy(db, {
+    get(target, name) {
+      if (name === "prepare") return (sql: string) => wrap(target.prepare(sql));
+      if (name === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          count++;
+          return target.batch(statements);
+        };
+      }
+      const member = Reflect.get(target, name);
+      return typeof member === "function" ? member.bind(target) : member;
+    },
+  });
+  return { db: counted, roundTrips: () => count };
+}

@@ -5,6 +5,7 @@ import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import type { AppEnv, AppRouteHandler } from "../lib/types";
+import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
 import { archiveLiveCustomer } from "./archive";
 import { conflictError } from "./customers.conflicts";
@@ -23,6 +24,8 @@ import {
 } from "./customers.repository";
 import type * as routes from "./customers.routes";
 import type { ProfileInput } from "./customers.schemas";
+import { importCustomers as importItems } from "./import";
+import { provisionCustomer as provision } from "./provision";
 
 /**
  * Handlers shared by an `{id}` route and its alternative-ID twin take a context of either
@@ -232,4 +235,36 @@ export const unarchiveCustomer: AppRouteHandler<typeof routes.unarchiveCustomer>
     (await findCustomerById(c.env.DB, orgId, id));
   if (!restored) throw customerNotFound();
   return customerResponse(c, restored, 200);
+};
+
+export const provisionCustomer: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
+  const outcome = await provision(c.env, c.get("orgId"), c.req.valid("json"), { background: background(c) });
+  // Without an event time, provision never answers stale or archived: it throws or writes.
+  if (outcome.status !== "created" && outcome.status !== "updated") throw new Error(`unexpected ${outcome.status}`);
+  const { customer, subscription } = outcome;
+  const body = {
+    object: "provisioning_result" as const,
+    created: outcome.status === "created",
+    customer: toCustomerObject(customer),
+    subscription: subscription ? toSubscriptionObject(subscription) : null,
+  };
+  if (outcome.status === "created") {
+    return c.json(body, 201, { ETag: etagOf(customer), Location: `/v1/customers/${encodeURIComponent(customer.id)}` });
+  }
+  return c.json(body, 200, { ETag: etagOf(customer) });
+};
+
+export const importCustomers: AppRouteHandler<typeof routes.importCustomers> = async (c) => {
+  const results = await importItems(c.env, c.get("orgId"), c.req.valid("json").customers);
+  const count = (status: string) => results.filter((result) => result.status === status).length;
+  return c.json(
+    {
+      object: "import_result" as const,
+      created: count("created"),
+      updated: count("updated"),
+      failed: count("failed"),
+      results,
+    },
+    200,
+  );
 };

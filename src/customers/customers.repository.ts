@@ -287,3 +287,76 @@ export async function listLiveCustomers(
     .all<CustomerRow>();
   return results;
 }
+
+/** What an import needs to know before it decides anything, as one batch of SELECTs. */
+export function importLookupStatements(
+  db: D1Database,
+  orgId: string,
+  keys: { ids: string[]; alternativeIds: string[]; emails: string[]; usernames: string[] },
+): D1PreparedStatement[] {
+  const live = "org_id = ?1 AND archived_at IS NULL";
+  const json = JSON.stringify;
+  return [
+    db
+      .prepare("SELECT * FROM customers WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))")
+      .bind(orgId, json(keys.ids)),
+    db
+      .prepare(`SELECT * FROM customers WHERE ${live} AND alternative_id IN (SELECT value FROM json_each(?2))`)
+      .bind(orgId, json(keys.alternativeIds)),
+    db
+      .prepare(
+        `SELECT * FROM customers WHERE ${live} AND email IS NOT NULL AND lower(email) IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(orgId, json(keys.emails)),
+    db
+      .prepare(
+        `SELECT * FROM customers WHERE ${live} AND username IS NOT NULL AND lower(username) IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(orgId, json(keys.usernames)),
+  ];
+}
+
+export type ImportInsert = { id: string; profile: CustomerProfile };
+export type ImportUpdate = { id: string; seq: number; version: number; profile: CustomerProfile };
+
+const jsonProfile = (profile: CustomerProfile) =>
+  Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, profileValues(profile)[index]]));
+
+const fromJson = (alias: string) =>
+  PROFILE_COLUMNS.map((column) => `json_extract(${alias}.value, '$.${column}')`).join(", ");
+
+/**
+ * The import's writes as two set-based statements (2–3 bound parameters each, whatever the
+ * item count). OR IGNORE makes each row its own unit: a row that a concurrent write made
+ * conflict is skipped rather than failing the batch, and RETURNING says which rows landed.
+ */
+export function importWriteStatements(
+  db: D1Database,
+  orgId: string,
+  inserts: ImportInsert[],
+  updates: ImportUpdate[],
+  now: string,
+): D1PreparedStatement[] {
+  const insertRows = inserts.map(({ id, profile }) => ({ id, ...jsonProfile(profile) }));
+  const updateRows = updates.map(({ seq, version, profile }) => ({ seq, version, ...jsonProfile(profile) }));
+  return [
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO customers (org_id, id, ${PROFILE_COLUMNS.join(", ")}, created_at, updated_at)
+         SELECT ?1, json_extract(item.value, '$.id'), ${fromJson("item")}, ?3, ?3
+         FROM json_each(?2) AS item ORDER BY item.key
+         RETURNING id`,
+      )
+      .bind(orgId, JSON.stringify(insertRows), now),
+    db
+      .prepare(
+        `UPDATE OR IGNORE customers SET (${PROFILE_COLUMNS.join(", ")}) = (${fromJson("item")}),
+           version = customers.version + 1, updated_at = ?3
+         FROM json_each(?2) AS item
+         WHERE customers.org_id = ?1 AND customers.seq = json_extract(item.value, '$.seq')
+           AND customers.version = json_extract(item.value, '$.version') AND customers.archived_at IS NULL
+         RETURNING customers.id`,
+      )
+      .bind(orgId, JSON.stringify(updateRows), now),
+  ];
+}

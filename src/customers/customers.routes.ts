@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { MiB } from "../middleware/json-body";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   AlternativeIdParams,
@@ -14,6 +15,7 @@ import {
   MetadataKeyParams,
   UpdateCustomerBody,
 } from "./customers.schemas";
+import { ImportBody, ImportResult, MAX_IMPORT_ITEMS, ProvisionBody, ProvisioningResult } from "./provision.schemas";
 
 const tags = ["Customers"];
 const security = [{ bearerAuth: [] }];
@@ -210,5 +212,50 @@ export const unarchiveCustomer = createRoute({
   responses: {
     200: customerWithEtag("The customer"),
     ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found"),
+  },
+});
+
+const provisionConflicts = [
+  "customer_identity_conflict",
+  "customer_id_archived",
+  "alternative_id_taken",
+  "email_taken",
+  "username_taken",
+] as const;
+
+export const provisionCustomer = createRoute({
+  operationId: "provisionCustomer",
+  method: "post",
+  path: "/v1/customers/provision",
+  tags,
+  security,
+  summary: "Provision a customer (idempotent get-or-create/upsert)",
+  description:
+    "Identifies the customer by `id` and/or `alternative_id`. If no live customer has that identity it is created (201); otherwise the fields sent are applied as a PATCH (200). With `subscription`, an active subscription for the same `plan_id` + `resource_id` is reused unchanged, otherwise one is created. Any number of identical calls, sequential or concurrent, leave one customer and at most one matching active subscription.",
+  middleware: writeRoute(),
+  request: { body: jsonBodyOf(ProvisionBody) },
+  responses: {
+    201: {
+      ...jsonContent(ProvisioningResult, "The customer was created"),
+      headers: { ...ETAG, Location: { schema: { type: "string" }, description: "/v1/customers/{id}" } },
+    },
+    200: { ...jsonContent(ProvisioningResult, "The customer existed; the fields sent were applied"), headers: ETAG },
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, ...provisionConflicts),
+  },
+});
+
+export const importCustomers = createRoute({
+  operationId: "importCustomers",
+  method: "post",
+  path: "/v1/customers/import",
+  tags,
+  security,
+  summary: "Import customers (bulk upsert)",
+  description: `Up to ${MAX_IMPORT_ITEMS} provision bodies (1 MiB at most). Each item is upserted as by provision, atomically on its own, in order (an identity that appears twice is created, then updated). Invalid or conflicting items fail alone, with a problem in their result. An item whose customer a concurrent request changed during the import fails with \`storage_unavailable\` and can be retried. Customers created here reach the alternative-ID cache on their first lookup.`,
+  middleware: writeRoute(MiB),
+  request: { body: jsonBodyOf(ImportBody) },
+  responses: {
+    200: jsonContent(ImportResult, "One result per item, in order"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY),
   },
 });

@@ -7,6 +7,8 @@ import * as routes from "./customers.routes";
 export const customersRouter = createRouter()
   .openapi(routes.createCustomer, handlers.createCustomer)
   .openapi(routes.listCustomers, handlers.listCustomers)
+  .openapi(routes.provisionCustomer, handlers.provisionCustomer)
+  .openapi(routes.importCustomers, handlers.importCustomers)
   .openapi(routes.getCustomer("alternative_id"), (c) => handlers.getCustomer(c))
   .openapi(routes.patchCustomer("alternative_id"), (c) => handlers.patchCustomer(c))
   .openapi(routes.putCustomer("alternative_id"), (c) => handlers.putCustomer(c))

@@ -105,8 +105,9 @@ export async function provisionCustomer(
         created = true;
       } catch (error) {
         if (!(error instanceof UniqueViolation)) throw error;
-        // Another request created this identity first: go round and update it instead.
-        if (error.field === "id" || error.field === "alternative_id") continue;
+        // Another request may have created this identity first (SQLite names whichever index
+        // it checked first, often email): if so, go round and update it instead.
+        if (error.field === "id" || (await findIdentified(env, orgId, body, options))) continue;
         throw await conflictError(env.DB, orgId, error, profile);
       }
       await syncAlternativeId(env, orgId, null, customer, options.background);

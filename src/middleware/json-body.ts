@@ -3,6 +3,7 @@ import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
 
 export const KiB = 1024;
+export const MiB = 1024 * KiB;
 export const DEFAULT_BODY_LIMIT = 64 * KiB;
 
 // application/json, optionally with a UTF-8 charset: JSON is UTF-8 on the wire (RFC 8259).

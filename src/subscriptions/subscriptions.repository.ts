@@ -110,3 +110,75 @@ export function cancelSubscriptionsOnArchiveStatement(
     )
     .bind(orgId, customerId, archivedAt);
 }
+
+/**
+ * Active subscriptions of the customers these ids and (live) alternative IDs name: what an
+ * import needs to decide reuse, in the same batch as its customer lookups.
+ */
+export function activeSubscriptionsOfIdentitiesStatement(
+  db: D1Database,
+  orgId: string,
+  ids: string[],
+  alternativeIds: string[],
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT * FROM subscriptions WHERE org_id = ?1 AND status = 'active' AND customer_id IN (
+         SELECT id FROM customers WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))
+         UNION
+         SELECT id FROM customers WHERE org_id = ?1 AND archived_at IS NULL
+           AND alternative_id IN (SELECT value FROM json_each(?3)))`,
+    )
+    .bind(orgId, JSON.stringify(ids), JSON.stringify(alternativeIds));
+}
+
+/** Which of these (customer, plan, resource) triples have an active subscription now. */
+export function activeSubscriptionKeysStatement(
+  db: D1Database,
+  orgId: string,
+  customerIds: string[],
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT * FROM subscriptions WHERE org_id = ?1 AND status = 'active'
+         AND customer_id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(orgId, JSON.stringify(customerIds));
+}
+
+export type ImportSubscription = NewSubscription & { id: string; customer_id: string; customer_version: number };
+
+/**
+ * Creates an import's new subscriptions in one statement. Each row lands only if its customer
+ * is at the version this import left it at (so a subscription never outlives a customer write
+ * that a concurrent change made this import skip), and never beside a matching active one.
+ */
+export function importSubscriptionsStatement(
+  db: D1Database,
+  orgId: string,
+  subscriptions: ImportSubscription[],
+  now: string,
+): D1PreparedStatement {
+  const rows = subscriptions.map((subscription) => ({
+    ...subscription,
+    addons: JSON.stringify(subscription.addons),
+    billable_features: JSON.stringify(subscription.billable_features),
+    metadata: JSON.stringify(subscription.metadata),
+  }));
+  const field = (name: string) => `json_extract(item.value, '$.${name}')`;
+  return db
+    .prepare(
+      `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
+         billable_features, promotion_code, billing_country_code, metadata, created_at)
+       SELECT ${field("id")}, ?1, ${field("customer_id")}, ${field("plan_id")}, ${field("resource_id")},
+         ${field("billing_period")}, ${field("addons")}, ${field("billable_features")}, ${field("promotion_code")},
+         ${field("billing_country_code")}, ${field("metadata")}, ?3
+       FROM json_each(?2) AS item
+       WHERE EXISTS (SELECT 1 FROM customers AS c WHERE c.org_id = ?1 AND c.id = ${field("customer_id")}
+         AND c.archived_at IS NULL AND c.version = ${field("customer_version")})
+       ORDER BY item.key
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+    )
+    .bind(orgId, JSON.stringify(rows), now);
+}

@@ -1,0 +1,288 @@
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { newId } from "../lib/ids";
+import { fieldErrorsFrom } from "../lib/validation-hook";
+import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
+import {
+  activeSubscriptionKeysStatement,
+  activeSubscriptionsOfIdentitiesStatement,
+  type ImportSubscription,
+  importSubscriptionsStatement,
+  type SubscriptionRow,
+} from "../subscriptions/subscriptions.repository";
+import { applyProfileInput, EMPTY_PROFILE, profileOf, sameProfile } from "./customers.profile";
+import {
+  type CustomerProfile,
+  type CustomerRow,
+  type ImportInsert,
+  type ImportUpdate,
+  importLookupStatements,
+  importWriteStatements,
+} from "./customers.repository";
+import { type ImportItemResult, ProvisionBody } from "./provision.schemas";
+
+/** A customer as the import sees it while it walks the items in order. */
+type Planned = {
+  id: string;
+  original: CustomerRow | null;
+  archived: boolean;
+  profile: CustomerProfile;
+  /** Items that touched it: they succeed or fail with its write. */
+  items: number[];
+};
+
+type ItemPlan = { index: number; customerId: string; status: "created" | "updated" };
+
+const lower = (value: string | null) => value?.toLowerCase() ?? null;
+
+function failure(index: number, error: ApiError): ImportItemResult {
+  const { request_id: _, ...problem } = error.toProblem("");
+  return { index, status: "failed", id: null, error: problem as ImportItemResult["error"] };
+}
+
+/**
+ * The walk: applies each valid item to an in-memory picture of the organization's customers,
+ * in order, exactly as provision would (identity rules, uniqueness among live customers,
+ * PATCH semantics), so the writes can then be made in one round trip.
+ */
+class ImportPlanner {
+  private readonly customers = new Map<string, Planned>();
+  private readonly byAlternativeId = new Map<string, string>();
+  private readonly byEmail = new Map<string, string>();
+  private readonly byUsername = new Map<string, string>();
+  private readonly activeSubscriptions = new Set<string>();
+  readonly subscriptions: (ImportSubscription & { item: number })[] = [];
+
+  constructor(known: CustomerRow[], subscriptions: SubscriptionRow[]) {
+    for (const row of known) {
+      if (this.customers.has(row.id)) continue;
+      const planned = {
+        id: row.id,
+        original: row,
+        archived: row.archived_at !== null,
+        profile: profileOf(row),
+        items: [],
+      };
+      this.customers.set(row.id, planned);
+      if (!planned.archived) this.index(planned);
+    }
+    for (const row of subscriptions)
+      this.activeSubscriptions.add(this.subscriptionKey(row.customer_id, row.plan_id, row.resource_id));
+  }
+
+  private subscriptionKey(customerId: string, planId: string, resourceId: string | null) {
+    return JSON.stringify([customerId, planId, resourceId]);
+  }
+
+  private index(customer: Planned) {
+    const { alternative_id, email, username } = customer.profile;
+    if (alternative_id !== null) this.byAlternativeId.set(alternative_id, customer.id);
+    if (email !== null) this.byEmail.set(email.toLowerCase(), customer.id);
+    if (username !== null) this.byUsername.set(username.toLowerCase(), customer.id);
+  }
+
+  private unindex(customer: Planned) {
+    const { alternative_id, email, username } = customer.profile;
+    if (alternative_id !== null) this.byAlternativeId.delete(alternative_id);
+    if (email !== null) this.byEmail.delete(email.toLowerCase());
+    if (username !== null) this.byUsername.delete(username.toLowerCase());
+  }
+
+  /** The unique field `profile` would take from a customer other than `selfId`, if any. */
+  private takenField(profile: CustomerProfile, selfId: string | null): "alternative_id" | "email" | "username" | null {
+    const holder = (map: Map<string, string>, key: string | null) => (key === null ? undefined : map.get(key));
+    const taken = (id: string | undefined) => id !== undefined && id !== selfId;
+    if (taken(holder(this.byAlternativeId, profile.alternative_id))) return "alternative_id";
+    if (taken(holder(this.byEmail, lower(profile.email)))) return "email";
+    if (taken(holder(this.byUsername, lower(profile.username)))) return "username";
+    return null;
+  }
+
+  apply(index: number, body: ProvisionBody): ItemPlan {
+    const { id, subscription, skip_email_dns_validation: _, ...fields } = body;
+    const byId = id === undefined ? undefined : this.customers.get(id);
+    if (byId?.archived) {
+      throw new ApiError("customer_id_archived", `Customer id '${id}' belongs to an archived customer.`, {
+        errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
+      });
+    }
+    const altHolder = fields.alternative_id === undefined ? undefined : this.byAlternativeId.get(fields.alternative_id);
+    const byAlternativeId = altHolder === undefined ? undefined : this.customers.get(altHolder);
+    if (byAlternativeId && id !== undefined && byAlternativeId.id !== id) {
+      throw new ApiError("customer_identity_conflict", "id and alternative_id identify different customers.", {
+        errors: [
+          { pointer: "/id", detail: "identifies a different customer than alternative_id" },
+          { pointer: "/alternative_id", detail: "identifies a different customer than id" },
+        ],
+      });
+    }
+    const target = byId ?? byAlternativeId;
+    const base = target?.profile ?? EMPTY_PROFILE;
+    const profile = applyProfileInput(base, fields, target === undefined);
+    const customerId = target?.id ?? id ?? newId("cus");
+    const taken = this.takenField(profile, target?.id ?? null);
+    if (taken) {
+      throw new ApiError(`${taken}_taken`, `Another customer in this organization already has this ${taken}.`, {
+        errors: [{ pointer: `/${taken}`, detail: "already in use" }],
+      });
+    }
+    let customer = target;
+    if (customer) {
+      this.unindex(customer);
+      customer.profile = profile;
+    } else {
+      customer = { id: customerId, original: null, archived: false, profile, items: [] };
+      this.customers.set(customerId, customer);
+    }
+    this.index(customer);
+    customer.items.push(index);
+
+    if (subscription) {
+      const wanted = newSubscriptionFrom(subscription);
+      const key = this.subscriptionKey(customerId, wanted.plan_id, wanted.resource_id);
+      if (!this.activeSubscriptions.has(key)) {
+        this.activeSubscriptions.add(key);
+        this.subscriptions.push({
+          ...wanted,
+          id: newId("sub"),
+          customer_id: customerId,
+          customer_version: 0,
+          item: index,
+        });
+      }
+    }
+    return { index, customerId, status: target === undefined ? "created" : "updated" };
+  }
+
+  /** The writes that take every customer to its planned state, and the version each ends at. */
+  writes(): { inserts: ImportInsert[]; updates: ImportUpdate[]; versions: Map<string, number> } {
+    const inserts: ImportInsert[] = [];
+    const updates: ImportUpdate[] = [];
+    const versions = new Map<string, number>();
+    for (const customer of this.customers.values()) {
+      if (customer.items.length === 0) continue;
+      const { original } = customer;
+      if (!original) {
+        inserts.push({ id: customer.id, profile: customer.profile });
+        versions.set(customer.id, 1);
+      } else if (!sameProfile(profileOf(original), customer.profile)) {
+        updates.push({ id: customer.id, seq: original.seq, version: original.version, profile: customer.profile });
+        versions.set(customer.id, original.version + 1);
+      } else {
+        versions.set(customer.id, original.version);
+      }
+    }
+    return { inserts, updates, versions };
+  }
+
+  itemsOf(customerId: string): number[] {
+    return this.customers.get(customerId)?.items ?? [];
+  }
+}
+
+const concurrentChange = () =>
+  new ApiError(
+    "storage_unavailable",
+    "The customer changed while this import ran; nothing was written for this item. Retry it.",
+  );
+
+/**
+ * Bulk upsert: every item as by provision, atomically per item, in order. Three D1 round
+ * trips whatever the size (one batch of lookups, one batch of set-based writes), each
+ * statement with at most three bound parameters.
+ */
+export async function importCustomers(env: Env, orgId: string, items: unknown[]) {
+  const results: ImportItemResult[] = new Array(items.length);
+  const valid: { index: number; body: ProvisionBody }[] = [];
+  items.forEach((item, index) => {
+    const parsed = ProvisionBody.safeParse(item);
+    if (parsed.success) valid.push({ index, body: parsed.data });
+    else {
+      const errors = fieldErrorsFrom("json", parsed.error);
+      results[index] = failure(index, new ApiError("validation_failed", `Item ${index} is invalid.`, { errors }));
+    }
+  });
+
+  const keys = {
+    ids: new Set<string>(),
+    alternativeIds: new Set<string>(),
+    emails: new Set<string>(),
+    usernames: new Set<string>(),
+  };
+  for (const { body } of valid) {
+    if (body.id !== undefined) keys.ids.add(body.id);
+    if (body.alternative_id !== undefined) keys.alternativeIds.add(body.alternative_id);
+    if (body.email) keys.emails.add(body.email.toLowerCase());
+    if (body.username) keys.usernames.add(body.username.toLowerCase());
+  }
+  const ids = [...keys.ids];
+  const alternativeIds = [...keys.alternativeIds];
+  // Round trip 1: everything the decisions need.
+  const lookups = await env.DB.batch<CustomerRow | SubscriptionRow>([
+    ...importLookupStatements(env.DB, orgId, {
+      ids,
+      alternativeIds,
+      emails: [...keys.emails],
+      usernames: [...keys.usernames],
+    }),
+    activeSubscriptionsOfIdentitiesStatement(env.DB, orgId, ids, alternativeIds),
+  ]);
+  const subscriptions = (lookups.pop()?.results ?? []) as SubscriptionRow[];
+  const known = lookups.flatMap((result) => result.results) as CustomerRow[];
+
+  const planner = new ImportPlanner(known, subscriptions);
+  const plans: ItemPlan[] = [];
+  for (const { index, body } of valid) {
+    try {
+      plans.push(planner.apply(index, body));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      results[index] = failure(index, error);
+    }
+  }
+
+  // Round trip 2: every write, set-based, then what is active afterwards.
+  const { inserts, updates, versions } = planner.writes();
+  const planned = planner.subscriptions;
+  const now = nowIso();
+  const [inserted, updated, , active] = await env.DB.batch<{ id: string } & Partial<SubscriptionRow>>([
+    ...importWriteStatements(env.DB, orgId, inserts, updates, now),
+    importSubscriptionsStatement(
+      env.DB,
+      orgId,
+      planned.map(({ item: _, ...subscription }) => ({
+        ...subscription,
+        customer_version: versions.get(subscription.customer_id) ?? 0,
+      })),
+      now,
+    ),
+    activeSubscriptionKeysStatement(env.DB, orgId, [
+      ...new Set(planned.map((subscription) => subscription.customer_id)),
+    ]),
+  ]);
+
+  // A customer's write either landed or was skipped by a concurrent change: its items share the fate.
+  const landed = new Set([...(inserted?.results ?? []), ...(updated?.results ?? [])].map((row) => row.id));
+  for (const [id] of versions) {
+    const written = inserts.some((insert) => insert.id === id) || updates.some((update) => update.id === id);
+    if (!written) landed.add(id);
+  }
+  const activeKeys = new Set(
+    (active?.results ?? []).map((row) => JSON.stringify([row.customer_id, row.plan_id, row.resource_id])),
+  );
+  const subscriptionMissing = new Set(
+    planned
+      .filter(
+        (subscription) =>
+          !activeKeys.has(JSON.stringify([subscription.customer_id, subscription.plan_id, subscription.resource_id])),
+      )
+      .map((subscription) => subscription.item),
+  );
+  for (const plan of plans) {
+    results[plan.index] =
+      landed.has(plan.customerId) && !subscriptionMissing.has(plan.index)
+        ? { index: plan.index, status: plan.status, id: plan.customerId, error: null }
+        : failure(plan.index, concurrentChange());
+  }
+  return results;
+}
