@@ -219,3 +219,16 @@ describe("POST /v1/customers/import", () => {
     expect(stored?.n).toBe(0);
   });
 });
+
+describe("route words", () => {
+  it.each([
+    ["GET", "/v1/customers/provision", "POST"],
+    ["DELETE", "/v1/customers/import", "POST"],
+    ["PATCH", "/v1/customers/provision", "POST"],
+  ])("%s %s is 405 with Allow: %s, not a bad id", async (method, path, allow) => {
+    const { key } = await newOrganization();
+    const response = await call(method, path, { key, body: method === "PATCH" ? {} : undefined });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe(allow);
+  });
+});

@@ -63,8 +63,20 @@ export function createApp() {
     });
   });
 
+  const methodNotAllowed = (c: Context<AppEnv>, allowed: string[]) =>
+    new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, {
+      headers: { Allow: allowed.join(", ") },
+    });
+
   app.onError((error, c) => {
-    const apiError = toApiError(error);
+    let apiError = toApiError(error);
+    // "/v1/customers/provision" fits "/v1/customers/{id}" only as a reserved id: a GET there
+    // meant the static route, so it is a 405, not a bad id.
+    const pathOnly = apiError.options.errors?.every((fieldError) => fieldError.pointer.startsWith("#/path/"));
+    if (apiError.code === "validation_failed" && pathOnly) {
+      const allowed = allowedMethods(c.req.path, true);
+      if (allowed.length) apiError = methodNotAllowed(c, allowed);
+    }
     if (apiError.status >= 500) {
       logError("request failed", {
         request_id: requestIdOf(c),
@@ -78,9 +90,7 @@ export function createApp() {
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);
     const error = allowed.length
-      ? new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, {
-          headers: { Allow: allowed.join(", ") },
-        })
+      ? methodNotAllowed(c, allowed)
       : new ApiError("not_found", "There is nothing at this path.");
     return error.toResponse(requestIdOf(c));
   });

@@ -1,6 +1,6 @@
 type RouteLike = { method: string; path: string };
 
-type PathMatcher = { pattern: RegExp; methods: Set<string> };
+type PathMatcher = { pattern: RegExp; methods: Set<string>; isStatic: boolean };
 
 function toPattern(path: string): RegExp {
   const source = path
@@ -25,12 +25,14 @@ export function allowedMethodsFinder(routes: readonly RouteLike[]) {
       if (method === "GET") methods.add("HEAD");
       byPath.set(path, methods);
     }
-    return [...byPath].map(([path, methods]) => ({ pattern: toPattern(path), methods }));
+    return [...byPath].map(([path, methods]) => ({ pattern: toPattern(path), methods, isStatic: !path.includes(":") }));
   };
-  return (path: string): string[] => {
+  /** With `staticOnly`, only routes without parameters count (e.g. /v1/customers/provision). */
+  return (path: string, staticOnly = false): string[] => {
     matchers ??= build();
     const allowed = new Set<string>();
     for (const matcher of matchers) {
+      if (staticOnly && !matcher.isStatic) continue;
       if (matcher.pattern.test(path)) for (const method of matcher.methods) allowed.add(method);
     }
     return [...allowed].sort();
