@@ -1,5 +1,5 @@
 import { fnv1a } from "../lib/hash";
-import type { Metadata } from "./customers.fields";
+import { profileOf } from "./customers.profile";
 import type { CustomerRow } from "./customers.repository";
 import type { CustomerObject } from "./customers.schemas";
 
@@ -7,21 +7,7 @@ export function toCustomerObject(row: CustomerRow): CustomerObject {
   return {
     object: "customer",
     id: row.id,
-    alternative_id: row.alternative_id,
-    email: row.email,
-    name: row.name,
-    first_name: row.first_name,
-    last_name: row.last_name,
-    display_name: row.display_name,
-    username: row.username,
-    phone: row.phone,
-    company: row.company,
-    language: row.language,
-    timezone: row.timezone,
-    mail_marketing: row.mail_marketing === 1,
-    tele_marketing: row.tele_marketing === 1,
-    coupon_id: row.coupon_id,
-    metadata: JSON.parse(row.metadata) as Metadata,
+    ...profileOf(row),
     has_payment_method: row.has_payment_method === 1,
     created_at: row.created_at,
     updated_at: row.updated_at,
