@@ -1,8 +1,13 @@
+import { addressesRouter } from "./addresses";
 import { apiKeysRouter } from "./api-keys";
 import { customersRouter } from "./customers";
+import { idempotentOperations, withIdempotencyKey } from "./idempotency/openapi";
 import { createApp } from "./lib/create-app";
 import { organizationsRouter } from "./organizations";
+import { paymentMethodsRouter } from "./payment-methods";
+import { subscriptionsRouter } from "./subscriptions";
 import { systemRouter } from "./system";
+import { webhookEndpointsRouter, webhookIntakeRouter } from "./webhooks";
 
 const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1 holds the records, KV caches alternative-ID lookups.
 
@@ -10,14 +15,20 @@ const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1
 * Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`; [/docs/problems](/docs/problems) lists them all.
 * A known path called with another method answers \`405 method_not_allowed\` with an \`Allow\` header; an unknown path \`404 not_found\`.
 * Bodies are JSON (\`Content-Type: application/json\`), at most 64 KiB; unknown fields are rejected.
-* Every response carries \`X-Request-Id\` (yours, if you send a sane one).`;
+* Every response carries \`X-Request-Id\` (yours, if you send a sane one).
+* Writes accept \`Idempotency-Key\`: a retry with the same key and request gets the first response again (kept 24 hours), with \`Idempotent-Replayed: true\`.`;
 
 export function buildApp() {
   const app = createApp()
     .route("/", systemRouter)
     .route("/", organizationsRouter)
     .route("/", apiKeysRouter)
-    .route("/", customersRouter);
+    .route("/", customersRouter)
+    .route("/", addressesRouter)
+    .route("/", subscriptionsRouter)
+    .route("/", paymentMethodsRouter)
+    .route("/", webhookEndpointsRouter)
+    .route("/", webhookIntakeRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
@@ -29,10 +40,14 @@ export function buildApp() {
     scheme: "bearer",
     description: "The deployment's ADMIN_TOKEN secret.",
   });
-  app.doc31("/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
-    servers: [{ url: "/" }],
+  const idempotent = idempotentOperations(app);
+  app.get("/v1/openapi.json", (c) => {
+    const document = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
+      servers: [{ url: "/" }],
+    });
+    return c.json(withIdempotencyKey(document, idempotent));
   });
   return app;
 }

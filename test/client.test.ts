@@ -25,6 +25,7 @@ describe("typed client (hono/client)", () => {
     const customer = await created.json();
     const fetched = await client.v1.customers["alternative-id"][":alternative_id"].$get({
       param: { alternative_id: "typed" },
+      query: {},
     });
     const body = await fetched.json();
     expect(fetched.status).toBe(200);
@@ -44,7 +45,10 @@ describe("request logs", () => {
         fetch: workerFetch({ ...env, LOG_REQUESTS: "true" }),
       });
       await client.v1.customers.$post({ json: { alternative_id: "secret alt", email: "pii@example.com" } });
-      await client.v1.customers["alternative-id"][":alternative_id"].$get({ param: { alternative_id: "secret alt" } });
+      await client.v1.customers["alternative-id"][":alternative_id"].$get({
+        param: { alternative_id: "secret alt" },
+        query: {},
+      });
     } finally {
       spy.mockRestore();
     }

@@ -297,6 +297,40 @@ describe("archive", () => {
     }
   });
 
+  it("deletes addresses and payment methods and cancels subscriptions in the same step", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, FULL_PROFILE);
+    const base = `/v1/customers/${created.id}`;
+    expect(
+      (await call("POST", `${base}/addresses`, { key, body: { line1: "42 Secret Lane", country: "FR" } })).status,
+    ).toBe(201);
+    const card = { gateway: "stripe", gateway_reference: "pm_secret_ref", last4: "4242" };
+    expect((await call("POST", `${base}/payment_methods`, { key, body: card })).status).toBe(201);
+    expect((await call("POST", `${base}/subscriptions`, { key, body: { plan_id: "pro" } })).status).toBe(201);
+    expect((await call("GET", base, { key })).body.has_payment_method).toBe(true);
+
+    expect((await call("DELETE", base, { key })).status).toBe(200);
+
+    const addresses = await env.DB.prepare("SELECT count(*) AS n FROM addresses").first<{ n: number }>();
+    const methods = await env.DB.prepare("SELECT count(*) AS n FROM payment_methods").first<{ n: number }>();
+    expect([addresses?.n, methods?.n]).toEqual([0, 0]);
+    const subscription = await env.DB.prepare("SELECT status, cancel_reason FROM subscriptions").first();
+    expect(subscription).toEqual({ status: "canceled", cancel_reason: "customer_archived" });
+    const everything = JSON.stringify(
+      await Promise.all(
+        ["customers", "addresses", "payment_methods", "subscriptions"].map(
+          async (table) => (await env.DB.prepare(`SELECT * FROM ${table}`).all()).results,
+        ),
+      ),
+    );
+    for (const value of [...PII_VALUES, "42 Secret Lane", "pm_secret_ref"]) expect(everything).not.toContain(value);
+
+    // Unarchive brings none of it back.
+    const restored = await call("POST", `${base}/unarchive`, { key });
+    expect(restored.body.has_payment_method).toBe(false);
+    expect((await call("GET", `${base}/addresses`, { key })).body.data).toEqual([]);
+  });
+
   it("is idempotent by id and 404 by alternative ID the second time", async () => {
     const { key } = await newOrganization();
     const created = await createCustomer(key, { alternative_id: "twice" });

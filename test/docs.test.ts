@@ -227,11 +227,13 @@ describe("GET /v1/openapi.json", () => {
     expect(Object.keys(created?.headers ?? {}).map((name) => name.toLowerCase())).toContain("location");
   });
 
-  it("the Customer schema has exactly the spec's fields, all always present", async () => {
+  it("the Customer schema has the spec's fields, all always present, and the optional expand arrays", async () => {
     const document = await openapi();
     const customer = document.components?.schemas?.Customer;
     expect(customer, "components.schemas.Customer").toBeDefined();
-    expect(Object.keys(customer?.properties ?? {}).sort()).toEqual([...CUSTOMER_FIELDS].sort());
+    // The spec's fields, always present, plus the arrays `expand` adds only when asked for.
+    const expandable = ["addresses", "subscriptions", "payment_methods"];
+    expect(Object.keys(customer?.properties ?? {}).sort()).toEqual([...CUSTOMER_FIELDS, ...expandable].sort());
     expect([...(customer?.required ?? [])].sort()).toEqual([...CUSTOMER_FIELDS].sort());
   });
 

@@ -1,3 +1,9 @@
+import { deleteAddressesOnArchiveStatement } from "../addresses/addresses.repository";
+import { redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
+import {
+  clearPaymentMethodFlagOnArchiveStatement,
+  deletePaymentMethodsOnArchiveStatement,
+} from "../payment-methods/payment-methods.repository";
 import { cancelSubscriptionsOnArchiveStatement } from "../subscriptions/subscriptions.repository";
 
 /**
@@ -11,5 +17,12 @@ export function archiveCascadeStatements(
   customerId: string,
   archivedAt: string,
 ): D1PreparedStatement[] {
-  return [cancelSubscriptionsOnArchiveStatement(db, orgId, customerId, archivedAt)];
+  return [
+    cancelSubscriptionsOnArchiveStatement(db, orgId, customerId, archivedAt),
+    deleteAddressesOnArchiveStatement(db, orgId, customerId, archivedAt),
+    deletePaymentMethodsOnArchiveStatement(db, orgId, customerId, archivedAt),
+    clearPaymentMethodFlagOnArchiveStatement(db, orgId, customerId, archivedAt),
+    // Kept Idempotency-Key responses about the customer lose its PII in the same step.
+    redactKeptResponsesStatement(db, orgId, customerId, archivedAt),
+  ];
 }

@@ -1,3 +1,4 @@
+import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
 import { nowIso } from "../lib/fields";
 import { logError } from "../lib/logger";
@@ -37,7 +38,11 @@ export async function archiveLiveCustomer(
   }
   const cascade = archiveCascadeStatements(env.DB, orgId, row.id, now);
   const archived = await archiveCustomer(env.DB, orgId, row.seq, row.version, now, hash, cascade);
-  if (archived) await syncAlternativeId(env, orgId, row, archived, background);
+  if (archived) {
+    await syncAlternativeId(env, orgId, row, archived, background);
+    // The batch redacted the kept responses in D1; their KV copies must not outlive that.
+    await forgetRedactedReplays(env, orgId, row.id, now);
+  }
   return archived;
 }
 

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { checkEmailDomain } from "../email-dns";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { fnv1a } from "../lib/hash";
@@ -23,7 +24,8 @@ import {
   updateCustomerProfile,
 } from "./customers.repository";
 import type * as routes from "./customers.routes";
-import type { ProfileInput } from "./customers.schemas";
+import type { UpdateInput } from "./customers.schemas";
+import { expandCustomers, parseExpand } from "./expand";
 import { importCustomers as importItems } from "./import";
 import { provisionCustomer as provision } from "./provision";
 
@@ -101,6 +103,7 @@ const customerResponse = <S extends 200 | 201>(
 
 export const createCustomer: AppRouteHandler<typeof routes.createCustomer> = async (c) => {
   const { id: requestedId, ...input } = c.req.valid("json");
+  await checkEmailDomain(c.env, input.email, { skip: input.skip_email_dns_validation, background: background(c) });
   const profile = profileForCreate(input);
   const id = requestedId ?? newId("cus");
   const orgId = c.get("orgId");
@@ -159,12 +162,13 @@ export const listCustomers: AppRouteHandler<typeof routes.listCustomers> = async
   const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, filters);
   const rows = await listLiveCustomers(c.env.DB, c.get("orgId"), filters, beforeSeq, limit + 1);
   const page = rows.slice(0, limit);
+  const expansion = await expandCustomers(c.env.DB, c.get("orgId"), page, parseExpand(query.expand));
   const last = page.at(-1);
   const hasMore = rows.length > limit;
   return c.json(
     {
       object: "list" as const,
-      data: page.map(toCustomerObject),
+      data: page.map((row) => ({ ...toCustomerObject(row), ...expansion(row.id) })),
       has_more: hasMore,
       next_cursor: hasMore && last ? encodeCursor({ seq: last.seq, filters: filtersKey(filters) }) : null,
     },
@@ -172,15 +176,25 @@ export const listCustomers: AppRouteHandler<typeof routes.listCustomers> = async
   );
 };
 
-export const getCustomer = async (c: Ctx) => customerResponse(c, await findTarget(c), 200);
+export const getCustomer = async (c: Ctx) => {
+  const row = await findTarget(c);
+  const expansion = await expandCustomers(c.env.DB, c.get("orgId"), [row], parseExpand(c.req.query("expand")));
+  return c.json({ ...toCustomerObject(row), ...expansion(row.id) }, 200, { ETag: etagOf(row) });
+};
+
+/** The DNS check, for an email the body sets (a PATCH without `email` changes none). */
+const checkSentEmail = (c: Ctx, input: UpdateInput) =>
+  checkEmailDomain(c.env, input.email, { skip: input.skip_email_dns_validation, background: background(c) });
 
 export const patchCustomer = async (c: Ctx) => {
-  const input = c.req.valid("json") as ProfileInput;
+  const input = c.req.valid("json") as UpdateInput;
+  await checkSentEmail(c, input);
   return customerResponse(c, await updateTarget(c, (row) => profileForPatch(row, input)), 200);
 };
 
 export const putCustomer = async (c: Ctx) => {
-  const input = c.req.valid("json") as ProfileInput;
+  const input = c.req.valid("json") as UpdateInput;
+  await checkSentEmail(c, input);
   return customerResponse(c, await updateTarget(c, (row) => profileForPut(row, input)), 200);
 };
 
@@ -238,7 +252,9 @@ export const unarchiveCustomer: AppRouteHandler<typeof routes.unarchiveCustomer>
 };
 
 export const provisionCustomer: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
-  const outcome = await provision(c.env, c.get("orgId"), c.req.valid("json"), { background: background(c) });
+  const request = c.req.valid("json");
+  await checkEmailDomain(c.env, request.email, { skip: request.skip_email_dns_validation, background: background(c) });
+  const outcome = await provision(c.env, c.get("orgId"), request, { background: background(c) });
   // Without an event time, provision never answers stale or archived: it throws or writes.
   if (outcome.status !== "created" && outcome.status !== "updated") throw new Error(`unexpected ${outcome.status}`);
   const { customer, subscription } = outcome;
@@ -255,7 +271,7 @@ export const provisionCustomer: AppRouteHandler<typeof routes.provisionCustomer>
 };
 
 export const importCustomers: AppRouteHandler<typeof routes.importCustomers> = async (c) => {
-  const results = await importItems(c.env, c.get("orgId"), c.req.valid("json").customers);
+  const results = await importItems(c.env, c.get("orgId"), c.req.valid("json").customers, background(c));
   const count = (status: string) => results.filter((result) => result.status === status).length;
   return c.json(
     {

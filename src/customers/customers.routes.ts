@@ -9,6 +9,7 @@ import {
   Customer,
   CustomerList,
   EmptyBody,
+  GetCustomerQuery,
   IdParams,
   IfMatchHeader,
   ListCustomersQuery,
@@ -101,7 +102,7 @@ export function getCustomer<T extends CustomerTarget>(target: T) {
     security,
     summary: `Get a customer ${byWhat(target)}`,
     middleware: readRoute(),
-    request: { params: TARGETS[target].params },
+    request: { params: TARGETS[target].params, query: GetCustomerQuery },
     responses: {
       200: customerWithEtag("The customer"),
       ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", ...TARGETS[target].gone),

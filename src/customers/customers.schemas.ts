@@ -11,6 +11,8 @@ import {
   timezone,
   username,
 } from "./customers.fields";
+import { AlternativeIdParams, IdParams } from "./customers.params";
+import { expandedFields, expandParam } from "./expand";
 
 /** The profile fields a caller can write; `null` means "not set". */
 export const profileFields = {
@@ -52,6 +54,8 @@ export const CreateCustomerBody = z
   .openapi("CreateCustomer");
 
 /** PATCH and PUT: the id is immutable, so it is not a field here. */
+export type UpdateInput = ProfileInput & { skip_email_dns_validation?: boolean };
+
 export const UpdateCustomerBody = z.strictObject({ ...profileFields, ...requestOptions }).openapi("UpdateCustomer");
 
 export const Customer = z
@@ -76,6 +80,7 @@ export const Customer = z
     has_payment_method: z.boolean(),
     created_at: isoTimestamp,
     updated_at: isoTimestamp,
+    ...expandedFields,
   })
   .openapi("Customer");
 
@@ -117,15 +122,12 @@ export const ListCustomersQuery = z.strictObject({
   alternative_id: z.string().min(1).max(1024).optional().openapi({ description: "Exact match." }),
   created_gte: timestamp.optional(),
   created_lt: timestamp.optional(),
+  expand: expandParam,
 });
+
+export const GetCustomerQuery = z.strictObject({ expand: expandParam });
 
 export type ListCustomersQuery = z.infer<typeof ListCustomersQuery>;
-
-export const IdParams = z.object({ id: customerId.openapi({ param: { name: "id", in: "path" } }) });
-
-export const AlternativeIdParams = z.object({
-  alternative_id: alternativeId.openapi({ param: { name: "alternative_id", in: "path" } }),
-});
 
 export const MetadataKeyParams = {
   id: IdParams.extend({ key: metadataKeyParam.openapi({ param: { name: "key", in: "path" } }) }),
@@ -140,3 +142,5 @@ export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 export const IfMatchHeader = z.object({
   "If-Match": z.string().optional().openapi({ description: "An ETag from GET; 412 when it is stale." }),
 });
+
+export { AlternativeIdParams, IdParams };

@@ -1,3 +1,4 @@
+import { createEmailDomainChecker } from "../email-dns";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
@@ -191,9 +192,44 @@ const concurrentChange = () =>
  * trips whatever the size (one batch of lookups, one batch of set-based writes), each
  * statement with at most three bound parameters.
  */
-export async function importCustomers(env: Env, orgId: string, items: unknown[]) {
+/** How many email domains an import checks at once (each lookup is an outbound request). */
+const DNS_CHECKS_AT_ONCE = 4;
+
+/** The email DNS check of every valid item, a few at a time; an unresolvable domain fails its item. */
+async function checkEmails(
+  env: Env,
+  valid: { index: number; body: ProvisionBody }[],
+  results: ImportItemResult[],
+  background: (promise: Promise<unknown>) => void,
+): Promise<{ index: number; body: ProvisionBody }[]> {
+  const check = createEmailDomainChecker(env, { background });
+  const failed = new Set<number>();
+  let next = 0;
+  const worker = async () => {
+    while (next < valid.length) {
+      const item = valid[next++];
+      if (!item) break;
+      try {
+        await check(item.body.email, { skip: item.body.skip_email_dns_validation });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        failed.add(item.index);
+        results[item.index] = failure(item.index, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: DNS_CHECKS_AT_ONCE }, worker));
+  return valid.filter((item) => !failed.has(item.index));
+}
+
+export async function importCustomers(
+  env: Env,
+  orgId: string,
+  items: unknown[],
+  background: (promise: Promise<unknown>) => void,
+) {
   const results: ImportItemResult[] = new Array(items.length);
-  const valid: { index: number; body: ProvisionBody }[] = [];
+  let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {
     const parsed = ProvisionBody.safeParse(item);
     if (parsed.success) valid.push({ index, body: parsed.data });
@@ -202,6 +238,8 @@ export async function importCustomers(env: Env, orgId: string, items: unknown[])
       results[index] = failure(index, new ApiError("validation_failed", `Item ${index} is invalid.`, { errors }));
     }
   });
+
+  valid = await checkEmails(env, valid, results, background);
 
   const keys = {
     ids: new Set<string>(),

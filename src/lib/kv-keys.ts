@@ -12,6 +12,26 @@ export const kvKeys = {
   async alternativeId(orgId: string, alternativeId: string): Promise<string> {
     return `${PREFIX}:altid:${orgId}:${await sha256Hex(alternativeId)}`;
   },
+  /**
+   * Email domain → DNS check verdict (src/email-dns). Not per organization: DNS answers are the
+   * same for everyone. Keyed by the lowercased domain (domains are not secret); anything that
+   * is not a plain LDH name of at most 253 characters is hashed, so the key stays under 512 bytes.
+   */
+  async emailDomain(domain: string): Promise<string> {
+    const name = domain.toLowerCase();
+    return /^[a-z0-9.-]{1,253}$/.test(name)
+      ? `${PREFIX}:emaildns:${name}`
+      : `${PREFIX}:emaildns:sha256:${await sha256Hex(name)}`;
+  },
+  /**
+   * Idempotency-Key → the kept response (replay cache; src/idempotency). Value: JSON of the
+   * fingerprint, status, headers and body. TTL: until the D1 row's retention ends (≤ 24 h).
+   * Takes the key's SHA-256, never the key: archive finds the entries from D1, which keeps
+   * only the hash.
+   */
+  idempotentReplay(orgId: string, keySha256: string): string {
+    return `${PREFIX}:idem:${orgId}:${keySha256}`;
+  },
 };
 
 /** Entries expire on their own, so one orphaned by a lost write cannot linger. */

@@ -20,6 +20,18 @@ export const problems = {
     title: "Unauthorized",
     meaning: "The Authorization header is missing or malformed, or the key is unknown or revoked.",
   },
+  webhook_signature_invalid: {
+    status: 401,
+    title: "Webhook signature invalid",
+    meaning:
+      "Webhook intake: the `webhook-id`, `webhook-timestamp` or `webhook-signature` header (or its `svix-` twin) is missing or malformed, or no `v1` signature matches the body under the endpoint's current secret (or its previous one, for 24 hours after a rotation). Nothing was written.",
+  },
+  webhook_timestamp_out_of_range: {
+    status: 401,
+    title: "Webhook timestamp out of range",
+    meaning:
+      "Webhook intake: the signature is valid but `webhook-timestamp` is more than 5 minutes from Roster's clock (a replay, or a skewed sender clock). Nothing was written.",
+  },
   not_found: { status: 404, title: "Not found", meaning: "No such resource (or path) in this organization." },
   customer_not_found: {
     status: 404,
@@ -61,6 +73,12 @@ export const problems = {
     title: "Username already in use",
     meaning: "Another live customer in this organization has this username (compared case-insensitively).",
   },
+  subscription_exists: {
+    status: 409,
+    title: "Subscription already exists",
+    meaning:
+      "The customer already has an active subscription for this `plan_id` and `resource_id`; the problem's `subscription_id` names it.",
+  },
   idempotency_request_in_progress: {
     status: 409,
     title: "Request in progress",
@@ -79,7 +97,7 @@ export const problems = {
   payload_too_large: {
     status: 413,
     title: "Payload too large",
-    meaning: "The body is over the limit: 64 KiB (1 MiB for bulk import).",
+    meaning: "The body is over the limit: 64 KiB (1 MiB for bulk import, 256 KiB for webhook intake).",
   },
   unsupported_media_type: {
     status: 415,

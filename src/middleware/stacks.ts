@@ -1,3 +1,4 @@
+import { idempotencyKey } from "../idempotency/middleware";
 import { requireApiKey } from "./auth";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./json-body";
 import { rateLimitByKey } from "./rate-limit";
@@ -10,8 +11,13 @@ import { rateLimitByKey } from "./rate-limit";
 /** Reads: API key, then the per-key rate limit. */
 export const readRoute = () => [requireApiKey, rateLimitByKey];
 
-/** Writes with a JSON body (POST, PATCH, PUT). */
-export const writeRoute = (bodyLimit = DEFAULT_BODY_LIMIT) => [requireApiKey, rateLimitByKey, jsonBody(bodyLimit)];
+/** Writes with a JSON body (POST, PATCH, PUT). Idempotency-Key last: it fingerprints the body read. */
+export const writeRoute = (bodyLimit = DEFAULT_BODY_LIMIT) => [
+  requireApiKey,
+  rateLimitByKey,
+  jsonBody(bodyLimit),
+  idempotencyKey,
+];
 
 /** Writes without a body (DELETE). */
-export const deleteRoute = () => [requireApiKey, rateLimitByKey];
+export const deleteRoute = () => [requireApiKey, rateLimitByKey, idempotencyKey];

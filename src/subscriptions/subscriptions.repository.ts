@@ -182,3 +182,123 @@ export function importSubscriptionsStatement(
     )
     .bind(orgId, JSON.stringify(rows), now);
 }
+
+/** Why a subscription the caller cancels through the API was canceled. */
+export const CANCELED_BY_REQUEST = "canceled_by_request";
+
+/** A customer's subscriptions, active and canceled, in insertion order (rows are never deleted). */
+export async function listSubscriptions(db: D1Database, orgId: string, customerId: string): Promise<SubscriptionRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid")
+    .bind(orgId, customerId)
+    .all<SubscriptionRow>();
+  return results;
+}
+
+export async function findSubscription(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  subscriptionId: string,
+): Promise<SubscriptionRow | null> {
+  return db
+    .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
+    .bind(orgId, customerId, subscriptionId)
+    .first<SubscriptionRow>();
+}
+
+export type CreateSubscriptionOutcome =
+  | { status: "created"; row: SubscriptionRow }
+  /** An active subscription for the same plan and resource already exists. */
+  | { status: "exists"; row: SubscriptionRow }
+  /** The customer was archived (or never live) when the batch ran. */
+  | { status: "customer_gone" };
+
+/**
+ * Creates an active subscription unless one for the same plan and resource exists (the
+ * partial unique index decides, also between concurrent requests), and only while the
+ * customer is live. Unlike `ensureActiveSubscription`, an existing one is reported, not reused.
+ */
+export async function createSubscription(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  subscription: NewSubscription,
+  now: string,
+): Promise<CreateSubscriptionOutcome> {
+  const [inserted, active] = await db.batch<SubscriptionRow>([
+    db
+      .prepare(
+        `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
+           billable_features, promotion_code, billing_country_code, metadata, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+         WHERE EXISTS (SELECT 1 FROM customers WHERE org_id = ?2 AND id = ?3 AND archived_at IS NULL)
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+      )
+      .bind(
+        newId("sub"),
+        orgId,
+        customerId,
+        subscription.plan_id,
+        subscription.resource_id,
+        subscription.billing_period,
+        JSON.stringify(subscription.addons),
+        JSON.stringify(subscription.billable_features),
+        subscription.promotion_code,
+        subscription.billing_country_code,
+        JSON.stringify(subscription.metadata),
+        now,
+      ),
+    db
+      .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
+      .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
+  ]);
+  const created = inserted?.results[0];
+  if (created) return { status: "created", row: created };
+  const existing = active?.results[0];
+  return existing ? { status: "exists", row: existing } : { status: "customer_gone" };
+}
+
+/**
+ * Cancels the subscription if it is active and returns it as it now is; a canceled one is
+ * returned unchanged (cancelling is idempotent). Null when the customer has no such subscription.
+ */
+export async function cancelSubscription(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  subscriptionId: string,
+  now: string,
+): Promise<SubscriptionRow | null> {
+  const [, current] = await db.batch<SubscriptionRow>([
+    db
+      .prepare(
+        `UPDATE subscriptions SET status = 'canceled', cancel_reason = ?4, canceled_at = ?5
+         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND status = 'active'`,
+      )
+      .bind(orgId, customerId, subscriptionId, CANCELED_BY_REQUEST, now),
+    db
+      .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
+      .bind(orgId, customerId, subscriptionId),
+  ]);
+  return current?.results[0] ?? null;
+}
+
+/**
+ * The subscriptions (active and canceled) of many customers in one statement, for `expand`:
+ * the ids travel as one JSON parameter, so the statement has two bound parameters whatever
+ * their count. Rows carry `customer_id` for grouping and come in insertion order.
+ */
+export function subscriptionsOfCustomersStatement(
+  db: D1Database,
+  orgId: string,
+  customerIds: string[],
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))
+       ORDER BY rowid`,
+    )
+    .bind(orgId, JSON.stringify(customerIds));
+}

@@ -1,0 +1,86 @@
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { requireLiveCustomer } from "../lib/live-customer";
+import { listBody } from "../lib/sub-resources";
+import type { AppRouteHandler } from "../lib/types";
+import { toAddressObject } from "./addresses.object";
+import {
+  type AddressChanges,
+  type AddressRow,
+  deleteAddress as deleteStoredAddress,
+  findAddress,
+  insertAddress,
+  listAddresses as listStoredAddresses,
+  updateAddress as updateStoredAddress,
+} from "./addresses.repository";
+import type * as routes from "./addresses.routes";
+
+const addressNotFound = () => new ApiError("not_found", "This customer has no address with this id.");
+
+const customerGone = () => new ApiError("customer_not_found", "No live customer with this id in this organization.");
+
+export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
+  const { id } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const rows = await listStoredAddresses(c.env.DB, orgId, id);
+  return c.json(listBody(rows.map(toAddressObject)), 200);
+};
+
+export const createAddress: AppRouteHandler<typeof routes.createAddress> = async (c) => {
+  const { id } = c.req.valid("param");
+  const input = c.req.valid("json");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const row = await insertAddress(
+    c.env.DB,
+    orgId,
+    id,
+    {
+      type: input.type ?? "billing",
+      line1: input.line1,
+      line2: input.line2 ?? null,
+      city: input.city ?? null,
+      state: input.state ?? null,
+      postal_code: input.postal_code ?? null,
+      country: input.country,
+      is_default: input.is_default ?? false,
+    },
+    nowIso(),
+  );
+  // Archived between the lookup and the insert: the insert's own guard refused it.
+  if (!row) throw customerGone();
+  return c.json(toAddressObject(row), 201);
+};
+
+/** The changes that would alter the stored address; empty when the PATCH changes nothing. */
+function effectiveChanges(row: AddressRow, sent: AddressChanges): AddressChanges {
+  const current = toAddressObject(row);
+  return Object.fromEntries(
+    Object.entries(sent).filter(
+      ([field, value]) => value !== undefined && current[field as keyof AddressChanges] !== value,
+    ),
+  ) as AddressChanges;
+}
+
+export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async (c) => {
+  const { id, address_id: addressId } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const row = await findAddress(c.env.DB, orgId, id, addressId);
+  if (!row) throw addressNotFound();
+  const changes = effectiveChanges(row, c.req.valid("json"));
+  if (Object.keys(changes).length === 0) return c.json(toAddressObject(row), 200);
+  const updated = await updateStoredAddress(c.env.DB, orgId, id, addressId, changes, nowIso());
+  // Deleted (or its customer archived) since it was read.
+  if (!updated) throw addressNotFound();
+  return c.json(toAddressObject(updated), 200);
+};
+
+export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async (c) => {
+  const { id, address_id: addressId } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  if (!(await deleteStoredAddress(c.env.DB, orgId, id, addressId))) throw addressNotFound();
+  return c.json({ object: "address" as const, id: addressId, deleted: true as const }, 200);
+};

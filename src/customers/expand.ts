@@ -1,0 +1,89 @@
+import { z } from "@hono/zod-openapi";
+import { toAddressObject } from "../addresses/addresses.object";
+import { type AddressRow, addressesOfCustomersStatement } from "../addresses/addresses.repository";
+import { Address } from "../addresses/addresses.schemas";
+import { toPaymentMethodObject } from "../payment-methods/payment-methods.object";
+import {
+  type PaymentMethodRow,
+  paymentMethodsOfCustomersStatement,
+} from "../payment-methods/payment-methods.repository";
+import { PaymentMethod } from "../payment-methods/payment-methods.schemas";
+import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
+import { type SubscriptionRow, subscriptionsOfCustomersStatement } from "../subscriptions/subscriptions.repository";
+import { Subscription } from "../subscriptions/subscriptions.schemas";
+import type { CustomerRow } from "./customers.repository";
+
+const EXPANDABLE = ["addresses", "subscriptions", "payment_methods"] as const;
+type Expandable = (typeof EXPANDABLE)[number];
+
+/** `expand=addresses,subscriptions,payment_methods`: any subset, comma-separated. */
+export const expandParam = z
+  .string()
+  .superRefine((value, ctx) => {
+    const unknown = value.split(",").filter((name) => !(EXPANDABLE as readonly string[]).includes(name.trim()));
+    if (unknown.length) {
+      ctx.addIssue({
+        code: "custom",
+        message: `unknown name${unknown.length > 1 ? "s" : ""} ${unknown.map((name) => `'${name}'`).join(", ")}; expandable: ${EXPANDABLE.join(", ")}`,
+      });
+    }
+  })
+  .optional()
+  .openapi({
+    description: `Comma-separated: adds these arrays to each customer. Any of ${EXPANDABLE.join(", ")}.`,
+    example: "addresses,subscriptions",
+  });
+
+/** The arrays `expand` may add to a customer object (present only when asked for). */
+export const expandedFields = {
+  addresses: z.array(Address).optional().openapi({ description: "With `expand=addresses`." }),
+  subscriptions: z.array(Subscription).optional().openapi({ description: "With `expand=subscriptions`." }),
+  payment_methods: z.array(PaymentMethod).optional().openapi({ description: "With `expand=payment_methods`." }),
+};
+
+export function parseExpand(value: string | undefined): Set<Expandable> {
+  const names = new Set((value ?? "").split(",").map((name) => name.trim()));
+  return new Set(EXPANDABLE.filter((kind) => names.has(kind)));
+}
+
+type Expansion = {
+  addresses?: z.infer<typeof Address>[];
+  subscriptions?: z.infer<typeof Subscription>[];
+  payment_methods?: z.infer<typeof PaymentMethod>[];
+};
+
+const groupBy = <R extends { customer_id: string }, O>(rows: R[], map: (row: R) => O) => {
+  const groups = new Map<string, O[]>();
+  for (const row of rows) groups.set(row.customer_id, [...(groups.get(row.customer_id) ?? []), map(row)]);
+  return groups;
+};
+
+/**
+ * The requested arrays for every customer of a page in one D1 round trip: one statement per
+ * expanded kind, each with two bound parameters however many customers there are.
+ */
+export async function expandCustomers(
+  db: D1Database,
+  orgId: string,
+  rows: CustomerRow[],
+  expand: Set<Expandable>,
+): Promise<(customerId: string) => Expansion> {
+  if (expand.size === 0 || rows.length === 0) return () => ({});
+  const ids = rows.map((row) => row.id);
+  const kinds = EXPANDABLE.filter((kind) => expand.has(kind));
+  const statements = {
+    addresses: () => addressesOfCustomersStatement(db, orgId, ids),
+    subscriptions: () => subscriptionsOfCustomersStatement(db, orgId, ids),
+    payment_methods: () => paymentMethodsOfCustomersStatement(db, orgId, ids),
+  };
+  const results = await db.batch(kinds.map((kind) => statements[kind]()));
+  const found = (kind: Expandable) => results[kinds.indexOf(kind)]?.results ?? [];
+  const addresses = groupBy(found("addresses") as AddressRow[], toAddressObject);
+  const subscriptions = groupBy(found("subscriptions") as SubscriptionRow[], toSubscriptionObject);
+  const paymentMethods = groupBy(found("payment_methods") as PaymentMethodRow[], toPaymentMethodObject);
+  return (customerId) => ({
+    ...(expand.has("addresses") && { addresses: addresses.get(customerId) ?? [] }),
+    ...(expand.has("subscriptions") && { subscriptions: subscriptions.get(customerId) ?? [] }),
+    ...(expand.has("payment_methods") && { payment_methods: paymentMethods.get(customerId) ?? [] }),
+  });
+}

@@ -1,0 +1,192 @@
+import { PII_COLUMNS } from "../customers/customers.repository";
+import type { PiiSubject } from "./kept-response";
+
+/** An idempotency_keys row as D1 returns it. */
+export type IdempotencyKeyRow = {
+  org_id: string;
+  key_hash: string;
+  fingerprint: string;
+  state: "running" | "completed";
+  lock_token: string;
+  locked_at: string;
+  expires_at: string;
+  completed_at: string | null;
+  status: number | null;
+  headers: string | null;
+  body: string | null;
+  customer_id: string | null;
+  pii_path: PiiSubject["piiPath"] | null;
+  redacted_at: string | null;
+};
+
+/** A completed row: the kept response is there. */
+export type CompletedKeyRow = IdempotencyKeyRow & {
+  state: "completed";
+  completed_at: string;
+  status: number;
+  headers: string;
+  body: string;
+};
+
+/** A lock as one request takes it. */
+export type Lock = {
+  orgId: string;
+  keyHash: string;
+  fingerprint: string;
+  token: string;
+  lockedAt: string;
+  expiresAt: string;
+};
+
+/** The kept body with every PII field of its subject set to null (json_replace adds no field). */
+const redacted = (body: string, piiPath: string) =>
+  `json_replace(${body}, ${PII_COLUMNS.map((column) => `${piiPath} || '.${column}', NULL`).join(", ")})`;
+
+/** Takes the lock if nobody holds this key. False when a row exists (in any state). */
+export async function insertLock(db: D1Database, lock: Lock): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT INTO idempotency_keys (org_id, key_hash, fingerprint, state, lock_token, locked_at, expires_at)
+       VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6)
+       ON CONFLICT DO NOTHING`,
+    )
+    .bind(lock.orgId, lock.keyHash, lock.fingerprint, lock.token, lock.lockedAt, lock.expiresAt)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function findIdempotencyKey(
+  db: D1Database,
+  orgId: string,
+  keyHash: string,
+): Promise<IdempotencyKeyRow | null> {
+  return db
+    .prepare("SELECT * FROM idempotency_keys WHERE org_id = ?1 AND key_hash = ?2")
+    .bind(orgId, keyHash)
+    .first<IdempotencyKeyRow>();
+}
+
+/**
+ * Takes over an expired row (a dead lock, or a response past retention) as a new lock. Only
+ * one of several concurrent takers matches `staleToken`, so only one wins.
+ */
+export async function takeOverExpiredKey(db: D1Database, lock: Lock, staleToken: string): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE idempotency_keys
+       SET fingerprint = ?3, state = 'running', lock_token = ?4, locked_at = ?5, expires_at = ?6, completed_at = NULL,
+         status = NULL, headers = NULL, body = NULL, customer_id = NULL, pii_path = NULL, redacted_at = NULL
+       WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?7 AND expires_at <= ?5`,
+    )
+    .bind(lock.orgId, lock.keyHash, lock.fingerprint, lock.token, lock.lockedAt, lock.expiresAt, staleToken)
+    .run();
+  return result.meta.changes === 1;
+}
+
+/**
+ * Keeps the final response under the lock its owner holds. If the customer it shows was
+ * archived while the request ran, the body is kept already redacted (the archive's own
+ * redaction ran before this row had a body). Null when the lock is no longer this owner's.
+ */
+export async function completeKey(
+  db: D1Database,
+  lock: Pick<Lock, "orgId" | "keyHash" | "token">,
+  response: { status: number; headers: string; body: string },
+  subject: PiiSubject | null,
+  completedAt: string,
+  expiresAt: string,
+): Promise<CompletedKeyRow | null> {
+  const archived = `?8 IS NOT NULL AND json_valid(?10)
+    AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?8 AND archived_at IS NOT NULL)`;
+  return db
+    .prepare(
+      `UPDATE idempotency_keys
+       SET state = 'completed', completed_at = ?4, expires_at = ?5, status = ?6, headers = ?7, customer_id = ?8,
+         pii_path = ?9,
+         body = CASE WHEN ${archived} THEN ${redacted("?10", "?9")} ELSE ?10 END,
+         redacted_at = CASE WHEN ${archived} THEN ?4 ELSE NULL END
+       WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running'
+       RETURNING *`,
+    )
+    .bind(
+      lock.orgId,
+      lock.keyHash,
+      lock.token,
+      completedAt,
+      expiresAt,
+      response.status,
+      response.headers,
+      subject?.customerId ?? null,
+      subject?.piiPath ?? null,
+      response.body,
+    )
+    .first<CompletedKeyRow>();
+}
+
+/** Gives the key back (the response was not kept), if the lock is still this owner's. */
+export async function releaseLock(db: D1Database, lock: Pick<Lock, "orgId" | "keyHash" | "token">): Promise<void> {
+  await db
+    .prepare(
+      "DELETE FROM idempotency_keys WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running'",
+    )
+    .bind(lock.orgId, lock.keyHash, lock.token)
+    .run();
+}
+
+/**
+ * Part of the archive batch: redacts every kept response about the customer. Guarded by the
+ * archive's own timestamp, so it acts only if that archive committed.
+ */
+export function redactKeptResponsesStatement(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  archivedAt: string,
+): D1PreparedStatement {
+  // json_valid: a body SQLite could not parse must never make the archive itself fail.
+  return db
+    .prepare(
+      `UPDATE idempotency_keys SET body = ${redacted("body", "pii_path")}, redacted_at = ?3
+       WHERE org_id = ?1 AND customer_id = ?2 AND state = 'completed' AND json_valid(body)
+         AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)`,
+    )
+    .bind(orgId, customerId, archivedAt);
+}
+
+/** The key hashes whose kept responses one archive (at `redactedAt`) redacted. */
+export async function keysRedactedAt(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  redactedAt: string,
+): Promise<string[]> {
+  const { results } = await db
+    .prepare("SELECT key_hash FROM idempotency_keys WHERE org_id = ?1 AND customer_id = ?2 AND redacted_at = ?3")
+    .bind(orgId, customerId, redactedAt)
+    .all<{ key_hash: string }>();
+  return results.map((row) => row.key_hash);
+}
+
+/** Which version of a kept response D1 holds now (a takeover or a redaction changes it). */
+export async function findKeptVersion(
+  db: D1Database,
+  orgId: string,
+  keyHash: string,
+): Promise<{ completed_at: string | null; redacted_at: string | null } | null> {
+  return db
+    .prepare("SELECT completed_at, redacted_at FROM idempotency_keys WHERE org_id = ?1 AND key_hash = ?2")
+    .bind(orgId, keyHash)
+    .first<{ completed_at: string | null; redacted_at: string | null }>();
+}
+
+/** Deletes up to `limit` rows that expired at or before `now`; returns how many it deleted. */
+export async function deleteExpiredKeys(db: D1Database, now: string, limit: number): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM idempotency_keys
+       WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE expires_at <= ?1 LIMIT ?2)`,
+    )
+    .bind(now, limit)
+    .run();
+  return result.meta.changes;
+}

@@ -1,0 +1,91 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { sha256Hex } from "../lib/crypto";
+import { logError } from "../lib/logger";
+import type { AppEnv } from "../lib/types";
+import { requestFingerprint } from "./fingerprint";
+import { parseIdempotencyKey } from "./header";
+import { completeKey, type Lock, releaseLock } from "./idempotency.repository";
+import { keepableResponse, replayResponse } from "./kept-response";
+import { claimKey } from "./lock";
+import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay } from "./replay-cache";
+
+/** How long a final response is kept for replays. */
+export const RETENTION_MS = 24 * 60 * 60 * 1000;
+
+const NO_BODY = new Uint8Array();
+
+const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
+  c.executionCtx.waitUntil(
+    task.catch((error: unknown) =>
+      logError("idempotency replay cache update failed", {
+        request_id: c.get("requestId"),
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }),
+    ),
+  );
+
+/**
+ * Idempotency-Key (spec section 5) for tenant writes: runs after authentication, the rate
+ * limit and the body reader, before validators, so a validation failure is a final response
+ * that is kept like any other. Without the header the request runs as if this were not here.
+ */
+export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
+  const key = parseIdempotencyKey(c.req.header("Idempotency-Key"));
+  if (key === null) return next();
+
+  const orgId = c.get("orgId");
+  const keyHash = await sha256Hex(key);
+  // DELETE routes read no body: theirs counts as empty.
+  const fingerprint = await requestFingerprint(c.req.method, c.req.url, c.get("rawBody") ?? NO_BODY);
+
+  // A replay from KV needs no D1 round trip; anything but an exact match is D1's to decide.
+  const cached = await readCachedReplay(c.env.KV, orgId, keyHash);
+  if (cached?.fingerprint === fingerprint) return replayResponse(cached);
+
+  const claim = await claimKey(c.env.DB, orgId, keyHash, fingerprint);
+  if (claim.kind === "completed") {
+    background(c, cacheReplay(c.env, claim.row));
+    return replayResponse(keptOf(claim.row));
+  }
+  // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
+  if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
+
+  await next();
+  await keepOrRelease(c, claim.lock);
+});
+
+/**
+ * After the handler: keeps a final response (status < 500), or releases the key so a retry
+ * runs again. Storage trouble here never changes the response the caller gets: the work was
+ * done (or not) already, and the lock, if it stays, dies after 60 seconds.
+ */
+async function keepOrRelease(c: Context<AppEnv>, lock: Lock): Promise<void> {
+  try {
+    const keepable = c.res.status < 500 ? await keepableResponse(c.res) : null;
+    if (!keepable) {
+      await releaseLock(c.env.DB, lock);
+      return;
+    }
+    const { kept, subject } = keepable;
+    const now = Date.now();
+    const row = await completeKey(
+      c.env.DB,
+      lock,
+      { status: kept.status, headers: JSON.stringify(kept.headers), body: kept.body },
+      subject,
+      new Date(now).toISOString(),
+      new Date(now + RETENTION_MS).toISOString(),
+    );
+    if (!row) {
+      logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
+      return;
+    }
+    background(c, cacheReplay(c.env, row));
+  } catch (error) {
+    logError("could not keep or release an idempotent response", {
+      request_id: c.get("requestId"),
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { kvKeys } from "../lib/kv-keys";
+import { type CompletedKeyRow, findKeptVersion, keysRedactedAt } from "./idempotency.repository";
+import type { KeptResponse } from "./kept-response";
+
+type Storage = { DB: D1Database; KV: KVNamespace };
+
+/** A replay cache entry: the kept response and the fingerprint it answers. */
+export type CachedReplay = KeptResponse & { fingerprint: string };
+
+/** KV refuses an expirationTtl under 60 seconds. */
+const KV_MIN_TTL_SECONDS = 60;
+
+export function keptOf(row: CompletedKeyRow): KeptResponse {
+  return { status: row.status, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body };
+}
+
+/** The cached replay for this key, or null. KV trouble is a miss: D1 holds the truth. */
+export async function readCachedReplay(kv: KVNamespace, orgId: string, keyHash: string): Promise<CachedReplay | null> {
+  try {
+    const entry = await kv.get<CachedReplay>(kvKeys.idempotentReplay(orgId, keyHash), "json");
+    return entry && typeof entry.fingerprint === "string" && typeof entry.body === "string" ? entry : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Caches a kept response until its D1 retention ends (never longer, so KV cannot replay a
+ * response D1 has already let go of). For a response about a customer, D1 is asked again
+ * after the put: an archive that redacted the row after we read it may have deleted the KV
+ * entry before our put landed, and then the put is undone.
+ */
+export async function cacheReplay(env: Storage, row: CompletedKeyRow): Promise<void> {
+  const ttl = Math.floor((Date.parse(row.expires_at) - Date.now()) / 1000);
+  if (ttl < KV_MIN_TTL_SECONDS) return;
+  const key = kvKeys.idempotentReplay(row.org_id, row.key_hash);
+  const entry: CachedReplay = { fingerprint: row.fingerprint, ...keptOf(row) };
+  await env.KV.put(key, JSON.stringify(entry), { expirationTtl: ttl });
+  if (row.customer_id === null) return;
+  const current = await findKeptVersion(env.DB, row.org_id, row.key_hash).catch(() => null);
+  if (current?.completed_at !== row.completed_at || current?.redacted_at !== row.redacted_at) {
+    await env.KV.delete(key);
+  }
+}
+
+export async function forgetCachedReplay(kv: KVNamespace, orgId: string, keyHash: string): Promise<void> {
+  await kv.delete(kvKeys.idempotentReplay(orgId, keyHash));
+}
+
+/**
+ * After an archive committed: drops the KV copies of the kept responses it redacted in D1,
+ * so their replays fall back to the redacted rows.
+ */
+export async function forgetRedactedReplays(
+  env: Storage,
+  orgId: string,
+  customerId: string,
+  archivedAt: string,
+): Promise<void> {
+  const keyHashes = await keysRedactedAt(env.DB, orgId, customerId, archivedAt);
+  await Promise.all(keyHashes.map((keyHash) => forgetCachedReplay(env.KV, orgId, keyHash)));
+}

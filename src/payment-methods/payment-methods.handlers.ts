@@ -1,0 +1,55 @@
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { requireLiveCustomer } from "../lib/live-customer";
+import { listBody } from "../lib/sub-resources";
+import type { AppRouteHandler } from "../lib/types";
+import { toPaymentMethodObject } from "./payment-methods.object";
+import {
+  deletePaymentMethod as deleteStoredPaymentMethod,
+  insertPaymentMethod,
+  listPaymentMethods as listStoredPaymentMethods,
+} from "./payment-methods.repository";
+import type * as routes from "./payment-methods.routes";
+
+export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
+  const { id } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const rows = await listStoredPaymentMethods(c.env.DB, orgId, id);
+  return c.json(listBody(rows.map(toPaymentMethodObject)), 200);
+};
+
+export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMethod> = async (c) => {
+  const { id } = c.req.valid("param");
+  const input = c.req.valid("json");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const row = await insertPaymentMethod(
+    c.env.DB,
+    orgId,
+    id,
+    {
+      gateway: input.gateway ?? null,
+      gateway_reference: input.gateway_reference,
+      brand: input.brand ?? null,
+      last4: input.last4 ?? null,
+      exp_month: input.exp_month ?? null,
+      exp_year: input.exp_year ?? null,
+      is_default: input.is_default ?? false,
+    },
+    nowIso(),
+  );
+  // Archived between the lookup and the insert: the insert's own guard refused it.
+  if (!row) throw new ApiError("customer_not_found", "No live customer with this id in this organization.");
+  return c.json(toPaymentMethodObject(row), 201);
+};
+
+export const deletePaymentMethod: AppRouteHandler<typeof routes.deletePaymentMethod> = async (c) => {
+  const { id, payment_method_id: paymentMethodId } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  if (!(await deleteStoredPaymentMethod(c.env.DB, orgId, id, paymentMethodId, nowIso()))) {
+    throw new ApiError("not_found", "This customer has no payment method with this id.");
+  }
+  return c.json({ object: "payment_method" as const, id: paymentMethodId, deleted: true as const }, 200);
+};

@@ -1,0 +1,173 @@
+import { newId } from "../lib/ids";
+
+/** A payment_methods row as D1 returns it. */
+export type PaymentMethodRow = {
+  id: string;
+  org_id: string;
+  customer_id: string;
+  gateway: string | null;
+  gateway_reference: string;
+  brand: string | null;
+  last4: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  is_default: number;
+  created_at: string;
+};
+
+export type NewPaymentMethod = {
+  gateway: string | null;
+  gateway_reference: string;
+  brand: string | null;
+  last4: string | null;
+  exp_month: number | null;
+  exp_year: number | null;
+  is_default: boolean;
+};
+
+/**
+ * Keeps customers.has_payment_method equal to "a payment method is on file", in the same
+ * batch as the write that may change it. The customer object changes with it, so its
+ * version (ETag) and updated_at move too, but only when the flag actually flips.
+ */
+function syncHasPaymentMethodStatement(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  now: string,
+): D1PreparedStatement {
+  const onFile = "EXISTS (SELECT 1 FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2)";
+  return db
+    .prepare(
+      `UPDATE customers SET has_payment_method = ${onFile}, version = version + 1, updated_at = ?3
+       WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL AND has_payment_method != ${onFile}`,
+    )
+    .bind(orgId, customerId, now);
+}
+
+export async function listPaymentMethods(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+): Promise<PaymentMethodRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid")
+    .bind(orgId, customerId)
+    .all<PaymentMethodRow>();
+  return results;
+}
+
+/**
+ * Adds a payment method, clearing the previous default when this one is the new default,
+ * and updates the customer's has_payment_method, all in one batch. The insert lands only
+ * while the customer is live; null when it did not.
+ */
+export async function insertPaymentMethod(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  paymentMethod: NewPaymentMethod,
+  now: string,
+): Promise<PaymentMethodRow | null> {
+  const clearDefault = db
+    .prepare("UPDATE payment_methods SET is_default = 0 WHERE org_id = ?1 AND customer_id = ?2 AND is_default = 1")
+    .bind(orgId, customerId);
+  const insert = db
+    .prepare(
+      `INSERT INTO payment_methods (id, org_id, customer_id, gateway, gateway_reference, brand, last4, exp_month,
+         exp_year, is_default, created_at)
+       SELECT ?3, ?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+       WHERE EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL)
+       RETURNING *`,
+    )
+    .bind(
+      orgId,
+      customerId,
+      newId("pm"),
+      paymentMethod.gateway,
+      paymentMethod.gateway_reference,
+      paymentMethod.brand,
+      paymentMethod.last4,
+      paymentMethod.exp_month,
+      paymentMethod.exp_year,
+      paymentMethod.is_default ? 1 : 0,
+      now,
+    );
+  const statements = paymentMethod.is_default ? [clearDefault, insert] : [insert];
+  const results = await db.batch<PaymentMethodRow>([
+    ...statements,
+    syncHasPaymentMethodStatement(db, orgId, customerId, now),
+  ]);
+  return results[statements.length - 1]?.results[0] ?? null;
+}
+
+/**
+ * Deletes the payment method and updates has_payment_method in one batch; false when there
+ * was none. A deleted default leaves the customer without one (none is promoted).
+ */
+export async function deletePaymentMethod(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  paymentMethodId: string,
+  now: string,
+): Promise<boolean> {
+  const [deleted] = await db.batch<{ id: string }>([
+    db
+      .prepare("DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 RETURNING id")
+      .bind(orgId, customerId, paymentMethodId),
+    syncHasPaymentMethodStatement(db, orgId, customerId, now),
+  ]);
+  return (deleted?.results.length ?? 0) > 0;
+}
+
+/**
+ * The payment methods of many customers in one statement, for `expand`: the ids travel as
+ * one JSON parameter, so the statement has two bound parameters whatever their count. Rows
+ * carry `customer_id` for grouping and come in insertion order.
+ */
+export function paymentMethodsOfCustomersStatement(
+  db: D1Database,
+  orgId: string,
+  customerIds: string[],
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `SELECT * FROM payment_methods WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))
+       ORDER BY rowid`,
+    )
+    .bind(orgId, JSON.stringify(customerIds));
+}
+
+const ARCHIVED_NOW = "EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)";
+
+/**
+ * Part of the archive batch: deletes the customer's payment methods. Guarded by the
+ * archive's own timestamp, so it acts only if that archive committed.
+ */
+export function deletePaymentMethodsOnArchiveStatement(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  archivedAt: string,
+): D1PreparedStatement {
+  return db
+    .prepare(`DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND ${ARCHIVED_NOW}`)
+    .bind(orgId, customerId, archivedAt);
+}
+
+/**
+ * Part of the archive batch, after the customer's own UPDATE: has_payment_method follows the
+ * deleted payment methods, so an unarchived customer does not claim one it no longer has.
+ * (The archive itself bumps the version.)
+ */
+export function clearPaymentMethodFlagOnArchiveStatement(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  archivedAt: string,
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE customers SET has_payment_method = 0 WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3")
+    .bind(orgId, customerId, archivedAt);
+}

@@ -1,0 +1,36 @@
+import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
+import { logError, logInfo } from "./lib/logger";
+import { cleanUpWebhooks } from "./webhooks/cleanup";
+
+type Cleanup = () => Promise<unknown>;
+
+/**
+ * The Cron Trigger ([triggers] in wrangler.toml, every 30 minutes): storage housekeeping.
+ * Each cleanup does bounded work per run and deletes only what is past its retention at the
+ * scheduled time. Add a cleanup as one more entry.
+ */
+export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const now = new Date(controller.scheduledTime);
+  await runEach({
+    idempotency_keys: () => purgeExpiredIdempotencyKeys(env.DB, now),
+    webhooks: () => cleanUpWebhooks(env, now),
+  });
+}
+
+/** Runs every cleanup even when one fails, then fails the run so the failure shows in the Cron logs. */
+async function runEach(cleanups: Record<string, Cleanup>): Promise<void> {
+  const failed: string[] = [];
+  for (const [name, cleanup] of Object.entries(cleanups)) {
+    try {
+      const result = await cleanup();
+      logInfo("scheduled cleanup", { cleanup: name, result: JSON.stringify(result) });
+    } catch (error) {
+      failed.push(name);
+      logError("scheduled cleanup failed", {
+        cleanup: name,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
+  }
+  if (failed.length > 0) throw new Error(`scheduled cleanup failed: ${failed.join(", ")}`);
+}

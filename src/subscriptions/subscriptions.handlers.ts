@@ -1,0 +1,67 @@
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { requireLiveCustomer } from "../lib/live-customer";
+import { listBody } from "../lib/sub-resources";
+import type { AppRouteHandler } from "../lib/types";
+import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
+import {
+  cancelSubscription as cancelStoredSubscription,
+  createSubscription as createStoredSubscription,
+  findSubscription,
+  listSubscriptions as listStoredSubscriptions,
+} from "./subscriptions.repository";
+import type * as routes from "./subscriptions.routes";
+
+const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
+
+export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions> = async (c) => {
+  const { id } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const rows = await listStoredSubscriptions(c.env.DB, orgId, id);
+  return c.json(listBody(rows.map(toSubscriptionObject)), 200);
+};
+
+export const createSubscription: AppRouteHandler<typeof routes.createSubscription> = async (c) => {
+  const { id } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const outcome = await createStoredSubscription(
+    c.env.DB,
+    orgId,
+    id,
+    newSubscriptionFrom(c.req.valid("json")),
+    nowIso(),
+  );
+  if (outcome.status === "customer_gone") {
+    throw new ApiError("customer_not_found", "No live customer with this id in this organization.");
+  }
+  if (outcome.status === "exists") {
+    const existing = outcome.row;
+    throw new ApiError(
+      "subscription_exists",
+      `The customer already has active subscription '${existing.id}' for this plan_id and resource_id.`,
+      { extensions: { subscription_id: existing.id } },
+    );
+  }
+  const location = `/v1/customers/${encodeURIComponent(id)}/subscriptions/${outcome.row.id}`;
+  return c.json(toSubscriptionObject(outcome.row), 201, { Location: location });
+};
+
+export const getSubscription: AppRouteHandler<typeof routes.getSubscription> = async (c) => {
+  const { id, subscription_id: subscriptionId } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const row = await findSubscription(c.env.DB, orgId, id, subscriptionId);
+  if (!row) throw subscriptionNotFound();
+  return c.json(toSubscriptionObject(row), 200);
+};
+
+export const cancelSubscription: AppRouteHandler<typeof routes.cancelSubscription> = async (c) => {
+  const { id, subscription_id: subscriptionId } = c.req.valid("param");
+  const orgId = c.get("orgId");
+  await requireLiveCustomer(c.env.DB, orgId, id);
+  const row = await cancelStoredSubscription(c.env.DB, orgId, id, subscriptionId, nowIso());
+  if (!row) throw subscriptionNotFound();
+  return c.json(toSubscriptionObject(row), 200);
+};

@@ -1,0 +1,55 @@
+import { archiveByIdentity } from "../customers/archive";
+import { provisionCustomer } from "../customers/provision";
+import { ApiError } from "../lib/errors";
+import type { WebhookAction } from "./webhook-events";
+
+type Background = (promise: Promise<unknown>) => void;
+
+/** What applying one event came to; a `failed` event is one the sender must not retry. */
+export type WebhookOutcome =
+  | { status: "applied"; customerId: string }
+  | { status: "stale" | "archived" | "ignored" }
+  | { status: "failed"; error: ApiError };
+
+/**
+ * Applies a verified event's action. The event's own mistakes (invalid data, a 4xx from
+ * provisioning such as a conflict) become `failed`, since a retry cannot fix them; anything
+ * else (storage unavailable, a bug) is thrown, so the delivery answers 5xx and is retried.
+ */
+export async function applyWebhookAction(
+  env: Env,
+  orgId: string,
+  action: WebhookAction,
+  background: Background,
+): Promise<WebhookOutcome> {
+  try {
+    return await apply(env, orgId, action, background);
+  } catch (error) {
+    if (error instanceof ApiError && error.status < 500) return { status: "failed", error };
+    throw error;
+  }
+}
+
+async function apply(env: Env, orgId: string, action: WebhookAction, background: Background): Promise<WebhookOutcome> {
+  switch (action.kind) {
+    case "ignore":
+      return { status: "ignored" };
+    case "invalid": {
+      const count = action.errors.length;
+      throw new ApiError("validation_failed", `The event is invalid: ${count} problem${count === 1 ? "" : "s"}.`, {
+        errors: action.errors,
+      });
+    }
+    case "archive": {
+      const archived = await archiveByIdentity(env, orgId, action.identity, background);
+      // Archiving an archived customer again is what the event asks for: done.
+      if (archived.status === "not_found") return { status: "ignored" };
+      return { status: "applied", customerId: archived.customerId };
+    }
+    case "provision": {
+      const provisioned = await provisionCustomer(env, orgId, action.body, { background, eventAt: action.eventAt });
+      if (provisioned.status === "stale" || provisioned.status === "archived") return { status: provisioned.status };
+      return { status: "applied", customerId: provisioned.customer.id };
+    }
+  }
+}

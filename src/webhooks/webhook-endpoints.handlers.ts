@@ -1,0 +1,65 @@
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { newId } from "../lib/ids";
+import type { AppRouteHandler } from "../lib/types";
+import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "./secrets";
+import type * as routes from "./webhook-endpoints.routes";
+import {
+  deleteWebhookEndpoint as deleteEndpoint,
+  insertWebhookEndpoint,
+  listWebhookEndpoints as listEndpoints,
+  rotateWebhookEndpointSecret as rotateSecret,
+  type WebhookEndpointRow,
+} from "./webhooks.repository";
+
+const endpointNotFound = () => new ApiError("not_found", "No webhook endpoint with this id in this organization.");
+
+/** The endpoint object; `secret` is the full secret where one was just issued, else the mask. */
+const toWebhookEndpointObject = (row: WebhookEndpointRow, secret = maskedSecret(row.secret_last4)) => ({
+  object: "webhook_endpoint" as const,
+  id: row.id,
+  url: `/v1/webhooks/${row.id}`,
+  secret,
+  source: row.source,
+  description: row.description,
+  previous_secret_expires_at: row.previous_secret_expires_at,
+  created_at: row.created_at,
+});
+
+export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookEndpoint> = async (c) => {
+  const { source, description, secret = newSigningSecret() } = c.req.valid("json");
+  const row = await insertWebhookEndpoint(
+    c.env.DB,
+    { id: newId("we"), orgId: c.get("orgId"), source, description: description ?? null, createdAt: nowIso() },
+    secret,
+  );
+  return c.json(toWebhookEndpointObject(row, secret), 201);
+};
+
+export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndpoints> = async (c) => {
+  const rows = await listEndpoints(c.env.DB, c.get("orgId"));
+  return c.json(
+    {
+      object: "list" as const,
+      data: rows.map((row) => toWebhookEndpointObject(row)),
+      has_more: false as const,
+      next_cursor: null,
+    },
+    200,
+  );
+};
+
+export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookEndpoint> = async (c) => {
+  const { id } = c.req.valid("param");
+  if (!(await deleteEndpoint(c.env.DB, c.get("orgId"), id))) throw endpointNotFound();
+  return c.json({ object: "webhook_endpoint" as const, id, deleted: true as const }, 200);
+};
+
+export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWebhookEndpointSecret> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { secret = newSigningSecret() } = c.req.valid("json");
+  const previousExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
+  const row = await rotateSecret(c.env.DB, c.get("orgId"), id, secret, previousExpiresAt);
+  if (!row) throw endpointNotFound();
+  return c.json(toWebhookEndpointObject(row, secret), 200);
+};

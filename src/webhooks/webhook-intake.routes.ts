@@ -1,0 +1,48 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { jsonBody, KiB } from "../middleware/json-body";
+import { WebhookIntakeParams, WebhookResult, WebhookSignatureHeaders } from "./webhooks.schemas";
+
+/** Identity providers' payloads can exceed the API's usual 64 KiB. */
+export const WEBHOOK_BODY_LIMIT = 256 * KiB;
+
+const eventRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * Documents the payload only. The body is checked after the signature (and an invalid event
+ * is a `200 failed`, not a `400`), so the route's validator must accept anything.
+ */
+const WebhookEvent = z.unknown().openapi({
+  description:
+    "An event of the endpoint's `source`. Other event types are answered `ignored`. The body is signed byte for byte: send it exactly as signed.",
+  anyOf: ["CustomerProvisionEvent", "CustomerArchiveEvent", "ClerkUserEvent", "ClerkUserDeletedEvent"].map(eventRef),
+});
+
+export const receiveWebhook = createRoute({
+  operationId: "receiveWebhook",
+  method: "post",
+  path: "/v1/webhooks/{endpoint_id}",
+  tags: ["Webhook intake"],
+  // No API key: the Standard Webhooks signature authenticates the sender.
+  security: [],
+  summary: "Receive a signed webhook event",
+  description:
+    "Standard Webhooks verification (HMAC-SHA256 with the endpoint's secret over `{webhook-id}.{webhook-timestamp}.{raw body}`, timestamp within ±5 minutes), then the event is applied once per `webhook-id` (a redelivery answers `duplicate`). Events are ordered by when they happened at the source (`timestamp`, Clerk's `data.updated_at`), so a late older event does not overwrite newer data. Every verified event is answered `200`; a `5xx` means nothing was recorded and the sender should retry. `Idempotency-Key` is ignored here. Bodies up to 256 KiB.",
+  middleware: [jsonBody(WEBHOOK_BODY_LIMIT)],
+  request: {
+    params: WebhookIntakeParams,
+    headers: WebhookSignatureHeaders,
+    body: { content: { "application/json": { schema: WebhookEvent } }, required: true },
+  },
+  responses: {
+    200: jsonContent(WebhookResult, "The event was verified and handled (see `status`)"),
+    ...problemResponses(
+      "webhook_signature_invalid",
+      "webhook_timestamp_out_of_range",
+      "not_found",
+      ...WITH_BODY,
+      "internal_error",
+      "storage_unavailable",
+    ),
+  },
+});

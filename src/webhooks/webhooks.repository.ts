@@ -1,0 +1,179 @@
+/** Every SQL statement of webhook endpoints and webhook intake. */
+
+export type WebhookSource = "standard" | "clerk";
+
+/** An endpoint as its owner sees it: the secret only as its last characters. */
+export type WebhookEndpointRow = {
+  id: string;
+  org_id: string;
+  source: WebhookSource;
+  description: string | null;
+  secret_last4: string;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+};
+
+/** What intake needs to verify a delivery: the secrets themselves. */
+export type WebhookEndpointSecrets = {
+  id: string;
+  org_id: string;
+  source: WebhookSource;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+};
+
+// The full secret never leaves the database on these paths, only its tail for the mask.
+const PUBLIC_COLUMNS =
+  "id, org_id, source, description, substr(secret, -4) AS secret_last4, previous_secret_expires_at, created_at";
+
+export async function insertWebhookEndpoint(
+  db: D1Database,
+  endpoint: { id: string; orgId: string; source: WebhookSource; description: string | null; createdAt: string },
+  secret: string,
+): Promise<WebhookEndpointRow> {
+  const row = await db
+    .prepare(
+      `INSERT INTO webhook_endpoints (id, org_id, source, description, secret, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       RETURNING ${PUBLIC_COLUMNS}`,
+    )
+    .bind(endpoint.id, endpoint.orgId, endpoint.source, endpoint.description, secret, endpoint.createdAt)
+    .first<WebhookEndpointRow>();
+  if (!row) throw new Error("D1_ERROR: INSERT … RETURNING returned no row");
+  return row;
+}
+
+export async function listWebhookEndpoints(db: D1Database, orgId: string): Promise<WebhookEndpointRow[]> {
+  const { results } = await db
+    .prepare(`SELECT ${PUBLIC_COLUMNS} FROM webhook_endpoints WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)
+    .bind(orgId)
+    .all<WebhookEndpointRow>();
+  return results;
+}
+
+/**
+ * Deletes the endpoint and the webhook ids it has seen, in one batch. False when this
+ * organization has no such endpoint.
+ */
+export async function deleteWebhookEndpoint(db: D1Database, orgId: string, id: string): Promise<boolean> {
+  const [, deleted] = await db.batch([
+    db
+      .prepare(
+        `DELETE FROM webhook_messages WHERE endpoint_id = ?2
+           AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2)`,
+      )
+      .bind(orgId, id),
+    db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
+  ]);
+  return (deleted?.meta.changes ?? 0) > 0;
+}
+
+/**
+ * Makes `newSecret` current; the secret it replaces verifies until `previousExpiresAt`.
+ * Whatever was previous before is dropped. Null when this organization has no such endpoint.
+ */
+export async function rotateWebhookEndpointSecret(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  newSecret: string,
+  previousExpiresAt: string,
+): Promise<WebhookEndpointRow | null> {
+  return db
+    .prepare(
+      `UPDATE webhook_endpoints
+         SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3
+       WHERE org_id = ?1 AND id = ?2
+       RETURNING ${PUBLIC_COLUMNS}`,
+    )
+    .bind(orgId, id, newSecret, previousExpiresAt)
+    .first<WebhookEndpointRow>();
+}
+
+/** Intake is not tenant-authenticated: the endpoint id alone finds the endpoint. */
+export async function findWebhookEndpointSecrets(db: D1Database, id: string): Promise<WebhookEndpointSecrets | null> {
+  return db
+    .prepare(
+      `SELECT id, org_id, source, secret, previous_secret, previous_secret_expires_at
+       FROM webhook_endpoints WHERE id = ?1`,
+    )
+    .bind(id)
+    .first<WebhookEndpointSecrets>();
+}
+
+export type MessageClaim = { endpointId: string; messageId: string; token: string };
+
+/**
+ * Claims a webhook id for processing: true if this delivery may apply the event. The
+ * primary key decides between concurrent deliveries (never a prior SELECT). A claim still
+ * 'processing' from before `abandonedBefore` belonged to a Worker that died; it is taken over.
+ */
+export async function claimWebhookMessage(
+  db: D1Database,
+  claim: MessageClaim,
+  now: string,
+  abandonedBefore: string,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT INTO webhook_messages (endpoint_id, message_id, state, claim_token, claimed_at, received_at)
+       VALUES (?1, ?2, 'processing', ?3, ?4, ?4)
+       ON CONFLICT (endpoint_id, message_id) DO UPDATE
+         SET claim_token = excluded.claim_token, claimed_at = excluded.claimed_at
+         WHERE webhook_messages.state = 'processing' AND webhook_messages.claimed_at < ?5`,
+    )
+    .bind(claim.endpointId, claim.messageId, claim.token, now, abandonedBefore)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** Records the claimed webhook id as processed: redeliveries are duplicates from now on. */
+export async function completeWebhookMessage(db: D1Database, claim: MessageClaim, now: string): Promise<void> {
+  await db
+    .prepare(
+      `UPDATE webhook_messages SET state = 'processed', processed_at = ?4
+       WHERE endpoint_id = ?1 AND message_id = ?2 AND claim_token = ?3`,
+    )
+    .bind(claim.endpointId, claim.messageId, claim.token, now)
+    .run();
+}
+
+/** Gives the claim up, so the sender's retry can apply the event. */
+export async function releaseWebhookMessage(db: D1Database, claim: MessageClaim): Promise<void> {
+  await db
+    .prepare(
+      `DELETE FROM webhook_messages
+       WHERE endpoint_id = ?1 AND message_id = ?2 AND claim_token = ?3 AND state = 'processing'`,
+    )
+    .bind(claim.endpointId, claim.messageId, claim.token)
+    .run();
+}
+
+/** Forgets up to `limit` webhook ids first received before `cutoff`; returns how many. */
+export async function deleteWebhookMessagesReceivedBefore(
+  db: D1Database,
+  cutoff: string,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .prepare(
+      `DELETE FROM webhook_messages
+       WHERE rowid IN (SELECT rowid FROM webhook_messages WHERE received_at < ?1 LIMIT ?2)`,
+    )
+    .bind(cutoff, limit)
+    .run();
+  return result.meta.changes;
+}
+
+/** Drops previous secrets that no longer verify anyway; returns how many. */
+export async function clearExpiredPreviousSecrets(db: D1Database, now: string): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE webhook_endpoints SET previous_secret = NULL, previous_secret_expires_at = NULL
+       WHERE previous_secret_expires_at <= ?1`,
+    )
+    .bind(now)
+    .run();
+  return result.meta.changes;
+}
