@@ -547,6 +547,29 @@ describe("archive redacts kept responses", () => {
     for (const value of PII_VALUES) expect(replay.text).not.toContain(value);
   });
 
+  it("a kept address or payment method loses what it showed", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await keyed("POST", "/v1/customers", "k-customer", { key, body: {} });
+    const base = `/v1/customers/${customer.body.id}`;
+    const address = await keyed("POST", `${base}/addresses`, "k-address", {
+      key,
+      body: { line1: "7 Hidden Road", city: "Lyon", postal_code: "69001", country: "FR" },
+    });
+    const method = await keyed("POST", `${base}/payment_methods`, "k-method", {
+      key,
+      body: { gateway: "stripe", gateway_reference: "pm_private_1", last4: "4242", brand: "visa" },
+    });
+    expect([address.status, method.status]).toEqual([201, 201]);
+
+    expect((await call("DELETE", base, { key })).status).toBe(200);
+
+    const keptAddress = JSON.parse((await keyRow(orgId, "k-address"))?.body ?? "{}");
+    expect(keptAddress).toMatchObject({ object: "address", line1: null, city: null, postal_code: null, country: "FR" });
+    const keptMethod = JSON.parse((await keyRow(orgId, "k-method"))?.body ?? "{}");
+    expect(keptMethod).toMatchObject({ object: "payment_method", gateway_reference: null, last4: null, brand: null });
+    for (const k of ["k-address", "k-method"]) expect(await cachedReplay(orgId, k)).toBeNull();
+  });
+
   it("recognises the bodies that carry a customer's PII", async () => {
     const subject = async (body: unknown) =>
       (await keepableResponse(new Response(JSON.stringify(body), { status: 200 })))?.subject;

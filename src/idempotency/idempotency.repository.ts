@@ -38,9 +38,27 @@ export type Lock = {
   expiresAt: string;
 };
 
+/**
+ * Fields that archiving erases, in any kept body about the customer: its own PII, and what its
+ * addresses and payment methods showed (those records are deleted by the archive).
+ */
+const REDACTED_FIELDS = [
+  ...PII_COLUMNS,
+  "line1",
+  "line2",
+  "city",
+  "state",
+  "postal_code",
+  "gateway_reference",
+  "brand",
+  "last4",
+  "exp_month",
+  "exp_year",
+];
+
 /** The kept body with every PII field of its subject set to null (json_replace adds no field). */
 const redacted = (body: string, piiPath: string) =>
-  `json_replace(${body}, ${PII_COLUMNS.map((column) => `${piiPath} || '.${column}', NULL`).join(", ")})`;
+  `json_replace(${body}, ${REDACTED_FIELDS.map((column) => `${piiPath} || '.${column}', NULL`).join(", ")})`;
 
 /** Takes the lock if nobody holds this key. False when a row exists (in any state). */
 export async function insertLock(db: D1Database, lock: Lock): Promise<boolean> {

@@ -42,9 +42,12 @@ export async function keepableResponse(
   return { kept: { status: response.status, headers, body }, subject: json ? piiSubjectOf(json) : null };
 }
 
-/** A customer object, or a provisioning result that holds one. */
+/** A customer object, a provisioning result that holds one, or a customer's address or payment method. */
 export function piiSubjectOf(json: Record<string, unknown>): PiiSubject | null {
   if (json.object === "customer" && typeof json.id === "string") return { customerId: json.id, piiPath: "$" };
+  if ((json.object === "address" || json.object === "payment_method") && typeof json.customer_id === "string") {
+    return { customerId: json.customer_id, piiPath: "$" };
+  }
   if (json.object === "provisioning_result") {
     const customer = json.customer as Record<string, unknown> | null | undefined;
     if (typeof customer?.id === "string") return { customerId: customer.id, piiPath: "$.customer" };
