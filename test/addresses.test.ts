@@ -101,6 +101,8 @@ describe("POST /v1/customers/{id}/addresses", () => {
     ["an unknown type", { ...HOME, type: "home" }, "/type"],
     ["a lowercase country", { ...HOME, country: "us" }, "/country"],
     ["an unassigned country", { ...HOME, country: "XX" }, "/country"],
+    ["a user-assigned code the runtime still names", { ...HOME, country: "ZZ" }, "/country"],
+    ["an exceptionally reserved code", { ...HOME, country: "EU" }, "/country"],
     ["an empty line2", { ...HOME, line2: "" }, "/line2"],
     ["a 201-character line1", { ...HOME, line1: "a".repeat(201) }, "/line1"],
     ["a 21-character postal code", { ...HOME, postal_code: "1".repeat(21) }, "/postal_code"],

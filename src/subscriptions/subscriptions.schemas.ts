@@ -1,14 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { metadataInput } from "../customers/customers.fields";
+import { isAssignedCountryCode } from "../lib/countries";
 import { isoTimestamp, text } from "../lib/fields";
 
-const regionNames = new Intl.DisplayNames(["en"], { type: "region" });
-
-/** ISO 3166-1 alpha-2, as the runtime's region data knows it (unknown codes echo back). */
+/** ISO 3166-1 alpha-2, upper case, officially assigned. */
 export const countryCode = z
   .string()
   .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as 'US'")
-  .refine((code) => regionNames.of(code) !== code, "is not an assigned ISO 3166-1 alpha-2 code")
+  .refine(isAssignedCountryCode, "is not an assigned ISO 3166-1 alpha-2 code")
   .openapi({ example: "US" });
 
 const quantity = z.number().int("must be a whole number").min(0).max(1_000_000_000);
