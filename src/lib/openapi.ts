@@ -11,6 +11,7 @@ export const Problem = z
     request_id: z.string(),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
     archived_at: z.string().optional().openapi({ description: "Only on customer_archived." }),
+    subscription_id: z.string().optional().openapi({ description: "Only on subscription_exists: the active one." }),
   })
   .openapi("Problem", { description: "RFC 9457 problem details; `code` is the stable machine-readable string." });
 
