@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { archiveCustomer, findCustomerById } from "../src/customers/customers.repository";
 import { containsCardNumber, passesLuhn } from "../src/payment-methods/card-numbers";
 import {
-  clearPaymentMethodFlagOnArchiveStatement,
   deletePaymentMethodsOnArchiveStatement,
   insertPaymentMethod,
   paymentMethodsOfCustomersStatement,
@@ -462,7 +461,7 @@ describe("repository helpers for the lead", () => {
     ]);
   });
 
-  it("the archive cascade statements delete the payment methods and clear the flag, only after that archive", async () => {
+  it("the archive deletes the payment methods and clears the flag, only when it commits", async () => {
     const { orgId, key, customerId, base } = await customerSetup();
     const other = await createCustomer(key);
     await addPaymentMethod(key, base, { ...CARD, is_default: true });
@@ -470,7 +469,6 @@ describe("repository helpers for the lead", () => {
     const theirs = await addPaymentMethod(key, `/v1/customers/${other.id}/payment_methods`);
     const cascade = (archivedAt: string) => [
       deletePaymentMethodsOnArchiveStatement(env.DB, orgId, customerId, archivedAt),
-      clearPaymentMethodFlagOnArchiveStatement(env.DB, orgId, customerId, archivedAt),
     ];
 
     // On a live customer they do nothing.

@@ -1,3 +1,4 @@
+import { customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
 
 /** An addresses row as D1 returns it. */
@@ -45,27 +46,13 @@ const CHANGEABLE_COLUMNS = [
 
 const LIVE_CUSTOMER = "EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL)";
 
+const addressRecords = customerRecords<AddressRow>("addresses");
+export const listAddresses = addressRecords.list;
+export const findAddress = addressRecords.find;
+export const addressesOfCustomersStatement = addressRecords.ofCustomersStatement;
+export const deleteAddressesOnArchiveStatement = addressRecords.deleteOnArchiveStatement;
+
 const toSql = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? 1 : 0) : value);
-
-export async function listAddresses(db: D1Database, orgId: string, customerId: string): Promise<AddressRow[]> {
-  const { results } = await db
-    .prepare("SELECT * FROM addresses WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid")
-    .bind(orgId, customerId)
-    .all<AddressRow>();
-  return results;
-}
-
-export async function findAddress(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  addressId: string,
-): Promise<AddressRow | null> {
-  return db
-    .prepare("SELECT * FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
-    .bind(orgId, customerId, addressId)
-    .first<AddressRow>();
-}
 
 /**
  * Adds an address; a new default clears the old default of its type in the same batch.
@@ -169,40 +156,4 @@ export async function deleteAddress(
     .bind(orgId, customerId, addressId)
     .first<{ id: string }>();
   return deleted !== null;
-}
-
-/**
- * The addresses of many customers in one statement, for `expand`: the ids travel as one
- * JSON parameter, so the statement has two bound parameters whatever their count. Rows
- * carry `customer_id` for grouping and come in insertion order.
- */
-export function addressesOfCustomersStatement(
-  db: D1Database,
-  orgId: string,
-  customerIds: string[],
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `SELECT * FROM addresses WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))
-       ORDER BY rowid`,
-    )
-    .bind(orgId, JSON.stringify(customerIds));
-}
-
-/**
- * Part of the archive batch: deletes the customer's addresses (they are PII). Guarded by
- * the archive's own timestamp, so it acts only if that archive committed.
- */
-export function deleteAddressesOnArchiveStatement(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  archivedAt: string,
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2
-         AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)`,
-    )
-    .bind(orgId, customerId, archivedAt);
 }

@@ -1,9 +1,6 @@
 import { deleteAddressesOnArchiveStatement } from "../addresses/addresses.repository";
 import { redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
-import {
-  clearPaymentMethodFlagOnArchiveStatement,
-  deletePaymentMethodsOnArchiveStatement,
-} from "../payment-methods/payment-methods.repository";
+import { deletePaymentMethodsOnArchiveStatement } from "../payment-methods/payment-methods.repository";
 import { cancelSubscriptionsOnArchiveStatement } from "../subscriptions/subscriptions.repository";
 
 /**
@@ -21,7 +18,6 @@ export function archiveCascadeStatements(
     cancelSubscriptionsOnArchiveStatement(db, orgId, customerId, archivedAt),
     deleteAddressesOnArchiveStatement(db, orgId, customerId, archivedAt),
     deletePaymentMethodsOnArchiveStatement(db, orgId, customerId, archivedAt),
-    clearPaymentMethodFlagOnArchiveStatement(db, orgId, customerId, archivedAt),
     // Kept Idempotency-Key responses about the customer lose its PII in the same step.
     redactKeptResponsesStatement(db, orgId, customerId, archivedAt),
   ];

@@ -185,7 +185,8 @@ const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
 
 /**
  * Archives a live customer in one atomic batch: PII erased, archived_at set, the keyed hash
- * of its alternative ID kept, and the cascade statements run (each guarded by `now`).
+ * of its alternative ID kept, has_payment_method cleared (the cascade deletes them), and the
+ * cascade statements run (each guarded by `now`).
  * Returns the archived row, or null if it was not live at `expectedVersion`.
  */
 export async function archiveCustomer(
@@ -201,6 +202,7 @@ export async function archiveCustomer(
     db
       .prepare(
         `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1,
+           has_payment_method = 0,
            archived_alternative_id_hash = coalesce(?5, archived_alternative_id_hash)
          WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
          RETURNING *`,

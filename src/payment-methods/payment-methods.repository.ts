@@ -1,3 +1,4 @@
+import { customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
 
 /** A payment_methods row as D1 returns it. */
@@ -45,17 +46,10 @@ function syncHasPaymentMethodStatement(
     .bind(orgId, customerId, now);
 }
 
-export async function listPaymentMethods(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-): Promise<PaymentMethodRow[]> {
-  const { results } = await db
-    .prepare("SELECT * FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid")
-    .bind(orgId, customerId)
-    .all<PaymentMethodRow>();
-  return results;
-}
+const paymentMethodRecords = customerRecords<PaymentMethodRow>("payment_methods");
+export const listPaymentMethods = paymentMethodRecords.list;
+export const paymentMethodsOfCustomersStatement = paymentMethodRecords.ofCustomersStatement;
+export const deletePaymentMethodsOnArchiveStatement = paymentMethodRecords.deleteOnArchiveStatement;
 
 /**
  * Adds a payment method, clearing the previous default when this one is the new default,
@@ -119,55 +113,4 @@ export async function deletePaymentMethod(
     syncHasPaymentMethodStatement(db, orgId, customerId, now),
   ]);
   return (deleted?.results.length ?? 0) > 0;
-}
-
-/**
- * The payment methods of many customers in one statement, for `expand`: the ids travel as
- * one JSON parameter, so the statement has two bound parameters whatever their count. Rows
- * carry `customer_id` for grouping and come in insertion order.
- */
-export function paymentMethodsOfCustomersStatement(
-  db: D1Database,
-  orgId: string,
-  customerIds: string[],
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `SELECT * FROM payment_methods WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))
-       ORDER BY rowid`,
-    )
-    .bind(orgId, JSON.stringify(customerIds));
-}
-
-const ARCHIVED_NOW = "EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)";
-
-/**
- * Part of the archive batch: deletes the customer's payment methods. Guarded by the
- * archive's own timestamp, so it acts only if that archive committed.
- */
-export function deletePaymentMethodsOnArchiveStatement(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  archivedAt: string,
-): D1PreparedStatement {
-  return db
-    .prepare(`DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND ${ARCHIVED_NOW}`)
-    .bind(orgId, customerId, archivedAt);
-}
-
-/**
- * Part of the archive batch, after the customer's own UPDATE: has_payment_method follows the
- * deleted payment methods, so an unarchived customer does not claim one it no longer has.
- * (The archive itself bumps the version.)
- */
-export function clearPaymentMethodFlagOnArchiveStatement(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  archivedAt: string,
-): D1PreparedStatement {
-  return db
-    .prepare("UPDATE customers SET has_payment_method = 0 WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3")
-    .bind(orgId, customerId, archivedAt);
 }

@@ -1,3 +1,4 @@
+import { customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
 
 /** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
@@ -183,29 +184,14 @@ export function importSubscriptionsStatement(
     .bind(orgId, JSON.stringify(rows), now);
 }
 
+const subscriptionRecords = customerRecords<SubscriptionRow>("subscriptions");
+/** A customer's subscriptions, active and canceled, in insertion order (rows are never deleted). */
+export const listSubscriptions = subscriptionRecords.list;
+export const findSubscription = subscriptionRecords.find;
+export const subscriptionsOfCustomersStatement = subscriptionRecords.ofCustomersStatement;
+
 /** Why a subscription the caller cancels through the API was canceled. */
 export const CANCELED_BY_REQUEST = "canceled_by_request";
-
-/** A customer's subscriptions, active and canceled, in insertion order (rows are never deleted). */
-export async function listSubscriptions(db: D1Database, orgId: string, customerId: string): Promise<SubscriptionRow[]> {
-  const { results } = await db
-    .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid")
-    .bind(orgId, customerId)
-    .all<SubscriptionRow>();
-  return results;
-}
-
-export async function findSubscription(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  subscriptionId: string,
-): Promise<SubscriptionRow | null> {
-  return db
-    .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
-    .bind(orgId, customerId, subscriptionId)
-    .first<SubscriptionRow>();
-}
 
 export type CreateSubscriptionOutcome =
   | { status: "created"; row: SubscriptionRow }
@@ -283,22 +269,4 @@ export async function cancelSubscription(
       .bind(orgId, customerId, subscriptionId),
   ]);
   return current?.results[0] ?? null;
-}
-
-/**
- * The subscriptions (active and canceled) of many customers in one statement, for `expand`:
- * the ids travel as one JSON parameter, so the statement has two bound parameters whatever
- * their count. Rows carry `customer_id` for grouping and come in insertion order.
- */
-export function subscriptionsOfCustomersStatement(
-  db: D1Database,
-  orgId: string,
-  customerIds: string[],
-): D1PreparedStatement {
-  return db
-    .prepare(
-      `SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2))
-       ORDER BY rowid`,
-    )
-    .bind(orgId, JSON.stringify(customerIds));
 }
