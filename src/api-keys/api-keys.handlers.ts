@@ -1,6 +1,7 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import type { AppRouteHandler } from "../lib/types";
+import { forgetRevokedKey } from "./api-key-cache";
 import {
   type ApiKeyRow,
   insertApiKey,
@@ -36,7 +37,10 @@ export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (
 
 export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
   const { id } = c.req.valid("param");
-  const row = await revoke(c.env.DB, c.get("orgId"), id, nowIso());
-  if (!row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
+  const revoked = await revoke(c.env.DB, c.get("orgId"), id, nowIso());
+  const row = revoked?.row;
+  if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
+  // Before answering: from here on this location refuses the key (see api-key-cache.ts).
+  await forgetRevokedKey(revoked.keyHash);
   return c.json({ object: "api_key" as const, id: row.id, revoked: true as const, revoked_at: row.revoked_at }, 200);
 };

@@ -35,15 +35,15 @@ export async function insertApiKey(db: D1Database, key: NewApiKey): Promise<void
   await insertApiKeyStatement(db, key).run();
 }
 
-/** The live key with this hash: the whole of authentication's storage work. */
-export async function findActiveKeyByHash(
-  db: D1Database,
-  keyHash: string,
-): Promise<{ id: string; org_id: string } | null> {
+/** What authentication needs of a live key. */
+export type ActiveKey = { id: string; org_id: string };
+
+/** The live key with this hash (authentication reads it through api-key-cache.ts). */
+export async function findActiveKeyByHash(db: D1Database, keyHash: string): Promise<ActiveKey | null> {
   return db
     .prepare("SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
     .bind(keyHash)
-    .first<{ id: string; org_id: string }>();
+    .first<ActiveKey>();
 }
 
 export async function listApiKeys(db: D1Database, orgId: string): Promise<ApiKeyRow[]> {
@@ -54,13 +54,24 @@ export async function listApiKeys(db: D1Database, orgId: string): Promise<ApiKey
   return results;
 }
 
-/** Revokes the key if it is live; returns the key as it now is, or null if it is not this org's. */
-export async function revokeApiKey(db: D1Database, orgId: string, id: string, now: string): Promise<ApiKeyRow | null> {
-  const [, current] = await db.batch<ApiKeyRow>([
+/**
+ * Revokes the key if it is live; returns the key as it now is (with its hash, so caches can
+ * forget it), or null if it is not this org's.
+ */
+export async function revokeApiKey(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  now: string,
+): Promise<{ row: ApiKeyRow; keyHash: string } | null> {
+  const [, current] = await db.batch<ApiKeyRow & { key_hash: string }>([
     db
       .prepare("UPDATE api_keys SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL")
       .bind(orgId, id, now),
-    db.prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 AND id = ?2`).bind(orgId, id),
+    db.prepare(`SELECT ${KEY_COLUMNS}, key_hash FROM api_keys WHERE org_id = ?1 AND id = ?2`).bind(orgId, id),
   ]);
-  return current?.results[0] ?? null;
+  const stored = current?.results[0];
+  if (!stored) return null;
+  const { key_hash: keyHash, ...row } = stored;
+  return { row, keyHash };
 }

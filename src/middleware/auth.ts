@@ -1,5 +1,6 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { findActiveKeyByHash } from "../api-keys/api-keys.repository";
+import { findActiveKey } from "../api-keys/api-key-cache";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
@@ -16,10 +17,23 @@ function bearerToken(header: string | undefined): string {
   return match[1];
 }
 
-/** Resolves the API key to its organization; every tenant-scoped route runs behind it. */
+/** Work that may finish after the response (cache fills). */
+const inBackground = (c: Context<AppEnv>) => (task: Promise<unknown>) => {
+  try {
+    c.executionCtx.waitUntil(task);
+  } catch {
+    // No execution context (a bare app.fetch): the task still runs, just not waited for.
+  }
+};
+
+/**
+ * Resolves the API key to its organization; every tenant-scoped route runs behind it. Live keys
+ * come from this location's cache when they can (api-key-cache.ts: revocation stays at once
+ * here, within 60 s elsewhere), else from D1.
+ */
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const secret = bearerToken(c.req.header("Authorization"));
-  const key = await findActiveKeyByHash(c.env.DB, await sha256Hex(secret));
+  const key = await findActiveKey(c.env.DB, await sha256Hex(secret), inBackground(c));
   if (!key) throw unauthorized("The API key is unknown or revoked.");
   c.set("orgId", key.org_id);
   c.set("apiKeyId", key.id);

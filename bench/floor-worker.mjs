@@ -1,0 +1,143 @@
+/**
+ * The floor: a bare Worker beside Roster in the same workerd, bound to the same D1 and KV,
+ * doing only the storage work each scenario needs. No framework, no validation, no auth,
+ * one hard-wired organization (env.ORG_ID). What Roster costs on top of this is Roster's.
+ */
+const json = (body, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+
+const notFound = () => json({ error: "not found" }, 404);
+
+const toHex = (buffer) => Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const db = env.DB;
+    const orgId = env.ORG_ID;
+
+    // No storage at all: the cost of a request through workerd.
+    if (path === "/ok") return new Response("ok");
+
+    // One primary-key SELECT.
+    if (request.method === "GET" && path.startsWith("/customers/")) {
+      const id = decodeURIComponent(path.slice("/customers/".length));
+      const row = await db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first();
+      return row ? json(row) : notFound();
+    }
+
+    // What Roster's GET by id does in storage today: the API-key SELECT, then the primary-key SELECT.
+    if (request.method === "GET" && path.startsWith("/keyed/customers/")) {
+      const id = decodeURIComponent(path.slice("/keyed/customers/".length));
+      const key = await db
+        .prepare("SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
+        .bind(env.KEY_HASH)
+        .first();
+      if (!key) return json({ error: "unauthorized" }, 401);
+      const row = await db
+        .prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2")
+        .bind(key.org_id, id)
+        .first();
+      return row ? json(row) : notFound();
+    }
+
+    // The primary-key SELECT behind one rate-limiter call: Roster's GET by id storage work with a
+    // cached API key, minus the cache lookup.
+    if (request.method === "GET" && path.startsWith("/limited/customers/")) {
+      const id = decodeURIComponent(path.slice("/limited/customers/".length));
+      const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
+      if (!success) return json({ error: "rate limited" }, 429);
+      const row = await db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first();
+      return row ? json(row) : notFound();
+    }
+
+    // The alternative-ID SELECT alone (the unique partial index), no KV.
+    if (request.method === "GET" && path.startsWith("/direct/alternative-id/")) {
+      const alternativeId = decodeURIComponent(path.slice("/direct/alternative-id/".length));
+      const row = await db
+        .prepare("SELECT * FROM customers WHERE org_id = ?1 AND alternative_id = ?2 AND archived_at IS NULL")
+        .bind(orgId, alternativeId)
+        .first();
+      return row ? json(row) : notFound();
+    }
+
+    // Primitives on their own: one rate-limiter call (Roster makes one per request), one KV get,
+    // one Cache API match.
+    if (path === "/rate-limit") {
+      const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
+      return new Response(success ? "ok" : "limited", { status: success ? 200 : 429 });
+    }
+    if (path === "/kv") return new Response((await env.KV.get("bench:floor:kv")) ?? "none");
+    if (path === "/cache") {
+      const hit = await caches.default.match("https://bench.invalid/floor");
+      return new Response(hit ? "hit" : "miss");
+    }
+
+    // One INSERT of a customer row (… RETURNING *, as a create must answer with the row).
+    if (request.method === "POST" && path === "/customers") {
+      const body = await request.json();
+      const now = new Date().toISOString();
+      const row = await db
+        .prepare(
+          `INSERT INTO customers (org_id, id, alternative_id, email, created_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING *`,
+        )
+        .bind(orgId, `cus_${crypto.randomUUID()}`, body.alternative_id ?? null, body.email ?? null, now)
+        .first();
+      return json(row, 201);
+    }
+
+    // A read-modify-write: the SELECT, then one guarded UPDATE … RETURNING.
+    if (request.method === "PATCH" && path.startsWith("/customers/")) {
+      const id = decodeURIComponent(path.slice("/customers/".length));
+      const body = await request.json();
+      const row = await db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first();
+      if (!row) return notFound();
+      const metadata = JSON.stringify({ ...JSON.parse(row.metadata), ...body.metadata });
+      const updated = await db
+        .prepare(
+          `UPDATE customers SET metadata = ?1, version = version + 1, updated_at = ?2
+           WHERE org_id = ?3 AND seq = ?4 AND version = ?5 RETURNING *`,
+        )
+        .bind(metadata, new Date().toISOString(), orgId, row.seq, row.version)
+        .first();
+      return json(updated ?? row);
+    }
+
+    // A warm alternative-ID lookup: one KV get, then the primary-key SELECT. Cold: the
+    // alternative-ID SELECT instead. (Roster's KV key is a hash of the alternative ID.)
+    if (request.method === "GET" && path.startsWith("/alternative-id/")) {
+      const alternativeId = decodeURIComponent(path.slice("/alternative-id/".length));
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(alternativeId));
+      const cachedId = await env.KV.get(`v1:altid:${orgId}:${toHex(digest)}`);
+      const row = cachedId
+        ? await db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, cachedId).first()
+        : await db
+            .prepare("SELECT * FROM customers WHERE org_id = ?1 AND alternative_id = ?2 AND archived_at IS NULL")
+            .bind(orgId, alternativeId)
+            .first();
+      return row ? json(row) : notFound();
+    }
+
+    // One keyset page: the list SELECT, newest first (?before=<seq> for a deep page).
+    if (request.method === "GET" && path === "/customers") {
+      const limit = Number(url.searchParams.get("limit") ?? 20);
+      const before = url.searchParams.get("before");
+      const statement =
+        before === null
+          ? db
+              .prepare("SELECT * FROM customers WHERE org_id = ? AND archived_at IS NULL ORDER BY seq DESC LIMIT ?")
+              .bind(orgId, limit + 1)
+          : db
+              .prepare(
+                "SELECT * FROM customers WHERE org_id = ? AND archived_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?",
+              )
+              .bind(orgId, Number(before), limit + 1);
+      const { results } = await statement.all();
+      return json({ data: results.slice(0, limit), has_more: results.length > limit });
+    }
+
+    return notFound();
+  },
+};

@@ -1,0 +1,70 @@
+import { existsSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+const USAGE = `npm run bench [-- options]
+
+  --quick                 short run: N = 2,000, 1.5 s per scenario, one round
+  --customers N           customers to seed through the import endpoint (default 100000; 100k, 1m work)
+  --scaling               also run the read scenarios at N = 1,000 on fresh state and compare p50
+  --duration S            seconds per scenario per round (default 5, quick 1.5)
+  --rounds R              alternating rounds; req/s, p50 and ratios are medians over rounds (default 3, quick 1)
+  --connections C         concurrent connections from autocannon (default 10)
+  --import-concurrency K  import calls in flight while seeding (default 2)
+  --only a,b              run only these scenarios (and their floors)
+  --profile               also CPU-profile workerd's isolates (Roster's by package, D1, KV, cache,
+                          rate limiter) during GET by id and create, through the inspector
+  --keep-state            keep the local D1/KV state directory (its path is printed)
+  --state-dir DIR         where the fresh local state goes (default /dev/shm when it exists, so disk
+                          I/O of a shared machine stays out of the numbers; else the OS temp directory)
+  --help`;
+
+/** "100000", "100k", "1m", "1e6", "1_000_000" → a positive integer. */
+export function parseCount(value) {
+  const text = String(value).trim().toLowerCase().replaceAll("_", "").replaceAll(",", "");
+  const match = /^(\d+(?:\.\d+)?(?:e\d+)?)([km]?)$/.exec(text);
+  if (!match) throw new Error(`not a count: ${value}`);
+  const scale = { "": 1, k: 1_000, m: 1_000_000 }[match[2]];
+  const count = Math.round(Number(match[1]) * scale);
+  if (!Number.isSafeInteger(count) || count < 1) throw new Error(`not a positive count: ${value}`);
+  return count;
+}
+
+export function readOptions(argv = process.argv.slice(2)) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      customers: { type: "string" },
+      scaling: { type: "boolean", default: false },
+      duration: { type: "string" },
+      rounds: { type: "string" },
+      connections: { type: "string" },
+      "import-concurrency": { type: "string" },
+      only: { type: "string" },
+      profile: { type: "boolean", default: false },
+      "keep-state": { type: "boolean", default: false },
+      "state-dir": { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  return {
+    quick,
+    customers: values.customers ? parseCount(values.customers) : quick ? 2_000 : 100_000,
+    scaling: values.scaling,
+    scalingBase: 1_000,
+    durationSeconds: values.duration ? Number(values.duration) : quick ? 1.5 : 5,
+    rounds: values.rounds ? parseCount(values.rounds) : quick ? 1 : 3,
+    connections: values.connections ? parseCount(values.connections) : 10,
+    importConcurrency: values["import-concurrency"] ? parseCount(values["import-concurrency"]) : 2,
+    only: values.only ? values.only.split(",").map((name) => name.trim()) : null,
+    profile: values.profile,
+    keepState: values["keep-state"],
+    stateDir: values["state-dir"] ?? (existsSync("/dev/shm") ? "/dev/shm" : null),
+  };
+}

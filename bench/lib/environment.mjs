@@ -1,0 +1,230 @@
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const BENCH_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/**
+ * The Miniflare that wrangler itself runs (its own dependency, which matches its workerd),
+ * not whatever other copy node_modules holds.
+ */
+async function loadMiniflare() {
+  const fromWrangler = createRequire(require.resolve("wrangler/package.json"));
+  return import(fromWrangler.resolve("miniflare"));
+}
+
+export const BENCH_ORG_ID = "org_bench";
+export const BENCH_KEY_ID = "key_0000000000000000000000BENCH";
+export const BENCH_API_KEY = "rk_bench_local_benchmark_key_0123456789";
+/** Used once, so its lookup is a cache miss (the counts and plans of that path). */
+export const BENCH_SECOND_API_KEY = "rk_bench_second_key_used_once_9876543210";
+/** Far above anything this machine can send: the limiter still runs, it just never refuses. */
+export const BENCH_RATE_LIMIT = 1_000_000_000;
+
+const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * One workerd with three Workers on the same D1 database and KV namespace:
+ * - roster: the bundle, as wrangler.toml configures it, request logs off, rate limit raised;
+ * - floor: bench/floor-worker.mjs, the bare storage work;
+ * - roster_counted: the bundle behind bench/instrument-worker.mjs, for per-request counts.
+ * Each listens on its own socket (no wrangler-dev proxy, no Miniflare entry worker).
+ */
+export async function startEnvironment({ projectDir, bundle, persistDir, inspectorPort }) {
+  const wrangler = await import("wrangler");
+  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await loadMiniflare();
+  const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(projectDir, "wrangler.toml"));
+  const { modulesRules: _, ...shared } = workerOptions;
+
+  const limiter = Object.fromEntries(
+    Object.entries(shared.ratelimits ?? {}).map(([name, config]) => [
+      name,
+      { ...config, simple: { ...config.simple, limit: BENCH_RATE_LIMIT } },
+    ]),
+  );
+  const socket = [{ host: "127.0.0.1", port: 0 }];
+  const rosterBindings = {
+    ...shared.bindings,
+    LOG_REQUESTS: "false",
+    ALTERNATIVE_ID_HASH_KEY: "bench-alternative-id-hash-key",
+  };
+  const bundleModules = bundle.modules.map(({ path: modulePath, contents }) => ({
+    type: "ESModule",
+    path: modulePath,
+    contents,
+  }));
+  const bundleDir = path.dirname(bundle.modules[0].path);
+  const instrument = await readFile(path.join(BENCH_DIR, "instrument-worker.mjs"));
+  const floor = await readFile(path.join(BENCH_DIR, "floor-worker.mjs"));
+  const storage = { d1Databases: shared.d1Databases, kvNamespaces: shared.kvNamespaces };
+
+  const started = performance.now();
+  // This Miniflare takes the v4-shaped options wrangler produces through its converter.
+  const options = {
+    log: new Log(LogLevel.WARN),
+    cf: false,
+    ...(inspectorPort ? { inspectorPort } : {}),
+    resourcePersistencePath: persistDir,
+    workers: [
+      {
+        ...shared,
+        name: "roster",
+        bindings: rosterBindings,
+        ratelimits: limiter,
+        modules: bundleModules,
+        modulesRoot: bundleDir,
+        unsafeDirectSockets: socket,
+      },
+      {
+        name: "floor",
+        compatibilityDate: shared.compatibilityDate,
+        compatibilityFlags: shared.compatibilityFlags,
+        ...storage,
+        bindings: { ORG_ID: BENCH_ORG_ID, KEY_HASH: sha256Hex(BENCH_API_KEY) },
+        ratelimits: limiter,
+        modules: [{ type: "ESModule", path: path.join(BENCH_DIR, "floor-worker.mjs"), contents: floor }],
+        modulesRoot: BENCH_DIR,
+        unsafeDirectSockets: socket,
+      },
+      {
+        ...shared,
+        name: "roster_counted",
+        bindings: rosterBindings,
+        ratelimits: limiter,
+        modules: [
+          { type: "ESModule", path: path.join(bundleDir, "__bench_instrument.mjs"), contents: instrument },
+          ...bundleModules,
+        ],
+        modulesRoot: bundleDir,
+        unsafeDirectSockets: socket,
+      },
+    ],
+  };
+  const mf = new Miniflare(convertV4MiniflareOptions ? convertV4MiniflareOptions(options) : options);
+  await mf.ready;
+  const readyMs = performance.now() - started;
+  const urls = {
+    roster: (await mf.unsafeGetDirectURL("roster")).href.replace(/\/$/, ""),
+    floor: (await mf.unsafeGetDirectURL("floor")).href.replace(/\/$/, ""),
+    counted: (await mf.unsafeGetDirectURL("roster_counted")).href.replace(/\/$/, ""),
+  };
+
+  // The first requests after ready: whatever workerd still does lazily shows up here.
+  const firstResponse = async (url) => {
+    const t0 = performance.now();
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    const first = performance.now() - t0;
+    const t1 = performance.now();
+    await (await fetch(url)).arrayBuffer();
+    return { first_ms: round(first), second_ms: round(performance.now() - t1), status: response.status };
+  };
+  const startup = {
+    miniflare_ready_ms: round(readyMs),
+    roster_first_request: await firstResponse(`${urls.roster}/healthz`),
+    floor_first_request: await firstResponse(`${urls.floor}/ok`),
+  };
+
+  const db = await mf.getD1Database("DB", "roster");
+  return { mf, urls, db, startup, dispose: () => mf.dispose() };
+}
+
+export const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** migrations/*.sql in name order, each file one atomic batch. */
+export async function applyMigrations(db, projectDir) {
+  const { unstable_splitSqlQuery: splitSql } = await import("wrangler");
+  const dir = path.join(projectDir, "migrations");
+  const files = (await readdir(dir)).filter((file) => /^\d+.*\.sql$/.test(file)).sort();
+  for (const file of files) {
+    const statements = splitSql(await readFile(path.join(dir, file), "utf8")).filter((sql) => sql.trim());
+    await db.batch(statements.map((sql) => db.prepare(sql)));
+  }
+  return files;
+}
+
+/** The benchmark's organization and API key, inserted directly (the key stored as its SHA-256). */
+export async function seedOrganization(db) {
+  const now = new Date().toISOString();
+  await db.batch([
+    db
+      .prepare("INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)")
+      .bind(BENCH_ORG_ID, "Benchmark", now),
+    db
+      .prepare("INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(BENCH_KEY_ID, BENCH_ORG_ID, "bench", sha256Hex(BENCH_API_KEY), BENCH_API_KEY.slice(0, 7), now),
+    db
+      .prepare("INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(
+        "key_00000000000000000000BENCH2",
+        BENCH_ORG_ID,
+        "bench, used once",
+        sha256Hex(BENCH_SECOND_API_KEY),
+        BENCH_SECOND_API_KEY.slice(0, 7),
+        now,
+      ),
+  ]);
+}
+
+export const seededAlternativeId = (index) => `user-${index}`;
+export const seededEmail = (index) => `u${index}@example.com`;
+
+/**
+ * N customers through POST /v1/customers/import, 1,000 per call, `concurrency` calls in
+ * flight. Returns every customer's id (index i ↔ alternative ID user-i) and the timing.
+ */
+export async function importCustomers(rosterUrl, count, { concurrency = 2, batchSize = 1_000, onProgress } = {}) {
+  const ids = new Array(count);
+  const callMs = [];
+  let next = 0;
+  let done = 0;
+  const started = performance.now();
+  async function worker() {
+    while (next < count) {
+      const from = next;
+      const to = Math.min(count, from + batchSize);
+      next = to;
+      const customers = [];
+      for (let index = from; index < to; index++) {
+        customers.push({ alternative_id: seededAlternativeId(index), email: seededEmail(index) });
+      }
+      const t0 = performance.now();
+      const response = await fetch(`${rosterUrl}/v1/customers/import`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${BENCH_API_KEY}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ customers }),
+      });
+      const text = await response.text();
+      callMs.push(performance.now() - t0);
+      if (response.status !== 200) throw new Error(`import answered ${response.status}: ${text.slice(0, 500)}`);
+      const result = JSON.parse(text);
+      if (result.created !== to - from) {
+        const failed = result.results.find((item) => item.status !== "created");
+        throw new Error(`import created ${result.created} of ${to - from}: ${JSON.stringify(failed).slice(0, 500)}`);
+      }
+      for (const item of result.results) ids[from + item.index] = item.id;
+      done += to - from;
+      onProgress?.(done, count, performance.now() - started);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  callMs.sort((a, b) => a - b);
+  return {
+    ids,
+    stats: {
+      customers: count,
+      seconds: round(seconds),
+      customers_per_second: Math.round(count / seconds),
+      calls: callMs.length,
+      batch_size: batchSize,
+      concurrency,
+      call_p50_ms: round(callMs[Math.floor(callMs.length * 0.5)] ?? 0),
+      call_p99_ms: round(callMs[Math.min(callMs.length - 1, Math.floor(callMs.length * 0.99))] ?? 0),
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { readFile } from "node:fs/promises";
+import { SourceMap } from "node:module";
+
+/**
+ * A CPU profile of Roster's isolate over workerd's inspector protocol while a scenario runs,
+ * its time bucketed by package / src folder through the bundle's source map. (Profiling the
+ * isolates that serve D1, KV, the cache and the rate limiter locally as well slowed the run
+ * about fivefold; their cost is what the floor scenarios measure instead.) Read the shares of
+ * JS frames (hono, zod, src/…): those ran in Roster's isolate. The "busy" total is not Roster's
+ * own CPU: local workerd runs every isolate on one thread, and time spent in the others while
+ * a request waits is sampled as built-ins/program here (a bare Worker doing one D1 SELECT shows
+ * ~85% "busy" the same way). The profiler also costs some throughput.
+ */
+class Inspector {
+  #socket;
+  #next = 1;
+  #pending = new Map();
+
+  static async connect(url) {
+    const inspector = new Inspector();
+    inspector.#socket = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      inspector.#socket.addEventListener("open", resolve, { once: true });
+      inspector.#socket.addEventListener("error", reject, { once: true });
+    });
+    inspector.#socket.addEventListener("message", (event) => {
+      const message = JSON.parse(String(event.data));
+      const pending = message.id !== undefined ? inspector.#pending.get(message.id) : undefined;
+      if (!pending) return;
+      inspector.#pending.delete(message.id);
+      if (message.error) pending.reject(new Error(message.error.message));
+      else pending.resolve(message.result);
+    });
+    return inspector;
+  }
+
+  send(method, params = {}) {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  close() {
+    this.#socket.close();
+  }
+}
+
+const INTERESTING = /^core:user:roster$/;
+
+/** Which source a bundle position came from: "hono", "zod", "src/customers", … */
+function originOf(source) {
+  if (!source) return "(bundle, unmapped)";
+  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
+  if (match) return match[1];
+  const src = /(?:^|\/)src\/([^/]+)/.exec(source);
+  if (src) return src[1].endsWith(".ts") ? "src" : `src/${src[1]}`;
+  return source;
+}
+
+function summarize(profile, mapFrame) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((nodeId, index) => {
+    const delta = profile.timeDeltas[index + 1] ?? 0;
+    const frame = nodes.get(nodeId)?.callFrame;
+    let bucket;
+    if (!frame) bucket = "(unknown)";
+    else if (frame.functionName.startsWith("(") && !frame.url) bucket = frame.functionName;
+    else if (!frame.url) bucket = "(runtime built-ins)";
+    else bucket = mapFrame ? mapFrame(frame) : frame.url;
+    self.set(bucket, (self.get(bucket) ?? 0) + delta);
+    total += delta;
+  });
+  const idle = self.get("(idle)") ?? 0;
+  const busy = total - idle;
+  const buckets = [...self]
+    .filter(([bucket]) => bucket !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .map(([bucket, us]) => ({
+      bucket,
+      ms: Math.round(us / 100) / 10,
+      share_of_busy: busy ? Math.round((us / busy) * 1000) / 1000 : 0,
+    }));
+  return { sampled_ms: Math.round(total / 1000), busy_ms: Math.round(busy / 1000), buckets };
+}
+
+/**
+ * Profiles every interesting isolate while `load()` runs; returns busy time per isolate and,
+ * for Roster, where its JS time went. `requests` (from load()) turns busy time into µs/request.
+ */
+export async function profileDuring(inspectorPort, bundleMapPath, load, pattern = INTERESTING) {
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()).filter((target) =>
+    pattern.test(target.id),
+  );
+  let sourceMap = null;
+  try {
+    sourceMap = new SourceMap(JSON.parse(await readFile(bundleMapPath, "utf8")));
+  } catch {
+    // no source map: Roster's frames stay as bundle positions
+  }
+  const mapFrame = (frame) => {
+    if (!sourceMap || !/index\.js$/.test(frame.url)) return frame.url;
+    const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
+    return originOf(entry?.originalSource);
+  };
+  const inspectors = [];
+  for (const target of targets) {
+    try {
+      const inspector = await Inspector.connect(target.webSocketDebuggerUrl);
+      await inspector.send("Profiler.enable");
+      await inspector.send("Profiler.setSamplingInterval", { interval: 500 });
+      inspectors.push({ target, inspector });
+    } catch {
+      // an isolate that will not be profiled is left out
+    }
+  }
+  for (const { inspector } of inspectors) await inspector.send("Profiler.start");
+  const result = await load();
+  const isolates = [];
+  for (const { target, inspector } of inspectors) {
+    try {
+      const { profile } = await inspector.send("Profiler.stop");
+      const summary = summarize(profile, target.id === "core:user:roster" ? mapFrame : null);
+      isolates.push({
+        isolate: target.id,
+        busy_ms: summary.busy_ms,
+        busy_us_per_request: result.requests ? Math.round((summary.busy_ms * 1000) / result.requests) : null,
+        top: target.id === "core:user:roster" ? summary.buckets.slice(0, 12) : summary.buckets.slice(0, 3),
+      });
+    } finally {
+      inspector.close();
+    }
+  }
+  isolates.sort((a, b) => b.busy_ms - a.busy_ms);
+  return { requests: result.requests, rps: result.rps, isolates: isolates.filter((x) => x.busy_ms > 0) };
+}

@@ -1,0 +1,93 @@
+const fixed = (value, digits) => (value === null || value === undefined ? "–" : value.toFixed(digits));
+const grouped = (value) => (value === null || value === undefined ? "–" : Math.round(value).toLocaleString("en-US"));
+
+function table(headers, rows) {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => String(row[column]).length)),
+  );
+  const line = (cells) =>
+    cells
+      .map((cell, column) =>
+        column === 0 ? String(cell).padEnd(widths[column]) : String(cell).padStart(widths[column]),
+      )
+      .join("  ");
+  return [line(headers), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export const countsText = (counts) => {
+  if (!counts) return "–";
+  const d1 = counts.d1_round_trips ?? 0;
+  const kv = ["kv_get", "kv_getWithMetadata", "kv_put", "kv_delete", "kv_list"]
+    .filter((name) => counts[name])
+    .map((name) => `${name.slice(3)}×${counts[name]}`)
+    .join(" ");
+  const cache = ["cache_match", "cache_put", "cache_delete"]
+    .filter((name) => counts[name])
+    .map((name) => `${name}×${counts[name]}`)
+    .join(" ");
+  const limiter = counts.rate_limiter_limit ? `RL×${counts.rate_limiter_limit}` : "";
+  return [`D1×${d1}`, kv && `KV ${kv}`, cache, limiter].filter(Boolean).join(", ");
+};
+
+export function scenarioTable(scenarios) {
+  return table(
+    ["scenario", "req/s", "p50 ms", "p99 ms", "vs floor", "ratio", "vs", "ratio", "storage per request"],
+    scenarios.map((s) => [
+      s.skipped ? `${s.name} (${s.skipped})` : s.name,
+      s.skipped ? "n/a" : grouped(s.rps),
+      s.skipped ? "" : fixed(s.p50_ms, 2),
+      s.skipped ? "" : fixed(s.p99_ms, 2),
+      s.floor ?? "",
+      s.floor ? fixed(s.floor_ratio, 2) : "",
+      s.compare ?? "",
+      s.compare ? fixed(s.compare_ratio, 2) : "",
+      s.target === "roster" ? countsText(s.counts) : "",
+    ]),
+  );
+}
+
+export function targetTable(targets) {
+  return table(
+    ["target", "measured", "goal", "result"],
+    targets.map((t) => [t.name, t.measured, t.goal, t.met === null ? "n/a" : t.met ? "met" : "MISSED"]),
+  );
+}
+
+export function scalingTable(scaling) {
+  return table(
+    [
+      "scenario",
+      `p50 ms @ ${scaling.small_n.toLocaleString("en-US")}`,
+      `p50 ms @ ${scaling.large_n.toLocaleString("en-US")}`,
+      "ratio",
+    ],
+    scaling.rows.map((row) => [row.name, fixed(row.small_p50_ms, 2), fixed(row.large_p50_ms, 2), fixed(row.ratio, 2)]),
+  );
+}
+
+export function plansText(plans) {
+  return plans
+    .map((plan) => {
+      const verdict = plan.ok ? "ok  " : "BAD ";
+      const why = plan.ok ? "" : ` — ${(plan.problems ?? []).join("; ")}`;
+      return `${verdict} ${plan.name}${why}\n${plan.steps.map((step) => `       ${step}`).join("\n")}`;
+    })
+    .join("\n");
+}
+
+export function profileText(profile) {
+  const lines = [
+    `CPU profile during ${profile.scenario}: ${grouped(profile.requests)} requests, ${grouped(profile.rps)} req/s; thread time sampled in the isolate (µs per request; shares of it below):`,
+  ];
+  for (const isolate of profile.isolates) {
+    lines.push(`  ${isolate.isolate.padEnd(40)} ${String(isolate.busy_us_per_request).padStart(6)} µs`);
+    if (isolate.isolate === "core:user:roster") {
+      for (const bucket of isolate.top) {
+        lines.push(`      ${bucket.bucket.padEnd(36)} ${(bucket.share_of_busy * 100).toFixed(1).padStart(5)} %`);
+      }
+    }
+  }
+  return lines.join("\n");
+}
+
+export { fixed, grouped };

@@ -1,0 +1,265 @@
+import { seededAlternativeId, seededEmail } from "./environment.mjs";
+
+/**
+ * The scenarios, each a request generator against one Worker ("roster" or "floor").
+ * `floor` names the floor scenario its ratio is taken against; `compare` names another
+ * Roster scenario for a second ratio (alternative-ID GET against GET by id).
+ *
+ * The data each one needs (`data`):
+ *   ids          every seeded customer's id, index i ↔ alternative ID user-i
+ *   warm         indexes whose alternative-ID → id entry is in KV (looked up once before)
+ *   cold         indexes never looked up by alternative ID (consumed in order)
+ *   deepSeq      a seq ~90% deep into the seeded set (newest first), for the deep page
+ *   filtersHash  the cursor's filters field for "no filters", read from a real cursor
+ *   tag          unique per run, so created alternative IDs never collide across runs
+ */
+/** Run order: each Roster scenario next to the floor it is compared with (rounds alternate direction). */
+const ORDER = [
+  "floor_ok",
+  "floor_rate_limit",
+  "floor_cache_match",
+  "floor_kv_get",
+  "floor_read_with_key_lookup",
+  "floor_read_rate_limited",
+  "floor_read",
+  "get_by_id",
+  "get_by_alternative_id",
+  "floor_alternative_id",
+  "floor_alternative_id_direct",
+  "get_by_alternative_id_cold",
+  "floor_insert",
+  "create",
+  "create_without_alternative_id",
+  "floor_patch",
+  "patch",
+  "floor_list_first",
+  "list_first_page",
+  "floor_list_deep",
+  "list_deep_page",
+  "provision_existing",
+  "idempotency_replay",
+];
+
+export function defineScenarios(data) {
+  const scenarios = scenarioList(data);
+  const rank = (s) => (ORDER.includes(s.name) ? ORDER.indexOf(s.name) : ORDER.length);
+  return scenarios.sort((a, b) => rank(a) - rank(b));
+}
+
+function scenarioList(data) {
+  const { ids, warm, cold, deepSeq, filtersHash, tag } = data;
+  const randomIndex = () => Math.floor(Math.random() * ids.length);
+  const randomWarm = () => warm[Math.floor(Math.random() * warm.length)];
+  let coldNext = 0;
+  let created = 0;
+  let patched = 0;
+  const deepCursor = Buffer.from(JSON.stringify([deepSeq, filtersHash])).toString("base64url");
+  const nextCold = () => {
+    const index = cold[coldNext % cold.length];
+    coldNext++;
+    return index;
+  };
+  const createBody = (withAlternativeId) => {
+    created++;
+    const body = { email: `new-${tag}-${created}@example.com` };
+    if (withAlternativeId) body.alternative_id = `new-${tag}-${created}`;
+    return JSON.stringify(body);
+  };
+  const replayBody = JSON.stringify({ alternative_id: `replay-${tag}`, email: `replay-${tag}@example.com` });
+
+  return [
+    // Floors: the bare Worker, same D1/KV, same statements.
+    { name: "floor_ok", target: "floor", expect: 200, request: () => ({ method: "GET", path: "/ok" }) },
+    {
+      name: "floor_read",
+      target: "floor",
+      expect: 200,
+      request: () => ({ method: "GET", path: `/customers/${ids[randomIndex()]}` }),
+    },
+    {
+      name: "floor_read_with_key_lookup",
+      description: "the API-key SELECT, then the primary-key SELECT: GET by id's storage work today",
+      target: "floor",
+      expect: 200,
+      request: () => ({ method: "GET", path: `/keyed/customers/${ids[randomIndex()]}` }),
+    },
+    {
+      name: "floor_read_rate_limited",
+      description: "one rate-limiter call, then the primary-key SELECT",
+      target: "floor",
+      expect: 200,
+      request: () => ({ method: "GET", path: `/limited/customers/${ids[randomIndex()]}` }),
+    },
+    {
+      name: "floor_alternative_id_direct",
+      description: "the alternative-ID SELECT alone (no KV)",
+      target: "floor",
+      expect: 200,
+      request: () => ({
+        method: "GET",
+        path: `/direct/alternative-id/${encodeURIComponent(seededAlternativeId(randomIndex()))}`,
+      }),
+    },
+    {
+      name: "floor_rate_limit",
+      description: "one RATE_LIMITER.limit() call (Roster makes one per request)",
+      target: "floor",
+      expect: 200,
+      request: () => ({ method: "GET", path: "/rate-limit" }),
+    },
+    { name: "floor_kv_get", target: "floor", expect: 200, request: () => ({ method: "GET", path: "/kv" }) },
+    { name: "floor_cache_match", target: "floor", expect: 200, request: () => ({ method: "GET", path: "/cache" }) },
+    {
+      name: "floor_alternative_id",
+      target: "floor",
+      expect: 200,
+      request: () => ({
+        method: "GET",
+        path: `/alternative-id/${encodeURIComponent(seededAlternativeId(randomWarm()))}`,
+      }),
+    },
+    {
+      name: "floor_insert",
+      target: "floor",
+      expect: 201,
+      request: () => ({ method: "POST", path: "/customers", body: createBody(true) }),
+    },
+    {
+      name: "floor_patch",
+      target: "floor",
+      expect: 200,
+      request: () => ({
+        method: "PATCH",
+        path: `/customers/${ids[randomIndex()]}`,
+        body: JSON.stringify({ metadata: { counter: String(++patched) } }),
+      }),
+    },
+    {
+      name: "floor_list_first",
+      target: "floor",
+      expect: 200,
+      request: () => ({ method: "GET", path: "/customers?limit=20" }),
+    },
+    {
+      name: "floor_list_deep",
+      target: "floor",
+      expect: 200,
+      request: () => ({ method: "GET", path: `/customers?limit=20&before=${deepSeq}` }),
+    },
+
+    // Roster.
+    {
+      name: "get_by_id",
+      target: "roster",
+      floor: "floor_read",
+      also: [
+        "floor_ok",
+        "floor_read_with_key_lookup",
+        "floor_read_rate_limited",
+        "floor_rate_limit",
+        "floor_kv_get",
+        "floor_cache_match",
+      ],
+      scaling: true,
+      expect: 200,
+      request: () => ({ method: "GET", path: `/v1/customers/${ids[randomIndex()]}` }),
+    },
+    {
+      name: "get_by_alternative_id",
+      description: "warm: the alternative ID → id entry is in KV",
+      target: "roster",
+      floor: "floor_alternative_id",
+      compare: "get_by_id",
+      also: ["floor_alternative_id_direct"],
+      scaling: true,
+      expect: 200,
+      request: () => ({
+        method: "GET",
+        path: `/v1/customers/alternative-id/${encodeURIComponent(seededAlternativeId(randomWarm()))}`,
+      }),
+    },
+    {
+      name: "get_by_alternative_id_cold",
+      description: "first lookup of each alternative ID: KV miss, D1 by alternative ID, KV put",
+      target: "roster",
+      compare: "get_by_id",
+      expect: 200,
+      request: () => ({
+        method: "GET",
+        path: `/v1/customers/alternative-id/${encodeURIComponent(seededAlternativeId(nextCold()))}`,
+      }),
+    },
+    {
+      name: "create",
+      description: "POST /v1/customers with a unique alternative ID and email",
+      target: "roster",
+      floor: "floor_insert",
+      expect: 201,
+      request: () => ({ method: "POST", path: "/v1/customers", body: createBody(true) }),
+    },
+    {
+      name: "create_without_alternative_id",
+      description: "POST /v1/customers with an email only (no KV write)",
+      target: "roster",
+      floor: "floor_insert",
+      expect: 201,
+      request: () => ({ method: "POST", path: "/v1/customers", body: createBody(false) }),
+    },
+    {
+      name: "patch",
+      description: "PATCH metadata.counter of a random customer",
+      target: "roster",
+      floor: "floor_patch",
+      expect: 200,
+      request: () => ({
+        method: "PATCH",
+        path: `/v1/customers/${ids[randomIndex()]}`,
+        body: JSON.stringify({ metadata: { counter: String(++patched) } }),
+      }),
+    },
+    {
+      name: "list_first_page",
+      target: "roster",
+      floor: "floor_list_first",
+      scaling: true,
+      expect: 200,
+      request: () => ({ method: "GET", path: "/v1/customers?limit=20" }),
+    },
+    {
+      name: "list_deep_page",
+      description: "cursor ~90% deep (newest first)",
+      target: "roster",
+      floor: "floor_list_deep",
+      scaling: true,
+      expect: 200,
+      request: () => ({ method: "GET", path: `/v1/customers?limit=20&cursor=${deepCursor}` }),
+    },
+    {
+      name: "provision_existing",
+      description: "POST /v1/customers/provision of a seeded customer, same fields (nothing to write)",
+      target: "roster",
+      expect: 200,
+      request: () => {
+        const index = randomWarm();
+        return {
+          method: "POST",
+          path: "/v1/customers/provision",
+          body: JSON.stringify({ alternative_id: seededAlternativeId(index), email: seededEmail(index) }),
+        };
+      },
+    },
+    {
+      name: "idempotency_replay",
+      description: "POST /v1/customers again with the same Idempotency-Key and body",
+      target: "roster",
+      expect: 201,
+      needs: "idempotency",
+      request: () => ({
+        method: "POST",
+        path: "/v1/customers",
+        body: replayBody,
+        headers: { "idempotency-key": `bench-replay-${tag}` },
+      }),
+    },
+  ];
+}

@@ -1,0 +1,570 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --quick | --customers N | --scaling | --help]
+ *
+ * Roster against the floor of its own runtime, side by side in one workerd: builds the bundle
+ * as `wrangler deploy` would, serves it with Miniflare on its own socket (no wrangler-dev
+ * proxy, request logs off, rate limit raised) on fresh local D1/KV state, seeds N customers
+ * through POST /v1/customers/import, then drives each scenario with autocannon. Prints a table
+ * and writes the same as JSON to bench/results/<timestamp>.json. See README "Performance".
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { readOptions } from "./lib/args.mjs";
+import { buildBundle, profileStartup } from "./lib/build.mjs";
+import {
+  applyMigrations,
+  BENCH_API_KEY,
+  BENCH_SECOND_API_KEY,
+  importCustomers,
+  round,
+  seededAlternativeId,
+  seedOrganization,
+  startEnvironment,
+} from "./lib/environment.mjs";
+import { drive, median } from "./lib/load.mjs";
+import { EXTRA_QUERIES, explainStatements } from "./lib/plans.mjs";
+import { profileDuring } from "./lib/profile.mjs";
+import { countsText, fixed, plansText, profileText, scalingTable, scenarioTable, targetTable } from "./lib/report.mjs";
+import { defineScenarios } from "./lib/scenarios.mjs";
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const PROJECT_DIR = path.dirname(BENCH_DIR);
+const require = createRequire(import.meta.url);
+const AUTH = { authorization: `Bearer ${BENCH_API_KEY}` };
+
+const say = (message) => process.stderr.write(`${message}\n`);
+
+function shuffled(values) {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [values[i], values[j]] = [values[j], values[i]];
+  }
+  return values;
+}
+
+async function forEachConcurrently(items, concurrency, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A real cursor tells where the newest customer is and what "no filters" hashes to. */
+async function cursorFacts(rosterUrl) {
+  const response = await fetch(`${rosterUrl}/v1/customers?limit=1`, { headers: AUTH });
+  const page = await response.json();
+  if (!page.next_cursor) throw new Error(`no next_cursor in ${JSON.stringify(page).slice(0, 300)}`);
+  const [newestSeq, filtersHash] = JSON.parse(Buffer.from(page.next_cursor, "base64url").toString("utf8"));
+  return { newestSeq, filtersHash };
+}
+
+/** Does this build keep Idempotency-Key responses? (The feature may not be merged yet.) */
+async function probeIdempotency(rosterUrl, scenario) {
+  const send = async () => {
+    const request = scenario.request();
+    const response = await fetch(`${rosterUrl}${request.path}`, {
+      method: request.method,
+      headers: { ...AUTH, "content-type": "application/json", ...request.headers },
+      body: request.body,
+    });
+    await response.arrayBuffer();
+    return response;
+  };
+  const first = await send();
+  const second = await send();
+  return first.status === 201 && second.status === 201 && second.headers.get("idempotent-replayed") === "true";
+}
+
+/**
+ * What one request of the scenario costs in storage operations, through the counting wrapper
+ * (the second of two requests: steady state, e.g. the API key already cached), and the SQL
+ * both requests ran, for the query-plan check.
+ */
+async function countsOf(countedUrl, scenario, statements) {
+  let last = null;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const request = scenario.request();
+    const response = await fetch(`${countedUrl}${request.path}`, {
+      method: request.method,
+      headers: { ...AUTH, ...(request.body ? { "content-type": "application/json" } : {}), ...request.headers },
+      body: request.body,
+    });
+    await response.arrayBuffer();
+    last = { status: response.status, ...JSON.parse(response.headers.get("x-bench-counts") ?? "{}") };
+    await collectStatements(countedUrl, scenario.name, statements);
+  }
+  return last;
+}
+
+/** Adds the counting wrapper's last request's statements to `into` (SQL text → sources). */
+async function collectStatements(countedUrl, source, into) {
+  const ran = await (await fetch(`${countedUrl}/__bench/statements`)).json();
+  for (const { sql, params } of ran) {
+    const known = into.get(sql);
+    if (known) {
+      if (!known.sources.includes(source)) known.sources.push(source);
+    } else into.set(sql, { sql, params, sources: [source] });
+  }
+}
+
+async function countedColdKey(countedUrl, id, statements) {
+  const response = await fetch(`${countedUrl}/v1/customers/${id}`, {
+    headers: { authorization: `Bearer ${BENCH_SECOND_API_KEY}` },
+  });
+  await response.arrayBuffer();
+  await collectStatements(countedUrl, "API key not cached yet", statements);
+  return { status: response.status, ...JSON.parse(response.headers.get("x-bench-counts") ?? "{}") };
+}
+
+/** A small import through the counting wrapper: one new customer, one update, one subscription. */
+async function countedImport(countedUrl, tag, statements) {
+  const response = await fetch(`${countedUrl}/v1/customers/import`, {
+    method: "POST",
+    headers: { ...AUTH, "content-type": "application/json" },
+    body: JSON.stringify({
+      customers: [
+        { alternative_id: `plan-${tag}`, email: `plan-${tag}@example.com` },
+        { alternative_id: seededAlternativeId(0), name: `Plan ${tag}` },
+        { alternative_id: seededAlternativeId(1), subscription: { plan_id: "plan-bench" } },
+      ],
+    }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`counted import answered ${response.status}: ${text.slice(0, 300)}`);
+  await collectStatements(countedUrl, "import", statements);
+  return { status: response.status, ...JSON.parse(response.headers.get("x-bench-counts") ?? "{}") };
+}
+
+function selectScenarios(all, { only, scalingOnly }) {
+  let chosen = all;
+  if (scalingOnly) chosen = all.filter((s) => s.scaling);
+  if (only) chosen = all.filter((s) => only.includes(s.name));
+  const names = new Set(chosen.map((s) => s.name));
+  if (!scalingOnly) {
+    for (const s of chosen) {
+      if (s.floor) names.add(s.floor);
+      if (s.compare) names.add(s.compare);
+      for (const name of s.also ?? []) names.add(name);
+    }
+  }
+  return all.filter((s) => names.has(s.name));
+}
+
+/** One fresh environment at N customers: seed, inspect, then the scenarios in alternating rounds. */
+async function runAtSize(n, { options, bundle, tmp, scalingOnly, tag }) {
+  const persistDir = path.join(tmp, `state-${n}`);
+  say(`\n== ${n.toLocaleString("en-US")} customers (state: ${persistDir})`);
+  const inspectorPort = options.profile && !scalingOnly ? await freePort() : undefined;
+  const env = await startEnvironment({ projectDir: PROJECT_DIR, bundle, persistDir, inspectorPort });
+  try {
+    const migrations = await applyMigrations(env.db, PROJECT_DIR);
+    await seedOrganization(env.db);
+    say(`   migrations: ${migrations.join(", ")}`);
+
+    let at100k = null;
+    let lastShown = 0;
+    const imported = await importCustomers(env.urls.roster, n, {
+      concurrency: options.importConcurrency,
+      onProgress(done, total, elapsedMs) {
+        if (done >= 100_000 && at100k === null) at100k = elapsedMs / 1000;
+        if (done - lastShown >= total / 10 || done === total) {
+          lastShown = done;
+          say(
+            `   imported ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} in ${(elapsedMs / 1000).toFixed(1)} s`,
+          );
+        }
+      },
+    });
+    const ids = imported.ids;
+    const importStats = { ...imported.stats, seconds_to_100k: at100k === null ? null : round(at100k) };
+    say(`   import: ${importStats.customers_per_second.toLocaleString("en-US")} customers/s`);
+
+    const { newestSeq, filtersHash } = await cursorFacts(env.urls.roster);
+    const deepSeq = Math.max(2, newestSeq - Math.floor(0.9 * n));
+    const indexes = shuffled(Array.from({ length: n }, (_, i) => i));
+    // Warm: looked up once, so KV holds them. Cold: never looked up (at least half the set).
+    const warmCount = Math.min(Math.floor(n / 2), options.quick ? 300 : 1_000);
+    const warm = indexes.slice(0, warmCount);
+    const cold = indexes.slice(warmCount);
+    const started = performance.now();
+    await forEachConcurrently(warm, 8, async (index) => {
+      const response = await fetch(
+        `${env.urls.roster}/v1/customers/alternative-id/${encodeURIComponent(seededAlternativeId(index))}`,
+        { headers: AUTH },
+      );
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`warming alternative ID ${index}: ${response.status}`);
+    });
+    say(`   warmed ${warm.length} alternative IDs into KV in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    const scenarios = selectScenarios(defineScenarios({ ids, warm, cold, deepSeq, filtersHash, tag }), {
+      only: options.only,
+      scalingOnly,
+    });
+    const skipped = new Map();
+    const replay = scenarios.find((s) => s.needs === "idempotency");
+    if (replay && !(await probeIdempotency(env.urls.roster, replay))) {
+      skipped.set(replay.name, "n/a: Idempotency-Key replays not in this build");
+    }
+    const runnable = scenarios.filter((s) => !skipped.has(s.name));
+
+    const statements = new Map();
+    const counts = {};
+    for (const s of runnable.filter((s) => s.target === "roster")) {
+      counts[s.name] = await countsOf(env.urls.counted, s, statements);
+    }
+    counts.import_of_3 = await countedImport(env.urls.counted, tag, statements);
+    // A key no request has used yet: the API-key lookup as it runs on a cache miss.
+    counts.get_by_id_uncached_key = await countedColdKey(env.urls.counted, ids[0], statements);
+    const plans = await explainStatements(env.db, [...statements.values(), ...EXTRA_QUERIES]);
+
+    const urlOf = (s) => (s.target === "floor" ? env.urls.floor : env.urls.roster);
+    const headersOf = (s) => (s.target === "roster" ? AUTH : {});
+    const warmup = options.quick ? 0.3 : 0.5;
+    say(`   warm-up: ${runnable.length} scenarios × ${warmup} s`);
+    for (const s of runnable) {
+      await drive(urlOf(s), s, { durationSeconds: warmup, connections: options.connections, headers: headersOf(s) });
+    }
+
+    const perRound = Object.fromEntries(runnable.map((s) => [s.name, []]));
+    for (let r = 0; r < options.rounds; r++) {
+      // Alternate the order so neither side of a ratio always runs first (drift, warm-up, GC).
+      const order = r % 2 === 0 ? runnable : [...runnable].reverse();
+      say(`   round ${r + 1}/${options.rounds}: ${order.length} scenarios × ${options.durationSeconds} s`);
+      for (const s of order) {
+        const result = await drive(urlOf(s), s, {
+          durationSeconds: options.durationSeconds,
+          connections: options.connections,
+          headers: headersOf(s),
+        });
+        perRound[s.name].push(result);
+        if (result.unexpected > 0) {
+          say(`   ! ${s.name}: ${result.unexpected} unexpected statuses ${JSON.stringify(result.statuses)}`);
+        }
+      }
+    }
+
+    const profiles = [];
+    if (inspectorPort) {
+      for (const name of ["get_by_id", "create"]) {
+        const s = runnable.find((x) => x.name === name);
+        if (!s) continue;
+        say(`   profiling ${name} for ${options.durationSeconds} s`);
+        const profile = await profileDuring(inspectorPort, bundle.mapPath, () =>
+          drive(urlOf(s), s, {
+            durationSeconds: options.durationSeconds,
+            connections: options.connections,
+            headers: headersOf(s),
+          }),
+        );
+        profiles.push({ scenario: name, ...profile });
+      }
+    }
+
+    const ratioOver = (a, b) => {
+      if (!perRound[a] || !perRound[b]) return null;
+      return median(perRound[a].map((result, i) => result.rps / perRound[b][i].rps));
+    };
+    const summary = scenarios.map((s) => {
+      if (skipped.has(s.name)) return { name: s.name, target: s.target, skipped: skipped.get(s.name) };
+      const rounds = perRound[s.name];
+      return {
+        name: s.name,
+        target: s.target,
+        description: s.description ?? null,
+        rps: round(median(rounds.map((x) => x.rps)), 1),
+        p50_ms: round(median(rounds.map((x) => x.p50)), 3),
+        p99_ms: round(median(rounds.map((x) => x.p99)), 3),
+        floor: s.floor && perRound[s.floor] ? s.floor : null,
+        floor_ratio: s.floor ? round(ratioOver(s.name, s.floor) ?? Number.NaN, 3) : null,
+        compare: s.compare && perRound[s.compare] ? s.compare : null,
+        compare_ratio: s.compare ? round(ratioOver(s.name, s.compare) ?? Number.NaN, 3) : null,
+        // The same paired ratio against the reference floors (what the gap is made of).
+        reference_ratios: Object.fromEntries(
+          (s.also ?? [])
+            .filter((name) => perRound[name])
+            .map((name) => [name, round(ratioOver(s.name, name) ?? Number.NaN, 3)]),
+        ),
+        requests: rounds.reduce((sum, x) => sum + x.requests, 0),
+        unexpected_statuses: rounds.reduce((sum, x) => sum + x.unexpected, 0),
+        statuses: rounds.reduce((all, x) => {
+          for (const [code, count] of Object.entries(x.statuses)) all[code] = (all[code] ?? 0) + count;
+          return all;
+        }, {}),
+        counts: counts[s.name] ?? null,
+        rounds: rounds.map((x) => ({ rps: round(x.rps, 1), p50_ms: round(x.p50, 3), p99_ms: round(x.p99, 3) })),
+      };
+    });
+    return {
+      customers: n,
+      startup: env.startup,
+      import: importStats,
+      deep_seq: deepSeq,
+      plans,
+      scenarios: summary,
+      import_counts: counts.import_of_3,
+      uncached_key_counts: counts.get_by_id_uncached_key,
+      profiles,
+    };
+  } finally {
+    await env.dispose();
+    if (!options.keepState) await rm(persistDir, { recursive: true, force: true });
+  }
+}
+
+function versions() {
+  const version = (name) => {
+    try {
+      return require(`${name}/package.json`).version;
+    } catch {
+      return null;
+    }
+  };
+  let commit = null;
+  let dirty = null;
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PROJECT_DIR }).toString().trim();
+    dirty = execFileSync("git", ["status", "--porcelain"], { cwd: PROJECT_DIR }).toString().trim() !== "";
+  } catch {
+    // not a git checkout
+  }
+  return {
+    commit,
+    dirty,
+    node: process.version,
+    wrangler: version("wrangler"),
+    autocannon: version("autocannon"),
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? null,
+  };
+}
+
+function evaluateTargets(result, large, scaling) {
+  const find = (name) => large.scenarios.find((s) => s.name === name);
+  const targets = [];
+  const ratioTarget = (label, scenario, field, goal) => {
+    const s = find(scenario);
+    const value = s && !s.skipped ? s[field] : null;
+    targets.push({
+      name: label,
+      measured: value === null || Number.isNaN(value) ? "–" : `${fixed(value, 2)}×`,
+      goal: `≥ ${goal}×`,
+      value,
+      met: value === null || Number.isNaN(value) ? null : value >= goal,
+    });
+  };
+  ratioTarget("GET by id vs bare D1 read", "get_by_id", "floor_ratio", 0.8);
+  ratioTarget("GET by alternative ID vs GET by id", "get_by_alternative_id", "compare_ratio", 0.9);
+  ratioTarget("create vs bare insert", "create", "floor_ratio", 0.6);
+  if (scaling) {
+    for (const row of scaling.rows) {
+      targets.push({
+        name: `p50 ${row.name} @ ${scaling.large_n.toLocaleString("en-US")} vs @ ${scaling.small_n.toLocaleString("en-US")}`,
+        measured: `${fixed(row.ratio, 2)}×`,
+        goal: "≤ 1.2×",
+        value: row.ratio,
+        met: row.ratio === null ? null : row.ratio <= 1.2,
+      });
+    }
+  }
+  const imp = large.import;
+  const seconds100k = imp.seconds_to_100k ?? (imp.customers >= 1 ? (imp.seconds * 100_000) / imp.customers : null);
+  targets.push({
+    name: "import of 100,000 customers",
+    measured:
+      imp.seconds_to_100k !== null
+        ? `${fixed(seconds100k, 1)} s`
+        : `${fixed(seconds100k, 1)} s (extrapolated from ${imp.customers.toLocaleString("en-US")})`,
+    goal: "≤ 60 s",
+    value: seconds100k,
+    met: seconds100k <= 60,
+  });
+  const gzip = result.bundle.wrangler_gzip_kib ?? result.bundle.gzip_kib;
+  targets.push({
+    name: "bundle (gzip)",
+    measured: `${fixed(gzip, 2)} KiB`,
+    goal: "≤ 150 KiB",
+    value: gzip,
+    met: gzip <= 150,
+  });
+  const scans = large.plans
+    .filter((plan) => !plan.ok)
+    .map((plan) => `${plan.sources.join("/")} (${plan.problems.join("; ")})`);
+  targets.push({
+    name: "statements use indexes (EXPLAIN QUERY PLAN)",
+    measured: scans.length
+      ? `${scans.length} of ${large.plans.length} walk/scan (BAD above)`
+      : `${large.plans.length} statements, none scans`,
+    details: scans,
+    goal: "no scan",
+    value: scans.length,
+    met: scans.length === 0,
+  });
+  return targets;
+}
+
+async function main() {
+  const options = readOptions();
+  const startedAt = new Date();
+  const began = performance.now();
+  if (options.stateDir) await mkdir(options.stateDir, { recursive: true });
+  const tmp = await mkdtemp(path.join(options.stateDir ?? os.tmpdir(), "roster-bench-"));
+  const tag = startedAt.getTime().toString(36);
+  const loadBefore = os.loadavg();
+  try {
+    say(
+      `roster bench: ${options.customers.toLocaleString("en-US")} customers, ${options.rounds} round(s) × ${options.durationSeconds} s, ${options.connections} connections${options.scaling ? `, scaling vs ${options.scalingBase.toLocaleString("en-US")}` : ""}`,
+    );
+    say("building: wrangler deploy --dry-run --outdir …");
+    const bundle = await buildBundle(PROJECT_DIR, path.join(tmp, "bundle"));
+    say(
+      `   ${bundle.size.wrangler_kib ?? bundle.size.kib} KiB, gzip ${bundle.size.wrangler_gzip_kib ?? bundle.size.gzip_kib} KiB`,
+    );
+    say("startup profile: wrangler check startup …");
+    const startupProfile = await profileStartup(
+      PROJECT_DIR,
+      path.join(tmp, "startup.cpuprofile"),
+      options.quick ? 1 : 3,
+    );
+
+    const result = {
+      started_at: startedAt.toISOString(),
+      options,
+      versions: versions(),
+      bundle: bundle.size,
+      startup: { check_startup: startupProfile },
+    };
+
+    let small = null;
+    if (options.scaling) {
+      small = await runAtSize(options.scalingBase, { options, bundle, tmp, scalingOnly: true, tag: `${tag}s` });
+    }
+    const large = await runAtSize(options.customers, { options, bundle, tmp, scalingOnly: false, tag });
+    result.startup.local = large.startup;
+    result.import = large.import;
+    result.scenarios = large.scenarios;
+    result.query_plans = large.plans;
+    result.import_of_3_counts = large.import_counts;
+    result.get_by_id_uncached_key_counts = large.uncached_key_counts;
+    if (large.profiles.length) result.profiles = large.profiles;
+    if (small) {
+      const p50 = (run, name) => run.scenarios.find((s) => s.name === name)?.p50_ms ?? null;
+      result.scaling = {
+        small_n: small.customers,
+        large_n: large.customers,
+        rows: small.scenarios
+          .filter((s) => !s.skipped)
+          .map((s) => {
+            const largeP50 = p50(large, s.name);
+            return {
+              name: s.name,
+              small_p50_ms: s.p50_ms,
+              large_p50_ms: largeP50,
+              ratio: largeP50 === null || !s.p50_ms ? null : round(largeP50 / s.p50_ms, 3),
+              small_rps: s.rps,
+              large_rps: large.scenarios.find((x) => x.name === s.name)?.rps ?? null,
+            };
+          }),
+        small_import: small.import,
+      };
+    }
+    result.targets = evaluateTargets(result, large, result.scaling);
+    result.load_average = { before: loadBefore, after: os.loadavg() };
+    result.total_seconds = round((performance.now() - began) / 1000, 1);
+
+    const out = [];
+    out.push("");
+    out.push(
+      `Roster bench — ${large.customers.toLocaleString("en-US")} customers, ${options.rounds} round(s) × ${options.durationSeconds} s, ${options.connections} connections (medians over rounds; ratios paired per round)`,
+    );
+    out.push("");
+    out.push(scenarioTable(result.scenarios));
+    for (const s of result.scenarios.filter((x) => Object.keys(x.reference_ratios ?? {}).length)) {
+      const parts = Object.entries(s.reference_ratios).map(([name, ratio]) => `${name} ${fixed(ratio, 2)}`);
+      out.push(`${s.name} vs reference floors: ${parts.join(", ")}`);
+    }
+    if (result.get_by_id_uncached_key_counts) {
+      out.push(`get_by_id with an API key not cached yet: ${countsText(result.get_by_id_uncached_key_counts)}`);
+    }
+    if (result.import_of_3_counts) out.push(`import of 3 items: ${countsText(result.import_of_3_counts)}`);
+    out.push("");
+    const imp = result.import;
+    out.push(
+      `import: ${imp.customers.toLocaleString("en-US")} customers in ${imp.seconds} s = ${imp.customers_per_second.toLocaleString("en-US")} customers/s (${imp.calls} calls of ${imp.batch_size}, ${imp.concurrency} in flight, p50 ${imp.call_p50_ms} ms per call)`,
+    );
+    const b = result.bundle;
+    out.push(
+      `bundle: ${b.wrangler_kib ?? b.kib} KiB, gzip ${b.wrangler_gzip_kib ?? "?"} KiB (wrangler) / ${b.gzip_kib} KiB (gzip -9); largest: ${b.composition
+        .slice(0, 5)
+        .map((c) => `${c.origin} ${c.kib} KiB`)
+        .join(", ")}`,
+    );
+    const sp = result.startup.check_startup;
+    const local = result.startup.local;
+    out.push(
+      `startup: wrangler check startup ${sp ? `${sp.active_ms_median} ms CPU (median of ${sp.runs.length})` : "n/a"}; Miniflare ready ${local.miniflare_ready_ms} ms (workerd + 3 Workers); first Roster request ${local.roster_first_request.first_ms} ms, second ${local.roster_first_request.second_ms} ms (GET /healthz)`,
+    );
+    if (result.scaling) {
+      out.push("");
+      out.push(scalingTable(result.scaling));
+    }
+    for (const profile of result.profiles ?? []) {
+      out.push("");
+      out.push(profileText(profile));
+    }
+    out.push("");
+    out.push("EXPLAIN QUERY PLAN:");
+    out.push(plansText(result.query_plans));
+    out.push("");
+    out.push(targetTable(result.targets));
+    out.push("");
+    out.push(
+      `load average before ${loadBefore.map((x) => x.toFixed(2)).join(" ")}, after ${result.load_average.after.map((x) => x.toFixed(2)).join(" ")}; total ${result.total_seconds} s`,
+    );
+
+    const resultsDir = path.join(BENCH_DIR, "results");
+    await mkdir(resultsDir, { recursive: true });
+    const file = path.join(
+      resultsDir,
+      `${startedAt
+        .toISOString()
+        .replaceAll(":", "-")
+        .replace(/\.\d+Z$/, "Z")}.json`,
+    );
+    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+    out.push(`written: ${path.relative(PROJECT_DIR, file)}`);
+    console.log(out.join("\n"));
+
+    const unexpected = result.scenarios.filter((s) => s.unexpected_statuses > 0);
+    if (unexpected.length) {
+      say(`\nunexpected statuses in: ${unexpected.map((s) => `${s.name} ${JSON.stringify(s.statuses)}`).join("; ")}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    if (options.keepState) say(`state kept in ${tmp}`);
+    else await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
+// autocannon and undici can hold sockets open for a moment; nothing else is left to do.
+process.exit(process.exitCode ?? 0);
