@@ -328,7 +328,8 @@ const fromJson = (alias: string) =>
   PROFILE_COLUMNS.map((column) => `json_extract(${alias}.value, '$.${column}')`).join(", ");
 
 /**
- * The import's writes as two set-based statements (2–3 bound parameters each, whatever the
+ * The import's writes as two set-based statements (the UPDATE names its rows by seq twice:
+ * the IN list lets SQLite look them up by primary key instead of walking the organization) (2–3 bound parameters each, whatever the
  * item count). OR IGNORE makes each row its own unit: a row that a concurrent write made
  * conflict is skipped rather than failing the batch, and RETURNING says which rows landed.
  */
@@ -356,6 +357,7 @@ export function importWriteStatements(
            version = customers.version + 1, updated_at = ?3
          FROM json_each(?2) AS item
          WHERE customers.org_id = ?1 AND customers.seq = json_extract(item.value, '$.seq')
+           AND customers.seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))
            AND customers.version = json_extract(item.value, '$.version') AND customers.archived_at IS NULL
          RETURNING customers.id`,
       )

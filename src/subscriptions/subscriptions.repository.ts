@@ -114,7 +114,8 @@ export function cancelSubscriptionsOnArchiveStatement(
 
 /**
  * Active subscriptions of the customers these ids and (live) alternative IDs name: what an
- * import needs to decide reuse, in the same batch as its customer lookups.
+ * import needs to decide reuse, in the same batch as its customer lookups. UNION ALL, not
+ * UNION: SQLite would otherwise merge the arms and walk every customer of the organization.
  */
 export function activeSubscriptionsOfIdentitiesStatement(
   db: D1Database,
@@ -126,7 +127,7 @@ export function activeSubscriptionsOfIdentitiesStatement(
     .prepare(
       `SELECT * FROM subscriptions WHERE org_id = ?1 AND status = 'active' AND customer_id IN (
          SELECT id FROM customers WHERE org_id = ?1 AND id IN (SELECT value FROM json_each(?2))
-         UNION
+         UNION ALL
          SELECT id FROM customers WHERE org_id = ?1 AND archived_at IS NULL
            AND alternative_id IN (SELECT value FROM json_each(?3)))`,
     )
