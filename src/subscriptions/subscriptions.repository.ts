@@ -34,20 +34,6 @@ export type NewSubscription = {
 const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnull(resource_id, '') = ifnull(?4, '')
   AND status = 'active'`;
 
-/** The active subscription for this plan and resource (a null resource matches null), if any. */
-export async function findActiveSubscription(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  planId: string,
-  resourceId: string | null,
-): Promise<SubscriptionRow | null> {
-  return db
-    .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
-    .bind(orgId, customerId, planId, resourceId)
-    .first<SubscriptionRow>();
-}
-
 /**
  * Creates the subscription unless an active one for the same plan and resource exists, and
  * returns whichever is active afterwards. The partial unique index decides races: the
@@ -60,37 +46,10 @@ export async function ensureActiveSubscription(
   subscription: NewSubscription,
   now: string,
 ): Promise<{ row: SubscriptionRow; created: boolean }> {
-  const id = newId("sub");
-  const [inserted, current] = await db.batch<SubscriptionRow>([
-    db
-      .prepare(
-        `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
-           billable_features, promotion_code, billing_country_code, metadata, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT DO NOTHING
-         RETURNING *`,
-      )
-      .bind(
-        id,
-        orgId,
-        customerId,
-        subscription.plan_id,
-        subscription.resource_id,
-        subscription.billing_period,
-        JSON.stringify(subscription.addons),
-        JSON.stringify(subscription.billable_features),
-        subscription.promotion_code,
-        subscription.billing_country_code,
-        JSON.stringify(subscription.metadata),
-        now,
-      ),
-    db
-      .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
-      .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
-  ]);
-  const row = current?.results[0];
-  if (!row) throw new Error("D1_ERROR: no active subscription after ensureActiveSubscription");
-  return { row, created: inserted?.results[0]?.id === row.id };
+  const outcome = await createSubscription(db, orgId, customerId, subscription, now);
+  // The customer was archived between its own write and this one: the caller's retry decides.
+  if (outcome.status === "customer_gone") throw new Error("D1_ERROR: the customer was archived during provisioning");
+  return { row: outcome.row, created: outcome.status === "created" };
 }
 
 /**
