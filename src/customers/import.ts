@@ -301,10 +301,8 @@ export async function importCustomers(
 
   // A customer's write either landed or was skipped by a concurrent change: its items share the fate.
   const landed = new Set([...(inserted?.results ?? []), ...(updated?.results ?? [])].map((row) => row.id));
-  for (const [id] of versions) {
-    const written = inserts.some((insert) => insert.id === id) || updates.some((update) => update.id === id);
-    if (!written) landed.add(id);
-  }
+  const written = new Set([...inserts, ...updates].map((write) => write.id));
+  for (const [id] of versions) if (!written.has(id)) landed.add(id);
   const activeKeys = new Set(
     (active?.results ?? []).map((row) => JSON.stringify([row.customer_id, row.plan_id, row.resource_id])),
   );
