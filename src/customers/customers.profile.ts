@@ -1,21 +1,17 @@
 import { ApiError } from "../lib/errors";
 import { canonicalLanguage, MAX_METADATA_KEYS, type Metadata } from "./customers.fields";
-import type { CustomerProfile, CustomerRow } from "./customers.repository";
+import { type CustomerProfile, type CustomerRow, PROFILE_COLUMNS } from "./customers.repository";
 import type { ProfileInput } from "./customers.schemas";
 
-const STRING_FIELDS = [
-  "alternative_id",
-  "email",
-  "name",
-  "first_name",
-  "last_name",
-  "display_name",
-  "username",
-  "phone",
-  "company",
-  "timezone",
-  "coupon_id",
-] as const;
+/** The profile columns `applyProfileInput` does not take as sent: it normalizes these itself. */
+const NORMALIZED_FIELDS = ["language", "mail_marketing", "tele_marketing", "metadata"] as const;
+
+type StringField = Exclude<(typeof PROFILE_COLUMNS)[number], (typeof NORMALIZED_FIELDS)[number]>;
+
+/** Every other profile column: a string, or null to clear it, stored as sent. */
+const STRING_FIELDS = PROFILE_COLUMNS.filter(
+  (column): column is StringField => !(NORMALIZED_FIELDS as readonly string[]).includes(column),
+);
 
 export const EMPTY_PROFILE: CustomerProfile = {
   alternative_id: null,
