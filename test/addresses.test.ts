@@ -8,26 +8,24 @@ import {
 } from "../src/addresses/addresses.repository";
 import { archiveCustomer, findCustomerById } from "../src/customers/customers.repository";
 import { call, createCustomer, newOrganization } from "./helpers";
+import {
+  createAt,
+  customerWith,
+  expectEveryRoute,
+  expectOperations,
+  ISO_MS,
+  listOf,
+  type Route,
+} from "./sub-resources-helpers";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 const HOME = { line1: "1 Main Street", country: "US" };
 
-/** An organization, its key and one live customer. */
-async function customerSetup() {
-  const { orgId, key } = await newOrganization();
-  const customer = await createCustomer(key);
-  return { orgId, key, customerId: customer.id as string, base: `/v1/customers/${customer.id}/addresses` };
-}
+const customerSetup = () => customerWith("addresses");
 
-async function addAddress(key: string, base: string, body: Record<string, unknown> = HOME) {
-  const response = await call("POST", base, { key, body });
-  if (response.status !== 201) throw new Error(`address create failed (${response.status}): ${response.text}`);
-  return response.body;
-}
-
-const listOf = async (key: string, base: string) => (await call("GET", base, { key })).body.data as any[];
+const addAddress = (key: string, base: string, body: Record<string, unknown> = HOME) =>
+  createAt("address", key, base, body);
 
 const defaultsOf = (addresses: any[], type: string) =>
   addresses.filter((address) => address.type === type && address.is_default).map((address) => address.id);
@@ -357,7 +355,7 @@ describe("DELETE /v1/customers/{id}/addresses/{address_id}", () => {
 });
 
 /** Every route, given a customer path and an address id. */
-const ROUTES = (customerPath: string, addressId: string): [string, string, unknown][] => [
+const ROUTES = (customerPath: string, addressId: string): Route[] => [
   ["GET", `${customerPath}/addresses`, undefined],
   ["POST", `${customerPath}/addresses`, HOME],
   ["PATCH", `${customerPath}/addresses/${addressId}`, { city: "X" }],
@@ -367,22 +365,24 @@ const ROUTES = (customerPath: string, addressId: string): [string, string, unkno
 describe("customer scoping", () => {
   it("404 customer_not_found on every route for an unknown customer", async () => {
     const { key } = await newOrganization();
-    for (const [method, path, body] of ROUTES("/v1/customers/nobody", "adr_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R")) {
-      const response = await call(method, path, { key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(
+      ROUTES("/v1/customers/nobody", "adr_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R"),
+      key,
+      404,
+      "customer_not_found",
+    );
   });
 
   it("404 customer_not_found on every route for another organization's customer; nothing changes", async () => {
     const { key, base } = await customerSetup();
     const address = await addAddress(key, base, { ...HOME, is_default: true });
     const intruder = await newOrganization("Intruder");
-    for (const [method, path, body] of ROUTES(base.replace(/\/addresses$/, ""), address.id)) {
-      const response = await call(method, path, { key: intruder.key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(
+      ROUTES(base.replace(/\/addresses$/, ""), address.id),
+      intruder.key,
+      404,
+      "customer_not_found",
+    );
     expect(await listOf(key, base)).toEqual([address]);
   });
 
@@ -391,11 +391,7 @@ describe("customer scoping", () => {
     const address = await addAddress(key, base);
     const intruder = await newOrganization("Intruder");
     const own = await createCustomer(intruder.key);
-    for (const [method, path, body] of ROUTES(`/v1/customers/${own.id}`, address.id).slice(2)) {
-      const response = await call(method, path, { key: intruder.key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("not_found");
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${own.id}`, address.id).slice(2), intruder.key, 404, "not_found");
     expect(await listOf(key, base)).toEqual([address]);
   });
 
@@ -403,20 +399,13 @@ describe("customer scoping", () => {
     const { key, customerId, base } = await customerSetup();
     const address = await addAddress(key, base);
     expect((await call("DELETE", `/v1/customers/${customerId}`, { key })).status).toBe(200);
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, address.id)) {
-      const response = await call(method, path, { key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, address.id), key, 404, "customer_not_found");
   });
 
   it("401 on every route without a key", async () => {
     const { key, customerId, base } = await customerSetup();
     const address = await addAddress(key, base);
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, address.id)) {
-      const response = await call(method, path, { body });
-      expect(response.status, `${method} ${path}`).toBe(401);
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, address.id), undefined, 401);
     expect(await listOf(key, base)).toEqual([address]);
   });
 
@@ -532,11 +521,7 @@ describe("OpenAPI document", () => {
       ["patch", "/v1/customers/{id}/addresses/{address_id}", ["200", "400", "401", "404", "413", "415"]],
       ["delete", "/v1/customers/{id}/addresses/{address_id}", ["200", "400", "401", "404"]],
     ];
-    for (const [method, path, statuses] of expected) {
-      const operation = document.paths[path]?.[method];
-      expect(operation, `${method} ${path}`).toBeDefined();
-      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses, "429", "500", "503"]));
-    }
+    expectOperations(document, expected);
     expect(Object.keys(document.paths["/v1/customers/{id}/addresses"]).sort()).toEqual(["get", "post"]);
     expect(Object.keys(document.paths["/v1/customers/{id}/addresses/{address_id}"]).sort()).toEqual([
       "delete",

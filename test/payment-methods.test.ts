@@ -8,25 +8,24 @@ import {
   paymentMethodsOfCustomersStatement,
 } from "../src/payment-methods/payment-methods.repository";
 import { call, createCustomer, newOrganization } from "./helpers";
+import {
+  createAt,
+  customerWith,
+  expectEveryRoute,
+  expectOperations,
+  ISO_MS,
+  listOf,
+  type Route,
+} from "./sub-resources-helpers";
 
-const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UNKNOWN_ID = "pm_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R";
 
 const CARD = { gateway: "stripe", gateway_reference: "pm_1MqLiJLkdIwHu7ixUEgbFdYF" };
 
-async function customerSetup() {
-  const { orgId, key } = await newOrganization();
-  const customer = await createCustomer(key);
-  return { orgId, key, customerId: customer.id as string, base: `/v1/customers/${customer.id}/payment_methods` };
-}
+const customerSetup = () => customerWith("payment_methods");
 
-async function addPaymentMethod(key: string, base: string, body: Record<string, unknown> = CARD) {
-  const response = await call("POST", base, { key, body });
-  if (response.status !== 201) throw new Error(`payment method create failed (${response.status}): ${response.text}`);
-  return response.body;
-}
-
-const listOf = async (key: string, base: string) => (await call("GET", base, { key })).body.data as any[];
+const addPaymentMethod = (key: string, base: string, body: Record<string, unknown> = CARD) =>
+  createAt("payment method", key, base, body);
 
 const defaultsOf = (paymentMethods: any[]) =>
   paymentMethods.filter((paymentMethod) => paymentMethod.is_default).map((paymentMethod) => paymentMethod.id);
@@ -345,7 +344,7 @@ describe("has_payment_method", () => {
   });
 });
 
-const ROUTES = (customerPath: string, paymentMethodId: string): [string, string, unknown][] => [
+const ROUTES = (customerPath: string, paymentMethodId: string): Route[] => [
   ["GET", `${customerPath}/payment_methods`, undefined],
   ["POST", `${customerPath}/payment_methods`, CARD],
   ["DELETE", `${customerPath}/payment_methods/${paymentMethodId}`, undefined],
@@ -354,11 +353,7 @@ const ROUTES = (customerPath: string, paymentMethodId: string): [string, string,
 describe("customer scoping", () => {
   it("404 customer_not_found on every route for an unknown customer", async () => {
     const { key } = await newOrganization();
-    for (const [method, path, body] of ROUTES("/v1/customers/nobody", UNKNOWN_ID)) {
-      const response = await call(method, path, { key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(ROUTES("/v1/customers/nobody", UNKNOWN_ID), key, 404, "customer_not_found");
     expect(await storedCount()).toBe(0);
   });
 
@@ -367,11 +362,12 @@ describe("customer scoping", () => {
     const paymentMethod = await addPaymentMethod(key, base);
     const before = await customerState(key, customerId);
     const intruder = await newOrganization("Intruder");
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, paymentMethod.id)) {
-      const response = await call(method, path, { key: intruder.key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(
+      ROUTES(`/v1/customers/${customerId}`, paymentMethod.id),
+      intruder.key,
+      404,
+      "customer_not_found",
+    );
     expect(await listOf(key, base)).toEqual([paymentMethod]);
     expect(await customerState(key, customerId)).toEqual(before);
   });
@@ -394,20 +390,14 @@ describe("customer scoping", () => {
     const paymentMethod = await addPaymentMethod(key, base);
     expect((await call("DELETE", `/v1/customers/${customerId}`, { key })).status).toBe(200);
     const before = await storedCount();
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, paymentMethod.id)) {
-      const response = await call(method, path, { key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, paymentMethod.id), key, 404, "customer_not_found");
     expect(await storedCount()).toBe(before);
   });
 
   it("401 on every route without a key", async () => {
     const { key, customerId, base } = await customerSetup();
     const paymentMethod = await addPaymentMethod(key, base);
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, paymentMethod.id)) {
-      expect((await call(method, path, { body })).status, `${method} ${path}`).toBe(401);
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, paymentMethod.id), undefined, 401);
     expect(await listOf(key, base)).toEqual([paymentMethod]);
   });
 
@@ -506,11 +496,7 @@ describe("OpenAPI document", () => {
       ["post", "/v1/customers/{id}/payment_methods", ["201", "400", "401", "404", "413", "415"]],
       ["delete", "/v1/customers/{id}/payment_methods/{payment_method_id}", ["200", "400", "401", "404"]],
     ];
-    for (const [method, path, statuses] of expected) {
-      const operation = document.paths[path]?.[method];
-      expect(operation, `${method} ${path}`).toBeDefined();
-      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses, "429", "500", "503"]));
-    }
+    expectOperations(document, expected);
     expect(document.paths["/v1/customers/{id}/payment_methods"].post.description).toContain("Luhn");
   });
 });

@@ -3,25 +3,24 @@ import { describe, expect, it } from "vitest";
 import { newSubscriptionFrom } from "../src/subscriptions/subscriptions.object";
 import { createSubscription, subscriptionsOfCustomersStatement } from "../src/subscriptions/subscriptions.repository";
 import { call, createCustomer, newOrganization } from "./helpers";
+import {
+  createAt,
+  customerWith,
+  expectEveryRoute,
+  expectOperations,
+  ISO_MS,
+  listOf,
+  type Route,
+} from "./sub-resources-helpers";
 
-const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UNKNOWN_ID = "sub_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R";
 
 const PRO = { plan_id: "plan-pro" };
 
-async function customerSetup() {
-  const { orgId, key } = await newOrganization();
-  const customer = await createCustomer(key);
-  return { orgId, key, customerId: customer.id as string, base: `/v1/customers/${customer.id}/subscriptions` };
-}
+const customerSetup = () => customerWith("subscriptions");
 
-async function subscribe(key: string, base: string, body: Record<string, unknown> = PRO) {
-  const response = await call("POST", base, { key, body });
-  if (response.status !== 201) throw new Error(`subscription create failed (${response.status}): ${response.text}`);
-  return response.body;
-}
-
-const listOf = async (key: string, base: string) => (await call("GET", base, { key })).body.data as any[];
+const subscribe = (key: string, base: string, body: Record<string, unknown> = PRO) =>
+  createAt("subscription", key, base, body);
 
 const activeCount = async (customerId: string) =>
   (
@@ -244,7 +243,7 @@ describe("DELETE /v1/customers/{id}/subscriptions/{subscription_id}", () => {
   });
 });
 
-const ROUTES = (customerPath: string, subscriptionId: string): [string, string, unknown][] => [
+const ROUTES = (customerPath: string, subscriptionId: string): Route[] => [
   ["GET", `${customerPath}/subscriptions`, undefined],
   ["POST", `${customerPath}/subscriptions`, { plan_id: "plan-intruder" }],
   ["GET", `${customerPath}/subscriptions/${subscriptionId}`, undefined],
@@ -254,22 +253,19 @@ const ROUTES = (customerPath: string, subscriptionId: string): [string, string, 
 describe("customer scoping", () => {
   it("404 customer_not_found on every route for an unknown customer", async () => {
     const { key } = await newOrganization();
-    for (const [method, path, body] of ROUTES("/v1/customers/nobody", UNKNOWN_ID)) {
-      const response = await call(method, path, { key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(ROUTES("/v1/customers/nobody", UNKNOWN_ID), key, 404, "customer_not_found");
   });
 
   it("404 customer_not_found on every route for another organization's customer; nothing changes", async () => {
     const { key, customerId, base } = await customerSetup();
     const subscription = await subscribe(key, base);
     const intruder = await newOrganization("Intruder");
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, subscription.id)) {
-      const response = await call(method, path, { key: intruder.key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(
+      ROUTES(`/v1/customers/${customerId}`, subscription.id),
+      intruder.key,
+      404,
+      "customer_not_found",
+    );
     expect(await listOf(key, base)).toEqual([subscription]);
   });
 
@@ -278,11 +274,7 @@ describe("customer scoping", () => {
     const subscription = await subscribe(key, base);
     const intruder = await newOrganization("Intruder");
     const own = await createCustomer(intruder.key);
-    for (const [method, path] of ROUTES(`/v1/customers/${own.id}`, subscription.id).slice(2)) {
-      const response = await call(method, path, { key: intruder.key });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("not_found");
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${own.id}`, subscription.id).slice(2), intruder.key, 404, "not_found");
     expect(await listOf(key, base)).toEqual([subscription]);
   });
 
@@ -290,11 +282,7 @@ describe("customer scoping", () => {
     const { key, customerId, base } = await customerSetup();
     const subscription = await subscribe(key, base);
     expect((await call("DELETE", `/v1/customers/${customerId}`, { key })).status).toBe(200);
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, subscription.id)) {
-      const response = await call(method, path, { key, body });
-      expect(response.status, `${method} ${path}`).toBe(404);
-      expect(response.body.code).toBe("customer_not_found");
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, subscription.id), key, 404, "customer_not_found");
     // The archive canceled it; the refused POST added none.
     expect(await activeCount(customerId)).toBe(0);
   });
@@ -302,9 +290,7 @@ describe("customer scoping", () => {
   it("401 on every route without a key", async () => {
     const { key, customerId, base } = await customerSetup();
     const subscription = await subscribe(key, base);
-    for (const [method, path, body] of ROUTES(`/v1/customers/${customerId}`, subscription.id)) {
-      expect((await call(method, path, { body })).status, `${method} ${path}`).toBe(401);
-    }
+    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, subscription.id), undefined, 401);
     expect(await listOf(key, base)).toEqual([subscription]);
   });
 
@@ -367,11 +353,7 @@ describe("OpenAPI document", () => {
       ["get", "/v1/customers/{id}/subscriptions/{subscription_id}", ["200", "400", "401", "404"]],
       ["delete", "/v1/customers/{id}/subscriptions/{subscription_id}", ["200", "400", "401", "404"]],
     ];
-    for (const [method, path, statuses] of expected) {
-      const operation = document.paths[path]?.[method];
-      expect(operation, `${method} ${path}`).toBeDefined();
-      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses, "429", "500", "503"]));
-    }
+    expectOperations(document, expected);
     const conflict = document.paths["/v1/customers/{id}/subscriptions"].post.responses["409"];
     expect(conflict.description).toContain("subscription_exists");
     const problems = await call("GET", "/docs/problems");
