@@ -3,6 +3,24 @@ import { describe, expect, it } from "vitest";
 import { kvKeys } from "../src/lib/kv-keys";
 import { altPath, call, createCustomer, newOrganization } from "./helpers";
 
+/** A KV binding that counts `get` calls and passes everything through. */
+function countingKvGets(kv: KVNamespace): { kv: KVNamespace; gets: () => number } {
+  let gets = 0;
+  const counted = new Proxy(kv, {
+    get(target, name) {
+      const member = Reflect.get(target, name);
+      if (name === "get") {
+        return (...args: Parameters<KVNamespace["get"]>) => {
+          gets++;
+          return target.get(...args);
+        };
+      }
+      return typeof member === "function" ? member.bind(target) : member;
+    },
+  });
+  return { kv: counted, gets: () => gets };
+}
+
 const FULL_PROFILE = {
   alternative_id: "user_2abc",
   email: "jenny.doe@example.com",
@@ -141,15 +159,49 @@ describe("alternative-ID cache", () => {
     expect(await env.KV.get(await kvKeys.alternativeId(orgId, "gone"))).toBeNull();
   });
 
-  it("moves the KV entry when the alternative ID changes", async () => {
+  it("writes no KV entry on create; the first lookup fills it", async () => {
+    const { key, orgId } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "fresh" });
+    const kvKey = await kvKeys.alternativeId(orgId, "fresh");
+    expect(await env.KV.get(kvKey)).toBeNull();
+    expect((await call("GET", altPath("fresh"), { key })).body.id).toBe(created.id);
+    expect(await env.KV.get(kvKey)).toBe(created.id);
+  });
+
+  it("drops the released alternative ID's KV entry when it changes", async () => {
     const { key, orgId } = await newOrganization();
     const created = await createCustomer(key, { alternative_id: "before" });
+    // The PATCH resolves "before" (filling KV), then releases it: the fill must not outlive that.
     const patched = await call("PATCH", altPath("before"), { key, body: { alternative_id: "after" } });
     expect(patched.status).toBe(200);
     expect(await env.KV.get(await kvKeys.alternativeId(orgId, "before"))).toBeNull();
-    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "after"))).toBe(created.id);
     expect((await call("GET", altPath("before"), { key })).status).toBe(404);
     expect((await call("GET", altPath("after"), { key })).body.id).toBe(created.id);
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "after"))).toBe(created.id);
+  });
+
+  it("answers repeated lookups from this isolate's memo, without reading KV", async () => {
+    const { key } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "hot" });
+    expect((await call("GET", altPath("hot"), { key })).body.id).toBe(created.id);
+    const kv = countingKvGets(env.KV);
+    const again = await call("GET", altPath("hot"), { key, env: { ...env, KV: kv.kv } });
+    expect(again.body.id).toBe(created.id);
+    expect(kv.gets()).toBe(0);
+  });
+
+  it("never answers from a memo entry made stale by a change it did not see", async () => {
+    const { key, orgId } = await newOrganization();
+    const first = await createCustomer(key, { alternative_id: "shared" });
+    expect((await call("GET", altPath("shared"), { key })).body.id).toBe(first.id);
+    // Another isolate moves the alternative ID: this isolate's memo and KV still say `first`.
+    await env.DB.prepare("UPDATE customers SET alternative_id = 'elsewhere' WHERE org_id = ?1 AND id = ?2")
+      .bind(orgId, first.id)
+      .run();
+    const second = await createCustomer(key, { alternative_id: "shared" });
+    const response = await call("GET", altPath("shared"), { key });
+    expect(response.body.id).toBe(second.id);
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "shared"))).toBe(second.id);
   });
 });
 

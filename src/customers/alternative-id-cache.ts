@@ -5,10 +5,47 @@ type Storage = { DB: D1Database; KV: KVNamespace };
 type Background = (promise: Promise<unknown>) => void;
 
 /**
- * Alternative ID → live customer. KV answers first (alternative ID → customer id); D1 then
- * confirms that customer still holds that alternative ID, so a stale or missing KV entry
- * costs a fallback query, never a wrong customer or a wrong 404. Misses repair the cache.
+ * Alternative ID → customer id, in two cache tiers in front of D1, which always decides:
+ * - this isolate's memo (recent resolutions; no round trip at all), then
+ * - KV (shared by every isolate, eventually consistent).
+ * Whichever tier answers, D1 then confirms that the customer is live and still holds that
+ * alternative ID, so a stale or missing entry costs a fallback query, never a wrong customer
+ * or a wrong 404. Both tiers are keyed by the KV key, which holds only a hash of the
+ * alternative ID, so neither keeps the caller's value.
+ *
+ * Both tiers are filled by lookups (read-through), not by creates or changes: most customers
+ * are never looked up by alternative ID, and a KV write per create would cost create a third
+ * of its throughput for entries nobody reads.
  */
+const MEMO_CAPACITY = 10_000;
+const memo = new Map<string, string>();
+
+function remember(key: string, customerId: string): void {
+  memo.delete(key); // re-inserted last: the Map's order is least recently used first
+  memo.set(key, customerId);
+  if (memo.size > MEMO_CAPACITY) memo.delete(memo.keys().next().value as string);
+}
+
+/**
+ * KV fills still in flight in this isolate, so that a release that follows a lookup in the same
+ * isolate (a DELETE by alternative ID resolves, then archives) deletes after the fill, not before.
+ */
+const pendingFills = new Map<string, Promise<unknown>>();
+
+function fillKv(kv: KVNamespace, key: string, customerId: string, background: Background): void {
+  const put: Promise<unknown> = kv.put(key, customerId, { expirationTtl: ALTERNATIVE_ID_TTL_SECONDS }).finally(() => {
+    if (pendingFills.get(key) === put) pendingFills.delete(key);
+  });
+  pendingFills.set(key, put);
+  background(put);
+}
+
+/** The customer with this id if it is live and holds this alternative ID (one D1 read). */
+async function confirmed(db: D1Database, orgId: string, customerId: string, alternativeId: string) {
+  const row = await findCustomerById(db, orgId, customerId);
+  return row && row.archived_at === null && row.alternative_id === alternativeId ? row : null;
+}
+
 export async function resolveByAlternativeId(
   env: Storage,
   orgId: string,
@@ -16,36 +53,48 @@ export async function resolveByAlternativeId(
   background: Background,
 ): Promise<CustomerRow | null> {
   const key = await kvKeys.alternativeId(orgId, alternativeId);
+  const memoId = memo.get(key);
+  if (memoId !== undefined) {
+    const row = await confirmed(env.DB, orgId, memoId, alternativeId);
+    if (row) {
+      remember(key, row.id);
+      return row;
+    }
+    memo.delete(key);
+  }
   const cachedId = await env.KV.get(key);
   if (cachedId !== null) {
-    const row = await findCustomerById(env.DB, orgId, cachedId);
-    if (row && row.archived_at === null && row.alternative_id === alternativeId) return row;
+    const row = await confirmed(env.DB, orgId, cachedId, alternativeId);
+    if (row) {
+      remember(key, row.id);
+      return row;
+    }
   }
   const row = await findLiveCustomerByAlternativeId(env.DB, orgId, alternativeId);
-  if (row) background(env.KV.put(key, row.id, { expirationTtl: ALTERNATIVE_ID_TTL_SECONDS }));
-  else if (cachedId !== null) await env.KV.delete(key);
+  if (row) {
+    remember(key, row.id);
+    fillKv(env.KV, key, row.id, background);
+  } else if (cachedId !== null) await env.KV.delete(key);
   return row;
 }
 
 /**
- * Keeps KV in step after a write that D1 has committed. Removals are awaited (an archived
- * customer's entry must be gone when the response arrives); additions are cache fills and
- * run in the background.
+ * After a write that D1 has committed: an alternative ID the customer released (changed or
+ * archived) leaves KV before the response (an archived customer's entry must be gone when it
+ * arrives) and leaves this isolate's memo; other isolates' memos learn it from D1 at their
+ * next lookup. A newly held alternative ID is cached by its first lookup.
  */
-export async function syncAlternativeId(
+export async function forgetReleasedAlternativeId(
   env: Storage,
   orgId: string,
-  before: CustomerRow | null,
+  before: CustomerRow,
   after: CustomerRow,
-  background: Background,
 ): Promise<void> {
   const previous = before?.alternative_id ?? null;
   const current = after.archived_at === null ? after.alternative_id : null;
-  if (previous !== null && previous !== current) {
-    await env.KV.delete(await kvKeys.alternativeId(orgId, previous));
-  }
-  if (current !== null && current !== previous) {
-    const key = await kvKeys.alternativeId(orgId, current);
-    background(env.KV.put(key, after.id, { expirationTtl: ALTERNATIVE_ID_TTL_SECONDS }));
-  }
+  if (previous === null || previous === current) return;
+  const key = await kvKeys.alternativeId(orgId, previous);
+  memo.delete(key);
+  await pendingFills.get(key)?.catch(() => undefined);
+  await env.KV.delete(key);
 }

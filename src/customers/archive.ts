@@ -3,7 +3,7 @@ import { hmacSha256Hex } from "../lib/crypto";
 import { nowIso } from "../lib/fields";
 import { logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
-import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
+import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
 import { archiveCustomer, type CustomerRow, findCustomerById } from "./customers.repository";
 
@@ -23,12 +23,7 @@ export async function alternativeIdHash(env: Env, orgId: string, alternativeId: 
  * Archives a live customer (PII erased and every cascade in one atomic batch), then drops
  * its KV entry. Null when the customer changed or was archived meanwhile: re-read and retry.
  */
-export async function archiveLiveCustomer(
-  env: Env,
-  orgId: string,
-  row: CustomerRow,
-  background: Background,
-): Promise<CustomerRow | null> {
+export async function archiveLiveCustomer(env: Env, orgId: string, row: CustomerRow): Promise<CustomerRow | null> {
   const now = nowIso();
   const hash = row.alternative_id === null ? null : await alternativeIdHash(env, orgId, row.alternative_id);
   if (row.alternative_id !== null && hash === null) {
@@ -39,7 +34,7 @@ export async function archiveLiveCustomer(
   const cascade = archiveCascadeStatements(env.DB, orgId, row.id, now);
   const archived = await archiveCustomer(env.DB, orgId, row.seq, row.version, now, hash, cascade);
   if (archived) {
-    await syncAlternativeId(env, orgId, row, archived, background);
+    await forgetReleasedAlternativeId(env, orgId, row, archived);
     // The batch redacted the kept responses in D1; their KV copies must not outlive that.
     await forgetRedactedReplays(env, orgId, row.id, now);
   }
@@ -68,7 +63,7 @@ export async function archiveByIdentity(
         : await resolveByAlternativeId(env, orgId, identity.alternative_id, background);
     if (!row) return { status: "not_found" };
     if (row.archived_at !== null) return { status: "already_archived", customerId: row.id };
-    const archived = await archiveLiveCustomer(env, orgId, row, background);
+    const archived = await archiveLiveCustomer(env, orgId, row);
     if (archived) return { status: "archived", customerId: archived.id };
   }
   throw new Error("D1_ERROR: the customer kept changing while being archived");

@@ -7,7 +7,7 @@ import { newId } from "../lib/ids";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import type { AppEnv, AppRouteHandler } from "../lib/types";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
-import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
+import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveLiveCustomer } from "./archive";
 import { conflictError } from "./customers.conflicts";
 import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
@@ -87,7 +87,7 @@ async function updateTarget(c: Ctx, compute: (row: CustomerRow) => CustomerProfi
       throw error;
     }
     if (updated) {
-      await syncAlternativeId(c.env, orgId, row, updated, background(c));
+      await forgetReleasedAlternativeId(c.env, orgId, row, updated);
       return updated;
     }
   }
@@ -114,7 +114,6 @@ export const createCustomer: AppRouteHandler<typeof routes.createCustomer> = asy
     if (error instanceof UniqueViolation) throw await conflictError(c.env.DB, c.get("orgId"), error, profile, id);
     throw error;
   }
-  await syncAlternativeId(c.env, orgId, null, row, background(c));
   return customerResponse(c, row, 201, { Location: `/v1/customers/${encodeURIComponent(row.id)}` });
 };
 
@@ -232,7 +231,7 @@ export const archiveCustomer = async (c: Ctx) => {
       throw error;
     }
     checkIfMatch(c, row);
-    const archived = await archiveLiveCustomer(c.env, orgId, row, background(c));
+    const archived = await archiveLiveCustomer(c.env, orgId, row);
     if (archived) return c.json(archivedBody(archived), 200);
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");

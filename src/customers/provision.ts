@@ -4,7 +4,7 @@ import { newId } from "../lib/ids";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
 import { ensureActiveSubscription, type SubscriptionRow } from "../subscriptions/subscriptions.repository";
-import { resolveByAlternativeId, syncAlternativeId } from "./alternative-id-cache";
+import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { alternativeIdHash } from "./archive";
 import { conflictError } from "./customers.conflicts";
 import { profileForCreate, profileForPatch, profileOf, sameProfile } from "./customers.profile";
@@ -110,7 +110,6 @@ export async function provisionCustomer(
         if (error.field === "id" || (await findIdentified(env, orgId, body, options))) continue;
         throw await conflictError(env.DB, orgId, error, profile);
       }
-      await syncAlternativeId(env, orgId, null, customer, options.background);
     } else {
       if (isStale(found, options.eventAt)) return { status: "stale", customer: found };
       const profile = profileForPatch(found, fields);
@@ -133,7 +132,7 @@ export async function provisionCustomer(
           throw error;
         }
         if (!customer) continue;
-        await syncAlternativeId(env, orgId, found, customer, options.background);
+        await forgetReleasedAlternativeId(env, orgId, found, customer);
       }
     }
 
