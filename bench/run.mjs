@@ -101,8 +101,11 @@ async function probeIdempotency(rosterUrl, scenario) {
  */
 async function countsOf(countedUrl, scenario, statements) {
   let last = null;
+  let first = null;
   for (let attempt = 0; attempt < 2; attempt++) {
-    const request = scenario.request();
+    // A read repeats itself (a lookup's second time is its steady state); a write cannot.
+    const request = first?.method === "GET" ? first : scenario.request();
+    first ??= request;
     const response = await fetch(`${countedUrl}${request.path}`, {
       method: request.method,
       headers: { ...AUTH, ...(request.body ? { "content-type": "application/json" } : {}), ...request.headers },

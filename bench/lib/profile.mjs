@@ -59,12 +59,26 @@ function originOf(source) {
   return source;
 }
 
-function summarize(profile, mapFrame) {
+function summarize(profile, mapFrame, nameFrame) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parents = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
   const self = new Map();
+  // Inclusive time per function of Roster's own source (a function counted once per sample).
+  const inclusive = new Map();
   let total = 0;
   profile.samples.forEach((nodeId, index) => {
     const delta = profile.timeDeltas[index + 1] ?? 0;
+    if (nameFrame) {
+      const seen = new Set();
+      for (let id = nodeId; id !== undefined; id = parents.get(id)) {
+        const name = nameFrame(nodes.get(id).callFrame);
+        if (name && !seen.has(name)) {
+          seen.add(name);
+          inclusive.set(name, (inclusive.get(name) ?? 0) + delta);
+        }
+      }
+    }
     const frame = nodes.get(nodeId)?.callFrame;
     let bucket;
     if (!frame) bucket = "(unknown)";
@@ -84,7 +98,10 @@ function summarize(profile, mapFrame) {
       ms: Math.round(us / 100) / 10,
       share_of_busy: busy ? Math.round((us / busy) * 1000) / 1000 : 0,
     }));
-  return { sampled_ms: Math.round(total / 1000), busy_ms: Math.round(busy / 1000), buckets };
+  const functions = [...inclusive]
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, us]) => ({ function: name, inclusive_ms: Math.round(us / 100) / 10 }));
+  return { sampled_ms: Math.round(total / 1000), busy_ms: Math.round(busy / 1000), buckets, functions };
 }
 
 /**
@@ -106,6 +123,15 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
     const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
     return originOf(entry?.originalSource);
   };
+  // "src/customers/customers.handlers.ts:42 getCustomer": Roster's own functions, by source line.
+  const nameFrame = (frame) => {
+    if (!sourceMap || !/index\.js$/.test(frame.url)) return null;
+    const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
+    const source = entry?.originalSource;
+    if (!source || !/(?:^|\/)src\//.test(source)) return null;
+    const name = entry.name ?? frame.functionName ?? "";
+    return `${source.replace(/^.*?(?=src\/)/, "")}:${(entry.originalLine ?? 0) + 1} ${name}`;
+  };
   const inspectors = [];
   for (const target of targets) {
     try {
@@ -123,12 +149,14 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
   for (const { target, inspector } of inspectors) {
     try {
       const { profile } = await inspector.send("Profiler.stop");
-      const summary = summarize(profile, target.id === "core:user:roster" ? mapFrame : null);
+      const roster = target.id === "core:user:roster";
+      const summary = summarize(profile, roster ? mapFrame : null, roster ? nameFrame : null);
       isolates.push({
         isolate: target.id,
         busy_ms: summary.busy_ms,
         busy_us_per_request: result.requests ? Math.round((summary.busy_ms * 1000) / result.requests) : null,
-        top: target.id === "core:user:roster" ? summary.buckets.slice(0, 12) : summary.buckets.slice(0, 3),
+        top: roster ? summary.buckets.slice(0, 12) : summary.buckets.slice(0, 3),
+        ...(roster ? { src_functions: summary.functions.slice(0, 30) } : {}),
       });
     } finally {
       inspector.close();
