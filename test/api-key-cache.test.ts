@@ -1,6 +1,12 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { API_KEY_CACHE_TTL_SECONDS, entryUrl, findActiveKey, rememberActiveKey } from "../src/api-keys/api-key-cache";
+import {
+  API_KEY_CACHE_TTL_SECONDS,
+  ENTRY_HEADERS,
+  entryUrl,
+  findActiveKey,
+  rememberActiveKey,
+} from "../src/api-keys/api-key-cache";
 import { sha256Hex } from "../src/lib/crypto";
 import { call, countingD1, newOrganization } from "./helpers";
 
@@ -123,10 +129,12 @@ describe("API-key lookups cached per location (Cache API)", () => {
   it("a cache entry without a valid expiry is ignored", async () => {
     const { orgId, key } = await newOrganization();
     const id = (await keyIdOf(key)) ?? "";
-    // An entry written by some other code path, without expires_at, must not authenticate.
+    // An entry written by some other code path, without an expiry, must not authenticate.
     await caches.default.put(
       entryUrl(await hashOf(key)),
-      new Response(JSON.stringify({ id, org_id: orgId }), { headers: { "Cache-Control": "max-age=30" } }),
+      new Response(null, {
+        headers: { [ENTRY_HEADERS.id]: id, [ENTRY_HEADERS.orgId]: orgId, "Cache-Control": "max-age=30" },
+      }),
     );
     await revokeInD1Only(key);
     expect((await call("GET", "/v1/customers", { key })).status).toBe(401);

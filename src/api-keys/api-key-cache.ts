@@ -27,44 +27,51 @@ export const REVOCATION_MARKER_TTL_SECONDS = 120;
 // revoke request (on any hostname) deletes the one entry every request in this location reads.
 const ORIGIN = "https://api-key-cache.roster.internal";
 /** The cache key of a live key's entry. */
-export const entryUrl = (keyHash: string) => `${ORIGIN}/v1/live/${keyHash}`;
+export const entryUrl = (keyHash: string) => `${ORIGIN}/v2/live/${keyHash}`;
 const markerUrl = (keyHash: string) => `${ORIGIN}/v1/revoked/${keyHash}`;
+
+/**
+ * An entry is an empty response whose headers carry the key: reading headers is cheaper than
+ * reading and parsing a body on every authenticated request.
+ */
+export const ENTRY_HEADERS = {
+  id: "Roster-Key-Id",
+  orgId: "Roster-Org-Id",
+  /** Epoch milliseconds after which the entry is not used, whatever the cache does. */
+  expiresAt: "Roster-Expires-At",
+} as const;
 
 type Background = (task: Promise<unknown>) => void;
 
-type Entry = ActiveKey & { expires_at: number };
-
 const cacheOf = (): Cache | null => (typeof caches === "undefined" ? null : caches.default);
-
-function isEntry(value: unknown): value is Entry {
-  if (typeof value !== "object" || value === null) return false;
-  const entry = value as Record<string, unknown>;
-  return typeof entry.id === "string" && typeof entry.org_id === "string" && typeof entry.expires_at === "number";
-}
 
 async function readEntry(cache: Cache, keyHash: string): Promise<ActiveKey | null> {
   try {
     const hit = await cache.match(entryUrl(keyHash));
     if (!hit) return null;
-    const entry: unknown = await hit.json();
-    if (!isEntry(entry) || entry.expires_at <= Date.now()) return null;
-    return { id: entry.id, org_id: entry.org_id };
+    const id = hit.headers.get(ENTRY_HEADERS.id);
+    const orgId = hit.headers.get(ENTRY_HEADERS.orgId);
+    const expiresAt = Number(hit.headers.get(ENTRY_HEADERS.expiresAt));
+    if (!id || !orgId || !(expiresAt > Date.now())) return null;
+    return { id, org_id: orgId };
   } catch {
     return null;
   }
 }
 
-const cacheable = (body: unknown, seconds: number) =>
-  new Response(JSON.stringify(body), {
-    headers: { "Content-Type": "application/json", "Cache-Control": `max-age=${seconds}` },
-  });
+const cacheable = (seconds: number, headers: Record<string, string> = {}) =>
+  new Response(null, { headers: { ...headers, "Cache-Control": `max-age=${seconds}` } });
 
 /** Writes the entry, then deletes it again if the key was revoked meanwhile (see above). */
 export async function rememberActiveKey(keyHash: string, key: ActiveKey): Promise<void> {
   const cache = cacheOf();
   if (!cache) return;
-  const entry: Entry = { id: key.id, org_id: key.org_id, expires_at: Date.now() + API_KEY_CACHE_TTL_SECONDS * 1000 };
-  await cache.put(entryUrl(keyHash), cacheable(entry, API_KEY_CACHE_TTL_SECONDS));
+  const entry = cacheable(API_KEY_CACHE_TTL_SECONDS, {
+    [ENTRY_HEADERS.id]: key.id,
+    [ENTRY_HEADERS.orgId]: key.org_id,
+    [ENTRY_HEADERS.expiresAt]: String(Date.now() + API_KEY_CACHE_TTL_SECONDS * 1000),
+  });
+  await cache.put(entryUrl(keyHash), entry);
   if (await cache.match(markerUrl(keyHash))) await cache.delete(entryUrl(keyHash));
 }
 
@@ -93,6 +100,6 @@ export async function findActiveKey(
 export async function forgetRevokedKey(keyHash: string): Promise<void> {
   const cache = cacheOf();
   if (!cache) return;
-  await cache.put(markerUrl(keyHash), cacheable({ revoked: true }, REVOCATION_MARKER_TTL_SECONDS));
+  await cache.put(markerUrl(keyHash), cacheable(REVOCATION_MARKER_TTL_SECONDS));
   await cache.delete(entryUrl(keyHash));
 }
