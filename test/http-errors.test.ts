@@ -224,6 +224,17 @@ describe("request bodies", () => {
     expect(listed.body.data).toEqual([]);
   });
 
+  it("413 payload_too_large for a body over 64 KiB whose Content-Length understates it", async () => {
+    const { key } = await newOrganization();
+    const response = await call("POST", "/v1/customers", {
+      key,
+      rawBody: paddedEmptyObject(LIMIT + 1),
+      headers: { "Content-Type": "application/json", "Content-Length": "2" },
+    });
+    expectProblem(response, 413, "payload_too_large");
+    expect((await call("GET", "/v1/customers", { key })).body.data).toEqual([]);
+  });
+
   it("413 payload_too_large for a streamed body (no Content-Length) that never ends, without reading it all", async () => {
     const { key } = await newOrganization();
     const chunk = new TextEncoder().encode(" ".repeat(16 * KiB));
