@@ -8,14 +8,28 @@ const json = (body, status = 200) =>
 
 const notFound = () => json({ error: "not found" }, 404);
 
+const GUARD_ENTRY = "https://bench.invalid/guard";
+
 const toHex = (buffer) => Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
 
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    const path = url.pathname;
+    let path = url.pathname;
     const db = env.DB;
     const orgId = env.ORG_ID;
+
+    // "/guarded/…": first the per-request platform calls Roster's contract asks for, then the
+    // route as usual. A Cache API hit (the API key's entry: revocation is immediate per
+    // location) and one rate-limiter call. Roster against a guarded floor prices Roster's own code.
+    if (path.startsWith("/guarded/")) {
+      const entry = await caches.default.match(GUARD_ENTRY);
+      if (!entry)
+        await caches.default.put(GUARD_ENTRY, new Response(null, { headers: { "Cache-Control": "max-age=3600" } }));
+      const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
+      if (!success) return json({ error: "rate limited" }, 429);
+      path = path.slice("/guarded".length);
+    }
 
     // No storage at all: the cost of a request through workerd.
     if (path === "/ok") return new Response("ok");

@@ -64,6 +64,7 @@ function summarize(profile, mapFrame, nameFrame) {
   const parents = new Map();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
   const self = new Map();
+  const selfByFunction = new Map();
   // Inclusive time per function of Roster's own source (a function counted once per sample).
   const inclusive = new Map();
   let total = 0;
@@ -80,6 +81,10 @@ function summarize(profile, mapFrame, nameFrame) {
       }
     }
     const frame = nodes.get(nodeId)?.callFrame;
+    if (nameFrame && frame) {
+      const name = nameFrame(frame, true) ?? `${frame.functionName || "(anonymous)"} ${frame.url || ""}`;
+      selfByFunction.set(name, (selfByFunction.get(name) ?? 0) + delta);
+    }
     let bucket;
     if (!frame) bucket = "(unknown)";
     else if (frame.functionName.startsWith("(") && !frame.url) bucket = frame.functionName;
@@ -101,7 +106,11 @@ function summarize(profile, mapFrame, nameFrame) {
   const functions = [...inclusive]
     .sort((a, b) => b[1] - a[1])
     .map(([name, us]) => ({ function: name, inclusive_ms: Math.round(us / 100) / 10 }));
-  return { sampled_ms: Math.round(total / 1000), busy_ms: Math.round(busy / 1000), buckets, functions };
+  const selfFunctions = [...selfByFunction]
+    .filter(([name]) => !name.startsWith("(idle)") && !name.startsWith("(program)"))
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, us]) => ({ function: name, self_ms: Math.round(us / 100) / 10 }));
+  return { sampled_ms: Math.round(total / 1000), busy_ms: Math.round(busy / 1000), buckets, functions, selfFunctions };
 }
 
 /**
@@ -124,10 +133,13 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
     return originOf(entry?.originalSource);
   };
   // "src/customers/customers.handlers.ts:42 getCustomer": Roster's own functions, by source line.
-  const nameFrame = (frame) => {
+  const nameFrame = (frame, anySource = false) => {
     if (!sourceMap || !/index\.js$/.test(frame.url)) return null;
     const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
     const source = entry?.originalSource;
+    if (anySource && source) {
+      return `${source.replace(/^.*node_modules\//, "")}:${(entry.originalLine ?? 0) + 1} ${entry.name ?? frame.functionName ?? ""}`;
+    }
     if (!source || !/(?:^|\/)src\//.test(source)) return null;
     const name = entry.name ?? frame.functionName ?? "";
     return `${source.replace(/^.*?(?=src\/)/, "")}:${(entry.originalLine ?? 0) + 1} ${name}`;
@@ -156,7 +168,9 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
         busy_ms: summary.busy_ms,
         busy_us_per_request: result.requests ? Math.round((summary.busy_ms * 1000) / result.requests) : null,
         top: roster ? summary.buckets.slice(0, 12) : summary.buckets.slice(0, 3),
-        ...(roster ? { src_functions: summary.functions.slice(0, 30) } : {}),
+        ...(roster
+          ? { src_functions: summary.functions.slice(0, 30), self_functions: summary.selfFunctions.slice(0, 40) }
+          : {}),
       });
     } finally {
       inspector.close();
