@@ -207,6 +207,21 @@ describe("POST /v1/customers/import", () => {
     expect(stored?.n).toBe(990);
   });
 
+  it("reports an item that changes nothing as updated, and leaves the customer's version and ETag alone", async () => {
+    const { key } = await newOrganization();
+    const existing = await createCustomer(key, { alternative_id: "same", name: "Same", metadata: { a: 1 } });
+    const before = await call("GET", altPath("same"), { key });
+    const response = await importCall(key, [
+      { alternative_id: "same", name: "Same", metadata: { a: 1 } },
+      { alternative_id: "other", name: "Other" },
+    ]);
+    expect(response.body).toMatchObject({ created: 1, updated: 1, failed: 0 });
+    expect(response.body.results[0]).toMatchObject({ status: "updated", id: existing.id, error: null });
+    const after = await call("GET", altPath("same"), { key });
+    expect(after.headers.get("ETag")).toBe(before.headers.get("ETag"));
+    expect(after.body.updated_at).toBe(existing.updated_at);
+  });
+
   it("rejects more than 1,000 items as a whole", async () => {
     const { key } = await newOrganization();
     const response = await importCall(
