@@ -138,7 +138,10 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
     const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
     const source = entry?.originalSource;
     if (anySource && source) {
-      return `${source.replace(/^.*node_modules\//, "")}:${(entry.originalLine ?? 0) + 1} ${entry.name ?? frame.functionName ?? ""}`;
+      const file = source.includes("node_modules/")
+        ? source.replace(/^.*node_modules\//, "")
+        : source.replace(/^.*?(?=src\/)/, "");
+      return `${file}:${(entry.originalLine ?? 0) + 1} ${entry.name ?? frame.functionName ?? ""}`;
     }
     if (!source || !/(?:^|\/)src\//.test(source)) return null;
     const name = entry.name ?? frame.functionName ?? "";

@@ -85,6 +85,11 @@ export function profileText(profile) {
       for (const bucket of isolate.top) {
         lines.push(`      ${bucket.bucket.padEnd(36)} ${(bucket.share_of_busy * 100).toFixed(1).padStart(5)} %`);
       }
+      lines.push("    Hottest functions by self time (any source), µs per request:");
+      for (const fn of (isolate.self_functions ?? []).slice(0, 12)) {
+        const perRequest = profile.requests ? (fn.self_ms * 1000) / profile.requests : 0;
+        lines.push(`      ${fn.function.slice(0, 70).padEnd(70)} ${perRequest.toFixed(0).padStart(6)}`);
+      }
       lines.push("    Roster's own functions, inclusive µs per request:");
       for (const fn of (isolate.src_functions ?? []).slice(0, 15)) {
         const perRequest = profile.requests ? (fn.inclusive_ms * 1000) / profile.requests : 0;
