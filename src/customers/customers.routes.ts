@@ -101,6 +101,12 @@ export function getCustomer<T extends CustomerTarget>(target: T) {
     tags,
     security,
     summary: `Get a customer ${byWhat(target)}`,
+    ...(target === "alternative_id"
+      ? {
+          description:
+            "The alternative ID is resolved through caches (the serving isolate's memory, then KV) in front of D1, which confirms every answer: a change or an archive is seen at once.",
+        }
+      : {}),
     middleware: readRoute(),
     request: { params: TARGETS[target].params, query: GetCustomerQuery },
     responses: {
