@@ -60,6 +60,16 @@ describe("API-key lookups cached per location (Cache API)", () => {
     expect((await call("GET", "/v1/customers", { key })).status).toBe(200);
   });
 
+  it("revoking also deletes the entry the previous release cached (isolates still running it read that)", async () => {
+    const { key } = await newOrganization();
+    const second = await call("POST", "/v1/api_keys", { key, body: { name: "second" } });
+    const previousReleaseEntry = entryUrl(await hashOf(second.body.secret)).replace("/v2/live/", "/v1/live/");
+    await caches.default.put(previousReleaseEntry, new Response("{}", { headers: { "Cache-Control": "max-age=30" } }));
+    expect(await caches.default.match(previousReleaseEntry)).toBeDefined();
+    expect((await call("DELETE", `/v1/api_keys/${second.body.id}`, { key })).status).toBe(200);
+    expect(await caches.default.match(previousReleaseEntry)).toBeUndefined();
+  });
+
   it("a key that revokes itself is refused on its next request, though it was cached", async () => {
     const { key } = await newOrganization();
     expect((await call("GET", "/v1/customers", { key })).status).toBe(200);

@@ -1,7 +1,33 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../src/lib/kv-keys";
-import { altPath, call, createCustomer, newOrganization } from "./helpers";
+import { altPath, call, countingD1, createCustomer, newOrganization } from "./helpers";
+
+/** A KV binding whose puts wait until some delete has gone through; the rest passes through. */
+function putsHeldUntilADelete(kv: KVNamespace): KVNamespace {
+  let release: () => void = () => {};
+  const deleted = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return new Proxy(kv, {
+    get(target, name) {
+      const member = Reflect.get(target, name);
+      if (name === "put") {
+        return async (...args: Parameters<KVNamespace["put"]>) => {
+          await deleted;
+          return target.put(...args);
+        };
+      }
+      if (name === "delete") {
+        return async (...args: Parameters<KVNamespace["delete"]>) => {
+          await target.delete(...args);
+          release();
+        };
+      }
+      return typeof member === "function" ? member.bind(target) : member;
+    },
+  });
+}
 
 /** A KV binding that counts `get` calls and passes everything through. */
 function countingKvGets(kv: KVNamespace): { kv: KVNamespace; gets: () => number } {
@@ -168,16 +194,62 @@ describe("alternative-ID cache", () => {
     expect(await env.KV.get(kvKey)).toBe(created.id);
   });
 
-  it("drops the released alternative ID's KV entry when it changes", async () => {
+  it("drops the released alternative ID's KV entry when it changes, even if the lookup's fill lands later", async () => {
     const { key, orgId } = await newOrganization();
     const created = await createCustomer(key, { alternative_id: "before" });
-    // The PATCH resolves "before" (filling KV), then releases it: the fill must not outlive that.
-    const patched = await call("PATCH", altPath("before"), { key, body: { alternative_id: "after" } });
+    // The PATCH resolves "before" (a KV miss: it starts a fill), then releases it. Hold the
+    // fill's put until the release's delete has run, the worst order KV could apply them in.
+    const kv = putsHeldUntilADelete(env.KV);
+    const patched = await call("PATCH", altPath("before"), {
+      key,
+      body: { alternative_id: "after" },
+      env: { ...env, KV: kv },
+    });
     expect(patched.status).toBe(200);
     expect(await env.KV.get(await kvKeys.alternativeId(orgId, "before"))).toBeNull();
     expect((await call("GET", altPath("before"), { key })).status).toBe(404);
     expect((await call("GET", altPath("after"), { key })).body.id).toBe(created.id);
     expect(await env.KV.get(await kvKeys.alternativeId(orgId, "after"))).toBe(created.id);
+  });
+
+  it("a lookup that read D1 before an archive caches nothing after it", async () => {
+    const { key, orgId } = await newOrganization();
+    const created = await createCustomer(key, { alternative_id: "racing" });
+    // Hold the lookup's alternative-ID SELECT (already run) until the archive has answered.
+    let archived: () => void = () => {};
+    const archiveDone = new Promise<void>((resolve) => {
+      archived = resolve;
+    });
+    const heldDb = new Proxy(env.DB, {
+      get(target, name) {
+        if (name !== "prepare") return Reflect.get(target, name).bind(target);
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          if (!sql.includes("alternative_id = ?2")) return statement;
+          return {
+            bind: (...args: unknown[]) => {
+              const bound = statement.bind(...args);
+              return {
+                first: async () => {
+                  const row = await bound.first();
+                  await archiveDone;
+                  return row;
+                },
+              };
+            },
+          };
+        };
+      },
+    });
+    const lookup = call("GET", altPath("racing"), { key, env: { ...env, DB: heldDb as D1Database } });
+    expect((await call("DELETE", `/v1/customers/${created.id}`, { key })).status).toBe(200);
+    archived();
+    expect((await lookup).status).toBe(200); // it read the customer while it was live
+    expect(await env.KV.get(await kvKeys.alternativeId(orgId, "racing"))).toBeNull();
+    // Nor did it leave a memo entry: the next lookup goes straight to D1's index (one query).
+    const d1 = countingD1(env.DB);
+    expect((await call("GET", altPath("racing"), { key, env: { ...env, DB: d1.db } })).status).toBe(404);
+    expect(d1.roundTrips()).toBe(1);
   });
 
   it("answers repeated lookups from this isolate's memo, without reading KV", async () => {

@@ -28,11 +28,14 @@ export const REVOCATION_MARKER_TTL_SECONDS = 120;
 const ORIGIN = "https://api-key-cache.roster.internal";
 /** The cache key of a live key's entry. */
 export const entryUrl = (keyHash: string) => `${ORIGIN}/v2/live/${keyHash}`;
+/** Where the previous release kept entries (a JSON body): isolates still running it read them. */
+const previousEntryUrl = (keyHash: string) => `${ORIGIN}/v1/live/${keyHash}`;
 const markerUrl = (keyHash: string) => `${ORIGIN}/v1/revoked/${keyHash}`;
 
 /**
- * An entry is an empty response whose headers carry the key: reading headers is cheaper than
- * reading and parsing a body on every authenticated request.
+ * An entry's headers carry the key: reading headers is cheaper than reading and parsing a body
+ * on every authenticated request. (Entries and markers still have a short body: whether the
+ * cache stores a bodiless response is not documented.)
  */
 export const ENTRY_HEADERS = {
   id: "Roster-Key-Id",
@@ -59,14 +62,14 @@ async function readEntry(cache: Cache, keyHash: string): Promise<ActiveKey | nul
   }
 }
 
-const cacheable = (seconds: number, headers: Record<string, string> = {}) =>
-  new Response(null, { headers: { ...headers, "Cache-Control": `max-age=${seconds}` } });
+const cacheable = (body: string, seconds: number, headers: Record<string, string> = {}) =>
+  new Response(body, { headers: { ...headers, "Cache-Control": `max-age=${seconds}` } });
 
 /** Writes the entry, then deletes it again if the key was revoked meanwhile (see above). */
 export async function rememberActiveKey(keyHash: string, key: ActiveKey): Promise<void> {
   const cache = cacheOf();
   if (!cache) return;
-  const entry = cacheable(API_KEY_CACHE_TTL_SECONDS, {
+  const entry = cacheable("live", API_KEY_CACHE_TTL_SECONDS, {
     [ENTRY_HEADERS.id]: key.id,
     [ENTRY_HEADERS.orgId]: key.org_id,
     [ENTRY_HEADERS.expiresAt]: String(Date.now() + API_KEY_CACHE_TTL_SECONDS * 1000),
@@ -100,6 +103,6 @@ export async function findActiveKey(
 export async function forgetRevokedKey(keyHash: string): Promise<void> {
   const cache = cacheOf();
   if (!cache) return;
-  await cache.put(markerUrl(keyHash), cacheable(REVOCATION_MARKER_TTL_SECONDS));
-  await cache.delete(entryUrl(keyHash));
+  await cache.put(markerUrl(keyHash), cacheable("revoked", REVOCATION_MARKER_TTL_SECONDS));
+  await Promise.all([cache.delete(entryUrl(keyHash)), cache.delete(previousEntryUrl(keyHash))]);
 }

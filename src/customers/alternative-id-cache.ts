@@ -27,17 +27,41 @@ function remember(key: string, customerId: string): void {
 }
 
 /**
- * KV fills still in flight in this isolate, so that a release that follows a lookup in the same
- * isolate (a DELETE by alternative ID resolves, then archives) deletes after the fill, not before.
+ * Releases seen by this isolate, on a logical clock, so that a lookup that read D1 before a
+ * release does not cache what it read after it: a DELETE by alternative ID resolves (and may
+ * start a fill), then archives. Nothing waits on another request's work; a fill that lands
+ * after a release undoes itself. Lookups in other isolates can still race a release: their
+ * fill holds only the customer id, D1 refuses it, and the next lookup deletes it.
  */
-const pendingFills = new Map<string, Promise<unknown>>();
+let clock = 0;
+const releasedAt = new Map<string, number>();
+const RELEASES_KEPT = 10_000;
 
-function fillKv(kv: KVNamespace, key: string, customerId: string, background: Background): void {
-  const put: Promise<unknown> = kv.put(key, customerId, { expirationTtl: ALTERNATIVE_ID_TTL_SECONDS }).finally(() => {
-    if (pendingFills.get(key) === put) pendingFills.delete(key);
-  });
-  pendingFills.set(key, put);
-  background(put);
+const releasedSince = (key: string, tick: number) => (releasedAt.get(key) ?? -1) > tick;
+
+function noteRelease(key: string): void {
+  releasedAt.delete(key);
+  releasedAt.set(key, ++clock);
+  if (releasedAt.size > RELEASES_KEPT) releasedAt.delete(releasedAt.keys().next().value as string);
+}
+
+/** Caches a resolution made by a lookup that started at `startedAt`, unless a release came since. */
+function cacheResolution(
+  kv: KVNamespace,
+  key: string,
+  customerId: string,
+  startedAt: number,
+  fill: Background | null,
+): void {
+  if (releasedSince(key, startedAt)) return;
+  remember(key, customerId);
+  if (!fill) return;
+  fill(
+    (async () => {
+      await kv.put(key, customerId, { expirationTtl: ALTERNATIVE_ID_TTL_SECONDS });
+      if (releasedSince(key, startedAt)) await kv.delete(key);
+    })(),
+  );
 }
 
 /** The customer with this id if it is live and holds this alternative ID (one D1 read). */
@@ -52,12 +76,13 @@ export async function resolveByAlternativeId(
   alternativeId: string,
   background: Background,
 ): Promise<CustomerRow | null> {
+  const startedAt = ++clock;
   const key = await kvKeys.alternativeId(orgId, alternativeId);
   const memoId = memo.get(key);
   if (memoId !== undefined) {
     const row = await confirmed(env.DB, orgId, memoId, alternativeId);
     if (row) {
-      remember(key, row.id);
+      cacheResolution(env.KV, key, row.id, startedAt, null);
       return row;
     }
     memo.delete(key);
@@ -66,15 +91,13 @@ export async function resolveByAlternativeId(
   if (cachedId !== null) {
     const row = await confirmed(env.DB, orgId, cachedId, alternativeId);
     if (row) {
-      remember(key, row.id);
+      cacheResolution(env.KV, key, row.id, startedAt, null);
       return row;
     }
   }
   const row = await findLiveCustomerByAlternativeId(env.DB, orgId, alternativeId);
-  if (row) {
-    remember(key, row.id);
-    fillKv(env.KV, key, row.id, background);
-  } else if (cachedId !== null) await env.KV.delete(key);
+  if (row) cacheResolution(env.KV, key, row.id, startedAt, background);
+  else if (cachedId !== null) await env.KV.delete(key);
   return row;
 }
 
@@ -94,7 +117,7 @@ export async function forgetReleasedAlternativeId(
   const current = after.archived_at === null ? after.alternative_id : null;
   if (previous === null || previous === current) return;
   const key = await kvKeys.alternativeId(orgId, previous);
+  noteRelease(key);
   memo.delete(key);
-  await pendingFills.get(key)?.catch(() => undefined);
   await env.KV.delete(key);
 }

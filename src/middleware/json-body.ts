@@ -20,15 +20,15 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
  */
 export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
-    if (declared > limit) throw tooLarge(limit);
+    const lengthHeader = c.req.header("Content-Length");
+    const declared = lengthHeader !== undefined && /^\d{1,15}$/.test(lengthHeader) ? Number(lengthHeader) : null;
+    if (declared !== null && declared > limit) throw tooLarge(limit);
 
     // Over HTTP the runtime holds a body to its declared Content-Length, so a declared body
     // within the limit is read in one call (checked again: a Request built in code need not
     // match its header); an undeclared (chunked) one is counted as it streams.
-    const raw = Number.isSafeInteger(declared)
-      ? new Uint8Array(await c.req.raw.arrayBuffer())
-      : await readLimited(c.req.raw.body, limit);
+    const raw =
+      declared !== null ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readLimited(c.req.raw.body, limit);
     if (raw.byteLength > limit) throw tooLarge(limit);
     const contentType = c.req.header("Content-Type");
     if (raw.byteLength > 0 && !(contentType && JSON_CONTENT_TYPE.test(contentType.trim()))) {
