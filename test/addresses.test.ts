@@ -11,7 +11,7 @@ import { call, createCustomer, newOrganization } from "./helpers";
 import {
   createAt,
   customerWith,
-  expectEveryRoute,
+  describeSubResourceRules,
   expectOperations,
   ISO_MS,
   listOf,
@@ -19,6 +19,8 @@ import {
 } from "./sub-resources-helpers";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const UNKNOWN_ID = "adr_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R";
 
 const HOME = { line1: "1 Main Street", country: "US" };
 
@@ -302,7 +304,7 @@ describe("PATCH /v1/customers/{id}/addresses/{address_id}", () => {
     const other = await createCustomer(key);
     const theirs = await addAddress(key, `/v1/customers/${other.id}/addresses`, { ...HOME, is_default: true });
     const mine = await addAddress(key, base, { ...HOME, is_default: true });
-    for (const addressId of ["adr_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R", "adr_nonexistent", theirs.id]) {
+    for (const addressId of [UNKNOWN_ID, "adr_nonexistent", theirs.id]) {
       const body = { city: "X", type: "billing", is_default: true };
       const response = await call("PATCH", `${base}/${addressId}`, { key, body });
       expect(response.status).toBe(404);
@@ -322,19 +324,6 @@ describe("PATCH /v1/customers/{id}/addresses/{address_id}", () => {
 });
 
 describe("DELETE /v1/customers/{id}/addresses/{address_id}", () => {
-  it("deletes the address; a second DELETE is a 404", async () => {
-    const { key, base } = await customerSetup();
-    const kept = await addAddress(key, base);
-    const doomed = await addAddress(key, base, { ...HOME, is_default: true });
-    const response = await call("DELETE", `${base}/${doomed.id}`, { key });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ object: "address", id: doomed.id, deleted: true });
-    expect(await listOf(key, base)).toEqual([kept]);
-    const again = await call("DELETE", `${base}/${doomed.id}`, { key });
-    expect(again.status).toBe(404);
-    expect(again.body.code).toBe("not_found");
-  });
-
   it("deleting the default promotes no other address", async () => {
     const { key, base } = await customerSetup();
     await addAddress(key, base);
@@ -362,65 +351,23 @@ const ROUTES = (customerPath: string, addressId: string): Route[] => [
   ["DELETE", `${customerPath}/addresses/${addressId}`, undefined],
 ];
 
+describeSubResourceRules({
+  resource: "addresses",
+  name: "address",
+  unknownId: UNKNOWN_ID,
+  create: (key, base) => addAddress(key, base),
+  createDefault: (key, base) => addAddress(key, base, { ...HOME, is_default: true }),
+  routes: ROUTES,
+  notAllowed: { method: "PUT", on: "collection", body: HOME, allow: "GET, HEAD, POST" },
+  deletes: "address",
+});
+
 describe("customer scoping", () => {
-  it("404 customer_not_found on every route for an unknown customer", async () => {
-    const { key } = await newOrganization();
-    await expectEveryRoute(
-      ROUTES("/v1/customers/nobody", "adr_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R"),
-      key,
-      404,
-      "customer_not_found",
-    );
-  });
-
-  it("404 customer_not_found on every route for another organization's customer; nothing changes", async () => {
-    const { key, base } = await customerSetup();
-    const address = await addAddress(key, base, { ...HOME, is_default: true });
-    const intruder = await newOrganization("Intruder");
-    await expectEveryRoute(
-      ROUTES(base.replace(/\/addresses$/, ""), address.id),
-      intruder.key,
-      404,
-      "customer_not_found",
-    );
-    expect(await listOf(key, base)).toEqual([address]);
-  });
-
-  it("404 not_found for another organization's address under one's own customer", async () => {
-    const { key, base } = await customerSetup();
-    const address = await addAddress(key, base);
-    const intruder = await newOrganization("Intruder");
-    const own = await createCustomer(intruder.key);
-    await expectEveryRoute(ROUTES(`/v1/customers/${own.id}`, address.id).slice(2), intruder.key, 404, "not_found");
-    expect(await listOf(key, base)).toEqual([address]);
-  });
-
-  it("404 customer_not_found on every route for an archived customer", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const address = await addAddress(key, base);
-    expect((await call("DELETE", `/v1/customers/${customerId}`, { key })).status).toBe(200);
-    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, address.id), key, 404, "customer_not_found");
-  });
-
-  it("401 on every route without a key", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const address = await addAddress(key, base);
-    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, address.id), undefined, 401);
-    expect(await listOf(key, base)).toEqual([address]);
-  });
-
   it("400 for a reserved customer id", async () => {
     const { key } = await newOrganization();
     const response = await call("GET", "/v1/customers/import/addresses", { key });
     expect(response.status).toBe(400);
     expect(response.body.errors[0].pointer).toBe("#/path/id");
-  });
-
-  it("405 with Allow for another method", async () => {
-    const { key, base } = await customerSetup();
-    const response = await call("PUT", base, { key, body: HOME });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toBe("GET, HEAD, POST");
   });
 });
 

@@ -11,7 +11,7 @@ import { call, createCustomer, newOrganization } from "./helpers";
 import {
   createAt,
   customerWith,
-  expectEveryRoute,
+  describeSubResourceRules,
   expectOperations,
   ISO_MS,
   listOf,
@@ -262,19 +262,6 @@ describe("GET and DELETE", () => {
     expect((await call("GET", `${base}?gateway=stripe`, { key })).status).toBe(400);
   });
 
-  it("DELETE answers the deletion; a second DELETE is a 404", async () => {
-    const { key, base } = await customerSetup();
-    const kept = await addPaymentMethod(key, base);
-    const doomed = await addPaymentMethod(key, base);
-    const response = await call("DELETE", `${base}/${doomed.id}`, { key });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ object: "payment_method", id: doomed.id, deleted: true });
-    expect(await listOf(key, base)).toEqual([kept]);
-    const again = await call("DELETE", `${base}/${doomed.id}`, { key });
-    expect(again.status).toBe(404);
-    expect(again.body.code).toBe("not_found");
-  });
-
   it("404 not_found for an unknown id and for another customer's payment method, which stays", async () => {
     const { key, base } = await customerSetup();
     const other = await createCustomer(key);
@@ -350,64 +337,16 @@ const ROUTES = (customerPath: string, paymentMethodId: string): Route[] => [
   ["DELETE", `${customerPath}/payment_methods/${paymentMethodId}`, undefined],
 ];
 
-describe("customer scoping", () => {
-  it("404 customer_not_found on every route for an unknown customer", async () => {
-    const { key } = await newOrganization();
-    await expectEveryRoute(ROUTES("/v1/customers/nobody", UNKNOWN_ID), key, 404, "customer_not_found");
-    expect(await storedCount()).toBe(0);
-  });
-
-  it("404 customer_not_found on every route for another organization's customer; nothing changes", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const paymentMethod = await addPaymentMethod(key, base);
-    const before = await customerState(key, customerId);
-    const intruder = await newOrganization("Intruder");
-    await expectEveryRoute(
-      ROUTES(`/v1/customers/${customerId}`, paymentMethod.id),
-      intruder.key,
-      404,
-      "customer_not_found",
-    );
-    expect(await listOf(key, base)).toEqual([paymentMethod]);
-    expect(await customerState(key, customerId)).toEqual(before);
-  });
-
-  it("404 not_found for another organization's payment method under one's own customer", async () => {
-    const { key, base } = await customerSetup();
-    const paymentMethod = await addPaymentMethod(key, base);
-    const intruder = await newOrganization("Intruder");
-    const own = await createCustomer(intruder.key);
-    const response = await call("DELETE", `/v1/customers/${own.id}/payment_methods/${paymentMethod.id}`, {
-      key: intruder.key,
-    });
-    expect(response.status).toBe(404);
-    expect(response.body.code).toBe("not_found");
-    expect(await listOf(key, base)).toEqual([paymentMethod]);
-  });
-
-  it("404 customer_not_found on every route for an archived customer", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const paymentMethod = await addPaymentMethod(key, base);
-    expect((await call("DELETE", `/v1/customers/${customerId}`, { key })).status).toBe(200);
-    const before = await storedCount();
-    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, paymentMethod.id), key, 404, "customer_not_found");
-    expect(await storedCount()).toBe(before);
-  });
-
-  it("401 on every route without a key", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const paymentMethod = await addPaymentMethod(key, base);
-    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, paymentMethod.id), undefined, 401);
-    expect(await listOf(key, base)).toEqual([paymentMethod]);
-  });
-
-  it("405 with Allow for another method", async () => {
-    const { key, base } = await customerSetup();
-    const paymentMethod = await addPaymentMethod(key, base);
-    const response = await call("GET", `${base}/${paymentMethod.id}`, { key });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toBe("DELETE");
-  });
+describeSubResourceRules({
+  resource: "payment_methods",
+  name: "payment method",
+  unknownId: UNKNOWN_ID,
+  create: (key, base) => addPaymentMethod(key, base),
+  routes: ROUTES,
+  notAllowed: { method: "GET", on: "object", allow: "DELETE" },
+  deletes: "payment_method",
+  storedCount,
+  customerView: customerState,
 });
 
 describe("writes that race an archive", () => {

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { describe, expect, it } from "vitest";
 import { call, createCustomer, newOrganization } from "./helpers";
 
 /** What the sub-resources' timestamps look like: UTC with milliseconds. */
@@ -42,4 +42,123 @@ export function expectOperations(document: any, expected: [method: string, path:
     expect(operation, `${method} ${path}`).toBeDefined();
     expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses, "429", "500", "503"]));
   }
+}
+
+/** What the rules every customer sub-resource follows need to know of one of them. */
+export type SubResourceRules = {
+  resource: SubResource;
+  /** The object's name in test titles, singular: "address", "payment method". */
+  name: string;
+  /** A well-formed id that names no object. */
+  unknownId: string;
+  /** Creates one object in the collection at `base` and returns it. */
+  create: (key: string, base: string) => Promise<any>;
+  /**
+   * Like `create`, but the object is its customer's default (where the resource has one); the cases in
+   * which a stray write could clear a default use it. `create` when absent.
+   */
+  createDefault?: (key: string, base: string) => Promise<any>;
+  /** Every route, given a customer path (`/v1/customers/{id}`) and an object id. */
+  routes: (customerPath: string, id: string) => Route[];
+  /** A method no route takes, on the collection or on one object, and the Allow header its 405 names. */
+  notAllowed: { method: string; on: "collection" | "object"; body?: unknown; allow: string };
+  /** When DELETE removes the object (rather than keeping it as a cancel does): the `object` its answer names. */
+  deletes?: string;
+  /**
+   * This resource's rows in storage, every organization's: 0 after the unknown customer's calls,
+   * unchanged by the archived customer's.
+   */
+  storedCount?: () => Promise<number | undefined>;
+  /** What the customer object shows of this resource: another organization's calls leave it as it was. */
+  customerView?: (key: string, customerId: string) => Promise<unknown>;
+  /** More checks once every route of an archived customer was refused. */
+  afterArchivedRoutes?: (customerId: string) => Promise<void>;
+};
+
+/**
+ * Registers the cases every customer sub-resource shares: the customer scoping (unknown, another
+ * organization's and archived customers, no key), the 405 and, for a resource whose DELETE removes,
+ * that a second DELETE is a 404. Each test title names the resource.
+ */
+export function describeSubResourceRules(rules: SubResourceRules) {
+  const { name, create, routes } = rules;
+  const createDefault = rules.createDefault ?? create;
+  const setup = async () => {
+    const { key, customerId, base } = await customerWith(rules.resource);
+    return { key, customerId, base, customerPath: `/v1/customers/${customerId}` };
+  };
+
+  describe("rules every customer sub-resource follows", () => {
+    it(`404 customer_not_found on every ${name} route for an unknown customer`, async () => {
+      const { key } = await newOrganization();
+      await expectEveryRoute(routes("/v1/customers/nobody", rules.unknownId), key, 404, "customer_not_found");
+      if (rules.storedCount) expect(await rules.storedCount()).toBe(0);
+    });
+
+    it(`404 customer_not_found on every ${name} route for another organization's customer; nothing changes`, async () => {
+      const { key, customerId, base, customerPath } = await setup();
+      const object = await createDefault(key, base);
+      const viewBefore = await rules.customerView?.(key, customerId);
+      const intruder = await newOrganization("Intruder");
+      await expectEveryRoute(routes(customerPath, object.id), intruder.key, 404, "customer_not_found");
+      expect(await listOf(key, base)).toEqual([object]);
+      if (rules.customerView) expect(await rules.customerView(key, customerId)).toEqual(viewBefore);
+    });
+
+    it(`404 not_found for another organization's ${name} under one's own customer`, async () => {
+      const { key, base } = await setup();
+      const object = await create(key, base);
+      const intruder = await newOrganization("Intruder");
+      const own = await createCustomer(intruder.key);
+      // The routes that name one object; the collection's are the intruder's own customer's.
+      const objectRoutes = routes(`/v1/customers/${own.id}`, object.id).filter(([, path]) =>
+        path.endsWith(`/${object.id}`),
+      );
+      expect(objectRoutes).not.toEqual([]);
+      await expectEveryRoute(objectRoutes, intruder.key, 404, "not_found");
+      expect(await listOf(key, base)).toEqual([object]);
+    });
+
+    it(`404 customer_not_found on every ${name} route for an archived customer`, async () => {
+      const { key, customerId, base, customerPath } = await setup();
+      const object = await create(key, base);
+      expect((await call("DELETE", customerPath, { key })).status).toBe(200);
+      const storedBefore = await rules.storedCount?.();
+      await expectEveryRoute(routes(customerPath, object.id), key, 404, "customer_not_found");
+      if (rules.storedCount) expect(await rules.storedCount()).toBe(storedBefore);
+      await rules.afterArchivedRoutes?.(customerId);
+    });
+
+    it(`401 on every ${name} route without a key`, async () => {
+      const { key, base, customerPath } = await setup();
+      const object = await create(key, base);
+      await expectEveryRoute(routes(customerPath, object.id), undefined, 401);
+      expect(await listOf(key, base)).toEqual([object]);
+    });
+
+    const { method, on, body, allow } = rules.notAllowed;
+    it(`405 with Allow: ${allow} for ${method} on ${on === "object" ? `one ${name}` : `the ${name} collection`}`, async () => {
+      const { key, base } = await setup();
+      const path = on === "object" ? `${base}/${(await create(key, base)).id}` : base;
+      const response = await call(method, path, { key, body });
+      expect(response.status).toBe(405);
+      expect(response.headers.get("Allow")).toBe(allow);
+    });
+
+    const deletes = rules.deletes;
+    if (deletes !== undefined) {
+      it(`DELETE removes the ${name} and answers its deletion; a second DELETE is a 404`, async () => {
+        const { key, base } = await setup();
+        const kept = await create(key, base);
+        const doomed = await createDefault(key, base);
+        const response = await call("DELETE", `${base}/${doomed.id}`, { key });
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual({ object: deletes, id: doomed.id, deleted: true });
+        expect(await listOf(key, base)).toEqual([kept]);
+        const again = await call("DELETE", `${base}/${doomed.id}`, { key });
+        expect(again.status).toBe(404);
+        expect(again.body.code).toBe("not_found");
+      });
+    }
+  });
 }

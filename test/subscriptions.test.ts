@@ -6,7 +6,7 @@ import { call, createCustomer, newOrganization } from "./helpers";
 import {
   createAt,
   customerWith,
-  expectEveryRoute,
+  describeSubResourceRules,
   expectOperations,
   ISO_MS,
   listOf,
@@ -250,57 +250,18 @@ const ROUTES = (customerPath: string, subscriptionId: string): Route[] => [
   ["DELETE", `${customerPath}/subscriptions/${subscriptionId}`, undefined],
 ];
 
-describe("customer scoping", () => {
-  it("404 customer_not_found on every route for an unknown customer", async () => {
-    const { key } = await newOrganization();
-    await expectEveryRoute(ROUTES("/v1/customers/nobody", UNKNOWN_ID), key, 404, "customer_not_found");
-  });
-
-  it("404 customer_not_found on every route for another organization's customer; nothing changes", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const subscription = await subscribe(key, base);
-    const intruder = await newOrganization("Intruder");
-    await expectEveryRoute(
-      ROUTES(`/v1/customers/${customerId}`, subscription.id),
-      intruder.key,
-      404,
-      "customer_not_found",
-    );
-    expect(await listOf(key, base)).toEqual([subscription]);
-  });
-
-  it("404 not_found for another organization's subscription under one's own customer", async () => {
-    const { key, base } = await customerSetup();
-    const subscription = await subscribe(key, base);
-    const intruder = await newOrganization("Intruder");
-    const own = await createCustomer(intruder.key);
-    await expectEveryRoute(ROUTES(`/v1/customers/${own.id}`, subscription.id).slice(2), intruder.key, 404, "not_found");
-    expect(await listOf(key, base)).toEqual([subscription]);
-  });
-
-  it("404 customer_not_found on every route for an archived customer", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const subscription = await subscribe(key, base);
-    expect((await call("DELETE", `/v1/customers/${customerId}`, { key })).status).toBe(200);
-    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, subscription.id), key, 404, "customer_not_found");
+describeSubResourceRules({
+  resource: "subscriptions",
+  name: "subscription",
+  unknownId: UNKNOWN_ID,
+  create: (key, base) => subscribe(key, base),
+  routes: ROUTES,
+  notAllowed: { method: "PATCH", on: "object", body: {}, allow: "DELETE, GET, HEAD" },
+  // DELETE cancels and keeps the subscription: its own test above.
+  afterArchivedRoutes: async (customerId) => {
     // The archive canceled it; the refused POST added none.
     expect(await activeCount(customerId)).toBe(0);
-  });
-
-  it("401 on every route without a key", async () => {
-    const { key, customerId, base } = await customerSetup();
-    const subscription = await subscribe(key, base);
-    await expectEveryRoute(ROUTES(`/v1/customers/${customerId}`, subscription.id), undefined, 401);
-    expect(await listOf(key, base)).toEqual([subscription]);
-  });
-
-  it("405 with Allow for another method", async () => {
-    const { key, base } = await customerSetup();
-    const subscription = await subscribe(key, base);
-    const response = await call("PATCH", `${base}/${subscription.id}`, { key, body: {} });
-    expect(response.status).toBe(405);
-    expect(response.headers.get("Allow")).toBe("DELETE, GET, HEAD");
-  });
+  },
 });
 
 describe("writes that race an archive", () => {
