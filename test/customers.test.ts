@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../src/lib/kv-keys";
+import { EXAMPLE_PII, PII_VALUES } from "./fixtures";
 import { altPath, call, countingD1, createCustomer, newOrganization } from "./helpers";
 
 /** A KV binding whose puts wait until some delete has gone through; the rest passes through. */
@@ -48,15 +49,7 @@ function countingKvGets(kv: KVNamespace): { kv: KVNamespace; gets: () => number 
 }
 
 const FULL_PROFILE = {
-  alternative_id: "user_2abc",
-  email: "jenny.doe@example.com",
-  name: "Jenny Doe",
-  first_name: "Jenny",
-  last_name: "Doe",
-  display_name: "jenny",
-  username: "jenny_doe",
-  phone: "+1 111-867-5309",
-  company: "Acme Inc.",
+  ...EXAMPLE_PII,
   language: "en",
   timezone: "America/New_York",
   mail_marketing: true,
@@ -64,18 +57,6 @@ const FULL_PROFILE = {
   coupon_id: "WELCOME10",
   metadata: { plan_source: "signup", seats: 3, beta: true },
 };
-
-const PII_VALUES = [
-  "user_2abc",
-  "jenny.doe@example.com",
-  "Jenny Doe",
-  "Jenny",
-  "Doe",
-  "jenny",
-  "jenny_doe",
-  "+1 111-867-5309",
-  "Acme Inc.",
-];
 
 describe("create", () => {
   it("returns the whole customer object with Location and ETag", async () => {

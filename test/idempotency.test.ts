@@ -13,45 +13,14 @@ import { cacheReplay } from "../src/idempotency/replay-cache";
 import { sha256Hex } from "../src/lib/crypto";
 import { ApiError } from "../src/lib/errors";
 import { kvKeys } from "../src/lib/kv-keys";
+import { EXAMPLE_PII, PII_FIELDS, PII_VALUES } from "./fixtures";
 import { type CallOptions, call, newOrganization } from "./helpers";
 
 const PROFILE = {
-  alternative_id: "user_2abc",
-  email: "jenny.doe@example.com",
-  name: "Jenny Doe",
-  first_name: "Jenny",
-  last_name: "Doe",
-  display_name: "jenny",
-  username: "jenny_doe",
-  phone: "+1 111-867-5309",
-  company: "Acme Inc.",
+  ...EXAMPLE_PII,
   language: "en",
   metadata: { plan: "pro" },
 };
-
-const PII_VALUES = [
-  "user_2abc",
-  "jenny.doe@example.com",
-  "Jenny Doe",
-  "Jenny",
-  "Doe",
-  "jenny",
-  "jenny_doe",
-  "+1 111-867-5309",
-  "Acme Inc.",
-];
-
-const PII_FIELDS = [
-  "alternative_id",
-  "email",
-  "name",
-  "first_name",
-  "last_name",
-  "display_name",
-  "username",
-  "phone",
-  "company",
-];
 
 /** One request with an Idempotency-Key. */
 function keyed(method: string, path: string, idempotencyKey: string, options: CallOptions = {}) {
