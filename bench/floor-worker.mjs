@@ -19,16 +19,20 @@ export default {
     const db = env.DB;
     const orgId = env.ORG_ID;
 
-    // "/guarded/…": first the per-request platform calls Roster's contract asks for, then the
-    // route as usual. A Cache API hit (the API key's entry: revocation is immediate per
-    // location) and one rate-limiter call. Roster against a guarded floor prices Roster's own code.
+    // Prefixes that put per-request platform calls before the route, to price them:
+    // "/limited/…" one rate-limiter call; "/guarded/…" a Cache API hit (Roster's API-key entry,
+    // which keeps revocation immediate per location) and then the same rate-limiter call: what
+    // Roster makes on every request, so Roster against a guarded floor prices Roster's own code.
     if (path.startsWith("/guarded/")) {
       const entry = await caches.default.match(GUARD_ENTRY);
       if (!entry)
-        await caches.default.put(GUARD_ENTRY, new Response(null, { headers: { "Cache-Control": "max-age=3600" } }));
+        await caches.default.put(GUARD_ENTRY, new Response("guard", { headers: { "Cache-Control": "max-age=3600" } }));
+      path = `/limited${path.slice("/guarded".length)}`;
+    }
+    if (path.startsWith("/limited/")) {
       const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
       if (!success) return json({ error: "rate limited" }, 429);
-      path = path.slice("/guarded".length);
+      path = path.slice("/limited".length);
     }
 
     // No storage at all: the cost of a request through workerd.
@@ -41,7 +45,7 @@ export default {
       return row ? json(row) : notFound();
     }
 
-    // What Roster's GET by id does in storage today: the API-key SELECT, then the primary-key SELECT.
+    // A GET by id whose API key is not cached: the API-key SELECT, then the primary-key SELECT.
     if (request.method === "GET" && path.startsWith("/keyed/customers/")) {
       const id = decodeURIComponent(path.slice("/keyed/customers/".length));
       const key = await db
@@ -53,16 +57,6 @@ export default {
         .prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2")
         .bind(key.org_id, id)
         .first();
-      return row ? json(row) : notFound();
-    }
-
-    // The primary-key SELECT behind one rate-limiter call: Roster's GET by id storage work with a
-    // cached API key, minus the cache lookup.
-    if (request.method === "GET" && path.startsWith("/limited/customers/")) {
-      const id = decodeURIComponent(path.slice("/limited/customers/".length));
-      const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
-      if (!success) return json({ error: "rate limited" }, 429);
-      const row = await db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first();
       return row ? json(row) : notFound();
     }
 

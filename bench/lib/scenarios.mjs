@@ -80,7 +80,7 @@ function scenarioList(data) {
     },
     {
       name: "floor_read_with_key_lookup",
-      description: "the API-key SELECT, then the primary-key SELECT: GET by id's storage work today",
+      description: "the API-key SELECT, then the primary-key SELECT: GET by id with an API key not yet cached",
       target: "floor",
       expect: 200,
       request: () => ({ method: "GET", path: `/keyed/customers/${ids[randomIndex()]}` }),
