@@ -4,7 +4,10 @@ import { call } from "./helpers";
 type Parameter = { name: string; in: string; required?: boolean; $ref?: string };
 type Operation = {
   parameters?: Parameter[];
-  responses: Record<string, { $ref?: string; content?: Record<string, { schema?: unknown }>; headers?: object }>;
+  responses: Record<
+    string,
+    { $ref?: string; description?: string; content?: Record<string, { schema?: unknown }>; headers?: object }
+  >;
 };
 type Document = {
   openapi: string;
@@ -144,6 +147,19 @@ describe("GET /v1/openapi.json", () => {
   it.each(SUCCESS)("%s %s declares its success status %s", async (method, path, status) => {
     const document = await openapi();
     expect(Object.keys(operation(document, method, path).responses)).toContain(status);
+  });
+
+  // Every route that can set an email runs the DNS check when it is on.
+  it.each([
+    ["post", "/v1/customers"],
+    ["patch", "/v1/customers/{id}"],
+    ["put", "/v1/customers/{id}"],
+    ["patch", "/v1/customers/alternative-id/{alternative_id}"],
+    ["put", "/v1/customers/alternative-id/{alternative_id}"],
+    ["post", "/v1/customers/provision"],
+  ])("%s %s declares 422 (email_domain_unresolvable)", async (method, path) => {
+    const document = await openapi();
+    expect(operation(document, method, path).responses["422"]?.description).toContain("`email_domain_unresolvable`");
   });
 
   it.each(ALL_OPERATIONS.filter(([, path]) => path !== "/healthz"))(

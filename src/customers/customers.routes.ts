@@ -72,6 +72,7 @@ export const createCustomer = createRoute({
       "alternative_id_taken",
       "email_taken",
       "username_taken",
+      "email_domain_unresolvable",
     ),
   },
 });
@@ -126,6 +127,7 @@ const updateErrors = (target: CustomerTarget) =>
     "alternative_id_taken",
     "email_taken",
     "username_taken",
+    "email_domain_unresolvable",
   );
 
 export function patchCustomer<T extends CustomerTarget>(target: T) {
@@ -247,7 +249,7 @@ export const provisionCustomer = createRoute({
       headers: { ...ETAG, Location: { schema: { type: "string" }, description: "/v1/customers/{id}" } },
     },
     200: { ...jsonContent(ProvisioningResult, "The customer existed; the fields sent were applied"), headers: ETAG },
-    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, ...provisionConflicts),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, ...provisionConflicts, "email_domain_unresolvable"),
   },
 });
 
