@@ -593,6 +593,12 @@ describe.each(["PATCH", "PUT"] as const)("%s: the id is immutable", (method) => 
     const id = which === "same" ? target.id : which === "other" ? "cus_other" : null;
     await expectRejected(target, { id, name: "Valid" }, ["/id"]);
   });
+
+  it("names the id as read-only, not as an unknown field", async () => {
+    const target = await targetFor(method);
+    const response = await target.send({ id: target.id, name: "Valid" });
+    expect(response.body.errors).toEqual([{ pointer: "/id", detail: "is read-only and cannot be sent" }]);
+  });
 });
 
 describe("PATCH: only the fields sent change", () => {

@@ -4,7 +4,7 @@ import { ApiError, type FieldError } from "./errors";
 import type { AppEnv } from "./types";
 
 /** Fields the API returns but never accepts: sending one is named as such, not as unknown. */
-const READ_ONLY_FIELDS = new Set(["object", "created_at", "updated_at", "has_payment_method", "archived_at"]);
+const READ_ONLY_FIELDS = new Set(["object", "id", "created_at", "updated_at", "has_payment_method", "archived_at"]);
 
 type Target = "json" | "query" | "param" | "header" | "cookie" | "form";
 
