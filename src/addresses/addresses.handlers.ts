@@ -1,6 +1,6 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
-import { requireLiveCustomer } from "../lib/live-customer";
+import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
 import { listBody } from "../lib/sub-resources";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
@@ -17,8 +17,6 @@ import type * as routes from "./addresses.routes";
 
 const addressNotFound = () => new ApiError("not_found", "This customer has no address with this id.");
 
-const customerGone = () => new ApiError("customer_not_found", "No live customer with this id in this organization.");
-
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
@@ -31,7 +29,7 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
   const { id } = c.req.valid("param");
   const input = c.req.valid("json");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
+  // No lookup first: the insert writes only under a live customer of this organization.
   const row = await insertAddress(
     c.env.DB,
     orgId,
@@ -48,8 +46,7 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
     },
     nowIso(),
   );
-  // Archived between the lookup and the insert: the insert's own guard refused it.
-  if (!row) throw customerGone();
+  if (!row) throw customerNotFound();
   return c.json(toAddressObject(row), 201);
 };
 

@@ -9,8 +9,10 @@ import { ApiError } from "./errors";
  */
 export async function requireLiveCustomer(db: D1Database, orgId: string, customerId: string): Promise<CustomerRow> {
   const row = await findCustomerById(db, orgId, customerId);
-  if (!row || row.archived_at !== null) {
-    throw new ApiError("customer_not_found", "No live customer with this id in this organization.");
-  }
+  if (!row || row.archived_at !== null) throw customerNotFound();
   return row;
 }
+
+/** Also what a sub-resource write answers when its own guard found the customer gone. */
+export const customerNotFound = () =>
+  new ApiError("customer_not_found", "No live customer with this id in this organization.");

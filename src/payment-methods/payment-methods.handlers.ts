@@ -1,6 +1,6 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
-import { requireLiveCustomer } from "../lib/live-customer";
+import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
 import { listBody } from "../lib/sub-resources";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
@@ -23,7 +23,7 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
   const { id } = c.req.valid("param");
   const input = c.req.valid("json");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
+  // No lookup first: the insert writes only under a live customer of this organization.
   const row = await insertPaymentMethod(
     c.env.DB,
     orgId,
@@ -39,8 +39,7 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
     },
     nowIso(),
   );
-  // Archived between the lookup and the insert: the insert's own guard refused it.
-  if (!row) throw new ApiError("customer_not_found", "No live customer with this id in this organization.");
+  if (!row) throw customerNotFound();
   return c.json(toPaymentMethodObject(row), 201);
 };
 

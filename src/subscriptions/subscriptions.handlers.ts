@@ -1,6 +1,6 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
-import { requireLiveCustomer } from "../lib/live-customer";
+import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
 import { listBody } from "../lib/sub-resources";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
@@ -25,7 +25,7 @@ export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions>
 export const createSubscription: AppRouteHandler<typeof routes.createSubscription> = async (c) => {
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
+  // No lookup first: the insert writes only under a live customer of this organization.
   const outcome = await createStoredSubscription(
     c.env.DB,
     orgId,
@@ -33,9 +33,7 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
     newSubscriptionFrom(c.req.valid("json")),
     nowIso(),
   );
-  if (outcome.status === "customer_gone") {
-    throw new ApiError("customer_not_found", "No live customer with this id in this organization.");
-  }
+  if (outcome.status === "customer_gone") throw customerNotFound();
   if (outcome.status === "exists") {
     const existing = outcome.row;
     throw new ApiError(
