@@ -1,4 +1,4 @@
-import { customerRecords } from "../lib/customer-records";
+import { customerIsLive, customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
 
 /** An addresses row as D1 returns it. */
@@ -44,7 +44,7 @@ const CHANGEABLE_COLUMNS = [
   "is_default",
 ] as const satisfies readonly (keyof NewAddress)[];
 
-const LIVE_CUSTOMER = "EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL)";
+const LIVE_CUSTOMER = customerIsLive();
 
 const addressRecords = customerRecords<AddressRow>("addresses");
 export const listAddresses = addressRecords.list;

@@ -1,4 +1,5 @@
 import { PII_COLUMNS } from "../customers/customers.repository";
+import { ARCHIVE_COMMITTED } from "../lib/customer-records";
 import type { PiiSubject } from "./kept-response";
 
 /** An idempotency_keys row as D1 returns it. */
@@ -166,7 +167,7 @@ export function redactKeptResponsesStatement(
     .prepare(
       `UPDATE idempotency_keys SET body = ${redacted("body", "pii_path")}, redacted_at = ?3
        WHERE org_id = ?1 AND customer_id = ?2 AND state = 'completed' AND json_valid(body)
-         AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)`,
+         AND ${ARCHIVE_COMMITTED}`,
     )
     .bind(orgId, customerId, archivedAt);
 }

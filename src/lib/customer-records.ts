@@ -4,6 +4,19 @@
  */
 type CustomerRecordTable = "addresses" | "subscriptions" | "payment_methods";
 
+/**
+ * SQL condition: the customer (its org and id as the given parameters) is live. Every write under
+ * a customer carries it, so an archive that lands between a lookup and the write leaves no orphan.
+ */
+export const customerIsLive = (org = "?1", id = "?2") =>
+  `EXISTS (SELECT 1 FROM customers WHERE org_id = ${org} AND id = ${id} AND archived_at IS NULL)`;
+
+/**
+ * SQL condition for the archive batch's cascade statements (?1 org, ?2 customer, ?3 the
+ * archive's timestamp): they act only if that archive committed.
+ */
+export const ARCHIVE_COMMITTED = "EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)";
+
 export function customerRecords<Row>(table: CustomerRecordTable) {
   return {
     /** One customer's rows, in insertion order. */
@@ -45,10 +58,7 @@ export function customerRecords<Row>(table: CustomerRecordTable) {
       archivedAt: string,
     ): D1PreparedStatement {
       return db
-        .prepare(
-          `DELETE FROM ${table} WHERE org_id = ?1 AND customer_id = ?2
-             AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)`,
-        )
+        .prepare(`DELETE FROM ${table} WHERE org_id = ?1 AND customer_id = ?2 AND ${ARCHIVE_COMMITTED}`)
         .bind(orgId, customerId, archivedAt);
     },
   };

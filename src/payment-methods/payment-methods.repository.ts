@@ -1,4 +1,4 @@
-import { customerRecords } from "../lib/customer-records";
+import { customerIsLive, customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
 
 /** A payment_methods row as D1 returns it. */
@@ -71,7 +71,7 @@ export async function insertPaymentMethod(
       `INSERT INTO payment_methods (id, org_id, customer_id, gateway, gateway_reference, brand, last4, exp_month,
          exp_year, is_default, created_at)
        SELECT ?3, ?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
-       WHERE EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL)
+       WHERE ${customerIsLive()}
        RETURNING *`,
     )
     .bind(

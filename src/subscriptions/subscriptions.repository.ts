@@ -1,4 +1,4 @@
-import { customerRecords } from "../lib/customer-records";
+import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
 
 /** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
@@ -66,7 +66,7 @@ export function cancelSubscriptionsOnArchiveStatement(
     .prepare(
       `UPDATE subscriptions SET status = 'canceled', cancel_reason = 'customer_archived', canceled_at = ?3
        WHERE org_id = ?1 AND customer_id = ?2 AND status = 'active'
-         AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)`,
+         AND ${ARCHIVE_COMMITTED}`,
     )
     .bind(orgId, customerId, archivedAt);
 }
@@ -178,7 +178,7 @@ export async function createSubscription(
         `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
            billable_features, promotion_code, billing_country_code, metadata, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
-         WHERE EXISTS (SELECT 1 FROM customers WHERE org_id = ?2 AND id = ?3 AND archived_at IS NULL)
+         WHERE ${customerIsLive("?2", "?3")}
          ON CONFLICT DO NOTHING
          RETURNING *`,
       )
