@@ -2,6 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { toApiError } from "../src/lib/create-app";
+import { StorageUnavailable } from "../src/lib/storage-errors";
 import { ADMIN_TOKEN, altPath, type Called, call, createCustomer, newOrganization } from "./helpers";
 
 const KiB = 1024;
@@ -450,5 +452,19 @@ describe("GET /healthz", () => {
     const called: Called = { status: response.status, headers: response.headers, body: JSON.parse(text), text };
     expectProblem(called, 503, "storage_unavailable");
     expect(text).not.toMatch(EXCEPTION_TEXT);
+  });
+});
+
+describe("errors raised from code, not from D1", () => {
+  it("a StorageUnavailable is a retryable 503 storage_unavailable, whatever its message", () => {
+    const error = toApiError(new StorageUnavailable("INSERT … RETURNING returned no row"));
+    expect(error.code).toBe("storage_unavailable");
+    expect(error.status).toBe(503);
+  });
+
+  it("any other Error is a 500 that does not echo its message", () => {
+    const error = toApiError(new Error("the customer kept changing"));
+    expect(error.code).toBe("internal_error");
+    expect(error.message).not.toContain("kept changing");
   });
 });

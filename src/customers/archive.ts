@@ -3,6 +3,7 @@ import { hmacSha256Hex } from "../lib/crypto";
 import { nowIso } from "../lib/fields";
 import { logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { StorageUnavailable } from "../lib/storage-errors";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
 import { archiveCustomer, type CustomerRow, findCustomerById } from "./customers.repository";
@@ -66,5 +67,5 @@ export async function archiveByIdentity(
     const archived = await archiveLiveCustomer(env, orgId, row);
     if (archived) return { status: "archived", customerId: archived.id };
   }
-  throw new Error("D1_ERROR: the customer kept changing while being archived");
+  throw new StorageUnavailable("the customer kept changing while being archived");
 }

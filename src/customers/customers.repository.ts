@@ -1,4 +1,4 @@
-import { violatedUniqueIndex } from "../lib/storage-errors";
+import { StorageUnavailable, violatedUniqueIndex } from "../lib/storage-errors";
 import type { Metadata } from "./customers.fields";
 
 /** A customers row as D1 returns it. */
@@ -132,7 +132,7 @@ export async function insertCustomer(
 ): Promise<CustomerRow> {
   const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...profileValues(profile), now, now, lastEventAt);
   const row = await guardUnique(() => statement.first<CustomerRow>());
-  if (!row) throw new Error("D1_ERROR: INSERT … RETURNING returned no row");
+  if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
 }
 

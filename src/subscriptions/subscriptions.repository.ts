@@ -1,5 +1,6 @@
 import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../lib/customer-records";
 import { newId } from "../lib/ids";
+import { StorageUnavailable } from "../lib/storage-errors";
 
 /** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
 export type SubscriptionRow = {
@@ -48,7 +49,7 @@ export async function ensureActiveSubscription(
 ): Promise<{ row: SubscriptionRow; created: boolean }> {
   const outcome = await createSubscription(db, orgId, customerId, subscription, now);
   // The customer was archived between its own write and this one: the caller's retry decides.
-  if (outcome.status === "customer_gone") throw new Error("D1_ERROR: the customer was archived during provisioning");
+  if (outcome.status === "customer_gone") throw new StorageUnavailable("the customer was archived during provisioning");
   return { row: outcome.row, created: outcome.status === "created" };
 }
 

@@ -1,3 +1,4 @@
+import { StorageUnavailable } from "../lib/storage-errors";
 /** Every SQL statement of webhook endpoints and webhook intake. */
 
 export type WebhookSource = "standard" | "clerk";
@@ -40,7 +41,7 @@ export async function insertWebhookEndpoint(
     )
     .bind(endpoint.id, endpoint.orgId, endpoint.source, endpoint.description, secret, endpoint.createdAt)
     .first<WebhookEndpointRow>();
-  if (!row) throw new Error("D1_ERROR: INSERT … RETURNING returned no row");
+  if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
 }
 
