@@ -1,3 +1,4 @@
+import type { Background } from "../lib/background";
 import { type ActiveKey, findActiveKeyByHash } from "./api-keys.repository";
 
 /**
@@ -43,8 +44,6 @@ export const ENTRY_HEADERS = {
   /** Epoch milliseconds after which the entry is not used, whatever the cache does. */
   expiresAt: "Roster-Expires-At",
 } as const;
-
-type Background = (task: Promise<unknown>) => void;
 
 const cacheOf = (): Cache | null => (typeof caches === "undefined" ? null : caches.default);
 

@@ -1,8 +1,8 @@
+import type { Background } from "../lib/background";
 import { ALTERNATIVE_ID_TTL_SECONDS, kvKeys } from "../lib/kv-keys";
 import { type CustomerRow, findCustomerById, findLiveCustomerByAlternativeId } from "./customers.repository";
 
 type Storage = { DB: D1Database; KV: KVNamespace };
-type Background = (promise: Promise<unknown>) => void;
 
 /**
  * Alternative ID → customer id, in two cache tiers in front of D1, which always decides:

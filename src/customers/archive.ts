@@ -1,4 +1,5 @@
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
+import type { Background } from "../lib/background";
 import { hmacSha256Hex } from "../lib/crypto";
 import { nowIso } from "../lib/fields";
 import { logError } from "../lib/logger";
@@ -7,8 +8,6 @@ import { StorageUnavailable } from "../lib/storage-errors";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
 import { archiveCustomer, type CustomerRow, findCustomerById } from "./customers.repository";
-
-type Background = (promise: Promise<unknown>) => void;
 
 /**
  * The keyed hash under which an archived customer's alternative ID is remembered (so a late

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { checkEmailDomain } from "../email-dns";
+import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { fnv1a } from "../lib/hash";
@@ -35,8 +36,6 @@ import { provisionCustomer as provision } from "./provision";
  */
 type Ctx = Context<AppEnv, any, any>;
 
-const background = (c: Ctx) => (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-
 const customerNotFound = () =>
   new ApiError("customer_not_found", "No live customer with this id in this organization.");
 
@@ -50,7 +49,7 @@ async function findTarget(c: Ctx): Promise<CustomerRow> {
   const { id, alternative_id: alternativeId } = c.req.param() as { id?: string; alternative_id?: string };
   const orgId = c.get("orgId");
   if (alternativeId !== undefined) {
-    const row = await resolveByAlternativeId(c.env, orgId, alternativeId, background(c));
+    const row = await resolveByAlternativeId(c.env, orgId, alternativeId, inBackground(c));
     if (!row)
       throw new ApiError("customer_not_found", "No live customer with this alternative ID in this organization.");
     return row;
@@ -103,7 +102,7 @@ const customerResponse = <S extends 200 | 201>(
 
 export const createCustomer: AppRouteHandler<typeof routes.createCustomer> = async (c) => {
   const { id: requestedId, ...input } = c.req.valid("json");
-  await checkEmailDomain(c.env, input.email, { skip: input.skip_email_dns_validation, background: background(c) });
+  await checkEmailDomain(c.env, input.email, { skip: input.skip_email_dns_validation, background: inBackground(c) });
   const profile = profileForCreate(input);
   const id = requestedId ?? newId("cus");
   const orgId = c.get("orgId");
@@ -183,7 +182,7 @@ export const getCustomer = async (c: Ctx) => {
 
 /** The DNS check, for an email the body sets (a PATCH without `email` changes none). */
 const checkSentEmail = (c: Ctx, input: UpdateInput) =>
-  checkEmailDomain(c.env, input.email, { skip: input.skip_email_dns_validation, background: background(c) });
+  checkEmailDomain(c.env, input.email, { skip: input.skip_email_dns_validation, background: inBackground(c) });
 
 export const patchCustomer = async (c: Ctx) => {
   const input = c.req.valid("json") as UpdateInput;
@@ -252,8 +251,11 @@ export const unarchiveCustomer: AppRouteHandler<typeof routes.unarchiveCustomer>
 
 export const provisionCustomer: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
   const request = c.req.valid("json");
-  await checkEmailDomain(c.env, request.email, { skip: request.skip_email_dns_validation, background: background(c) });
-  const outcome = await provision(c.env, c.get("orgId"), request, { background: background(c) });
+  await checkEmailDomain(c.env, request.email, {
+    skip: request.skip_email_dns_validation,
+    background: inBackground(c),
+  });
+  const outcome = await provision(c.env, c.get("orgId"), request, { background: inBackground(c) });
   // Without an event time, provision never answers stale or archived: it throws or writes.
   if (outcome.status !== "created" && outcome.status !== "updated") throw new Error(`unexpected ${outcome.status}`);
   const { customer, subscription } = outcome;
@@ -270,7 +272,7 @@ export const provisionCustomer: AppRouteHandler<typeof routes.provisionCustomer>
 };
 
 export const importCustomers: AppRouteHandler<typeof routes.importCustomers> = async (c) => {
-  const results = await importItems(c.env, c.get("orgId"), c.req.valid("json").customers, background(c));
+  const results = await importItems(c.env, c.get("orgId"), c.req.valid("json").customers, inBackground(c));
   const count = (status: string) => results.filter((result) => result.status === status).length;
   return c.json(
     {

@@ -1,4 +1,5 @@
 import { createEmailDomainChecker } from "../email-dns";
+import type { Background } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
@@ -200,7 +201,7 @@ async function checkEmails(
   env: Env,
   valid: { index: number; body: ProvisionBody }[],
   results: ImportItemResult[],
-  background: (promise: Promise<unknown>) => void,
+  background: Background,
 ): Promise<{ index: number; body: ProvisionBody }[]> {
   const check = createEmailDomainChecker(env, { background });
   const failed = new Set<number>();
@@ -222,12 +223,7 @@ async function checkEmails(
   return valid.filter((item) => !failed.has(item.index));
 }
 
-export async function importCustomers(
-  env: Env,
-  orgId: string,
-  items: unknown[],
-  background: (promise: Promise<unknown>) => void,
-) {
+export async function importCustomers(env: Env, orgId: string, items: unknown[], background: Background) {
   const results: ImportItemResult[] = new Array(items.length);
   let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {

@@ -1,3 +1,4 @@
+import type { Background } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
@@ -17,8 +18,6 @@ import {
   updateCustomerProfile,
 } from "./customers.repository";
 import type { ProvisionBody } from "./provision.schemas";
-
-type Background = (promise: Promise<unknown>) => void;
 
 export type ProvisionOptions = {
   background: Background;

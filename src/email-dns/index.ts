@@ -1,3 +1,4 @@
+import type { Background } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { logError } from "../lib/logger";
 import { readVerdict, writeVerdict } from "./cache";
@@ -20,7 +21,7 @@ export type EmailDomainCheckOptions = {
 
 export type EmailDomainCheckerOptions = {
   /** Runs the KV cache write after the response (`c.executionCtx.waitUntil`). */
-  background: (promise: Promise<unknown>) => void;
+  background: Background;
 };
 
 /** Checks one email; resolves when it passes (or the check is off, skipped or failed open). */
@@ -96,7 +97,7 @@ async function verdictFor(
   domain: string,
   resolverUrl: string,
   timeoutMs: number,
-  background: (promise: Promise<unknown>) => void,
+  background: Background,
 ): Promise<Verdict | null> {
   const cached = await readVerdict(env.KV, domain);
   if (cached !== null) return cached;

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { inBackground } from "../lib/background";
 import { sha256Hex } from "../lib/crypto";
 import { logError } from "../lib/logger";
 import type { AppEnv } from "../lib/types";
@@ -16,14 +17,7 @@ export const RETENTION_MS = 24 * 60 * 60 * 1000;
 const NO_BODY = new Uint8Array();
 
 const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
-  c.executionCtx.waitUntil(
-    task.catch((error: unknown) =>
-      logError("idempotency replay cache update failed", {
-        request_id: c.get("requestId"),
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      }),
-    ),
-  );
+  inBackground(c, "idempotency replay cache update")(task);
 
 /**
  * Idempotency-Key (spec section 5) for tenant writes: runs after authentication, the rate

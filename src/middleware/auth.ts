@@ -1,6 +1,6 @@
-import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { findActiveKey } from "../api-keys/api-key-cache";
+import { inBackground } from "../lib/background";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
@@ -17,15 +17,6 @@ function bearerToken(header: string | undefined): string {
   return match[1];
 }
 
-/** Work that may finish after the response (cache fills). */
-const inBackground = (c: Context<AppEnv>) => (task: Promise<unknown>) => {
-  try {
-    c.executionCtx.waitUntil(task);
-  } catch {
-    // No execution context (a bare app.fetch): the task still runs, just not waited for.
-  }
-};
-
 /**
  * Resolves the API key to its organization; every tenant-scoped route runs behind it. Live keys
  * come from this location's cache when they can (api-key-cache.ts: revocation stays at once
@@ -33,7 +24,7 @@ const inBackground = (c: Context<AppEnv>) => (task: Promise<unknown>) => {
  */
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const secret = bearerToken(c.req.header("Authorization"));
-  const key = await findActiveKey(c.env.DB, await sha256Hex(secret), inBackground(c));
+  const key = await findActiveKey(c.env.DB, await sha256Hex(secret), inBackground(c, "API-key cache fill"));
   if (!key) throw unauthorized("The API key is unknown or revoked.");
   c.set("orgId", key.org_id);
   c.set("apiKeyId", key.id);

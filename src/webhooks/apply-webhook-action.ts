@@ -1,9 +1,8 @@
 import { archiveByIdentity } from "../customers/archive";
 import { provisionCustomer } from "../customers/provision";
+import type { Background } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import type { WebhookAction } from "./webhook-events";
-
-type Background = (promise: Promise<unknown>) => void;
 
 /** What applying one event came to; a `failed` event is one the sender must not retry. */
 export type WebhookOutcome =

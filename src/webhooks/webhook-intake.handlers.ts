@@ -1,3 +1,4 @@
+import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { logInfo } from "../lib/logger";
 import type { AppRouteHandler } from "../lib/types";
@@ -43,7 +44,7 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
   const delivery = await verifyDelivery(c.req.raw.headers, c.get("rawBody"), verifyingSecrets(endpoint, now), now);
 
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
-  const background = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+  const background = inBackground(c);
   const processed = await oncePerMessage(c.env.DB, endpoint.id, delivery.messageId, () =>
     applyWebhookAction(c.env, endpoint.org_id, action, background),
   );
