@@ -30,6 +30,22 @@ describe("POST /v1/customers/provision", () => {
     expect(second.headers.get("ETag")).toBe((await call("GET", altPath("user_1"), { key })).headers.get("ETag"));
   });
 
+  it("reads an existing customer sent by id and its own alternative_id once", async () => {
+    const { key } = await newOrganization();
+    await createCustomer(key, { id: "both", alternative_id: "both-alt", name: "Same" });
+    await provision(key, { id: "both", alternative_id: "both-alt" }); // the API key is cached now
+    const d1 = countingD1(env.DB);
+    const response = await call("POST", "/v1/customers/provision", {
+      key,
+      body: { id: "both", alternative_id: "both-alt", name: "Same" },
+      env: { ...env, DB: d1.db },
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.created).toBe(false);
+    // The read by id settles both identities, and nothing changed, so nothing is written.
+    expect(d1.roundTrips()).toBe(1);
+  });
+
   it("identifies by id, creating with the caller's id", async () => {
     const { key } = await newOrganization();
     expect((await provision(key, { id: "acme-1" })).status).toBe(201);

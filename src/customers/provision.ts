@@ -57,6 +57,8 @@ async function findIdentified(
     });
   }
   if (body.alternative_id === undefined) return byId;
+  // The customer found by id already holds this alternative ID: nothing more to resolve.
+  if (byId && byId.alternative_id === body.alternative_id) return byId;
 
   const byAlternativeId = await resolveByAlternativeId(env, orgId, body.alternative_id, options.background);
   if (byAlternativeId && byId && byAlternativeId.seq !== byId.seq) {
