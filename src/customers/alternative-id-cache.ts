@@ -88,7 +88,8 @@ export async function resolveByAlternativeId(
     memo.delete(key);
   }
   const cachedId = await env.KV.get(key);
-  if (cachedId !== null) {
+  // KV naming the customer D1 just refused for the memo would be refused again.
+  if (cachedId !== null && cachedId !== memoId) {
     const row = await confirmed(env.DB, orgId, cachedId, alternativeId);
     if (row) {
       cacheResolution(env.KV, key, row.id, startedAt, null);

@@ -321,8 +321,10 @@ export function importLookupStatements(
 export type ImportInsert = { id: string; profile: CustomerProfile };
 export type ImportUpdate = { id: string; seq: number; version: number; profile: CustomerProfile };
 
-const jsonProfile = (profile: CustomerProfile) =>
-  Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, profileValues(profile)[index]]));
+function jsonProfile(profile: CustomerProfile) {
+  const values = profileValues(profile);
+  return Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, values[index]]));
+}
 
 const fromJson = (alias: string) =>
   PROFILE_COLUMNS.map((column) => `json_extract(${alias}.value, '$.${column}')`).join(", ");
