@@ -218,17 +218,11 @@ export const archiveCustomer = async (c: Ctx) => {
   const byId = c.req.param("alternative_id") === undefined;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
-    let row: CustomerRow;
-    try {
-      row = await findTarget(c);
-    } catch (error) {
-      // Archiving is idempotent by id: an archived customer answers as the first archive did.
-      if (byId && error instanceof ApiError && error.code === "customer_archived") {
-        const archived = await findCustomerById(c.env.DB, orgId, c.req.param("id") ?? "");
-        if (archived) return c.json(archivedBody(archived), 200);
-      }
-      throw error;
-    }
+    // By id the archived row is read too: archiving is idempotent there, and an archived
+    // customer answers as its first archive did. By alternative ID only live ones are found.
+    const row = byId ? await findCustomerById(c.env.DB, orgId, c.req.param("id") ?? "") : await findTarget(c);
+    if (!row) throw customerNotFound();
+    if (row.archived_at !== null) return c.json(archivedBody(row), 200);
     checkIfMatch(c, row);
     const archived = await archiveLiveCustomer(c.env, orgId, row);
     if (archived) return c.json(archivedBody(archived), 200);
