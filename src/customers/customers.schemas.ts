@@ -47,8 +47,6 @@ export type ProfileInput = {
   [K in keyof typeof profileFields]?: z.infer<(typeof profileFields)[K]>;
 };
 
-export const PROFILE_FIELD_NAMES = Object.keys(profileFields) as (keyof ProfileInput)[];
-
 export const CreateCustomerBody = z
   .strictObject({ id: customerId.optional(), ...profileFields, ...requestOptions })
   .openapi("CreateCustomer");

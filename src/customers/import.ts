@@ -188,11 +188,6 @@ const concurrentChange = () =>
     "The customer changed while this import ran; nothing was written for this item. Retry it.",
   );
 
-/**
- * Bulk upsert: every item as by provision, atomically per item, in order. Three D1 round
- * trips whatever the size (one batch of lookups, one batch of set-based writes), each
- * statement with at most three bound parameters.
- */
 /** How many email domains an import checks at once (each lookup is an outbound request). */
 const DNS_CHECKS_AT_ONCE = 4;
 
@@ -223,6 +218,11 @@ async function checkEmails(
   return valid.filter((item) => !failed.has(item.index));
 }
 
+/**
+ * Bulk upsert: every item as by provision, atomically per item, in order. Two D1 round trips
+ * whatever the size (one batch of lookups, one batch of set-based writes), each statement with
+ * at most three bound parameters.
+ */
 export async function importCustomers(env: Env, orgId: string, items: unknown[], background: Background) {
   const results: ImportItemResult[] = new Array(items.length);
   let valid: { index: number; body: ProvisionBody }[] = [];

@@ -1,4 +1,4 @@
-import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
+import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 
 /** What a request knows once the middleware has run. */
 export type AppVariables = {
@@ -11,7 +11,5 @@ export type AppVariables = {
 };
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };
-
-export type AppOpenAPI = OpenAPIHono<AppEnv>;
 
 export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

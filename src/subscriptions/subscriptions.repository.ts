@@ -94,7 +94,7 @@ export function activeSubscriptionsOfIdentitiesStatement(
     .bind(orgId, JSON.stringify(ids), JSON.stringify(alternativeIds));
 }
 
-/** Which of these (customer, plan, resource) triples have an active subscription now. */
+/** The active subscriptions of these customers (the import reads which plan/resource pairs they cover). */
 export function activeSubscriptionKeysStatement(
   db: D1Database,
   orgId: string,
