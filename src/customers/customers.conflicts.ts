@@ -1,10 +1,40 @@
 import { ApiError } from "../lib/errors";
-import { type CustomerProfile, findCustomerById, type UniqueViolation } from "./customers.repository";
+import { type CustomerProfile, findCustomerById, type UniqueField, type UniqueViolation } from "./customers.repository";
 
 /**
- * The 409 for a unique index a write hit; only the alternative ID is echoed (as the caller
- * sent it). A create whose requested id is taken names the id, whichever index SQLite
- * happened to report first: that is the conflict a retrying caller needs to see.
+ * The 409s a customer write can meet, built here only, so create, PATCH/PUT, provision and
+ * every import item word them alike. Only the alternative ID is echoed (as the caller sent it):
+ * emails and usernames are PII.
+ */
+export const customerIdArchived = (id: string) =>
+  new ApiError("customer_id_archived", `Customer id '${id}' belonged to an archived customer and cannot be reused.`, {
+    errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
+  });
+
+export const customerExists = (id: string) =>
+  new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
+    errors: [{ pointer: "/id", detail: "already in use" }],
+  });
+
+export const identityConflict = (detail: string) =>
+  new ApiError("customer_identity_conflict", detail, {
+    errors: [
+      { pointer: "/id", detail: "identifies a different customer than alternative_id" },
+      { pointer: "/alternative_id", detail: "identifies a different customer than id" },
+    ],
+  });
+
+export function fieldTaken(field: Exclude<UniqueField, "id">, profile: CustomerProfile): ApiError {
+  const what = field === "alternative_id" ? `alternative_id '${profile.alternative_id}'` : `this ${field}`;
+  return new ApiError(`${field}_taken`, `Another customer in this organization already has ${what}.`, {
+    errors: [{ pointer: `/${field}`, detail: "already in use" }],
+  });
+}
+
+/**
+ * The 409 for a unique index a write hit. A create whose requested id is taken names the id,
+ * whichever index SQLite happened to report first: that is the conflict a retrying caller
+ * needs to see.
  */
 export async function conflictError(
   db: D1Database,
@@ -14,39 +44,8 @@ export async function conflictError(
   id?: string,
 ): Promise<ApiError> {
   const existing = id ? await findCustomerById(db, orgId, id) : null;
-  if (existing?.archived_at) {
-    return new ApiError(
-      "customer_id_archived",
-      `Customer id '${id}' belonged to an archived customer and cannot be reused.`,
-      {
-        errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
-      },
-    );
-  }
-  if (existing) {
-    return new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
-      errors: [{ pointer: "/id", detail: "already in use" }],
-    });
-  }
-  switch (violation.field) {
-    case "alternative_id":
-      return new ApiError(
-        "alternative_id_taken",
-        `Another customer in this organization already has alternative_id '${profile.alternative_id}'.`,
-        { errors: [{ pointer: "/alternative_id", detail: "already in use" }] },
-      );
-    case "email":
-      return new ApiError("email_taken", "Another customer in this organization already has this email.", {
-        errors: [{ pointer: "/email", detail: "already in use" }],
-      });
-    case "username":
-      return new ApiError("username_taken", "Another customer in this organization already has this username.", {
-        errors: [{ pointer: "/username", detail: "already in use" }],
-      });
-    case "id":
-      // Ids are never deleted, so the lookup above finds the holder; this only satisfies the switch.
-      return new ApiError("customer_exists", `A customer with id '${id}' already exists.`, {
-        errors: [{ pointer: "/id", detail: "already in use" }],
-      });
-  }
+  if (id && existing?.archived_at) return customerIdArchived(id);
+  if (id && existing) return customerExists(id);
+  // Ids are never deleted, so an id violation has found its holder above.
+  return violation.field === "id" ? customerExists(id ?? "") : fieldTaken(violation.field, profile);
 }

@@ -12,6 +12,7 @@ import {
   importSubscriptionsStatement,
   type SubscriptionRow,
 } from "../subscriptions/subscriptions.repository";
+import { customerIdArchived, fieldTaken, identityConflict } from "./customers.conflicts";
 import { applyProfileInput, EMPTY_PROFILE, profileOf, sameProfile } from "./customers.profile";
 import {
   type CustomerProfile,
@@ -104,30 +105,19 @@ class ImportPlanner {
     const { id, subscription, skip_email_dns_validation: _, ...fields } = body;
     const byId = id === undefined ? undefined : this.customers.get(id);
     if (byId?.archived) {
-      throw new ApiError("customer_id_archived", `Customer id '${id}' belongs to an archived customer.`, {
-        errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
-      });
+      throw customerIdArchived(byId.id);
     }
     const altHolder = fields.alternative_id === undefined ? undefined : this.byAlternativeId.get(fields.alternative_id);
     const byAlternativeId = altHolder === undefined ? undefined : this.customers.get(altHolder);
     if (byAlternativeId && id !== undefined && byAlternativeId.id !== id) {
-      throw new ApiError("customer_identity_conflict", "id and alternative_id identify different customers.", {
-        errors: [
-          { pointer: "/id", detail: "identifies a different customer than alternative_id" },
-          { pointer: "/alternative_id", detail: "identifies a different customer than id" },
-        ],
-      });
+      throw identityConflict("id and alternative_id identify two different customers.");
     }
     const target = byId ?? byAlternativeId;
     const base = target?.profile ?? EMPTY_PROFILE;
     const profile = applyProfileInput(base, fields, target === undefined);
     const customerId = target?.id ?? id ?? newId("cus");
     const taken = this.takenField(profile, target?.id ?? null);
-    if (taken) {
-      throw new ApiError(`${taken}_taken`, `Another customer in this organization already has this ${taken}.`, {
-        errors: [{ pointer: `/${taken}`, detail: "already in use" }],
-      });
-    }
+    if (taken) throw fieldTaken(taken, profile);
     let customer = target;
     if (customer) {
       this.unindex(customer);

@@ -7,7 +7,7 @@ import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
 import { ensureActiveSubscription, type SubscriptionRow } from "../subscriptions/subscriptions.repository";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { alternativeIdHash } from "./archive";
-import { conflictError } from "./customers.conflicts";
+import { conflictError, customerIdArchived, identityConflict } from "./customers.conflicts";
 import { profileForCreate, profileForPatch, profileOf, sameProfile } from "./customers.profile";
 import {
   type CustomerRow,
@@ -34,14 +34,6 @@ export type ProvisionOutcome =
   | { status: "stale"; customer: CustomerRow }
   | { status: "archived"; customerId: string | null };
 
-const identityConflict = (detail: string) =>
-  new ApiError("customer_identity_conflict", detail, {
-    errors: [
-      { pointer: "/id", detail: "identifies a different customer than alternative_id" },
-      { pointer: "/alternative_id", detail: "identifies a different customer than id" },
-    ],
-  });
-
 /** The live customer the body identifies, or null for "create it"; throws on a conflict. */
 async function findIdentified(
   env: Env,
@@ -52,9 +44,7 @@ async function findIdentified(
   const byId = body.id === undefined ? null : await findCustomerById(env.DB, orgId, body.id);
   if (byId?.archived_at) {
     if (options.eventAt !== undefined) return { archived: byId.id };
-    throw new ApiError("customer_id_archived", `Customer id '${byId.id}' belongs to an archived customer.`, {
-      errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
-    });
+    throw customerIdArchived(byId.id);
   }
   if (body.alternative_id === undefined) return byId;
   // The customer found by id already holds this alternative ID: nothing more to resolve.
