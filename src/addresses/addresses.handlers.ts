@@ -1,7 +1,7 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { deletedBody, listBody } from "../lib/lists";
 import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
-import { listBody } from "../lib/sub-resources";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
 import {
@@ -79,5 +79,5 @@ export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.env.DB, orgId, id);
   if (!(await deleteStoredAddress(c.env.DB, orgId, id, addressId))) throw addressNotFound();
-  return c.json({ object: "address" as const, id: addressId, deleted: true as const }, 200);
+  return c.json(deletedBody("address", addressId), 200);
 };

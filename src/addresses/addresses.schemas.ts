@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { IdParams } from "../customers/customers.params";
 import { isoTimestamp, text } from "../lib/fields";
-import { deletedOf, listOf, recordParams } from "../lib/sub-resources";
+import { deletedOf, listOf } from "../lib/lists";
+import { recordParams } from "../lib/sub-resources";
 import { countryCode } from "../subscriptions/subscriptions.schemas";
 
 export const ADDRESS_TYPES = ["billing", "shipping"] as const;

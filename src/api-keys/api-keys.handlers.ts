@@ -1,5 +1,6 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { forgetRevokedKey } from "./api-key-cache";
 import {
@@ -22,10 +23,7 @@ export const toApiKeyObject = (row: ApiKeyRow) => ({
 
 export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
   const rows = await listKeys(c.env.DB, c.get("orgId"));
-  return c.json(
-    { object: "list" as const, data: rows.map(toApiKeyObject), has_more: false as const, next_cursor: null },
-    200,
-  );
+  return c.json(listBody(rows.map(toApiKeyObject)), 200);
 };
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isoTimestamp, text } from "../lib/fields";
+import { listOf } from "../lib/lists";
 
 export const ApiKey = z
   .object({
@@ -18,14 +19,7 @@ export const ApiKeyWithSecret = ApiKey.extend({
   secret: z.string().openapi({ description: "Shown only in this response; store it now.", example: "rk_…" }),
 }).openapi("ApiKeyWithSecret");
 
-export const ApiKeyList = z
-  .object({
-    object: z.literal("list"),
-    data: z.array(ApiKey),
-    has_more: z.literal(false),
-    next_cursor: z.null(),
-  })
-  .openapi("ApiKeyList");
+export const ApiKeyList = listOf(ApiKey, "ApiKeyList");
 
 export const CreateApiKeyBody = z.strictObject({ name: text(100).nullable().optional() }).openapi("CreateApiKey");
 

@@ -20,26 +20,3 @@ export function recordParams<N extends string>(name: N, idPrefix: string) {
     .openapi({ param: { name, in: "path" }, example: `${idPrefix}_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R` });
   return IdParams.extend({ [name]: recordId } as { [K in N]: typeof recordId });
 }
-
-/** Every record of the customer, oldest first; these lists are short and not paginated. */
-export function listOf<T extends z.ZodType>(item: T, name: string) {
-  return z
-    .object({
-      object: z.literal("list"),
-      data: z.array(item),
-      has_more: z.literal(false).openapi({ description: "Always false: the list is not paginated." }),
-      next_cursor: z.null(),
-    })
-    .openapi(name);
-}
-
-export function deletedOf<O extends string>(object: O, name: string) {
-  return z.object({ object: z.literal(object), id: z.string(), deleted: z.literal(true) }).openapi(name);
-}
-
-export const listBody = <T>(data: T[]) => ({
-  object: "list" as const,
-  data,
-  has_more: false as const,
-  next_cursor: null,
-});

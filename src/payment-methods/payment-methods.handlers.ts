@@ -1,7 +1,7 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { deletedBody, listBody } from "../lib/lists";
 import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
-import { listBody } from "../lib/sub-resources";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import {
@@ -50,5 +50,5 @@ export const deletePaymentMethod: AppRouteHandler<typeof routes.deletePaymentMet
   if (!(await deleteStoredPaymentMethod(c.env.DB, orgId, id, paymentMethodId, nowIso()))) {
     throw new ApiError("not_found", "This customer has no payment method with this id.");
   }
-  return c.json({ object: "payment_method" as const, id: paymentMethodId, deleted: true as const }, 200);
+  return c.json(deletedBody("payment_method", paymentMethodId), 200);
 };

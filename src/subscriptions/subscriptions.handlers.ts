@@ -1,7 +1,7 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { listBody } from "../lib/lists";
 import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
-import { listBody } from "../lib/sub-resources";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
 import {

@@ -1,7 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { IdParams } from "../customers/customers.schemas";
+import { listOf } from "../lib/lists";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
-import { listOf, NoQuery, recordParams } from "../lib/sub-resources";
+import { NoQuery, recordParams } from "../lib/sub-resources";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
 

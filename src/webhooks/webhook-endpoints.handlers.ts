@@ -1,6 +1,7 @@
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "./secrets";
 import type * as routes from "./webhook-endpoints.routes";
@@ -38,21 +39,13 @@ export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookE
 
 export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndpoints> = async (c) => {
   const rows = await listEndpoints(c.env.DB, c.get("orgId"));
-  return c.json(
-    {
-      object: "list" as const,
-      data: rows.map((row) => toWebhookEndpointObject(row)),
-      has_more: false as const,
-      next_cursor: null,
-    },
-    200,
-  );
+  return c.json(listBody(rows.map((row) => toWebhookEndpointObject(row))), 200);
 };
 
 export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookEndpoint> = async (c) => {
   const { id } = c.req.valid("param");
   if (!(await deleteEndpoint(c.env.DB, c.get("orgId"), id))) throw endpointNotFound();
-  return c.json({ object: "webhook_endpoint" as const, id, deleted: true as const }, 200);
+  return c.json(deletedBody("webhook_endpoint", id), 200);
 };
 
 export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWebhookEndpointSecret> = async (c) => {

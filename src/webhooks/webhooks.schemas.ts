@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { isoTimestamp, text } from "../lib/fields";
+import { deletedOf, listOf } from "../lib/lists";
 import { Problem } from "../lib/openapi";
 import { issuedSecretProblem, MAX_SECRET_BYTES, MIN_SECRET_BYTES } from "./secrets";
 
@@ -69,18 +70,9 @@ export const WebhookEndpointWithSecret = z
   })
   .openapi("WebhookEndpointWithSecret");
 
-export const WebhookEndpointList = z
-  .object({
-    object: z.literal("list"),
-    data: z.array(WebhookEndpoint),
-    has_more: z.literal(false),
-    next_cursor: z.null(),
-  })
-  .openapi("WebhookEndpointList");
+export const WebhookEndpointList = listOf(WebhookEndpoint, "WebhookEndpointList");
 
-export const DeletedWebhookEndpoint = z
-  .object({ object: z.literal("webhook_endpoint"), id: z.string(), deleted: z.literal(true) })
-  .openapi("DeletedWebhookEndpoint");
+export const DeletedWebhookEndpoint = deletedOf("webhook_endpoint", "DeletedWebhookEndpoint");
 
 export const WEBHOOK_ENDPOINT_ID = /^we_[0-9A-Z]{26}$/;
 
