@@ -29,7 +29,10 @@ export const REVOCATION_MARKER_TTL_SECONDS = 120;
 const ORIGIN = "https://api-key-cache.roster.internal";
 /** The cache key of a live key's entry. */
 export const entryUrl = (keyHash: string) => `${ORIGIN}/v2/live/${keyHash}`;
-/** Where the previous release kept entries (a JSON body): isolates still running it read them. */
+/**
+ * Where the release before header entries kept them (a JSON body): while a deploy rolls out,
+ * isolates still running it read them, so a revocation deletes both. Can go one release later.
+ */
 const previousEntryUrl = (keyHash: string) => `${ORIGIN}/v1/live/${keyHash}`;
 const markerUrl = (keyHash: string) => `${ORIGIN}/v1/revoked/${keyHash}`;
 
