@@ -20,10 +20,11 @@ type Storage = { DB: D1Database; KV: KVNamespace };
 const MEMO_CAPACITY = 10_000;
 const memo = new Map<string, string>();
 
-function remember(key: string, customerId: string): void {
-  memo.delete(key); // re-inserted last: the Map's order is least recently used first
-  memo.set(key, customerId);
-  if (memo.size > MEMO_CAPACITY) memo.delete(memo.keys().next().value as string);
+/** Sets a key as the most recent (a Map iterates in insertion order), dropping the oldest past capacity. */
+function setRecent<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MEMO_CAPACITY) map.delete(map.keys().next().value as string);
 }
 
 /**
@@ -35,15 +36,10 @@ function remember(key: string, customerId: string): void {
  */
 let clock = 0;
 const releasedAt = new Map<string, number>();
-const RELEASES_KEPT = 10_000;
 
 const releasedSince = (key: string, tick: number) => (releasedAt.get(key) ?? -1) > tick;
 
-function noteRelease(key: string): void {
-  releasedAt.delete(key);
-  releasedAt.set(key, ++clock);
-  if (releasedAt.size > RELEASES_KEPT) releasedAt.delete(releasedAt.keys().next().value as string);
-}
+const noteRelease = (key: string) => setRecent(releasedAt, key, ++clock);
 
 /** Caches a resolution made by a lookup that started at `startedAt`, unless a release came since. */
 function cacheResolution(
@@ -54,7 +50,7 @@ function cacheResolution(
   fill: Background | null,
 ): void {
   if (releasedSince(key, startedAt)) return;
-  remember(key, customerId);
+  setRecent(memo, key, customerId);
   if (!fill) return;
   fill(
     (async () => {
