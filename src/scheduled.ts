@@ -1,5 +1,5 @@
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
-import { logError, logInfo } from "./lib/logger";
+import { describeError, logError, logInfo } from "./lib/logger";
 import { cleanUpWebhooks } from "./webhooks/cleanup";
 
 type Cleanup = () => Promise<unknown>;
@@ -28,7 +28,7 @@ async function runEach(cleanups: Record<string, Cleanup>): Promise<void> {
       failed.push(name);
       logError("scheduled cleanup failed", {
         cleanup: name,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: describeError(error),
       });
     }
   }

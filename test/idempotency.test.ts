@@ -587,10 +587,10 @@ describe("archive redacts kept responses", () => {
     const stale = await keyRow(orgId, "late-put");
     await call("DELETE", `/v1/customers/${created.body.id}`, { key });
     // A cache write that read the row before the archive lands after the archive's KV delete.
-    await cacheReplay(env, stale as never);
+    await cacheReplay({ db: env.DB, kv: env.KV }, stale as never);
     expect(await cachedReplay(orgId, "late-put")).toBeNull();
     // While one that read the current row stays.
-    await cacheReplay(env, (await keyRow(orgId, "late-put")) as never);
+    await cacheReplay({ db: env.DB, kv: env.KV }, (await keyRow(orgId, "late-put")) as never);
     expect(await cachedReplay(orgId, "late-put")).not.toBeNull();
   });
 });

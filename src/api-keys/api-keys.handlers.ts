@@ -22,20 +22,20 @@ export const toApiKeyObject = (row: ApiKeyRow) => ({
 });
 
 export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
-  const rows = await listKeys(c.env.DB, c.get("orgId"));
+  const rows = await listKeys(c.get("db"), c.get("orgId"));
   return c.json(listBody(rows.map(toApiKeyObject)), 200);
 };
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
   const { name } = c.req.valid("json");
   const key = await mintApiKey(c.get("orgId"), name ?? null, nowIso());
-  await insertApiKey(c.env.DB, key);
+  await insertApiKey(c.get("db"), key);
   return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
 };
 
 export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
   const { id } = c.req.valid("param");
-  const revoked = await revoke(c.env.DB, c.get("orgId"), id, nowIso());
+  const revoked = await revoke(c.get("db"), c.get("orgId"), id, nowIso());
   const row = revoked?.row;
   if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
   // Before answering: from here on this location refuses the key (see api-key-cache.ts).

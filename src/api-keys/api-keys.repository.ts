@@ -1,4 +1,5 @@
 import { sha256Hex } from "../lib/crypto";
+import type { Db } from "../lib/db";
 import { newId, randomToken } from "../lib/ids";
 
 export type ApiKeyRow = {
@@ -24,14 +25,14 @@ export async function mintApiKey(orgId: string, name: string | null, now: string
   };
 }
 
-export function insertApiKeyStatement(db: D1Database, key: NewApiKey): D1PreparedStatement {
+export function insertApiKeyStatement(db: Db, key: NewApiKey): D1PreparedStatement {
   const { row } = key;
   return db
     .prepare("INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
     .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at);
 }
 
-export async function insertApiKey(db: D1Database, key: NewApiKey): Promise<void> {
+export async function insertApiKey(db: Db, key: NewApiKey): Promise<void> {
   await insertApiKeyStatement(db, key).run();
 }
 
@@ -39,14 +40,14 @@ export async function insertApiKey(db: D1Database, key: NewApiKey): Promise<void
 export type ActiveKey = { id: string; org_id: string };
 
 /** The live key with this hash (authentication reads it through api-key-cache.ts). */
-export async function findActiveKeyByHash(db: D1Database, keyHash: string): Promise<ActiveKey | null> {
+export async function findActiveKeyByHash(db: Db, keyHash: string): Promise<ActiveKey | null> {
   return db
     .prepare("SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
     .bind(keyHash)
     .first<ActiveKey>();
 }
 
-export async function listApiKeys(db: D1Database, orgId: string): Promise<ApiKeyRow[]> {
+export async function listApiKeys(db: Db, orgId: string): Promise<ApiKeyRow[]> {
   const { results } = await db
     .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)
     .bind(orgId)
@@ -59,7 +60,7 @@ export async function listApiKeys(db: D1Database, orgId: string): Promise<ApiKey
  * forget it), or null if it is not this org's.
  */
 export async function revokeApiKey(
-  db: D1Database,
+  db: Db,
   orgId: string,
   id: string,
   now: string,

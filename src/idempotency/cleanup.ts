@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { deleteExpiredKeys } from "./idempotency.repository";
 
 /** Rows per DELETE: small enough to keep each statement short inside D1's limits. */
@@ -10,7 +11,7 @@ export const CLEANUP_MAX_BATCHES = 20;
  * 60 s) in bounded batches; rows not yet expired at `now` are never touched. Rows the cleanup
  * has not reached yet are harmless: the middleware treats an expired row as absent.
  */
-export async function purgeExpiredIdempotencyKeys(db: D1Database, now: Date): Promise<number> {
+export async function purgeExpiredIdempotencyKeys(db: Db, now: Date): Promise<number> {
   const cutoff = now.toISOString();
   let deleted = 0;
   for (let batch = 0; batch < CLEANUP_MAX_BATCHES; batch++) {

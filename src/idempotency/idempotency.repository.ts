@@ -1,5 +1,6 @@
-import { PII_COLUMNS } from "../customers/customers.repository";
-import { ARCHIVE_COMMITTED } from "../lib/customer-records";
+import { PII_COLUMNS } from "../customer-records/customer-columns";
+import { ARCHIVE_COMMITTED } from "../customer-records/customer-records.repository";
+import type { Db } from "../lib/db";
 import type { PiiSubject } from "./kept-response";
 
 /** An idempotency_keys row as D1 returns it. */
@@ -62,7 +63,7 @@ const redacted = (body: string, piiPath: string) =>
   `json_replace(${body}, ${REDACTED_FIELDS.map((column) => `${piiPath} || '.${column}', NULL`).join(", ")})`;
 
 /** Takes the lock if nobody holds this key. False when a row exists (in any state). */
-export async function insertLock(db: D1Database, lock: Lock): Promise<boolean> {
+export async function insertLock(db: Db, lock: Lock): Promise<boolean> {
   const result = await db
     .prepare(
       `INSERT INTO idempotency_keys (org_id, key_hash, fingerprint, state, lock_token, locked_at, expires_at)
@@ -74,11 +75,7 @@ export async function insertLock(db: D1Database, lock: Lock): Promise<boolean> {
   return result.meta.changes === 1;
 }
 
-export async function findIdempotencyKey(
-  db: D1Database,
-  orgId: string,
-  keyHash: string,
-): Promise<IdempotencyKeyRow | null> {
+export async function findIdempotencyKey(db: Db, orgId: string, keyHash: string): Promise<IdempotencyKeyRow | null> {
   return db
     .prepare("SELECT * FROM idempotency_keys WHERE org_id = ?1 AND key_hash = ?2")
     .bind(orgId, keyHash)
@@ -89,7 +86,7 @@ export async function findIdempotencyKey(
  * Takes over an expired row (a dead lock, or a response past retention) as a new lock. Only
  * one of several concurrent takers matches `staleToken`, so only one wins.
  */
-export async function takeOverExpiredKey(db: D1Database, lock: Lock, staleToken: string): Promise<boolean> {
+export async function takeOverExpiredKey(db: Db, lock: Lock, staleToken: string): Promise<boolean> {
   const result = await db
     .prepare(
       `UPDATE idempotency_keys
@@ -108,7 +105,7 @@ export async function takeOverExpiredKey(db: D1Database, lock: Lock, staleToken:
  * redaction ran before this row had a body). Null when the lock is no longer this owner's.
  */
 export async function completeKey(
-  db: D1Database,
+  db: Db,
   lock: Pick<Lock, "orgId" | "keyHash" | "token">,
   response: { status: number; headers: string; body: string },
   subject: PiiSubject | null,
@@ -143,7 +140,7 @@ export async function completeKey(
 }
 
 /** Gives the key back (the response was not kept), if the lock is still this owner's. */
-export async function releaseLock(db: D1Database, lock: Pick<Lock, "orgId" | "keyHash" | "token">): Promise<void> {
+export async function releaseLock(db: Db, lock: Pick<Lock, "orgId" | "keyHash" | "token">): Promise<void> {
   await db
     .prepare(
       "DELETE FROM idempotency_keys WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running'",
@@ -157,7 +154,7 @@ export async function releaseLock(db: D1Database, lock: Pick<Lock, "orgId" | "ke
  * archive's own timestamp, so it acts only if that archive committed.
  */
 export function redactKeptResponsesStatement(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   archivedAt: string,
@@ -173,12 +170,7 @@ export function redactKeptResponsesStatement(
 }
 
 /** The key hashes whose kept responses one archive (at `redactedAt`) redacted. */
-export async function keysRedactedAt(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  redactedAt: string,
-): Promise<string[]> {
+export async function keysRedactedAt(db: Db, orgId: string, customerId: string, redactedAt: string): Promise<string[]> {
   const { results } = await db
     .prepare("SELECT key_hash FROM idempotency_keys WHERE org_id = ?1 AND customer_id = ?2 AND redacted_at = ?3")
     .bind(orgId, customerId, redactedAt)
@@ -188,7 +180,7 @@ export async function keysRedactedAt(
 
 /** Which version of a kept response D1 holds now (a takeover or a redaction changes it). */
 export async function findKeptVersion(
-  db: D1Database,
+  db: Db,
   orgId: string,
   keyHash: string,
 ): Promise<{ completed_at: string | null; redacted_at: string | null } | null> {
@@ -199,7 +191,7 @@ export async function findKeptVersion(
 }
 
 /** Deletes up to `limit` rows that expired at or before `now`; returns how many it deleted. */
-export async function deleteExpiredKeys(db: D1Database, now: string, limit: number): Promise<number> {
+export async function deleteExpiredKeys(db: Db, now: string, limit: number): Promise<number> {
   const result = await db
     .prepare(
       `DELETE FROM idempotency_keys

@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import {
   type CompletedKeyRow,
@@ -49,7 +50,7 @@ function newLock(orgId: string, keyHash: string, fingerprint: string): Lock {
  * expired and was taken over), a replay, a reuse with another fingerprint (422) or a
  * duplicate of a request still running (409). The unique row decides every race.
  */
-export async function claimKey(db: D1Database, orgId: string, keyHash: string, fingerprint: string): Promise<Claim> {
+export async function claimKey(db: Db, orgId: string, keyHash: string, fingerprint: string): Promise<Claim> {
   for (let attempt = 0; attempt < MAX_CLAIM_ATTEMPTS; attempt++) {
     const lock = newLock(orgId, keyHash, fingerprint);
     if (await insertLock(db, lock)) return { kind: "owned", lock, replaced: null };

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { inBackground } from "../lib/background";
 import { sha256Hex } from "../lib/crypto";
-import { logError } from "../lib/logger";
+import { describeError, logError } from "../lib/logger";
 import type { AppEnv } from "../lib/types";
 import { requestFingerprint } from "./fingerprint";
 import { parseIdempotencyKey } from "./header";
@@ -37,9 +37,9 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
   const cached = await readCachedReplay(c.env.KV, orgId, keyHash);
   if (cached?.fingerprint === fingerprint) return replayResponse(cached);
 
-  const claim = await claimKey(c.env.DB, orgId, keyHash, fingerprint);
+  const claim = await claimKey(c.get("db"), orgId, keyHash, fingerprint);
   if (claim.kind === "completed") {
-    background(c, cacheReplay(c.env, claim.row));
+    background(c, cacheReplay({ db: c.get("db"), kv: c.env.KV }, claim.row));
     return replayResponse(keptOf(claim.row));
   }
   // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
@@ -58,13 +58,13 @@ async function keepOrRelease(c: Context<AppEnv>, lock: Lock): Promise<void> {
   try {
     const keepable = c.res.status < 500 ? await keepableResponse(c.res) : null;
     if (!keepable) {
-      await releaseLock(c.env.DB, lock);
+      await releaseLock(c.get("db"), lock);
       return;
     }
     const { kept, subject } = keepable;
     const now = Date.now();
     const row = await completeKey(
-      c.env.DB,
+      c.get("db"),
       lock,
       { status: kept.status, headers: JSON.stringify(kept.headers), body: kept.body },
       subject,
@@ -75,11 +75,11 @@ async function keepOrRelease(c: Context<AppEnv>, lock: Lock): Promise<void> {
       logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
       return;
     }
-    background(c, cacheReplay(c.env, row));
+    background(c, cacheReplay({ db: c.get("db"), kv: c.env.KV }, row));
   } catch (error) {
     logError("could not keep or release an idempotent response", {
       request_id: c.get("requestId"),
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      error: describeError(error),
     });
   }
 }

@@ -1,8 +1,10 @@
+import type { Db } from "../lib/db";
 import { kvKeys } from "../lib/kv-keys";
 import { type CompletedKeyRow, findKeptVersion, keysRedactedAt } from "./idempotency.repository";
 import type { KeptResponse } from "./kept-response";
 
-type Storage = { DB: D1Database; KV: KVNamespace };
+/** The storage a request reaches: its D1 handle and the KV namespace. */
+export type Storage = { db: Db; kv: KVNamespace };
 
 /** A replay cache entry: the kept response and the fingerprint it answers. */
 export type CachedReplay = KeptResponse & { fingerprint: string };
@@ -30,16 +32,16 @@ export async function readCachedReplay(kv: KVNamespace, orgId: string, keyHash: 
  * after the put: an archive that redacted the row after we read it may have deleted the KV
  * entry before our put landed, and then the put is undone.
  */
-export async function cacheReplay(env: Storage, row: CompletedKeyRow): Promise<void> {
+export async function cacheReplay(storage: Storage, row: CompletedKeyRow): Promise<void> {
   const ttl = Math.floor((Date.parse(row.expires_at) - Date.now()) / 1000);
   if (ttl < KV_MIN_TTL_SECONDS) return;
   const key = kvKeys.idempotentReplay(row.org_id, row.key_hash);
   const entry: CachedReplay = { fingerprint: row.fingerprint, ...keptOf(row) };
-  await env.KV.put(key, JSON.stringify(entry), { expirationTtl: ttl });
+  await storage.kv.put(key, JSON.stringify(entry), { expirationTtl: ttl });
   if (row.customer_id === null) return;
-  const current = await findKeptVersion(env.DB, row.org_id, row.key_hash).catch(() => null);
+  const current = await findKeptVersion(storage.db, row.org_id, row.key_hash).catch(() => null);
   if (current?.completed_at !== row.completed_at || current?.redacted_at !== row.redacted_at) {
-    await env.KV.delete(key);
+    await storage.kv.delete(key);
   }
 }
 
@@ -52,11 +54,11 @@ export async function forgetCachedReplay(kv: KVNamespace, orgId: string, keyHash
  * so their replays fall back to the redacted rows.
  */
 export async function forgetRedactedReplays(
-  env: Storage,
+  storage: Storage,
   orgId: string,
   customerId: string,
   archivedAt: string,
 ): Promise<void> {
-  const keyHashes = await keysRedactedAt(env.DB, orgId, customerId, archivedAt);
-  await Promise.all(keyHashes.map((keyHash) => forgetCachedReplay(env.KV, orgId, keyHash)));
+  const keyHashes = await keysRedactedAt(storage.db, orgId, customerId, archivedAt);
+  await Promise.all(keyHashes.map((keyHash) => forgetCachedReplay(storage.kv, orgId, keyHash)));
 }

@@ -1,6 +1,9 @@
 import type { Context } from "hono";
-import { logError } from "./logger";
+import { describeError, logError } from "./logger";
 import type { AppEnv } from "./types";
+
+/** What code outside a handler reads of a request's context; every route's context has it. */
+export type RequestContext = Pick<Context<AppEnv>, "get" | "env" | "executionCtx">;
 
 /** Hands work to the runtime to finish after the response (cache fills and repairs). */
 export type Background = (task: Promise<unknown>) => void;
@@ -10,12 +13,12 @@ export type Background = (task: Promise<unknown>) => void;
  * not answered. Without an execution context (a bare `app.fetch`) the task still runs, just
  * without the runtime waiting for it.
  */
-export function inBackground(c: Context<AppEnv, any, any>, what = "background task"): Background {
+export function inBackground(c: RequestContext, what = "background task"): Background {
   return (task) => {
     const logged = task.catch((error: unknown) =>
       logError(`${what} failed`, {
         request_id: c.get("requestId"),
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: describeError(error),
       }),
     );
     try {

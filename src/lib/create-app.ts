@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "./errors";
-import { logError, logInfo } from "./logger";
+import { describeError, logError, logInfo } from "./logger";
 import { allowedMethodsFinder } from "./method-not-allowed";
 import { requestId } from "./request-id";
 import { isStorageError } from "./storage-errors";
@@ -48,6 +48,11 @@ export function createApp() {
   const allowedMethods = allowedMethodsFinder(app.routes);
 
   app.use(requestId);
+  // The one place a request's D1 handle comes from (a D1 session can be opened here later).
+  app.use(async (c, next) => {
+    if (c.env?.DB) c.set("db", c.env.DB);
+    await next();
+  });
   app.use(async (c, next) => {
     const started = Date.now();
     await next();
@@ -81,7 +86,7 @@ export function createApp() {
       logError("request failed", {
         request_id: requestIdOf(c),
         route: c.req.routePath,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: describeError(error),
       });
     }
     return apiError.toResponse(requestIdOf(c));

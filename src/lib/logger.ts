@@ -12,3 +12,8 @@ export function logInfo(message: string, fields: Fields): void {
 export function logError(message: string, fields: Fields): void {
   console.error(JSON.stringify({ level: "error", message, ...fields }));
 }
+
+/** An error as one log field: its name and message, never its stack. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

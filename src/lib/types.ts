@@ -1,8 +1,11 @@
 import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
+import type { Db } from "./db";
 
 /** What a request knows once the middleware has run. */
 export type AppVariables = {
   requestId: string;
+  /** The request's D1 handle, set once by the app (createApp); nothing else reads `env.DB`. */
+  db: Db;
   /** Set by the API-key middleware. */
   orgId: string;
   apiKeyId: string;

@@ -11,7 +11,7 @@ export const createOrganization: AppRouteHandler<typeof routes.createOrganizatio
   const now = nowIso();
   const organization = { id: newId("org"), name, created_at: now };
   const key = await mintApiKey(organization.id, "default", now);
-  await insertOrganizationWithKey(c.env.DB, organization, key);
+  await insertOrganizationWithKey(c.get("db"), organization, key);
   return c.json(
     {
       organization: { object: "organization" as const, ...organization },
