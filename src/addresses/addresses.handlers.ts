@@ -1,7 +1,7 @@
+import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { deletedBody, listBody } from "../lib/lists";
-import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
 import {
@@ -20,8 +20,8 @@ const addressNotFound = () => new ApiError("not_found", "This customer has no ad
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  const rows = await listStoredAddresses(c.env.DB, orgId, id);
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  const rows = await listStoredAddresses(c.get("db"), orgId, id);
   return c.json(listBody(rows.map(toAddressObject)), 200);
 };
 
@@ -31,7 +31,7 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
   const row = await insertAddress(
-    c.env.DB,
+    c.get("db"),
     orgId,
     id,
     {
@@ -63,12 +63,12 @@ function effectiveChanges(row: AddressRow, sent: AddressChanges): AddressChanges
 export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  const row = await findAddress(c.env.DB, orgId, id, addressId);
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  const row = await findAddress(c.get("db"), orgId, id, addressId);
   if (!row) throw addressNotFound();
   const changes = effectiveChanges(row, c.req.valid("json"));
   if (Object.keys(changes).length === 0) return c.json(toAddressObject(row), 200);
-  const updated = await updateStoredAddress(c.env.DB, orgId, id, addressId, changes, nowIso());
+  const updated = await updateStoredAddress(c.get("db"), orgId, id, addressId, changes, nowIso());
   // Deleted (or its customer archived) since it was read.
   if (!updated) throw addressNotFound();
   return c.json(toAddressObject(updated), 200);
@@ -77,7 +77,7 @@ export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async
 export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  if (!(await deleteStoredAddress(c.env.DB, orgId, id, addressId))) throw addressNotFound();
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  if (!(await deleteStoredAddress(c.get("db"), orgId, id, addressId))) throw addressNotFound();
   return c.json(deletedBody("address", addressId), 200);
 };

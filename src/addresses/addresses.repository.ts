@@ -1,4 +1,5 @@
-import { customerIsLive, customerRecords } from "../lib/customer-records";
+import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 
 /** An addresses row as D1 returns it. */
@@ -60,7 +61,7 @@ const toSql = (value: string | boolean | null) => (typeof value === "boolean" ? 
  * caller's lookup and this batch would otherwise leave an orphan); null when it did not.
  */
 export async function insertAddress(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   address: NewAddress,
@@ -113,7 +114,7 @@ export async function insertAddress(
  * Null when the address does not exist.
  */
 export async function updateAddress(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   addressId: string,
@@ -145,12 +146,7 @@ export async function updateAddress(
 }
 
 /** Deletes the address; false when there was none. A deleted default leaves its type without one. */
-export async function deleteAddress(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  addressId: string,
-): Promise<boolean> {
+export async function deleteAddress(db: Db, orgId: string, customerId: string, addressId: string): Promise<boolean> {
   const deleted = await db
     .prepare("DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 RETURNING id")
     .bind(orgId, customerId, addressId)

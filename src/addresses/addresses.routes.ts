@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
+import { NoQuery } from "../customer-records/customer-records.params";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
-import { NoQuery } from "../lib/sub-resources";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   Address,

@@ -1,9 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { IdParams } from "../customers/customers.params";
+import { IdParams, recordParams } from "../customer-records/customer-records.params";
+import { countryCode } from "../lib/countries";
 import { isoTimestamp, text } from "../lib/fields";
 import { deletedOf, listOf } from "../lib/lists";
-import { recordParams } from "../lib/sub-resources";
-import { countryCode } from "../subscriptions/subscriptions.schemas";
 
 export const ADDRESS_TYPES = ["billing", "shipping"] as const;
 

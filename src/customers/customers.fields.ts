@@ -1,14 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { text, textProblem } from "../lib/fields";
-
-/** Route words under /v1/customers and the dot segments URLs normalize away. */
-export const RESERVED_CUSTOMER_IDS = new Set(["provision", "import", "alternative-id", ".", ".."]);
-
-export const customerId = z
-  .string()
-  .regex(/^[A-Za-z0-9_\-.:@]{1,255}$/, "must be 1–255 characters of A-Z a-z 0-9 _ - . : @")
-  .refine((id) => !RESERVED_CUSTOMER_IDS.has(id), "is reserved (a route word or a dot segment)")
-  .openapi({ example: "cus_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R", minLength: 1, maxLength: 255 });
+import { text } from "../lib/fields";
 
 export const alternativeId = text(256)
   .refine((value) => value !== "." && value !== "..", "cannot be '.' or '..'")
@@ -83,26 +74,3 @@ function isIanaTimeZone(zone: string): boolean {
 export const timezone = text(64)
   .refine(isIanaTimeZone, "must be an IANA time zone name such as 'Europe/Paris'")
   .openapi({ example: "America/New_York" });
-
-export const MAX_METADATA_KEYS = 50;
-
-const metadataKey = z.string().superRefine((key, ctx) => {
-  const problem = textProblem(key, 40) ?? (/[[\]]/.test(key) ? "must not contain '[' or ']'" : null);
-  if (problem) ctx.addIssue({ code: "custom", message: `metadata key ${problem}` });
-});
-
-const metadataValue = z.union([text(500), z.number(), z.boolean()]);
-
-/** What metadata may hold once stored. */
-export type Metadata = Record<string, string | number | boolean>;
-
-/** Metadata as sent: a null value removes the key (PATCH) or is simply absent (create, PUT). */
-export const metadataInput = z
-  .record(metadataKey, metadataValue.nullable())
-  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `must have at most ${MAX_METADATA_KEYS} keys`)
-  .openapi({
-    description: `At most ${MAX_METADATA_KEYS} keys of 1–40 characters without '[' or ']'; values are strings (≤ 500 characters), finite numbers or booleans. null removes a key.`,
-    example: { plan_source: "signup", seats: 3, beta: true },
-  });
-
-export const metadataKeyParam = metadataKey;

@@ -1,3 +1,5 @@
+import { z } from "@hono/zod-openapi";
+
 /**
  * The 249 officially assigned ISO 3166-1 alpha-2 codes. A list rather than the runtime's
  * region names, which also name user-assigned and exceptionally reserved codes (EU, UN, ZZ).
@@ -35,3 +37,10 @@ const ASSIGNED = [
 const ASSIGNED_CODES = new Set(ASSIGNED);
 
 export const isAssignedCountryCode = (code: string) => ASSIGNED_CODES.has(code);
+
+/** ISO 3166-1 alpha-2, upper case, officially assigned. */
+export const countryCode = z
+  .string()
+  .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as 'US'")
+  .refine(isAssignedCountryCode, "is not an assigned ISO 3166-1 alpha-2 code")
+  .openapi({ example: "US" });

@@ -1,7 +1,7 @@
+import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { deletedBody, listBody } from "../lib/lists";
-import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import {
@@ -14,8 +14,8 @@ import type * as routes from "./payment-methods.routes";
 export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  const rows = await listStoredPaymentMethods(c.env.DB, orgId, id);
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  const rows = await listStoredPaymentMethods(c.get("db"), orgId, id);
   return c.json(listBody(rows.map(toPaymentMethodObject)), 200);
 };
 
@@ -25,7 +25,7 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
   const row = await insertPaymentMethod(
-    c.env.DB,
+    c.get("db"),
     orgId,
     id,
     {
@@ -46,8 +46,8 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
 export const deletePaymentMethod: AppRouteHandler<typeof routes.deletePaymentMethod> = async (c) => {
   const { id, payment_method_id: paymentMethodId } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  if (!(await deleteStoredPaymentMethod(c.env.DB, orgId, id, paymentMethodId, nowIso()))) {
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  if (!(await deleteStoredPaymentMethod(c.get("db"), orgId, id, paymentMethodId, nowIso()))) {
     throw new ApiError("not_found", "This customer has no payment method with this id.");
   }
   return c.json(deletedBody("payment_method", paymentMethodId), 200);

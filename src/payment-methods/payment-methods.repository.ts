@@ -1,4 +1,5 @@
-import { customerIsLive, customerRecords } from "../lib/customer-records";
+import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 
 /** A payment_methods row as D1 returns it. */
@@ -31,12 +32,7 @@ export type NewPaymentMethod = {
  * batch as the write that may change it. The customer object changes with it, so its
  * version (ETag) and updated_at move too, but only when the flag actually flips.
  */
-function syncHasPaymentMethodStatement(
-  db: D1Database,
-  orgId: string,
-  customerId: string,
-  now: string,
-): D1PreparedStatement {
+function syncHasPaymentMethodStatement(db: Db, orgId: string, customerId: string, now: string): D1PreparedStatement {
   const onFile = "EXISTS (SELECT 1 FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2)";
   return db
     .prepare(
@@ -57,7 +53,7 @@ export const deletePaymentMethodsOnArchiveStatement = paymentMethodRecords.delet
  * while the customer is live; null when it did not.
  */
 export async function insertPaymentMethod(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   paymentMethod: NewPaymentMethod,
@@ -100,7 +96,7 @@ export async function insertPaymentMethod(
  * was none. A deleted default leaves the customer without one (none is promoted).
  */
 export async function deletePaymentMethod(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   paymentMethodId: string,

@@ -1,8 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { IdParams } from "../customers/customers.params";
+import { IdParams, recordParams } from "../customer-records/customer-records.params";
 import { isoTimestamp, text } from "../lib/fields";
 import { deletedOf, listOf } from "../lib/lists";
-import { recordParams } from "../lib/sub-resources";
 
 export const MIN_EXP_YEAR = 2000;
 export const MAX_EXP_YEAR = 2100;

@@ -1,7 +1,7 @@
+import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
-import { customerNotFound, requireLiveCustomer } from "../lib/live-customer";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
 import {
@@ -17,8 +17,8 @@ const subscriptionNotFound = () => new ApiError("not_found", "This customer has 
 export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions> = async (c) => {
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  const rows = await listStoredSubscriptions(c.env.DB, orgId, id);
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  const rows = await listStoredSubscriptions(c.get("db"), orgId, id);
   return c.json(listBody(rows.map(toSubscriptionObject)), 200);
 };
 
@@ -27,7 +27,7 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
   const outcome = await createStoredSubscription(
-    c.env.DB,
+    c.get("db"),
     orgId,
     id,
     newSubscriptionFrom(c.req.valid("json")),
@@ -49,8 +49,8 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
 export const getSubscription: AppRouteHandler<typeof routes.getSubscription> = async (c) => {
   const { id, subscription_id: subscriptionId } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  const row = await findSubscription(c.env.DB, orgId, id, subscriptionId);
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  const row = await findSubscription(c.get("db"), orgId, id, subscriptionId);
   if (!row) throw subscriptionNotFound();
   return c.json(toSubscriptionObject(row), 200);
 };
@@ -58,8 +58,8 @@ export const getSubscription: AppRouteHandler<typeof routes.getSubscription> = a
 export const cancelSubscription: AppRouteHandler<typeof routes.cancelSubscription> = async (c) => {
   const { id, subscription_id: subscriptionId } = c.req.valid("param");
   const orgId = c.get("orgId");
-  await requireLiveCustomer(c.env.DB, orgId, id);
-  const row = await cancelStoredSubscription(c.env.DB, orgId, id, subscriptionId, nowIso());
+  await requireLiveCustomer(c.get("db"), orgId, id);
+  const row = await cancelStoredSubscription(c.get("db"), orgId, id, subscriptionId, nowIso());
   if (!row) throw subscriptionNotFound();
   return c.json(toSubscriptionObject(row), 200);
 };

@@ -1,4 +1,5 @@
-import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../lib/customer-records";
+import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 import { StorageUnavailable } from "../lib/storage-errors";
 
@@ -41,7 +42,7 @@ const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnu
  * insert that loses does nothing, and the SELECT in the same batch sees the winner.
  */
 export async function ensureActiveSubscription(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   subscription: NewSubscription,
@@ -58,7 +59,7 @@ export async function ensureActiveSubscription(
  * Guarded by the archive's own timestamp, so it acts only if that archive committed.
  */
 export function cancelSubscriptionsOnArchiveStatement(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   archivedAt: string,
@@ -78,7 +79,7 @@ export function cancelSubscriptionsOnArchiveStatement(
  * UNION: SQLite would otherwise merge the arms and walk every customer of the organization.
  */
 export function activeSubscriptionsOfIdentitiesStatement(
-  db: D1Database,
+  db: Db,
   orgId: string,
   ids: string[],
   alternativeIds: string[],
@@ -95,11 +96,7 @@ export function activeSubscriptionsOfIdentitiesStatement(
 }
 
 /** The active subscriptions of these customers (the import reads which plan/resource pairs they cover). */
-export function activeSubscriptionKeysStatement(
-  db: D1Database,
-  orgId: string,
-  customerIds: string[],
-): D1PreparedStatement {
+export function activeSubscriptionKeysStatement(db: Db, orgId: string, customerIds: string[]): D1PreparedStatement {
   return db
     .prepare(
       `SELECT * FROM subscriptions WHERE org_id = ?1 AND status = 'active'
@@ -116,7 +113,7 @@ export type ImportSubscription = NewSubscription & { id: string; customer_id: st
  * that a concurrent change made this import skip), and never beside a matching active one.
  */
 export function importSubscriptionsStatement(
-  db: D1Database,
+  db: Db,
   orgId: string,
   subscriptions: ImportSubscription[],
   now: string,
@@ -167,7 +164,7 @@ export type CreateSubscriptionOutcome =
  * customer is live. Unlike `ensureActiveSubscription`, an existing one is reported, not reused.
  */
 export async function createSubscription(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   subscription: NewSubscription,
@@ -212,7 +209,7 @@ export async function createSubscription(
  * returned unchanged (cancelling is idempotent). Null when the customer has no such subscription.
  */
 export async function cancelSubscription(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   subscriptionId: string,

@@ -1,8 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { IdParams } from "../customers/customers.schemas";
+import { IdParams, NoQuery, recordParams } from "../customer-records/customer-records.params";
 import { listOf } from "../lib/lists";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
-import { NoQuery, recordParams } from "../lib/sub-resources";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
 

@@ -1,14 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { metadataInput } from "../customers/customers.fields";
-import { isAssignedCountryCode } from "../lib/countries";
+import { countryCode } from "../lib/countries";
 import { isoTimestamp, text } from "../lib/fields";
-
-/** ISO 3166-1 alpha-2, upper case, officially assigned. */
-export const countryCode = z
-  .string()
-  .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as 'US'")
-  .refine(isAssignedCountryCode, "is not an assigned ISO 3166-1 alpha-2 code")
-  .openapi({ example: "US" });
+import { metadataInput } from "../lib/metadata";
 
 const quantity = z.number().int("must be a whole number").min(0).max(1_000_000_000);
 

@@ -1,6 +1,13 @@
+import type { Db } from "../lib/db";
+import { ApiError } from "../lib/errors";
+
 /**
- * The statements every per-customer table (addresses, subscriptions, payment methods) shares:
- * each row carries `org_id` and `customer_id`, and rowid is its insertion order.
+ * What every record that lives under a customer (addresses, subscriptions, payment methods,
+ * and kept Idempotency-Key responses about it) shares: the live-customer guard and the SQL
+ * conditions that tie a write to the customer's state, plus the queries every per-customer
+ * table has alike (each row carries `org_id` and `customer_id`; rowid is its insertion order).
+ * It depends on lib/ only, so each of those resources, and the customers resource, can use it
+ * without depending on each other.
  */
 type CustomerRecordTable = "addresses" | "subscriptions" | "payment_methods";
 
@@ -17,10 +24,26 @@ export const customerIsLive = (org = "?1", id = "?2") =>
  */
 export const ARCHIVE_COMMITTED = "EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?2 AND archived_at = ?3)";
 
+/** What a sub-resource route answers for a customer that is unknown, another organization's or archived. */
+export const customerNotFound = () =>
+  new ApiError("customer_not_found", "No live customer with this id in this organization.");
+
+/**
+ * The guard of a sub-resource route (`/v1/customers/{id}/…`): throws unless the customer is
+ * live. Unknown, another organization's and archived customers are all `404
+ * customer_not_found` here (README, "The API"): an archived
+ * customer's addresses and payment methods are gone, and a 410 would invite writes that cannot
+ * succeed.
+ */
+export async function requireLiveCustomer(db: Db, orgId: string, customerId: string): Promise<void> {
+  const live = await db.prepare(`SELECT 1 AS live WHERE ${customerIsLive()}`).bind(orgId, customerId).first();
+  if (!live) throw customerNotFound();
+}
+
 export function customerRecords<Row>(table: CustomerRecordTable) {
   return {
     /** One customer's rows, in insertion order. */
-    async list(db: D1Database, orgId: string, customerId: string): Promise<Row[]> {
+    async list(db: Db, orgId: string, customerId: string): Promise<Row[]> {
       const { results } = await db
         .prepare(`SELECT * FROM ${table} WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid`)
         .bind(orgId, customerId)
@@ -28,7 +51,7 @@ export function customerRecords<Row>(table: CustomerRecordTable) {
       return results;
     },
 
-    async find(db: D1Database, orgId: string, customerId: string, id: string): Promise<Row | null> {
+    async find(db: Db, orgId: string, customerId: string, id: string): Promise<Row | null> {
       return db
         .prepare(`SELECT * FROM ${table} WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3`)
         .bind(orgId, customerId, id)
@@ -39,7 +62,7 @@ export function customerRecords<Row>(table: CustomerRecordTable) {
      * The rows of many customers in one statement, for `expand`: the ids travel as one JSON
      * parameter, so it has two bound parameters whatever their count. Grouped by the caller.
      */
-    ofCustomersStatement(db: D1Database, orgId: string, customerIds: string[]): D1PreparedStatement {
+    ofCustomersStatement(db: Db, orgId: string, customerIds: string[]): D1PreparedStatement {
       return db
         .prepare(
           `SELECT * FROM ${table} WHERE org_id = ?1 AND customer_id IN (SELECT value FROM json_each(?2)) ORDER BY rowid`,
@@ -51,12 +74,7 @@ export function customerRecords<Row>(table: CustomerRecordTable) {
      * Part of the archive batch: deletes the customer's rows. Guarded by the archive's own
      * timestamp, so it acts only if that archive committed.
      */
-    deleteOnArchiveStatement(
-      db: D1Database,
-      orgId: string,
-      customerId: string,
-      archivedAt: string,
-    ): D1PreparedStatement {
+    deleteOnArchiveStatement(db: Db, orgId: string, customerId: string, archivedAt: string): D1PreparedStatement {
       return db
         .prepare(`DELETE FROM ${table} WHERE org_id = ?1 AND customer_id = ?2 AND ${ARCHIVE_COMMITTED}`)
         .bind(orgId, customerId, archivedAt);

@@ -1,0 +1,115 @@
+import type { Metadata } from "../lib/metadata";
+
+/**
+ * The customer profile, written once: every column a caller can set, how it is stored, and
+ * whether archiving erases it. The row and profile types, the column lists, the empty profile
+ * and the conversions between stored and decoded values are all derived from this table, and
+ * so is the `Customer` object's schema (customers.schemas.ts). A new profile field is one
+ * line here (plus its validator in `profileFields`, which the compiler then asks for).
+ *
+ * Kinds: `text` is TEXT or NULL; `boolean` is INTEGER 0/1; `json` is TEXT holding a JSON object.
+ */
+export const PROFILE_SPEC = {
+  alternative_id: { kind: "text", pii: true },
+  email: { kind: "text", pii: true },
+  name: { kind: "text", pii: true },
+  first_name: { kind: "text", pii: true },
+  last_name: { kind: "text", pii: true },
+  display_name: { kind: "text", pii: true },
+  username: { kind: "text", pii: true },
+  phone: { kind: "text", pii: true },
+  company: { kind: "text", pii: true },
+  language: { kind: "text", pii: false },
+  timezone: { kind: "text", pii: false },
+  mail_marketing: { kind: "boolean", pii: false },
+  tele_marketing: { kind: "boolean", pii: false },
+  coupon_id: { kind: "text", pii: false },
+  metadata: { kind: "json", pii: false },
+} as const satisfies Record<string, { kind: ColumnKind; pii: boolean }>;
+
+export type ColumnKind = "text" | "boolean" | "json";
+
+type Spec = typeof PROFILE_SPEC;
+export type ProfileColumn = keyof Spec;
+
+/** A value as the program uses it, and as D1 stores it, per kind. */
+type DecodedValue = { text: string | null; boolean: boolean; json: Metadata };
+type StoredValue = { text: string | null; boolean: number; json: string };
+
+/** Columns of `PROFILE_SPEC` of one kind. */
+export type ColumnsOfKind<K extends ColumnKind> = {
+  [C in ProfileColumn]: Spec[C]["kind"] extends K ? C : never;
+}[ProfileColumn];
+
+/** The stored profile: what create, PATCH and PUT decide, column for column. */
+export type CustomerProfile = { [C in ProfileColumn]: DecodedValue[Spec[C]["kind"]] };
+
+/** A customers row as D1 returns it. */
+export type CustomerRow = {
+  seq: number;
+  org_id: string;
+  id: string;
+  has_payment_method: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  archived_at: string | null;
+  last_event_at: string | null;
+  archived_alternative_id_hash: string | null;
+} & { [C in ProfileColumn]: StoredValue[Spec[C]["kind"]] };
+
+const columnsWhere = <C extends ProfileColumn>(test: (column: ProfileColumn) => boolean) =>
+  (Object.keys(PROFILE_SPEC) as ProfileColumn[]).filter(test) as C[];
+
+/** Every profile column, in the table's order (the order of SQL column lists and of the API object). */
+export const PROFILE_COLUMNS = columnsWhere((): boolean => true);
+
+/** The columns archiving erases: every piece of PII, the alternative ID included. */
+export const PII_COLUMNS = columnsWhere((column) => PROFILE_SPEC[column].pii);
+
+/** Profile columns stored as text (`kind: "text"`). */
+export const TEXT_COLUMNS = columnsWhere<ColumnsOfKind<"text">>((column) => PROFILE_SPEC[column].kind === "text");
+
+const EMPTY_VALUE: { [K in ColumnKind]: () => DecodedValue[K] } = {
+  text: () => null,
+  boolean: () => false,
+  json: () => ({}),
+};
+
+const decode: { [K in ColumnKind]: (stored: StoredValue[K]) => DecodedValue[K] } = {
+  text: (stored) => stored,
+  boolean: (stored) => stored === 1,
+  json: (stored) => JSON.parse(stored) as Metadata,
+};
+
+const encode: { [K in ColumnKind]: (value: DecodedValue[K]) => StoredValue[K] } = {
+  text: (value) => value,
+  boolean: (value) => (value ? 1 : 0),
+  json: (value) => JSON.stringify(value),
+};
+
+/** Builds a profile column by column; the one place the mapped type is asserted. */
+function profileFrom(columnValue: <C extends ProfileColumn>(column: C) => CustomerProfile[C]): CustomerProfile {
+  return Object.fromEntries(PROFILE_COLUMNS.map((column) => [column, columnValue(column)])) as CustomerProfile;
+}
+
+/** The profile with nothing set (booleans false, metadata empty). */
+export const EMPTY_PROFILE: CustomerProfile = profileFrom(
+  (column) => EMPTY_VALUE[PROFILE_SPEC[column].kind]() as CustomerProfile[typeof column],
+);
+
+/** The profile a row holds, decoded. */
+export function profileOf(row: CustomerRow): CustomerProfile {
+  return profileFrom((column) => {
+    const kind: ColumnKind = PROFILE_SPEC[column].kind;
+    return (decode[kind] as (stored: unknown) => unknown)(row[column]) as CustomerProfile[typeof column];
+  });
+}
+
+/** The values to bind for `PROFILE_COLUMNS`, in that order. */
+export function storedValues(profile: CustomerProfile): (string | number | null)[] {
+  return PROFILE_COLUMNS.map((column) => {
+    const kind: ColumnKind = PROFILE_SPEC[column].kind;
+    return (encode[kind] as (value: unknown) => string | number | null)(profile[column]);
+  });
+}

@@ -1,0 +1,29 @@
+import { z } from "@hono/zod-openapi";
+import { text, textProblem } from "./fields";
+
+/**
+ * Metadata, the same on every resource that has it (customers, subscriptions): string keys,
+ * scalar values, a bounded number of keys.
+ */
+export const MAX_METADATA_KEYS = 50;
+
+const metadataKey = z.string().superRefine((key, ctx) => {
+  const problem = textProblem(key, 40) ?? (/[[\]]/.test(key) ? "must not contain '[' or ']'" : null);
+  if (problem) ctx.addIssue({ code: "custom", message: `metadata key ${problem}` });
+});
+
+const metadataValue = z.union([text(500), z.number(), z.boolean()]);
+
+/** What metadata may hold once stored. */
+export type Metadata = Record<string, string | number | boolean>;
+
+/** Metadata as sent: a null value removes the key (PATCH) or is simply absent (create, PUT). */
+export const metadataInput = z
+  .record(metadataKey, metadataValue.nullable())
+  .refine((value) => Object.keys(value).length <= MAX_METADATA_KEYS, `must have at most ${MAX_METADATA_KEYS} keys`)
+  .openapi({
+    description: `At most ${MAX_METADATA_KEYS} keys of 1–40 characters without '[' or ']'; values are strings (≤ 500 characters), finite numbers or booleans. null removes a key.`,
+    example: { plan_source: "signup", seats: 3, beta: true },
+  });
+
+export const metadataKeyParam = metadataKey;
