@@ -6,7 +6,7 @@ import {
   insertAddress,
   updateAddress,
 } from "../src/addresses/addresses.repository";
-import { archiveCustomer, findCustomerById } from "../src/customers/customers.repository";
+import { findById, markArchived } from "../src/customers/customers.repository";
 import { call, createCustomer, newOrganization } from "./helpers";
 import {
   createAt,
@@ -436,10 +436,10 @@ describe("repository helpers for the lead", () => {
     await deleteAddressesOnArchiveStatement(env.DB, orgId, customerId, "2026-01-01T00:00:00.000Z").run();
     expect(await count()).toBe(2);
 
-    const row = await findCustomerById(env.DB, orgId, customerId);
+    const row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
     const cascade = [deleteAddressesOnArchiveStatement(env.DB, orgId, customerId, archivedAt)];
-    expect(await archiveCustomer(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade)).not.toBeNull();
+    expect(await markArchived(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade)).not.toBeNull();
     expect(await count()).toBe(0);
     expect(await listOf(key, `/v1/customers/${other.id}/addresses`)).toEqual([theirs]);
 
@@ -451,10 +451,10 @@ describe("repository helpers for the lead", () => {
   it("an archive that loses its version check deletes nothing", async () => {
     const { orgId, key, customerId, base } = await customerSetup();
     const address = await addAddress(key, base);
-    const row = await findCustomerById(env.DB, orgId, customerId);
+    const row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
     const cascade = [deleteAddressesOnArchiveStatement(env.DB, orgId, customerId, archivedAt)];
-    expect(await archiveCustomer(env.DB, orgId, row!.seq, row!.version + 1, archivedAt, null, cascade)).toBeNull();
+    expect(await markArchived(env.DB, orgId, row!.seq, row!.version + 1, archivedAt, null, cascade)).toBeNull();
     expect(await listOf(key, base)).toEqual([address]);
   });
 });

@@ -1,17 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { EMPTY_PROFILE } from "../src/customers/customers.profile";
-import {
-  archiveCustomer,
-  type CustomerProfile,
-  findCustomerById,
-  findLiveCustomerByAlternativeId,
-  insertCustomer,
-  listLiveCustomers,
-  UniqueViolation,
-  unarchiveCustomer,
-  updateCustomerProfile,
-} from "../src/customers/customers.repository";
+import { type CustomerProfile, EMPTY_PROFILE } from "../src/customer-records/customer-columns";
+import * as repo from "../src/customers/customers.repository";
 
 const NOW = "2026-11-22T15:04:05.123Z";
 const ORG = "org_test";
@@ -30,7 +20,7 @@ async function violation(write: Promise<unknown>): Promise<string> {
   try {
     await write;
   } catch (error) {
-    if (error instanceof UniqueViolation) return error.field;
+    if (error instanceof repo.UniqueViolation) return error.field;
     throw error;
   }
   throw new Error("expected a unique violation");
@@ -38,7 +28,7 @@ async function violation(write: Promise<unknown>): Promise<string> {
 
 describe("customers repository", () => {
   it("stores and reads back a profile, metadata as JSON and booleans as 0/1", async () => {
-    const row = await insertCustomer(
+    const row = await repo.insert(
       env.DB,
       ORG,
       "c1",
@@ -47,8 +37,8 @@ describe("customers repository", () => {
     );
     expect(row).toMatchObject({ org_id: ORG, id: "c1", email: "A@x.io", mail_marketing: 1, version: 1 });
     expect(JSON.parse(row.metadata)).toEqual({ k: "v", n: 2 });
-    expect(await findCustomerById(env.DB, ORG, "c1")).toEqual(row);
-    expect(await findCustomerById(env.DB, OTHER_ORG, "c1")).toBeNull();
+    expect(await repo.findById(env.DB, ORG, "c1")).toEqual(row);
+    expect(await repo.findById(env.DB, OTHER_ORG, "c1")).toBeNull();
   });
 
   it.each([
@@ -59,64 +49,63 @@ describe("customers repository", () => {
   ])("names the unique field %s that a write violates", async (field, first, second) => {
     const { id: firstId = "first", ...firstProfile } = first as Partial<CustomerProfile> & { id?: string };
     const { id: secondId = "second", ...secondProfile } = second as Partial<CustomerProfile> & { id?: string };
-    await insertCustomer(env.DB, ORG, firstId, profile(firstProfile), NOW);
-    expect(await violation(insertCustomer(env.DB, ORG, secondId, profile(secondProfile), NOW))).toBe(field);
+    await repo.insert(env.DB, ORG, firstId, profile(firstProfile), NOW);
+    expect(await violation(repo.insert(env.DB, ORG, secondId, profile(secondProfile), NOW))).toBe(field);
     // Uniqueness is per organization.
-    await expect(insertCustomer(env.DB, OTHER_ORG, secondId, profile(secondProfile), NOW)).resolves.toBeTruthy();
+    await expect(repo.insert(env.DB, OTHER_ORG, secondId, profile(secondProfile), NOW)).resolves.toBeTruthy();
   });
 
   it("frees unique values once a customer is archived, but never its id", async () => {
-    const row = await insertCustomer(env.DB, ORG, "c1", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
-    const archived = await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW, null, []);
+    const row = await repo.insert(env.DB, ORG, "c1", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
+    const archived = await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
     expect(archived).toMatchObject({ archived_at: NOW, alternative_id: null, email: null, version: 2 });
-    await insertCustomer(env.DB, ORG, "c2", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
-    expect(await violation(insertCustomer(env.DB, ORG, "c1", profile(), NOW))).toBe("id");
+    await repo.insert(env.DB, ORG, "c2", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
+    expect(await violation(repo.insert(env.DB, ORG, "c1", profile(), NOW))).toBe("id");
   });
 
   it("updates only at the expected version (optimistic concurrency)", async () => {
-    const row = await insertCustomer(env.DB, ORG, "c1", profile({ name: "v1" }), NOW);
-    const updated = await updateCustomerProfile(env.DB, ORG, row.seq, row.version, profile({ name: "v2" }), NOW);
+    const row = await repo.insert(env.DB, ORG, "c1", profile({ name: "v1" }), NOW);
+    const updated = await repo.updateProfile(env.DB, ORG, row.seq, row.version, profile({ name: "v2" }), NOW);
     expect(updated).toMatchObject({ name: "v2", version: 2 });
-    const stale = await updateCustomerProfile(env.DB, ORG, row.seq, row.version, profile({ name: "v3" }), NOW);
+    const stale = await repo.updateProfile(env.DB, ORG, row.seq, row.version, profile({ name: "v3" }), NOW);
     expect(stale).toBeNull();
-    expect((await findCustomerById(env.DB, ORG, "c1"))?.name).toBe("v2");
+    expect((await repo.findById(env.DB, ORG, "c1"))?.name).toBe("v2");
     // Another organization's seq never matches.
-    expect(await updateCustomerProfile(env.DB, OTHER_ORG, row.seq, 2, profile({ name: "x" }), NOW)).toBeNull();
+    expect(await repo.updateProfile(env.DB, OTHER_ORG, row.seq, 2, profile({ name: "x" }), NOW)).toBeNull();
   });
 
   it("unarchives only archived customers", async () => {
-    const row = await insertCustomer(env.DB, ORG, "c1", profile(), NOW);
-    expect(await unarchiveCustomer(env.DB, ORG, row.seq, NOW)).toBeNull();
-    await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW, null, []);
-    expect(await unarchiveCustomer(env.DB, ORG, row.seq, NOW)).toMatchObject({ archived_at: null, version: 3 });
+    const row = await repo.insert(env.DB, ORG, "c1", profile(), NOW);
+    expect(await repo.markUnarchived(env.DB, ORG, row.seq, NOW)).toBeNull();
+    await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
+    expect(await repo.markUnarchived(env.DB, ORG, row.seq, NOW)).toMatchObject({ archived_at: null, version: 3 });
   });
 
   it("lists live customers newest first in keyset pages with filters", async () => {
     const rows = [];
     for (let i = 0; i < 5; i++) {
       rows.push(
-        await insertCustomer(env.DB, ORG, `c${i}`, profile({ email: `u${i}@x.io` }), `2026-01-0${i + 1}T00:00:00.000Z`),
+        await repo.insert(env.DB, ORG, `c${i}`, profile({ email: `u${i}@x.io` }), `2026-01-0${i + 1}T00:00:00.000Z`),
       );
     }
-    await archiveCustomer(env.DB, ORG, rows[2]!.seq, 1, NOW, null, []);
-    const ids = async (
-      ...args: Parameters<typeof listLiveCustomers> extends [unknown, unknown, ...infer R] ? R : never
-    ) => (await listLiveCustomers(env.DB, ORG, ...args)).map((row) => row.id);
+    await repo.markArchived(env.DB, ORG, rows[2]!.seq, 1, NOW, null, []);
+    const ids = async (...args: Parameters<typeof repo.listLive> extends [unknown, unknown, ...infer R] ? R : never) =>
+      (await repo.listLive(env.DB, ORG, ...args)).map((row) => row.id);
     expect(await ids({}, null, 10)).toEqual(["c4", "c3", "c1", "c0"]);
     expect(await ids({}, rows[3]!.seq, 10)).toEqual(["c1", "c0"]);
     expect(await ids({ email: "U1@X.IO" }, null, 10)).toEqual(["c1"]);
     expect(
       await ids({ createdGte: "2026-01-02T00:00:00.000Z", createdLt: "2026-01-05T00:00:00.000Z" }, null, 10),
     ).toEqual(["c3", "c1"]);
-    expect(await listLiveCustomers(env.DB, OTHER_ORG, {}, null, 10)).toEqual([]);
+    expect(await repo.listLive(env.DB, OTHER_ORG, {}, null, 10)).toEqual([]);
   });
 
   it("finds live customers by alternative ID only", async () => {
-    const row = await insertCustomer(env.DB, ORG, "c1", profile({ alternative_id: "alt" }), NOW);
-    expect((await findLiveCustomerByAlternativeId(env.DB, ORG, "alt"))?.id).toBe("c1");
-    expect(await findLiveCustomerByAlternativeId(env.DB, OTHER_ORG, "alt")).toBeNull();
-    await archiveCustomer(env.DB, ORG, row.seq, row.version, NOW, null, []);
-    expect(await findLiveCustomerByAlternativeId(env.DB, ORG, "alt")).toBeNull();
+    const row = await repo.insert(env.DB, ORG, "c1", profile({ alternative_id: "alt" }), NOW);
+    expect((await repo.findLiveByAlternativeId(env.DB, ORG, "alt"))?.id).toBe("c1");
+    expect(await repo.findLiveByAlternativeId(env.DB, OTHER_ORG, "alt")).toBeNull();
+    await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
+    expect(await repo.findLiveByAlternativeId(env.DB, ORG, "alt")).toBeNull();
   });
 
   it.each([

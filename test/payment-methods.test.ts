@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { archiveCustomer, findCustomerById } from "../src/customers/customers.repository";
+import { findById, markArchived } from "../src/customers/customers.repository";
 import { containsCardNumber, passesLuhn } from "../src/payment-methods/card-numbers";
 import {
   deletePaymentMethodsOnArchiveStatement,
@@ -353,7 +353,7 @@ describe("writes that race an archive", () => {
   it("an insert for a customer archived since the lookup stores nothing and leaves the flag alone", async () => {
     const { orgId, key, customerId } = await customerSetup();
     await call("DELETE", `/v1/customers/${customerId}`, { key });
-    const before = await findCustomerById(env.DB, orgId, customerId);
+    const before = await findById(env.DB, orgId, customerId);
     const paymentMethod = {
       gateway: "stripe",
       gateway_reference: "ref",
@@ -365,7 +365,7 @@ describe("writes that race an archive", () => {
     };
     expect(await insertPaymentMethod(env.DB, orgId, customerId, paymentMethod, new Date().toISOString())).toBeNull();
     expect(await storedCount()).toBe(0);
-    expect(await findCustomerById(env.DB, orgId, customerId)).toEqual(before);
+    expect(await findById(env.DB, orgId, customerId)).toEqual(before);
   });
 });
 
@@ -406,15 +406,15 @@ describe("repository helpers for the lead", () => {
     expect((await customerState(key, customerId)).hasPaymentMethod).toBe(true);
 
     // An archive that loses its version check: nothing either.
-    let row = await findCustomerById(env.DB, orgId, customerId);
+    let row = await findById(env.DB, orgId, customerId);
     const lost = new Date().toISOString();
-    expect(await archiveCustomer(env.DB, orgId, row!.seq, row!.version + 1, lost, null, cascade(lost))).toBeNull();
+    expect(await markArchived(env.DB, orgId, row!.seq, row!.version + 1, lost, null, cascade(lost))).toBeNull();
     expect(await listOf(key, base)).toHaveLength(2);
 
-    row = await findCustomerById(env.DB, orgId, customerId);
+    row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
     expect(
-      await archiveCustomer(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade(archivedAt)),
+      await markArchived(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade(archivedAt)),
     ).not.toBeNull();
     const remaining = await env.DB.prepare("SELECT customer_id FROM payment_methods").all<{ customer_id: string }>();
     expect(remaining.results).toEqual([{ customer_id: other.id }]);

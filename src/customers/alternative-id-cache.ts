@@ -1,8 +1,11 @@
+import type { CustomerRow } from "../customer-records/customer-columns";
 import type { Background } from "../lib/background";
+import type { Db } from "../lib/db";
 import { ALTERNATIVE_ID_TTL_SECONDS, kvKeys } from "../lib/kv-keys";
-import { type CustomerRow, findCustomerById, findLiveCustomerByAlternativeId } from "./customers.repository";
+import { findById, findLiveByAlternativeId } from "./customers.repository";
 
-type Storage = { DB: D1Database; KV: KVNamespace };
+/** The storage a request reaches: its D1 handle and the KV namespace. */
+export type Storage = { db: Db; kv: KVNamespace };
 
 /**
  * Alternative ID → customer id, in two cache tiers in front of D1, which always decides:
@@ -61,13 +64,13 @@ function cacheResolution(
 }
 
 /** The customer with this id if it is live and holds this alternative ID (one D1 read). */
-async function confirmed(db: D1Database, orgId: string, customerId: string, alternativeId: string) {
-  const row = await findCustomerById(db, orgId, customerId);
+async function confirmed(db: Db, orgId: string, customerId: string, alternativeId: string) {
+  const row = await findById(db, orgId, customerId);
   return row && row.archived_at === null && row.alternative_id === alternativeId ? row : null;
 }
 
 export async function resolveByAlternativeId(
-  env: Storage,
+  storage: Storage,
   orgId: string,
   alternativeId: string,
   background: Background,
@@ -76,25 +79,25 @@ export async function resolveByAlternativeId(
   const key = await kvKeys.alternativeId(orgId, alternativeId);
   const memoId = memo.get(key);
   if (memoId !== undefined) {
-    const row = await confirmed(env.DB, orgId, memoId, alternativeId);
+    const row = await confirmed(storage.db, orgId, memoId, alternativeId);
     if (row) {
-      cacheResolution(env.KV, key, row.id, startedAt, null);
+      cacheResolution(storage.kv, key, row.id, startedAt, null);
       return row;
     }
     memo.delete(key);
   }
-  const cachedId = await env.KV.get(key);
+  const cachedId = await storage.kv.get(key);
   // KV naming the customer D1 just refused for the memo would be refused again.
   if (cachedId !== null && cachedId !== memoId) {
-    const row = await confirmed(env.DB, orgId, cachedId, alternativeId);
+    const row = await confirmed(storage.db, orgId, cachedId, alternativeId);
     if (row) {
-      cacheResolution(env.KV, key, row.id, startedAt, null);
+      cacheResolution(storage.kv, key, row.id, startedAt, null);
       return row;
     }
   }
-  const row = await findLiveCustomerByAlternativeId(env.DB, orgId, alternativeId);
-  if (row) cacheResolution(env.KV, key, row.id, startedAt, background);
-  else if (cachedId !== null) await env.KV.delete(key);
+  const row = await findLiveByAlternativeId(storage.db, orgId, alternativeId);
+  if (row) cacheResolution(storage.kv, key, row.id, startedAt, background);
+  else if (cachedId !== null) await storage.kv.delete(key);
   return row;
 }
 
@@ -105,7 +108,7 @@ export async function resolveByAlternativeId(
  * next lookup. A newly held alternative ID is cached by its first lookup.
  */
 export async function forgetReleasedAlternativeId(
-  env: Storage,
+  storage: Storage,
   orgId: string,
   before: CustomerRow,
   after: CustomerRow,
@@ -116,5 +119,5 @@ export async function forgetReleasedAlternativeId(
   const key = await kvKeys.alternativeId(orgId, previous);
   noteRelease(key);
   memo.delete(key);
-  await env.KV.delete(key);
+  await storage.kv.delete(key);
 }

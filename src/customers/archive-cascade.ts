@@ -1,5 +1,6 @@
 import { deleteAddressesOnArchiveStatement } from "../addresses/addresses.repository";
 import { redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
+import type { Db } from "../lib/db";
 import { deletePaymentMethodsOnArchiveStatement } from "../payment-methods/payment-methods.repository";
 import { cancelSubscriptionsOnArchiveStatement } from "../subscriptions/subscriptions.repository";
 
@@ -9,7 +10,7 @@ import { cancelSubscriptionsOnArchiveStatement } from "../subscriptions/subscrip
  * so it acts only when that archive committed.
  */
 export function archiveCascadeStatements(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   archivedAt: string,

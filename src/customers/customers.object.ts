@@ -1,6 +1,5 @@
+import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { fnv1a } from "../lib/hash";
-import { profileOf } from "./customers.profile";
-import type { CustomerRow } from "./customers.repository";
 import type { CustomerObject } from "./customers.schemas";
 
 export function toCustomerObject(row: CustomerRow): CustomerObject {

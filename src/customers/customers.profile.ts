@@ -1,55 +1,19 @@
+import {
+  type CustomerProfile,
+  type CustomerRow,
+  EMPTY_PROFILE,
+  profileOf,
+  TEXT_COLUMNS,
+} from "../customer-records/customer-columns";
 import { ApiError } from "../lib/errors";
-import { canonicalLanguage, MAX_METADATA_KEYS, type Metadata } from "./customers.fields";
-import { type CustomerProfile, type CustomerRow, PROFILE_COLUMNS } from "./customers.repository";
+import { MAX_METADATA_KEYS, type Metadata } from "../lib/metadata";
+import { canonicalLanguage } from "./customers.fields";
 import type { ProfileInput } from "./customers.schemas";
 
-/** The profile columns `applyProfileInput` does not take as sent: it normalizes these itself. */
-const NORMALIZED_FIELDS = ["language", "mail_marketing", "tele_marketing", "metadata"] as const;
-
-type StringField = Exclude<(typeof PROFILE_COLUMNS)[number], (typeof NORMALIZED_FIELDS)[number]>;
-
-/** Every other profile column: a string, or null to clear it, stored as sent. */
-const STRING_FIELDS = PROFILE_COLUMNS.filter(
-  (column): column is StringField => !(NORMALIZED_FIELDS as readonly string[]).includes(column),
+/** The text columns taken as sent (a string, or null to clear it); `language` is canonicalized. */
+const AS_SENT_COLUMNS = TEXT_COLUMNS.filter(
+  (column): column is Exclude<(typeof TEXT_COLUMNS)[number], "language"> => column !== "language",
 );
-
-export const EMPTY_PROFILE: CustomerProfile = {
-  alternative_id: null,
-  email: null,
-  name: null,
-  first_name: null,
-  last_name: null,
-  display_name: null,
-  username: null,
-  phone: null,
-  company: null,
-  language: null,
-  timezone: null,
-  mail_marketing: false,
-  tele_marketing: false,
-  coupon_id: null,
-  metadata: {},
-};
-
-export function profileOf(row: CustomerRow): CustomerProfile {
-  return {
-    alternative_id: row.alternative_id,
-    email: row.email,
-    name: row.name,
-    first_name: row.first_name,
-    last_name: row.last_name,
-    display_name: row.display_name,
-    username: row.username,
-    phone: row.phone,
-    company: row.company,
-    language: row.language,
-    timezone: row.timezone,
-    mail_marketing: row.mail_marketing === 1,
-    tele_marketing: row.tele_marketing === 1,
-    coupon_id: row.coupon_id,
-    metadata: JSON.parse(row.metadata) as Metadata,
-  };
-}
 
 function withoutNulls(metadata: Record<string, string | number | boolean | null>): Metadata {
   return Object.fromEntries(Object.entries(metadata).filter(([, value]) => value !== null)) as Metadata;
@@ -81,7 +45,7 @@ export function applyProfileInput(
   replaceMetadata: boolean,
 ): CustomerProfile {
   const next: CustomerProfile = { ...base };
-  for (const field of STRING_FIELDS) {
+  for (const field of AS_SENT_COLUMNS) {
     const value = input[field];
     if (value !== undefined) next[field] = value;
   }

@@ -1,84 +1,12 @@
+import {
+  type CustomerProfile,
+  type CustomerRow,
+  PII_COLUMNS,
+  PROFILE_COLUMNS,
+  storedValues,
+} from "../customer-records/customer-columns";
+import type { Db } from "../lib/db";
 import { StorageUnavailable, violatedUniqueIndex } from "../lib/storage-errors";
-import type { Metadata } from "./customers.fields";
-
-/** A customers row as D1 returns it. */
-export type CustomerRow = {
-  seq: number;
-  org_id: string;
-  id: string;
-  alternative_id: string | null;
-  email: string | null;
-  name: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  display_name: string | null;
-  username: string | null;
-  phone: string | null;
-  company: string | null;
-  language: string | null;
-  timezone: string | null;
-  mail_marketing: number;
-  tele_marketing: number;
-  coupon_id: string | null;
-  metadata: string;
-  has_payment_method: number;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  archived_at: string | null;
-  last_event_at: string | null;
-  archived_alternative_id_hash: string | null;
-};
-
-/** The stored profile: what create, PATCH and PUT decide, column for column. */
-export type CustomerProfile = {
-  alternative_id: string | null;
-  email: string | null;
-  name: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  display_name: string | null;
-  username: string | null;
-  phone: string | null;
-  company: string | null;
-  language: string | null;
-  timezone: string | null;
-  mail_marketing: boolean;
-  tele_marketing: boolean;
-  coupon_id: string | null;
-  metadata: Metadata;
-};
-
-export const PROFILE_COLUMNS = [
-  "alternative_id",
-  "email",
-  "name",
-  "first_name",
-  "last_name",
-  "display_name",
-  "username",
-  "phone",
-  "company",
-  "language",
-  "timezone",
-  "mail_marketing",
-  "tele_marketing",
-  "coupon_id",
-  "metadata",
-] as const satisfies readonly (keyof CustomerProfile)[];
-
-/** The columns archiving erases: every piece of PII, and the alternative ID. */
-export const PII_COLUMNS = [
-  "email",
-  "name",
-  "first_name",
-  "last_name",
-  "display_name",
-  "username",
-  "phone",
-  "company",
-  "alternative_id",
-] as const;
 
 export type UniqueField = "id" | "alternative_id" | "email" | "username";
 
@@ -89,13 +17,19 @@ export class UniqueViolation extends Error {
   }
 }
 
-function uniqueFieldOf(index: string): UniqueField | null {
-  if (index.includes("alternative_id")) return "alternative_id";
-  if (index.includes("email")) return "email";
-  if (index.includes("username")) return "username";
-  if (index.includes("customers.id") || index.includes("customers_org_id")) return "id";
-  return null;
-}
+/**
+ * Each unique index on customers (migrations/0002_create_customers.sql) as SQLite names it in
+ * "UNIQUE constraint failed: …" (the columns of an index on columns, `index '<name>'` of one
+ * on an expression), and the field it protects.
+ */
+const UNIQUE_INDEX_FIELDS: Record<string, UniqueField> = {
+  // customers_org_id
+  "customers.org_id, customers.id": "id",
+  // customers_live_alternative_id
+  "customers.org_id, customers.alternative_id": "alternative_id",
+  "index 'customers_live_email'": "email",
+  "index 'customers_live_username'": "username",
+};
 
 /** Runs a write; a unique-index failure becomes a UniqueViolation naming the field. */
 async function guardUnique<T>(write: () => Promise<T>): Promise<T> {
@@ -103,46 +37,38 @@ async function guardUnique<T>(write: () => Promise<T>): Promise<T> {
     return await write();
   } catch (error) {
     const index = violatedUniqueIndex(error);
-    const field = index ? uniqueFieldOf(index) : null;
+    const field = index === null ? undefined : UNIQUE_INDEX_FIELDS[index];
     if (field) throw new UniqueViolation(field);
     throw error;
   }
 }
-
-const profileValues = (profile: CustomerProfile) =>
-  PROFILE_COLUMNS.map((column) => {
-    const value = profile[column];
-    if (typeof value === "boolean") return value ? 1 : 0;
-    if (column === "metadata") return JSON.stringify(value);
-    return value;
-  });
 
 const INSERT_COLUMNS = ["org_id", "id", ...PROFILE_COLUMNS, "created_at", "updated_at", "last_event_at"];
 const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")})
   VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}) RETURNING *`;
 
 /** `lastEventAt`: when the webhook event that creates the customer happened at its source. */
-export async function insertCustomer(
-  db: D1Database,
+export async function insert(
+  db: Db,
   orgId: string,
   id: string,
   profile: CustomerProfile,
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow> {
-  const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...profileValues(profile), now, now, lastEventAt);
+  const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
   const row = await guardUnique(() => statement.first<CustomerRow>());
   if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
 }
 
 /** The customer with this id, archived or not. */
-export async function findCustomerById(db: D1Database, orgId: string, id: string): Promise<CustomerRow | null> {
+export async function findById(db: Db, orgId: string, id: string): Promise<CustomerRow | null> {
   return db.prepare("SELECT * FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first<CustomerRow>();
 }
 
-export async function findLiveCustomerByAlternativeId(
-  db: D1Database,
+export async function findLiveByAlternativeId(
+  db: Db,
   orgId: string,
   alternativeId: string,
 ): Promise<CustomerRow | null> {
@@ -160,8 +86,8 @@ const AFTER_PROFILE = PROFILE_COLUMNS.length;
  * Returns the updated row, or null when the customer changed (or was archived) meanwhile.
  * `lastEventAt` (webhook events) replaces the stored one when given.
  */
-export async function updateCustomerProfile(
-  db: D1Database,
+export async function updateProfile(
+  db: Db,
   orgId: string,
   seq: number,
   expectedVersion: number,
@@ -177,7 +103,7 @@ export async function updateCustomerProfile(
          AND archived_at IS NULL
        RETURNING *`,
     )
-    .bind(...profileValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
   return guardUnique(() => statement.first<CustomerRow>());
 }
 
@@ -189,8 +115,8 @@ const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
  * cascade statements run (each guarded by `now`).
  * Returns the archived row, or null if it was not live at `expectedVersion`.
  */
-export async function archiveCustomer(
-  db: D1Database,
+export async function markArchived(
+  db: Db,
   orgId: string,
   seq: number,
   expectedVersion: number,
@@ -215,7 +141,7 @@ export async function archiveCustomer(
 
 /** An archived customer whose alternative ID had this keyed hash, if any. */
 export async function findArchivedByAlternativeIdHash(
-  db: D1Database,
+  db: Db,
   orgId: string,
   alternativeIdHash: string,
 ): Promise<CustomerRow | null> {
@@ -226,12 +152,7 @@ export async function findArchivedByAlternativeIdHash(
 }
 
 /** Brings an archived customer back, PII still empty. Null if it was not archived. */
-export async function unarchiveCustomer(
-  db: D1Database,
-  orgId: string,
-  seq: number,
-  now: string,
-): Promise<CustomerRow | null> {
+export async function markUnarchived(db: Db, orgId: string, seq: number, now: string): Promise<CustomerRow | null> {
   return db
     .prepare(
       `UPDATE customers SET archived_at = NULL, updated_at = ?1, version = version + 1
@@ -253,8 +174,8 @@ export type CustomerListFilters = {
  * One keyset page of live customers, newest first by seq. Only the filters present become
  * SQL, so each query shape keeps its index (never OFFSET: a deep page costs what the first does).
  */
-export async function listLiveCustomers(
-  db: D1Database,
+export async function listLive(
+  db: Db,
   orgId: string,
   filters: CustomerListFilters,
   beforeSeq: number | null,
@@ -292,7 +213,7 @@ export async function listLiveCustomers(
 
 /** What an import needs to know before it decides anything, as one batch of SELECTs. */
 export function importLookupStatements(
-  db: D1Database,
+  db: Db,
   orgId: string,
   keys: { ids: string[]; alternativeIds: string[]; emails: string[]; usernames: string[] },
 ): D1PreparedStatement[] {
@@ -322,7 +243,7 @@ export type ImportInsert = { id: string; profile: CustomerProfile };
 export type ImportUpdate = { id: string; seq: number; version: number; profile: CustomerProfile };
 
 function jsonProfile(profile: CustomerProfile) {
-  const values = profileValues(profile);
+  const values = storedValues(profile);
   return Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, values[index]]));
 }
 
@@ -336,7 +257,7 @@ const fromJson = (alias: string) =>
  * conflict is skipped rather than failing the batch, and RETURNING says which rows landed.
  */
 export function importWriteStatements(
-  db: D1Database,
+  db: Db,
   orgId: string,
   inserts: ImportInsert[],
   updates: ImportUpdate[],

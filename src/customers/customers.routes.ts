@@ -41,6 +41,9 @@ const TARGETS = {
 
 const pathOf = <T extends CustomerTarget>(target: T) => TARGETS[target].path as (typeof TARGETS)[T]["path"];
 
+/** Each target's own params type (indexing with a generic would give the union of both). */
+const paramsOf = <T extends CustomerTarget>(target: T) => TARGETS[target].params as (typeof TARGETS)[T]["params"];
+
 const operationId = (name: string, target: CustomerTarget) => (target === "id" ? name : `${name}ByAlternativeId`);
 
 const byWhat = (target: CustomerTarget) => (target === "id" ? "by id" : "by alternative ID");
@@ -109,7 +112,7 @@ export function getCustomer<T extends CustomerTarget>(target: T) {
         }
       : {}),
     middleware: readRoute(),
-    request: { params: TARGETS[target].params, query: GetCustomerQuery },
+    request: { params: paramsOf(target), query: GetCustomerQuery },
     responses: {
       200: customerWithEtag("The customer"),
       ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", ...TARGETS[target].gone),
@@ -141,7 +144,7 @@ export function patchCustomer<T extends CustomerTarget>(target: T) {
     description:
       'Only the fields sent change; `null` clears a field. `metadata` merges key by key (a key set to null is removed); `"metadata": null` removes all.',
     middleware: writeRoute(),
-    request: { params: TARGETS[target].params, headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
+    request: { params: paramsOf(target), headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
     responses: { 200: customerWithEtag("The updated customer"), ...updateErrors(target) },
   });
 }
@@ -157,7 +160,7 @@ export function putCustomer<T extends CustomerTarget>(target: T) {
     description:
       "Every field not sent is reset to null (booleans to false) and metadata is replaced, except `alternative_id`, which changes only when sent.",
     middleware: writeRoute(),
-    request: { params: TARGETS[target].params, headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
+    request: { params: paramsOf(target), headers: IfMatchHeader, body: jsonBodyOf(UpdateCustomerBody) },
     responses: { 200: customerWithEtag("The updated customer"), ...updateErrors(target) },
   });
 }
@@ -175,7 +178,7 @@ export function archiveCustomer<T extends CustomerTarget>(target: T) {
         ? "Erases the customer's PII in one atomic step and hides it. Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then)."
         : "Erases the customer's PII in one atomic step and hides it. Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404.",
     middleware: deleteRoute(),
-    request: { params: TARGETS[target].params, headers: IfMatchHeader },
+    request: { params: paramsOf(target), headers: IfMatchHeader },
     responses: {
       200: jsonContent(ArchivedCustomer, "The customer is archived"),
       ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", "precondition_failed"),
@@ -193,7 +196,7 @@ export function deleteMetadataKey<T extends CustomerTarget>(target: T) {
     summary: `Remove one metadata key ${byWhat(target)}`,
     description: "Removing an absent key changes nothing and answers 200.",
     middleware: deleteRoute(),
-    request: { params: MetadataKeyParams[target], headers: IfMatchHeader },
+    request: { params: MetadataKeyParams[target] as (typeof MetadataKeyParams)[T], headers: IfMatchHeader },
     responses: {
       200: customerWithEtag("The customer"),
       ...problemResponses(

@@ -1,17 +1,15 @@
 import { z } from "@hono/zod-openapi";
-import { isoTimestamp, text, timestamp } from "../lib/fields";
 import {
-  alternativeId,
-  customerId,
-  email,
-  language,
-  metadataInput,
-  metadataKeyParam,
-  phone,
-  timezone,
-  username,
-} from "./customers.fields";
-import { AlternativeIdParams, IdParams } from "./customers.params";
+  type ColumnKind,
+  PROFILE_COLUMNS,
+  PROFILE_SPEC,
+  type ProfileColumn,
+} from "../customer-records/customer-columns";
+import { customerId, IdParams } from "../customer-records/customer-records.params";
+import { isoTimestamp, text, timestamp } from "../lib/fields";
+import { metadataInput, metadataKeyParam } from "../lib/metadata";
+import { alternativeId, email, language, phone, timezone, username } from "./customers.fields";
+import { AlternativeIdParams } from "./customers.params";
 import { expandedFields, expandParam } from "./expand";
 
 /** The profile fields a caller can write; `null` means "not set". */
@@ -31,7 +29,7 @@ export const profileFields = {
   tele_marketing: z.boolean().nullable().optional().openapi({ description: "Default false; null resets it." }),
   coupon_id: text(255).nullable().optional(),
   metadata: metadataInput.nullable().optional(),
-};
+} satisfies Record<ProfileColumn, z.ZodType>;
 
 /**
  * Accepted on every write of a profile and never stored: skips the email DNS check for
@@ -56,25 +54,24 @@ export type UpdateInput = ProfileInput & { skip_email_dns_validation?: boolean }
 
 export const UpdateCustomerBody = z.strictObject({ ...profileFields, ...requestOptions }).openapi("UpdateCustomer");
 
+const OUTPUT_OF_KIND = {
+  text: () => z.string().nullable(),
+  boolean: () => z.boolean(),
+  json: () => z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+} satisfies Record<ColumnKind, () => z.ZodType>;
+
+type OutputOf<K extends ColumnKind> = ReturnType<(typeof OUTPUT_OF_KIND)[K]>;
+
+/** The profile as the Customer object shows it, derived from the column table. */
+const profileOutput = Object.fromEntries(
+  PROFILE_COLUMNS.map((column) => [column, OUTPUT_OF_KIND[PROFILE_SPEC[column].kind]()]),
+) as { [C in ProfileColumn]: OutputOf<(typeof PROFILE_SPEC)[C]["kind"]> };
+
 export const Customer = z
   .object({
     object: z.literal("customer"),
     id: z.string(),
-    alternative_id: z.string().nullable(),
-    email: z.string().nullable(),
-    name: z.string().nullable(),
-    first_name: z.string().nullable(),
-    last_name: z.string().nullable(),
-    display_name: z.string().nullable(),
-    username: z.string().nullable(),
-    phone: z.string().nullable(),
-    company: z.string().nullable(),
-    language: z.string().nullable(),
-    timezone: z.string().nullable(),
-    mail_marketing: z.boolean(),
-    tele_marketing: z.boolean(),
-    coupon_id: z.string().nullable(),
-    metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    ...profileOutput,
     has_payment_method: z.boolean(),
     created_at: isoTimestamp,
     updated_at: isoTimestamp,

@@ -2,6 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { toAddressObject } from "../addresses/addresses.object";
 import { type AddressRow, addressesOfCustomersStatement } from "../addresses/addresses.repository";
 import { Address } from "../addresses/addresses.schemas";
+import type { CustomerRow } from "../customer-records/customer-columns";
+import type { Db } from "../lib/db";
 import { toPaymentMethodObject } from "../payment-methods/payment-methods.object";
 import {
   type PaymentMethodRow,
@@ -11,7 +13,6 @@ import { PaymentMethod } from "../payment-methods/payment-methods.schemas";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import { type SubscriptionRow, subscriptionsOfCustomersStatement } from "../subscriptions/subscriptions.repository";
 import { Subscription } from "../subscriptions/subscriptions.schemas";
-import type { CustomerRow } from "./customers.repository";
 
 const EXPANDABLE = ["addresses", "subscriptions", "payment_methods"] as const;
 type Expandable = (typeof EXPANDABLE)[number];
@@ -46,7 +47,7 @@ export function parseExpand(value: string | undefined): Set<Expandable> {
   return new Set(EXPANDABLE.filter((kind) => names.has(kind)));
 }
 
-type Expansion = {
+export type Expansion = {
   addresses?: z.infer<typeof Address>[];
   subscriptions?: z.infer<typeof Subscription>[];
   payment_methods?: z.infer<typeof PaymentMethod>[];
@@ -63,7 +64,7 @@ const groupBy = <R extends { customer_id: string }, O>(rows: R[], map: (row: R) 
  * expanded kind, each with two bound parameters however many customers there are.
  */
 export async function expandCustomers(
-  db: D1Database,
+  db: Db,
   orgId: string,
   rows: CustomerRow[],
   expand: Set<Expandable>,

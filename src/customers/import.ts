@@ -1,5 +1,5 @@
+import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from "../customer-records/customer-columns";
 import { createEmailDomainChecker } from "../email-dns";
-import type { Background } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
@@ -12,16 +12,15 @@ import {
   importSubscriptionsStatement,
   type SubscriptionRow,
 } from "../subscriptions/subscriptions.repository";
-import { customerIdArchived, fieldTaken, identityConflict } from "./customers.conflicts";
-import { applyProfileInput, EMPTY_PROFILE, profileOf, sameProfile } from "./customers.profile";
+import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
+import { applyProfileInput, sameProfile } from "./customers.profile";
 import {
-  type CustomerProfile,
-  type CustomerRow,
   type ImportInsert,
   type ImportUpdate,
   importLookupStatements,
   importWriteStatements,
 } from "./customers.repository";
+import type { CustomerDeps } from "./customers.service";
 import { type ImportItemResult, ProvisionBody } from "./provision.schemas";
 
 /** A customer as the import sees it while it walks the items in order. */
@@ -183,12 +182,11 @@ const DNS_CHECKS_AT_ONCE = 4;
 
 /** The email DNS check of every valid item, a few at a time; an unresolvable domain fails its item. */
 async function checkEmails(
-  env: Env,
+  deps: CustomerDeps,
   valid: { index: number; body: ProvisionBody }[],
   results: ImportItemResult[],
-  background: Background,
 ): Promise<{ index: number; body: ProvisionBody }[]> {
-  const check = createEmailDomainChecker(env, { background });
+  const check = createEmailDomainChecker({ ...deps.settings, KV: deps.kv }, { background: deps.background });
   const failed = new Set<number>();
   let next = 0;
   const worker = async () => {
@@ -213,7 +211,8 @@ async function checkEmails(
  * whatever the size (one batch of lookups, one batch of set-based writes), each statement with
  * at most three bound parameters.
  */
-export async function importCustomers(env: Env, orgId: string, items: unknown[], background: Background) {
+export async function importAll(deps: CustomerDeps, items: unknown[]) {
+  const { db, orgId } = deps;
   const results: ImportItemResult[] = new Array(items.length);
   let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {
@@ -225,7 +224,7 @@ export async function importCustomers(env: Env, orgId: string, items: unknown[],
     }
   });
 
-  valid = await checkEmails(env, valid, results, background);
+  valid = await checkEmails(deps, valid, results);
 
   const keys = {
     ids: new Set<string>(),
@@ -242,14 +241,14 @@ export async function importCustomers(env: Env, orgId: string, items: unknown[],
   const ids = [...keys.ids];
   const alternativeIds = [...keys.alternativeIds];
   // Round trip 1: everything the decisions need.
-  const lookups = await env.DB.batch<CustomerRow | SubscriptionRow>([
-    ...importLookupStatements(env.DB, orgId, {
+  const lookups = await db.batch<CustomerRow | SubscriptionRow>([
+    ...importLookupStatements(db, orgId, {
       ids,
       alternativeIds,
       emails: [...keys.emails],
       usernames: [...keys.usernames],
     }),
-    activeSubscriptionsOfIdentitiesStatement(env.DB, orgId, ids, alternativeIds),
+    activeSubscriptionsOfIdentitiesStatement(db, orgId, ids, alternativeIds),
   ]);
   const subscriptions = (lookups.pop()?.results ?? []) as SubscriptionRow[];
   const known = lookups.flatMap((result) => result.results) as CustomerRow[];
@@ -269,10 +268,10 @@ export async function importCustomers(env: Env, orgId: string, items: unknown[],
   const { inserts, updates, versions } = planner.writes();
   const planned = planner.subscriptions;
   const now = nowIso();
-  const [inserted, updated, , active] = await env.DB.batch<{ id: string } & Partial<SubscriptionRow>>([
-    ...importWriteStatements(env.DB, orgId, inserts, updates, now),
+  const [inserted, updated, , active] = await db.batch<{ id: string } & Partial<SubscriptionRow>>([
+    ...importWriteStatements(db, orgId, inserts, updates, now),
     importSubscriptionsStatement(
-      env.DB,
+      db,
       orgId,
       planned.map(({ item: _, ...subscription }) => ({
         ...subscription,
@@ -280,9 +279,7 @@ export async function importCustomers(env: Env, orgId: string, items: unknown[],
       })),
       now,
     ),
-    activeSubscriptionKeysStatement(env.DB, orgId, [
-      ...new Set(planned.map((subscription) => subscription.customer_id)),
-    ]),
+    activeSubscriptionKeysStatement(db, orgId, [...new Set(planned.map((subscription) => subscription.customer_id))]),
   ]);
 
   // A customer's write either landed or was skipped by a concurrent change: its items share the fate.

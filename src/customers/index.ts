@@ -3,20 +3,19 @@ import * as handlers from "./customers.handlers";
 import * as routes from "./customers.routes";
 
 // Static paths first, so "/v1/customers/alternative-id/…" is never read as an `{id}`.
-// Shared handlers are wrapped in arrows so each route's own config types its client.
 export const customersRouter = createRouter()
-  .openapi(routes.createCustomer, handlers.createCustomer)
-  .openapi(routes.listCustomers, handlers.listCustomers)
-  .openapi(routes.provisionCustomer, handlers.provisionCustomer)
+  .openapi(routes.createCustomer, handlers.create)
+  .openapi(routes.listCustomers, handlers.list)
+  .openapi(routes.provisionCustomer, handlers.provision)
   .openapi(routes.importCustomers, handlers.importCustomers)
-  .openapi(routes.getCustomer("alternative_id"), (c) => handlers.getCustomer(c))
-  .openapi(routes.patchCustomer("alternative_id"), (c) => handlers.patchCustomer(c))
-  .openapi(routes.putCustomer("alternative_id"), (c) => handlers.putCustomer(c))
-  .openapi(routes.archiveCustomer("alternative_id"), (c) => handlers.archiveCustomer(c))
-  .openapi(routes.deleteMetadataKey("alternative_id"), (c) => handlers.deleteMetadataKey(c))
-  .openapi(routes.getCustomer("id"), (c) => handlers.getCustomer(c))
-  .openapi(routes.patchCustomer("id"), (c) => handlers.patchCustomer(c))
-  .openapi(routes.putCustomer("id"), (c) => handlers.putCustomer(c))
-  .openapi(routes.archiveCustomer("id"), (c) => handlers.archiveCustomer(c))
-  .openapi(routes.deleteMetadataKey("id"), (c) => handlers.deleteMetadataKey(c))
-  .openapi(routes.unarchiveCustomer, handlers.unarchiveCustomer);
+  .openapi(routes.getCustomer("alternative_id"), handlers.getByAlternativeId)
+  .openapi(routes.patchCustomer("alternative_id"), handlers.updateByAlternativeId)
+  .openapi(routes.putCustomer("alternative_id"), handlers.replaceByAlternativeId)
+  .openapi(routes.archiveCustomer("alternative_id"), handlers.removeByAlternativeId)
+  .openapi(routes.deleteMetadataKey("alternative_id"), handlers.removeMetadataKeyByAlternativeId)
+  .openapi(routes.getCustomer("id"), handlers.get)
+  .openapi(routes.patchCustomer("id"), handlers.update)
+  .openapi(routes.putCustomer("id"), handlers.replace)
+  .openapi(routes.archiveCustomer("id"), handlers.remove)
+  .openapi(routes.deleteMetadataKey("id"), handlers.removeMetadataKey)
+  .openapi(routes.unarchiveCustomer, handlers.unarchive);

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { customerId } from "../customer-records/customer-records.params";
 import { Subscription, SubscriptionInput } from "../subscriptions/subscriptions.schemas";
-import { alternativeId, customerId } from "./customers.fields";
+import { alternativeId } from "./customers.fields";
 import { Customer, profileFields, requestOptions } from "./customers.schemas";
 
 /**

@@ -1,6 +1,4 @@
-import { archiveByIdentity } from "../customers/archive";
-import { provisionCustomer } from "../customers/provision";
-import type { Background } from "../lib/background";
+import * as customers from "../customers/customers.service";
 import { ApiError } from "../lib/errors";
 import type { WebhookAction } from "./webhook-events";
 
@@ -15,21 +13,16 @@ export type WebhookOutcome =
  * provisioning such as a conflict) become `failed`, since a retry cannot fix them; anything
  * else (storage unavailable, a bug) is thrown, so the delivery answers 5xx and is retried.
  */
-export async function applyWebhookAction(
-  env: Env,
-  orgId: string,
-  action: WebhookAction,
-  background: Background,
-): Promise<WebhookOutcome> {
+export async function applyWebhookAction(deps: customers.CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
   try {
-    return await apply(env, orgId, action, background);
+    return await apply(deps, action);
   } catch (error) {
     if (error instanceof ApiError && error.status < 500) return { status: "failed", error };
     throw error;
   }
 }
 
-async function apply(env: Env, orgId: string, action: WebhookAction, background: Background): Promise<WebhookOutcome> {
+async function apply(deps: customers.CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
   switch (action.kind) {
     case "ignore":
       return { status: "ignored" };
@@ -40,13 +33,14 @@ async function apply(env: Env, orgId: string, action: WebhookAction, background:
       });
     }
     case "archive": {
-      const archived = await archiveByIdentity(env, orgId, action.identity, background);
+      const { identity } = action;
+      const ref = "id" in identity ? { id: identity.id } : { alternativeId: identity.alternative_id };
       // Archiving an archived customer again is what the event asks for: done.
-      if (archived.status === "not_found") return { status: "ignored" };
-      return { status: "applied", customerId: archived.customerId };
+      const archived = await customers.archive(deps, ref, undefined);
+      return archived ? { status: "applied", customerId: archived.id } : { status: "ignored" };
     }
     case "provision": {
-      const provisioned = await provisionCustomer(env, orgId, action.body, { background, eventAt: action.eventAt });
+      const provisioned = await customers.provisionFromEvent(deps, action.body, action.eventAt);
       if (provisioned.status === "stale" || provisioned.status === "archived") return { status: provisioned.status };
       return { status: "applied", customerId: provisioned.customer.id };
     }

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { alternativeId, customerId } from "../customers/customers.fields";
+import { customerId } from "../customer-records/customer-records.params";
+import { alternativeId } from "../customers/customers.fields";
 import { ProvisionBody } from "../customers/provision.schemas";
 import { timestamp } from "../lib/fields";
 import { invalidPayload, type WebhookAction } from "./webhook-events";

@@ -46,7 +46,7 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
   const background = inBackground(c);
   const processed = await oncePerMessage(c.env.DB, endpoint.id, delivery.messageId, () =>
-    applyWebhookAction(c.env, endpoint.org_id, action, background),
+    applyWebhookAction({ db: c.get("db"), kv: c.env.KV, orgId: endpoint.org_id, background, settings: c.env }, action),
   );
 
   const result: WebhookResult = processed ? resultBody(processed.value, c.get("requestId")) : { status: "duplicate" };

@@ -1,11 +1,26 @@
+import type { CustomerProfile, CustomerRow } from "../customer-records/customer-columns";
+import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
-import { type CustomerProfile, findCustomerById, type UniqueField, type UniqueViolation } from "./customers.repository";
+import { findById, type UniqueField, type UniqueViolation } from "./customers.repository";
 
 /**
- * The 409s a customer write can meet, built here only, so create, PATCH/PUT, provision and
- * every import item word them alike. Only the alternative ID is echoed (as the caller sent it):
- * emails and usernames are PII.
+ * Every problem a customer route answers with, built here only, so the `{id}` and
+ * alternative-ID routes, provision and every import item word them alike. Only the
+ * alternative ID is echoed (as the caller sent it): emails and usernames are PII. By id, "not
+ * found" is `customerNotFound` (customer-records), which sub-resource routes share.
  */
+
+export const alternativeIdNotFound = () =>
+  new ApiError("customer_not_found", "No live customer with this alternative ID in this organization.");
+
+export const customerArchived = (row: CustomerRow) =>
+  new ApiError("customer_archived", `Customer '${row.id}' was archived at ${row.archived_at}.`, {
+    extensions: { archived_at: row.archived_at },
+  });
+
+export const preconditionFailed = (currentEtag: string) =>
+  new ApiError("precondition_failed", `If-Match does not match the current ETag ${currentEtag}.`);
+
 export const customerIdArchived = (id: string) =>
   new ApiError("customer_id_archived", `Customer id '${id}' belonged to an archived customer and cannot be reused.`, {
     errors: [{ pointer: "/id", detail: "belongs to an archived customer" }],
@@ -37,13 +52,13 @@ export function fieldTaken(field: Exclude<UniqueField, "id">, profile: CustomerP
  * needs to see.
  */
 export async function conflictError(
-  db: D1Database,
+  db: Db,
   orgId: string,
   violation: UniqueViolation,
   profile: CustomerProfile,
   id?: string,
 ): Promise<ApiError> {
-  const existing = id ? await findCustomerById(db, orgId, id) : null;
+  const existing = id ? await findById(db, orgId, id) : null;
   if (id && existing?.archived_at) return customerIdArchived(id);
   if (id && existing) return customerExists(id);
   // Ids are never deleted, so an id violation has found its holder above.
