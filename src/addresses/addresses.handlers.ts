@@ -4,15 +4,7 @@ import { nowIso } from "../lib/fields";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
-import {
-  type AddressChanges,
-  type AddressRow,
-  deleteAddress as deleteStoredAddress,
-  findAddress,
-  insertAddress,
-  listAddresses as listStoredAddresses,
-  updateAddress as updateStoredAddress,
-} from "./addresses.repository";
+import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
 
 const addressNotFound = () => new ApiError("not_found", "This customer has no address with this id.");
@@ -21,7 +13,7 @@ export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await listStoredAddresses(c.get("db"), orgId, id);
+  const rows = await repo.listAddresses(c.get("db"), orgId, id);
   return c.json(listBody(rows.map(toAddressObject)), 200);
 };
 
@@ -30,7 +22,7 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
   const input = c.req.valid("json");
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
-  const row = await insertAddress(
+  const row = await repo.insertAddress(
     c.get("db"),
     orgId,
     id,
@@ -51,24 +43,24 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
 };
 
 /** The changes that would alter the stored address; empty when the PATCH changes nothing. */
-function effectiveChanges(row: AddressRow, sent: AddressChanges): AddressChanges {
+function effectiveChanges(row: repo.AddressRow, sent: repo.AddressChanges): repo.AddressChanges {
   const current = toAddressObject(row);
   return Object.fromEntries(
     Object.entries(sent).filter(
-      ([field, value]) => value !== undefined && current[field as keyof AddressChanges] !== value,
+      ([field, value]) => value !== undefined && current[field as keyof repo.AddressChanges] !== value,
     ),
-  ) as AddressChanges;
+  ) as repo.AddressChanges;
 }
 
 export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const row = await findAddress(c.get("db"), orgId, id, addressId);
+  const row = await repo.findAddress(c.get("db"), orgId, id, addressId);
   if (!row) throw addressNotFound();
   const changes = effectiveChanges(row, c.req.valid("json"));
   if (Object.keys(changes).length === 0) return c.json(toAddressObject(row), 200);
-  const updated = await updateStoredAddress(c.get("db"), orgId, id, addressId, changes, nowIso());
+  const updated = await repo.updateAddress(c.get("db"), orgId, id, addressId, changes, nowIso());
   // Deleted (or its customer archived) since it was read.
   if (!updated) throw addressNotFound();
   return c.json(toAddressObject(updated), 200);
@@ -78,6 +70,6 @@ export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async
   const { id, address_id: addressId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  if (!(await deleteStoredAddress(c.get("db"), orgId, id, addressId))) throw addressNotFound();
+  if (!(await repo.deleteAddress(c.get("db"), orgId, id, addressId))) throw addressNotFound();
   return c.json(deletedBody("address", addressId), 200);
 };

@@ -3,16 +3,10 @@ import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { forgetRevokedKey } from "./api-key-cache";
-import {
-  type ApiKeyRow,
-  insertApiKey,
-  listApiKeys as listKeys,
-  mintApiKey,
-  revokeApiKey as revoke,
-} from "./api-keys.repository";
+import * as repo from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
 
-export const toApiKeyObject = (row: ApiKeyRow) => ({
+export const toApiKeyObject = (row: repo.ApiKeyRow) => ({
   object: "api_key" as const,
   id: row.id,
   name: row.name,
@@ -22,20 +16,20 @@ export const toApiKeyObject = (row: ApiKeyRow) => ({
 });
 
 export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
-  const rows = await listKeys(c.get("db"), c.get("orgId"));
+  const rows = await repo.listApiKeys(c.get("db"), c.get("orgId"));
   return c.json(listBody(rows.map(toApiKeyObject)), 200);
 };
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
   const { name } = c.req.valid("json");
-  const key = await mintApiKey(c.get("orgId"), name ?? null, nowIso());
-  await insertApiKey(c.get("db"), key);
+  const key = await repo.mintApiKey(c.get("orgId"), name ?? null, nowIso());
+  await repo.insertApiKey(c.get("db"), key);
   return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
 };
 
 export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
   const { id } = c.req.valid("param");
-  const revoked = await revoke(c.get("db"), c.get("orgId"), id, nowIso());
+  const revoked = await repo.revokeApiKey(c.get("db"), c.get("orgId"), id, nowIso());
   const row = revoked?.row;
   if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
   // Before answering: from here on this location refuses the key (see api-key-cache.ts).

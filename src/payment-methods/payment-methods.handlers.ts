@@ -4,18 +4,14 @@ import { nowIso } from "../lib/fields";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
-import {
-  deletePaymentMethod as deleteStoredPaymentMethod,
-  insertPaymentMethod,
-  listPaymentMethods as listStoredPaymentMethods,
-} from "./payment-methods.repository";
+import * as repo from "./payment-methods.repository";
 import type * as routes from "./payment-methods.routes";
 
 export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await listStoredPaymentMethods(c.get("db"), orgId, id);
+  const rows = await repo.listPaymentMethods(c.get("db"), orgId, id);
   return c.json(listBody(rows.map(toPaymentMethodObject)), 200);
 };
 
@@ -24,7 +20,7 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
   const input = c.req.valid("json");
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
-  const row = await insertPaymentMethod(
+  const row = await repo.insertPaymentMethod(
     c.get("db"),
     orgId,
     id,
@@ -47,7 +43,7 @@ export const deletePaymentMethod: AppRouteHandler<typeof routes.deletePaymentMet
   const { id, payment_method_id: paymentMethodId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  if (!(await deleteStoredPaymentMethod(c.get("db"), orgId, id, paymentMethodId, nowIso()))) {
+  if (!(await repo.deletePaymentMethod(c.get("db"), orgId, id, paymentMethodId, nowIso()))) {
     throw new ApiError("not_found", "This customer has no payment method with this id.");
   }
   return c.json(deletedBody("payment_method", paymentMethodId), 200);

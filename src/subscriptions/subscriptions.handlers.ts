@@ -4,12 +4,7 @@ import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
-import {
-  cancelSubscription as cancelStoredSubscription,
-  createSubscription as createStoredSubscription,
-  findSubscription,
-  listSubscriptions as listStoredSubscriptions,
-} from "./subscriptions.repository";
+import * as repo from "./subscriptions.repository";
 import type * as routes from "./subscriptions.routes";
 
 const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
@@ -18,7 +13,7 @@ export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions>
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await listStoredSubscriptions(c.get("db"), orgId, id);
+  const rows = await repo.listSubscriptions(c.get("db"), orgId, id);
   return c.json(listBody(rows.map(toSubscriptionObject)), 200);
 };
 
@@ -26,7 +21,7 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
-  const outcome = await createStoredSubscription(
+  const outcome = await repo.createSubscription(
     c.get("db"),
     orgId,
     id,
@@ -50,7 +45,7 @@ export const getSubscription: AppRouteHandler<typeof routes.getSubscription> = a
   const { id, subscription_id: subscriptionId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const row = await findSubscription(c.get("db"), orgId, id, subscriptionId);
+  const row = await repo.findSubscription(c.get("db"), orgId, id, subscriptionId);
   if (!row) throw subscriptionNotFound();
   return c.json(toSubscriptionObject(row), 200);
 };
@@ -59,7 +54,7 @@ export const cancelSubscription: AppRouteHandler<typeof routes.cancelSubscriptio
   const { id, subscription_id: subscriptionId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const row = await cancelStoredSubscription(c.get("db"), orgId, id, subscriptionId, nowIso());
+  const row = await repo.cancelSubscription(c.get("db"), orgId, id, subscriptionId, nowIso());
   if (!row) throw subscriptionNotFound();
   return c.json(toSubscriptionObject(row), 200);
 };

@@ -5,18 +5,12 @@ import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "./secrets";
 import type * as routes from "./webhook-endpoints.routes";
-import {
-  deleteWebhookEndpoint as deleteEndpoint,
-  insertWebhookEndpoint,
-  listWebhookEndpoints as listEndpoints,
-  rotateWebhookEndpointSecret as rotateSecret,
-  type WebhookEndpointRow,
-} from "./webhooks.repository";
+import * as repo from "./webhooks.repository";
 
 const endpointNotFound = () => new ApiError("not_found", "No webhook endpoint with this id in this organization.");
 
 /** The endpoint object; `secret` is the full secret where one was just issued, else the mask. */
-const toWebhookEndpointObject = (row: WebhookEndpointRow, secret = maskedSecret(row.secret_last4)) => ({
+const toWebhookEndpointObject = (row: repo.WebhookEndpointRow, secret = maskedSecret(row.secret_last4)) => ({
   object: "webhook_endpoint" as const,
   id: row.id,
   url: `/v1/webhooks/${row.id}`,
@@ -29,8 +23,8 @@ const toWebhookEndpointObject = (row: WebhookEndpointRow, secret = maskedSecret(
 
 export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookEndpoint> = async (c) => {
   const { source, description, secret = newSigningSecret() } = c.req.valid("json");
-  const row = await insertWebhookEndpoint(
-    c.env.DB,
+  const row = await repo.insertWebhookEndpoint(
+    c.get("db"),
     { id: newId("we"), orgId: c.get("orgId"), source, description: description ?? null, createdAt: nowIso() },
     secret,
   );
@@ -38,13 +32,13 @@ export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookE
 };
 
 export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndpoints> = async (c) => {
-  const rows = await listEndpoints(c.env.DB, c.get("orgId"));
+  const rows = await repo.listWebhookEndpoints(c.get("db"), c.get("orgId"));
   return c.json(listBody(rows.map((row) => toWebhookEndpointObject(row))), 200);
 };
 
 export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookEndpoint> = async (c) => {
   const { id } = c.req.valid("param");
-  if (!(await deleteEndpoint(c.env.DB, c.get("orgId"), id))) throw endpointNotFound();
+  if (!(await repo.deleteWebhookEndpoint(c.get("db"), c.get("orgId"), id))) throw endpointNotFound();
   return c.json(deletedBody("webhook_endpoint", id), 200);
 };
 
@@ -52,7 +46,7 @@ export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWe
   const { id } = c.req.valid("param");
   const { secret = newSigningSecret() } = c.req.valid("json");
   const previousExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
-  const row = await rotateSecret(c.env.DB, c.get("orgId"), id, secret, previousExpiresAt);
+  const row = await repo.rotateWebhookEndpointSecret(c.get("db"), c.get("orgId"), id, secret, previousExpiresAt);
   if (!row) throw endpointNotFound();
   return c.json(toWebhookEndpointObject(row, secret), 200);
 };

@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { StorageUnavailable } from "../lib/storage-errors";
 /** Every SQL statement of webhook endpoints and webhook intake. */
 
@@ -29,7 +30,7 @@ const PUBLIC_COLUMNS =
   "id, org_id, source, description, substr(secret, -4) AS secret_last4, previous_secret_expires_at, created_at";
 
 export async function insertWebhookEndpoint(
-  db: D1Database,
+  db: Db,
   endpoint: { id: string; orgId: string; source: WebhookSource; description: string | null; createdAt: string },
   secret: string,
 ): Promise<WebhookEndpointRow> {
@@ -45,7 +46,7 @@ export async function insertWebhookEndpoint(
   return row;
 }
 
-export async function listWebhookEndpoints(db: D1Database, orgId: string): Promise<WebhookEndpointRow[]> {
+export async function listWebhookEndpoints(db: Db, orgId: string): Promise<WebhookEndpointRow[]> {
   const { results } = await db
     .prepare(`SELECT ${PUBLIC_COLUMNS} FROM webhook_endpoints WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)
     .bind(orgId)
@@ -57,7 +58,7 @@ export async function listWebhookEndpoints(db: D1Database, orgId: string): Promi
  * Deletes the endpoint and the webhook ids it has seen, in one batch. False when this
  * organization has no such endpoint.
  */
-export async function deleteWebhookEndpoint(db: D1Database, orgId: string, id: string): Promise<boolean> {
+export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): Promise<boolean> {
   const [, deleted] = await db.batch([
     db
       .prepare(
@@ -75,7 +76,7 @@ export async function deleteWebhookEndpoint(db: D1Database, orgId: string, id: s
  * Whatever was previous before is dropped. Null when this organization has no such endpoint.
  */
 export async function rotateWebhookEndpointSecret(
-  db: D1Database,
+  db: Db,
   orgId: string,
   id: string,
   newSecret: string,
