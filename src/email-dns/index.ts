@@ -28,7 +28,7 @@ export type EmailDomainCheckerOptions = {
 export type EmailDomainCheck = (email: string | null | undefined, options?: EmailDomainCheckOptions) => Promise<void>;
 
 /**
- * The email DNS check of one request (api.md §3): when `EMAIL_DNS_VALIDATION` is "true", the
+ * The email DNS check of one request (README, "Configuration"): when `EMAIL_DNS_VALIDATION` is "true", the
  * email's domain must have an MX record or, failing that, an A or AAAA record.
  *
  * Resolves when the domain passes, when the check is off, when `skip` is true, when the email

@@ -20,7 +20,7 @@ const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
   inBackground(c, "idempotency replay cache update")(task);
 
 /**
- * Idempotency-Key (spec section 5) for tenant writes: runs after authentication, the rate
+ * Idempotency-Key (README, "Retries and idempotency") for tenant writes: runs after authentication, the rate
  * limit and the body reader, before validators, so a validation failure is a final response
  * that is kept like any other. Without the header the request runs as if this were not here.
  */
