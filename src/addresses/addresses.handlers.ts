@@ -1,13 +1,12 @@
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
+import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
-
-const addressNotFound = () => new ApiError("not_found", "This customer has no address with this id.");
+import * as service from "./addresses.service";
 
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
@@ -42,28 +41,10 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
   return c.json(toAddressObject(row), 201);
 };
 
-/** The changes that would alter the stored address; empty when the PATCH changes nothing. */
-function effectiveChanges(row: repo.AddressRow, sent: repo.AddressChanges): repo.AddressChanges {
-  const current = toAddressObject(row);
-  return Object.fromEntries(
-    Object.entries(sent).filter(
-      ([field, value]) => value !== undefined && current[field as keyof repo.AddressChanges] !== value,
-    ),
-  ) as repo.AddressChanges;
-}
-
 export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  const row = await repo.findAddress(c.get("db"), orgId, id, addressId);
-  if (!row) throw addressNotFound();
-  const changes = effectiveChanges(row, c.req.valid("json"));
-  if (Object.keys(changes).length === 0) return c.json(toAddressObject(row), 200);
-  const updated = await repo.updateAddress(c.get("db"), orgId, id, addressId, changes, nowIso());
-  // Deleted (or its customer archived) since it was read.
-  if (!updated) throw addressNotFound();
-  return c.json(toAddressObject(updated), 200);
+  const row = await service.update(c.get("db"), c.get("orgId"), id, addressId, c.req.valid("json"));
+  return c.json(toAddressObject(row), 200);
 };
 
 export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async (c) => {
