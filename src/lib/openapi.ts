@@ -52,3 +52,36 @@ export function problemResponses(...codes: ProblemCode[]) {
   }
   return responses;
 }
+
+const REQUEST_ID_HEADER = {
+  description:
+    "The request's id (the caller's `X-Request-Id` when it is sane, else a generated `req_…`); also in every problem body as `request_id`.",
+  required: true,
+  schema: { type: "string" },
+};
+
+type DocumentResponse = { headers?: Record<string, unknown> };
+type DocumentShape = {
+  paths?: Record<string, Record<string, { responses?: Record<string, DocumentResponse> }>>;
+  components?: { headers?: Record<string, unknown> };
+};
+
+/**
+ * Every response carries X-Request-Id (the request-id middleware sets it on all of them), so
+ * the document declares it once, as a component, and every response refers to it.
+ */
+export function withRequestIdHeader<D extends object>(document: D): D {
+  const shaped = document as DocumentShape;
+  shaped.components = {
+    ...shaped.components,
+    headers: { ...shaped.components?.headers, "X-Request-Id": REQUEST_ID_HEADER },
+  };
+  for (const item of Object.values(shaped.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        response.headers = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" }, ...response.headers };
+      }
+    }
+  }
+  return document;
+}
