@@ -1,8 +1,10 @@
+import { createRoute, z } from "@hono/zod-openapi";
 import { addressesRouter } from "./addresses";
 import { apiKeysRouter } from "./api-keys";
 import { customersRouter } from "./customers";
 import { idempotentOperations, withIdempotencyKey } from "./idempotency/openapi";
 import { createApp } from "./lib/create-app";
+import { jsonContent, problemResponses, withRequestIdHeader } from "./lib/openapi";
 import { organizationsRouter } from "./organizations";
 import { paymentMethodsRouter } from "./payment-methods";
 import { subscriptionsRouter } from "./subscriptions";
@@ -17,6 +19,20 @@ const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1
 * Bodies are JSON (\`Content-Type: application/json\`), at most 64 KiB; unknown fields are rejected.
 * Every response carries \`X-Request-Id\` (yours, if you send a sane one).
 * Writes accept \`Idempotency-Key\`: a retry with the same key and request gets the first response again (kept 24 hours), with \`Idempotent-Replayed: true\`.`;
+
+const openApiDocument = createRoute({
+  operationId: "getOpenApiDocument",
+  method: "get",
+  path: "/v1/openapi.json",
+  tags: ["Operations"],
+  security: [],
+  summary: "This OpenAPI document",
+  description: "The OpenAPI 3.1 document of this API; every response Roster sends matches it.",
+  responses: {
+    200: jsonContent(z.record(z.string(), z.unknown()), "The OpenAPI 3.1 document"),
+    ...problemResponses("internal_error"),
+  },
+});
 
 export function buildApp() {
   const app = createApp()
@@ -41,14 +57,26 @@ export function buildApp() {
     description: "The deployment's ADMIN_TOKEN secret.",
   });
   const idempotent = idempotentOperations(app);
-  app.get("/v1/openapi.json", (c) => {
-    const document = app.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
-      servers: [{ url: "/" }],
-    });
-    return c.json(withIdempotencyKey(document, idempotent));
-  });
+  app.openAPIRegistry.registerPath(openApiDocument);
+  // The document depends only on code: built and serialized on the first request, then
+  // served as-is for the isolate's lifetime (not at module load, which would slow every cold start).
+  let serialized: string | undefined;
+  const documentJson = () => {
+    serialized ??= JSON.stringify(
+      withRequestIdHeader(
+        withIdempotencyKey(
+          app.getOpenAPI31Document({
+            openapi: "3.1.0",
+            info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
+            servers: [{ url: "/" }],
+          }),
+          idempotent,
+        ),
+      ),
+    );
+    return serialized;
+  };
+  app.get(openApiDocument.path, (c) => c.body(documentJson(), 200, { "Content-Type": "application/json" }));
   return app;
 }
 

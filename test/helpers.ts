@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import worker from "../src/index";
+import { ConformanceChecker, type OpenApiDocument } from "./openapi-conformance";
 
 export const ADMIN_TOKEN = "test-admin-token";
 
@@ -12,6 +13,11 @@ export type CallOptions = {
   headers?: Record<string, string>;
   /** Bindings to run the Worker with instead of the test environment's. */
   env?: Env;
+  /**
+   * `false` skips the check against /v1/openapi.json. Paths outside /v1 and /healthz (HTML
+   * pages, assets) are never checked; keep this for a request that must not be described.
+   */
+  checkDocument?: boolean;
 };
 
 export type Called = { status: number; headers: Headers; body: any; text: string };
@@ -39,7 +45,35 @@ export async function call(method: string, path: string, options: CallOptions = 
   } catch {
     // not JSON (HTML pages): keep the text
   }
+  if (options.checkDocument !== false && isDescribed(request)) {
+    const { pathname } = new URL(request.url);
+    const exchange = { method, path: pathname, status: response.status, headers: response.headers, text };
+    const failures = (await documentChecker()).check(exchange);
+    if (failures.length) throw new Error(`The response breaks /v1/openapi.json:\n${failures.join("\n")}`);
+  }
   return { status: response.status, headers: response.headers, body: parsed, text };
+}
+
+/** What /v1/openapi.json describes: the API under /v1 and the health check. */
+const isDescribed = (request: Request) => {
+  const { pathname } = new URL(request.url);
+  return pathname === "/v1" || pathname.startsWith("/v1/") || pathname === "/healthz";
+};
+
+let checker: Promise<ConformanceChecker> | undefined;
+
+/** The Worker's own document, fetched once per test file (each file has its own module instance). */
+function documentChecker(): Promise<ConformanceChecker> {
+  checker ??= (async () => {
+    const response = await worker.fetch(
+      new Request("http://roster.test/v1/openapi.json"),
+      env,
+      createExecutionContext(),
+    );
+    if (response.status !== 200) throw new Error(`GET /v1/openapi.json answered ${response.status}`);
+    return new ConformanceChecker((await response.json()) as OpenApiDocument);
+  })();
+  return checker;
 }
 
 /** A fresh organization and its API key secret. */

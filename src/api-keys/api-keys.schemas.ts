@@ -16,7 +16,11 @@ export const ApiKey = z
   .openapi("ApiKey");
 
 export const ApiKeyWithSecret = ApiKey.extend({
-  secret: z.string().openapi({ description: "Shown only in this response; store it now.", example: "rk_…" }),
+  secret: z.string().nullable().openapi({
+    description:
+      "Shown only in this response; store it now. null in a replay (`Idempotent-Replayed: true`): the secret is not kept.",
+    example: "rk_…",
+  }),
 }).openapi("ApiKeyWithSecret");
 
 export const ApiKeyList = listOf(ApiKey, "ApiKeyList");

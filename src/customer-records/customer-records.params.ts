@@ -12,7 +12,13 @@ export const customerId = z
   .string()
   .regex(/^[A-Za-z0-9_\-.:@]{1,255}$/, "must be 1–255 characters of A-Z a-z 0-9 _ - . : @")
   .refine((id) => !RESERVED_CUSTOMER_IDS.has(id), "is reserved (a route word or a dot segment)")
-  .openapi({ example: "cus_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R", minLength: 1, maxLength: 255 });
+  .openapi({
+    example: "cus_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R",
+    minLength: 1,
+    maxLength: 255,
+    // The refine above is invisible to the generator: tools learn the reserved words from this.
+    not: { enum: [...RESERVED_CUSTOMER_IDS] },
+  });
 
 export const IdParams = z.object({ id: customerId.openapi({ param: { name: "id", in: "path" } }) });
 

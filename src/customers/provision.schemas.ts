@@ -34,7 +34,11 @@ export const ProvisioningResult = z
     object: z.literal("provisioning_result"),
     created: z.boolean(),
     customer: Customer,
-    subscription: Subscription.nullable(),
+    // A union, not .nullable(): a nullable registered schema is generated as allOf [$ref, null],
+    // which no null can satisfy.
+    subscription: z.union([Subscription, z.null()]).openapi({
+      description: "The active subscription the request asked for; null when it sent none.",
+    }),
   })
   .openapi("ProvisioningResult");
 

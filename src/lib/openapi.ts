@@ -33,6 +33,42 @@ export const WITH_BODY: ProblemCode[] = [
   "unsupported_media_type",
 ];
 
+type HeaderObject = {
+  description: string;
+  required: boolean;
+  schema: { type: "string" | "integer"; minimum?: number };
+};
+
+/** Headers a problem is always sent with (src/middleware/auth.ts, src/middleware/rate-limit.ts). */
+const PROBLEM_HEADERS: Partial<Record<ProblemCode, Record<string, HeaderObject>>> = {
+  unauthorized: {
+    "WWW-Authenticate": {
+      description: 'The scheme to authenticate with: `Bearer realm="roster"`.',
+      required: true,
+      schema: { type: "string" },
+    },
+  },
+  rate_limited: {
+    "Retry-After": {
+      description: "Seconds to wait before retrying.",
+      required: true,
+      schema: { type: "integer", minimum: 1 },
+    },
+  },
+};
+
+/** The headers of a status shared by several codes: required only when every one sends it. */
+function headersOf(group: ProblemCode[]): Record<string, HeaderObject> | undefined {
+  const headers: Record<string, HeaderObject> = {};
+  for (const code of group) {
+    for (const [name, header] of Object.entries(PROBLEM_HEADERS[code] ?? {})) {
+      const everyOne = group.every((other) => PROBLEM_HEADERS[other]?.[name]);
+      headers[name] = { ...header, required: everyOne };
+    }
+  }
+  return Object.keys(headers).length ? headers : undefined;
+}
+
 /** OpenAPI responses for these problem codes, grouped by status. */
 export function problemResponses(...codes: ProblemCode[]) {
   const byStatus = new Map<number, ProblemCode[]>();
@@ -42,13 +78,52 @@ export function problemResponses(...codes: ProblemCode[]) {
   }
   const responses: Record<
     number,
-    { description: string; content: { "application/problem+json": { schema: typeof Problem } } }
+    {
+      description: string;
+      headers?: Record<string, HeaderObject>;
+      content: { "application/problem+json": { schema: typeof Problem } };
+    }
   > = {};
   for (const [status, group] of byStatus) {
+    const headers = headersOf(group);
     responses[status] = {
       description: group.map((code) => `\`${code}\`: ${problems[code].meaning}`).join("\n\n"),
+      ...(headers ? { headers } : {}),
       content: { "application/problem+json": { schema: Problem } },
     };
   }
   return responses;
+}
+
+const REQUEST_ID_HEADER = {
+  description:
+    "The request's id (the caller's `X-Request-Id` when it is sane, else a generated `req_…`); also in every problem body as `request_id`.",
+  required: true,
+  schema: { type: "string" },
+};
+
+type DocumentResponse = { headers?: Record<string, unknown> };
+type DocumentShape = {
+  paths?: Record<string, Record<string, { responses?: Record<string, DocumentResponse> }>>;
+  components?: { headers?: Record<string, unknown> };
+};
+
+/**
+ * Every response carries X-Request-Id (the request-id middleware sets it on all of them), so
+ * the document declares it once, as a component, and every response refers to it.
+ */
+export function withRequestIdHeader<D extends object>(document: D): D {
+  const shaped = document as DocumentShape;
+  shaped.components = {
+    ...shaped.components,
+    headers: { ...shaped.components?.headers, "X-Request-Id": REQUEST_ID_HEADER },
+  };
+  for (const item of Object.values(shaped.paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        response.headers = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" }, ...response.headers };
+      }
+    }
+  }
+  return document;
 }

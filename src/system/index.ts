@@ -10,6 +10,7 @@ const healthz = createRoute({
   method: "get",
   path: "/healthz",
   tags: ["Operations"],
+  security: [],
   summary: "Health check",
   description: "200 when D1 answers a query, else 503 `storage_unavailable`.",
   responses: {

@@ -64,9 +64,9 @@ export const WebhookEndpointWithSecret = z
   .object({
     ...endpointFields,
     secret: secretField(
-      "The signing secret in full (`whsec_` + base64 of 24 random bytes, or the one sent). Shown only here: store it in the sender now.",
+      "The signing secret in full (`whsec_` + base64 of 24 random bytes, or the one sent). Shown only here: store it in the sender now. null in a replay (`Idempotent-Replayed: true`): the secret is not kept.",
       "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    ),
+    ).nullable(),
   })
   .openapi("WebhookEndpointWithSecret");
 
