@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call } from "./helpers";
+import { call, newOrganization } from "./helpers";
 
 type Parameter = { name: string; in: string; required?: boolean; $ref?: string };
 type Operation = {
@@ -354,6 +354,38 @@ describe("HTML pages' security headers", () => {
     expect(cspDirectives(response.headers.get("Content-Security-Policy")).get("frame-ancestors")).toEqual(["'none'"]);
     expect(response.headers.get("X-Frame-Options")).toBe("DENY");
     expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+});
+
+describe("Cache-Control: no-store on every /v1 response", () => {
+  it.each([
+    ["GET", "/v1/openapi.json", 200],
+    ["GET", "/v1/customers", 401],
+    ["PUT", "/v1/customers", 405],
+    ["GET", "/v1/nothing-here", 404],
+    ["GET", "/v1", 404],
+  ])("%s %s (%i)", async (method, path, status) => {
+    const response = await call(method, path);
+    expect(response.status).toBe(status);
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+  });
+
+  it("on an authenticated success and a validation failure", async () => {
+    const { key } = await newOrganization();
+    const created = await call("POST", "/v1/customers", { key, body: {} });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("Cache-Control")).toBe("no-store");
+    const listed = await call("GET", "/v1/customers", { key });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get("Cache-Control")).toBe("no-store");
+    const invalid = await call("POST", "/v1/customers", { key, body: { unknown_field: 1 } });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get("Cache-Control")).toBe("no-store");
+  });
+
+  it("not on pages outside /v1, which a browser may keep", async () => {
+    const docs = await call("GET", "/docs");
+    expect(docs.headers.get("Cache-Control")).not.toBe("no-store");
   });
 });
 
