@@ -17,7 +17,7 @@ export const htmlPageHeaders = secureHeaders({
     // cannot run code, and scripts stay 'self' only.
     styleSrc: ["'self'", "'unsafe-inline'"],
     fontSrc: ["'self'"],
-    // Scalar draws some icons from data: URLs; both pages' favicon is `data:,` (no request).
+    // data: for the pages' favicon, `data:,`: without it browsers ask for /favicon.ico (a 404).
     imgSrc: ["'self'", "data:"],
     connectSrc: ["'self'"],
     baseUri: ["'none'"],
