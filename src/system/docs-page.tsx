@@ -5,19 +5,21 @@ export const OPENAPI_DOCUMENT_URL = "/v1/openapi.json";
 export const API_REFERENCE_SCRIPT = "/docs/assets/api-reference.js";
 
 /**
- * Scalar's configuration. Its defaults reach other hosts; each setting below keeps the page on
- * this one (the Chromium check in scripts/check-docs-browser.mjs fails on any other request).
+ * Scalar's configuration: everything that could reach another host is off, so the page stays
+ * on this one (the Chromium check in scripts/check-docs-browser.mjs fails on any other request).
  */
 const scalarConfiguration = {
-  // The default theme loads Inter and JetBrains Mono from fonts.scalar.com.
+  // The default theme loads Inter and JetBrains Mono from fonts.scalar.com; use system fonts.
   withDefaultFonts: false,
   telemetry: false,
-  // Without a value Scalar sends "try it" requests (API keys included) via proxy.scalar.com.
+  // No request proxy: "try it" requests (API keys included) go straight to this host, never
+  // through proxy.scalar.com.
   proxyUrl: "",
-  // Scalar's AI agent and MCP panel talk to api.scalar.com.
+  // Scalar's AI agent (on by default when served from localhost) and MCP panel are Scalar's
+  // hosted services.
   agent: { disabled: true },
   mcp: { disabled: true },
-  // The developer toolbar offers to share the document with scalar.com.
+  // The developer toolbar (shown on localhost by default) links to Scalar's hosted services.
   showDeveloperTools: "never",
   documentDownloadType: "json",
 };
