@@ -1,5 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+// The static assets (public/, the API reference renderer) are generated: build them as
+// `wrangler dev` and `wrangler deploy` do ([build] in wrangler.toml), so tests serve them too.
+execFileSync(process.execPath, ["scripts/build-assets.mjs"], { stdio: "inherit" });
 
 const migrations = await readD1Migrations("./migrations");
 

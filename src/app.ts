@@ -18,6 +18,7 @@ const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1
 * A known path called with another method answers \`405 method_not_allowed\` with an \`Allow\` header; an unknown path \`404 not_found\`.
 * Bodies are JSON (\`Content-Type: application/json\`), at most 64 KiB; unknown fields are rejected.
 * Every response carries \`X-Request-Id\` (yours, if you send a sane one).
+* Every \`/v1\` response, error or not, is \`Cache-Control: no-store\`: it carries customer data, so no browser, proxy or CDN may keep it.
 * Writes accept \`Idempotency-Key\`: a retry with the same key and request gets the first response again (kept 24 hours), with \`Idempotent-Replayed: true\`.`;
 
 const openApiDocument = createRoute({

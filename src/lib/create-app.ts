@@ -41,7 +41,7 @@ const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? "req_unknown";
 
 /**
  * The app: request ids, one JSON log line per request, problem+json for every error,
- * 404 vs 405 for unmatched requests.
+ * 404 vs 405 for unmatched requests, `Cache-Control: no-store` on everything under /v1.
  */
 export function createApp() {
   const app = createRouter();
@@ -52,6 +52,12 @@ export function createApp() {
   app.use(async (c, next) => {
     if (c.env?.DB) c.set("db", c.env.DB);
     await next();
+  });
+  // Every /v1 response carries customer data (or says something about it): no browser, proxy
+  // or CDN may keep a copy. Set after the handler, so errors, 404 and 405 get it too.
+  app.use("/v1/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
   });
   app.use(async (c, next) => {
     const started = Date.now();

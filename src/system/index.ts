@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-app";
 import { ApiError } from "../lib/errors";
 import { jsonContent, problemResponses } from "../lib/openapi";
-import { renderDocsPage } from "./docs-page";
-import { renderProblemsPage } from "./problems-page";
+import { docsPageHtml } from "./docs-page";
+import { problemsPageHtml } from "./problems-page";
+import { htmlPageHeaders } from "./security-headers";
 
 const healthz = createRoute({
   operationId: "healthz",
@@ -19,19 +20,8 @@ const healthz = createRoute({
   },
 });
 
-const html = (body: string) =>
-  new Response(body, {
-    headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "public, max-age=300" },
-  });
-
-/** Renders a page once per isolate: both pages depend only on code. */
-function renderedOnce(render: () => string): () => Response {
-  let page: string | undefined;
-  return () => {
-    if (page === undefined) page = render();
-    return html(page);
-  };
-}
+/** Both pages depend only on code; a browser may keep them a few minutes. */
+const PAGE_CACHE_CONTROL = "public, max-age=300";
 
 export const systemRouter = createRouter()
   .openapi(healthz, async (c) => {
@@ -42,5 +32,7 @@ export const systemRouter = createRouter()
     }
     return c.json({ status: "ok" as const }, 200);
   })
-  .get("/docs", renderedOnce(renderDocsPage))
-  .get("/docs/problems", renderedOnce(renderProblemsPage));
+  .use("/docs", htmlPageHeaders)
+  .use("/docs/problems", htmlPageHeaders)
+  .get("/docs", (c) => c.html(docsPageHtml, 200, { "Cache-Control": PAGE_CACHE_CONTROL }))
+  .get("/docs/problems", (c) => c.html(problemsPageHtml, 200, { "Cache-Control": PAGE_CACHE_CONTROL }));

@@ -1,0 +1,34 @@
+// @ts-check
+/**
+ * Builds public/, the Worker's static assets (wrangler.toml [assets]): the API reference
+ * renderer copied out of node_modules, so /docs loads nothing from a CDN. public/ is
+ * generated (gitignored); every command that serves the Worker builds it first:
+ * wrangler.toml [build] (wrangler dev, so `npm run dev`, and wrangler deploy, so
+ * `npm run build`) and vitest.config.ts (`npm test`). Plain Node, no dependencies, so
+ * the system Node runs it as well as the one in node_modules.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const scalar = join(root, "node_modules/@scalar/api-reference");
+
+/** [source, path under public/]: the URL path the Worker's /docs page references. */
+const ASSETS = [
+  // Scalar's standalone bundle: one script that carries its own styles (it injects them).
+  [join(scalar, "dist/browser/standalone.js"), "docs/assets/api-reference.js"],
+];
+
+/** The bundle names a 20 MB source map we do not serve; without the comment no browser asks for it. */
+const withoutSourceMap = (text) => text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
+
+for (const [source, target] of ASSETS) {
+  const destination = join(root, "public", target);
+  const content = withoutSourceMap(await readFile(source, "utf8"));
+  // Rewriting an unchanged file would make `wrangler dev` reload for nothing.
+  const current = await readFile(destination, "utf8").catch(() => undefined);
+  if (current === content) continue;
+  await mkdir(dirname(destination), { recursive: true });
+  await writeFile(destination, content);
+}
