@@ -73,7 +73,7 @@ export function startupText(startup) {
           `median of ${startup.runs} alternating runs`,
           fixed(startup.roster_ms, 1),
           fixed(startup.bare_hono_ms, 1),
-          startup.ratio ? `${fixed(startup.ratio, 2)}×` : "–",
+          startup.ratio ? `${fixed(startup.ratio, 2)}×` : "– (bare Hono: 0 samples)",
         ],
       ],
     ),

@@ -153,7 +153,7 @@ export async function startupCosts(files, mapPath) {
       if (!frame || frame.functionName === "(idle)") return;
       const name = nameOf(frame);
       add(self, name, delta);
-      add(origins, frame.url ? originOf(name) : name, delta);
+      add(origins, frame.url && !name.includes("(bundle, unmapped") ? originOf(name) : name, delta);
       const seen = new Set();
       for (let id = /** @type {number | undefined} */ (nodeId); id !== undefined; id = parents.get(id)) {
         const node = nodes.get(id);
