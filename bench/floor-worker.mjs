@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The floor: a bare Worker beside Roster in the same workerd, bound to the same D1 and KV,
  * doing only the storage work each scenario needs. No framework, no validation, no auth,
@@ -20,9 +21,10 @@ export default {
     const orgId = env.ORG_ID;
 
     // Prefixes that put per-request platform calls before the route, to price them:
-    // "/limited/…" one rate-limiter call; "/guarded/…" a Cache API hit (Roster's API-key entry,
-    // which keeps revocation immediate per location) and then the same rate-limiter call: what
-    // Roster makes on every request, so Roster against a guarded floor prices Roster's own code.
+    // "/limited/…" one rate-limiter call, the one platform call Roster makes on every request
+    // (its API key comes from the isolate's memory when warm), so Roster against a limited floor
+    // prices Roster's own code; "/guarded/…" a Cache API hit and then the same rate-limiter call
+    // (what Roster made per request while its API key came from the location cache).
     if (path.startsWith("/guarded/")) {
       const entry = await caches.default.match(GUARD_ENTRY);
       if (!entry)

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Roster's own bundle behind a thin wrapper that counts what one request costs in storage:
  * D1 round trips (a statement run on its own, or a whole batch) and statements, KV and
@@ -6,9 +7,12 @@
  * query plans checked are those of the statements Roster really runs.
  * Used one request at a time (counters are per isolate), never for throughput.
  */
+// @ts-expect-error -- Roster's bundle, written beside this file when the bench runs.
 import roster from "./index.js";
 
+/** @type {Record<string, number> | null} */
 let counts = null;
+/** @type {{ sql: string, params: unknown[] }[]} */
 let statements = [];
 const bump = (name, by = 1) => {
   if (counts) counts[name] = (counts[name] ?? 0) + by;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * npm run bench [-- --quick | --customers N | --scaling | --help]
  *
@@ -17,7 +18,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { readOptions } from "./lib/args.mjs";
-import { buildBundle, profileStartup } from "./lib/build.mjs";
+import { buildBundle } from "./lib/build.mjs";
 import {
   applyMigrations,
   BENCH_API_KEY,
@@ -31,8 +32,18 @@ import {
 import { drive, median } from "./lib/load.mjs";
 import { EXTRA_QUERIES, explainStatements } from "./lib/plans.mjs";
 import { profileDuring } from "./lib/profile.mjs";
-import { countsText, fixed, plansText, profileText, scalingTable, scenarioTable, targetTable } from "./lib/report.mjs";
+import {
+  countsText,
+  fixed,
+  plansText,
+  profileText,
+  scalingTable,
+  scenarioTable,
+  startupText,
+  targetTable,
+} from "./lib/report.mjs";
 import { defineScenarios } from "./lib/scenarios.mjs";
+import { measureStartup } from "./lib/startup.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_DIR = path.dirname(BENCH_DIR);
@@ -62,7 +73,7 @@ function freePort() {
     const server = createServer();
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
+      const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
       server.close(() => resolve(port));
     });
   });
@@ -71,7 +82,7 @@ function freePort() {
 /** A real cursor tells where the newest customer is and what "no filters" hashes to. */
 async function cursorFacts(rosterUrl) {
   const response = await fetch(`${rosterUrl}/v1/customers?limit=1`, { headers: AUTH });
-  const page = await response.json();
+  const page = /** @type {{ next_cursor?: string }} */ (await response.json());
   if (!page.next_cursor) throw new Error(`no next_cursor in ${JSON.stringify(page).slice(0, 300)}`);
   const [newestSeq, filtersHash] = JSON.parse(Buffer.from(page.next_cursor, "base64url").toString("utf8"));
   return { newestSeq, filtersHash };
@@ -101,6 +112,7 @@ async function probeIdempotency(rosterUrl, scenario) {
  */
 async function countsOf(countedUrl, scenario, statements) {
   let last = null;
+  /** @type {{ method: string, path: string, body?: string, headers?: Record<string, string> } | null} */
   let first = null;
   for (let attempt = 0; attempt < 2; attempt++) {
     // A read repeats itself (a lookup's second time is its steady state); a write cannot.
@@ -120,7 +132,9 @@ async function countsOf(countedUrl, scenario, statements) {
 
 /** Adds the counting wrapper's last request's statements to `into` (SQL text → sources). */
 async function collectStatements(countedUrl, source, into) {
-  const ran = await (await fetch(`${countedUrl}/__bench/statements`)).json();
+  const ran = /** @type {{ sql: string, params: unknown[] }[]} */ (
+    await (await fetch(`${countedUrl}/__bench/statements`)).json()
+  );
   for (const { sql, params } of ran) {
     const known = into.get(sql);
     if (known) {
@@ -165,6 +179,7 @@ function selectScenarios(all, { only, scalingOnly }) {
   if (!scalingOnly) {
     for (const s of chosen) {
       if (s.floor) names.add(s.floor);
+      if (s.limited) names.add(s.limited);
       if (s.compare) names.add(s.compare);
       for (const name of s.also ?? []) names.add(name);
     }
@@ -203,6 +218,7 @@ async function seedAtSize(n, { options, bundle, persistDir }) {
     await seedOrganization(env.db);
     say(`   migrations: ${migrations.join(", ")}`);
 
+    /** @type {number | null} */
     let at100k = null;
     let lastShown = 0;
     const imported = await importCustomers(env.urls.roster, n, {
@@ -329,6 +345,8 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
         p99_ms: round(median(rounds.map((x) => x.p99)), 3),
         floor: s.floor && perRound[s.floor] ? s.floor : null,
         floor_ratio: s.floor ? round(ratioOver(s.name, s.floor) ?? Number.NaN, 3) : null,
+        limited: s.limited && perRound[s.limited] ? s.limited : null,
+        limited_ratio: s.limited ? round(ratioOver(s.name, s.limited) ?? Number.NaN, 3) : null,
         compare: s.compare && perRound[s.compare] ? s.compare : null,
         compare_ratio: s.compare ? round(ratioOver(s.name, s.compare) ?? Number.NaN, 3) : null,
         // The same paired ratio against the reference floors (what the gap is made of).
@@ -371,7 +389,9 @@ function versions() {
       return null;
     }
   };
+  /** @type {string | null} */
   let commit = null;
+  /** @type {boolean | null} */
   let dirty = null;
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: PROJECT_DIR }).toString().trim();
@@ -407,6 +427,18 @@ function evaluateTargets(result, large, scaling) {
   ratioTarget("GET by id vs bare D1 read", "get_by_id", "floor_ratio", 0.8);
   ratioTarget("GET by alternative ID vs GET by id", "get_by_alternative_id", "compare_ratio", 0.9);
   ratioTarget("create vs bare insert", "create", "floor_ratio", 0.6);
+  ratioTarget("GET by id vs rate-limited D1 read", "get_by_id", "limited_ratio", 0.9);
+  ratioTarget("create vs rate-limited insert", "create", "limited_ratio", 0.85);
+  const startup = result.startup.check_startup;
+  targets.push({
+    name: "start-up CPU vs a one-route Hono Worker",
+    measured: startup?.ratio
+      ? `${fixed(startup.ratio, 2)}× (${startup.roster_ms} / ${startup.bare_hono_ms} ms)`
+      : `${startup?.roster_ms ?? "–"} ms; bare Hono below the profiler's resolution`,
+    goal: "≤ 2.5×",
+    value: startup?.ratio ?? null,
+    met: startup?.ratio ? startup.ratio <= 2.5 : null,
+  });
   if (scaling) {
     for (const row of scaling.rows) {
       targets.push({
@@ -471,11 +503,16 @@ async function main() {
     say(
       `   ${bundle.size.wrangler_kib ?? bundle.size.kib} KiB, gzip ${bundle.size.wrangler_gzip_kib ?? bundle.size.gzip_kib} KiB`,
     );
-    say("startup profile: wrangler check startup …");
-    const startupProfile = await profileStartup(
-      PROJECT_DIR,
-      path.join(tmp, "startup.cpuprofile"),
-      options.quick ? 1 : 3,
+    say("startup: wrangler check startup, Roster and a one-route Hono Worker, 3 alternating runs …");
+    const startupProfile = await measureStartup({
+      projectDir: PROJECT_DIR,
+      workerForm: bundle.workerForm,
+      mapPath: bundle.mapPath,
+      outDir: tmp,
+      runs: 3,
+    });
+    say(
+      `   Roster ${startupProfile.roster_ms} ms, bare Hono ${startupProfile.bare_hono_ms} ms CPU (medians): ${startupProfile.ratio ?? "–"}×`,
     );
 
     const result = {
@@ -486,6 +523,7 @@ async function main() {
       startup: { check_startup: startupProfile },
     };
 
+    /** @type {Awaited<ReturnType<typeof runAtSize>> | null} */
     let small = null;
     if (options.scaling) {
       small = await runAtSize(options.scalingBase, { options, bundle, tmp, scalingOnly: true, tag: `${tag}s` });
@@ -559,10 +597,11 @@ async function main() {
         .map((c) => `${c.origin} ${c.kib} KiB`)
         .join(", ")}`,
     );
-    const sp = result.startup.check_startup;
     const local = result.startup.local;
+    out.push("");
+    out.push(startupText(result.startup.check_startup));
     out.push(
-      `startup: wrangler check startup ${sp ? `${sp.active_ms_median} ms CPU (median of ${sp.runs.length})` : "n/a"}; Miniflare ready ${local.miniflare_ready_ms} ms (workerd + 3 Workers); first Roster request ${local.roster_first_request.first_ms} ms, second ${local.roster_first_request.second_ms} ms (GET /healthz)`,
+      `Miniflare ready ${local.miniflare_ready_ms} ms (workerd + 3 Workers); first Roster request ${local.roster_first_request.first_ms} ms, second ${local.roster_first_request.second_ms} ms (GET /healthz)`,
     );
     if (result.scaling) {
       out.push("");

@@ -5,6 +5,10 @@ import {
   ENTRY_HEADERS,
   entryUrl,
   findActiveKey,
+  forgetRevokedKey,
+  ISOLATE_TIER_SECONDS,
+  REVOCATION_BOUND_SECONDS,
+  REVOCATION_WORST_CASE_SECONDS,
   rememberActiveKey,
 } from "../src/api-keys/api-key-cache";
 import { sha256Hex } from "../src/lib/crypto";
@@ -26,7 +30,16 @@ async function listCounted(key: string) {
   return { status: response.status, roundTrips: d1.roundTrips() };
 }
 
-/** A revocation made in another location: stored in D1, this location's cache untouched. */
+/** Spies on every Cache API operation; `calls()` is how many ran since. */
+function spyOnCache() {
+  const spies = (["match", "put", "delete"] as const).map((method) => vi.spyOn(caches.default, method));
+  return { calls: () => spies.reduce((sum, spy) => sum + spy.mock.calls.length, 0) };
+}
+
+/**
+ * A revocation made elsewhere (another isolate or location): stored in D1, this isolate's memory
+ * and this location's cache untouched — as another isolate sees it, whose tiers were filled before.
+ */
 const revokeInD1Only = async (secret: string) =>
   env.DB.prepare("UPDATE api_keys SET revoked_at = ?2 WHERE key_hash = ?1")
     .bind(await hashOf(secret), new Date().toISOString())
@@ -37,7 +50,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe("API-key lookups cached per location (Cache API)", () => {
+describe("API-key lookups cached per isolate, then per location (Cache API), then D1", () => {
   it("the first request reads the key from D1; later ones in this location do not", async () => {
     const { key } = await newOrganization();
     expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 2 });
@@ -45,7 +58,7 @@ describe("API-key lookups cached per location (Cache API)", () => {
     expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 1 });
   });
 
-  it("a revoked key is refused at once in the location that revoked it, though it was cached", async () => {
+  it("a revoked key is refused at once in the isolate and location that revoked it, though it was cached", async () => {
     const { key } = await newOrganization();
     const second = await call("POST", "/v1/api_keys", { key, body: { name: "second" } });
     const secret = second.body.secret;
@@ -88,19 +101,108 @@ describe("API-key lookups cached per location (Cache API)", () => {
     expect((await call("GET", "/v1/customers", { key })).status).toBe(401);
   });
 
-  it(`a revocation stored elsewhere takes effect here within ${API_KEY_CACHE_TTL_SECONDS} s (≤ 60 s)`, async () => {
+  it(`a revocation stored elsewhere takes effect within ${REVOCATION_WORST_CASE_SECONDS} s (every tier added up, ≤ 60 s)`, async () => {
+    expect(REVOCATION_WORST_CASE_SECONDS).toBeLessThanOrEqual(REVOCATION_BOUND_SECONDS);
+    expect(REVOCATION_BOUND_SECONDS).toBe(60);
     const { key } = await newOrganization();
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now();
-    vi.setSystemTime(start);
-    expect((await call("GET", "/v1/customers", { key })).status).toBe(200); // cached here
+    const at = (seconds: number) => vi.setSystemTime(start + seconds * 1000);
+    at(0);
+    expect((await call("GET", "/v1/customers", { key })).status).toBe(200); // in memory and the location cache
     await revokeInD1Only(key);
 
-    vi.setSystemTime(start + (API_KEY_CACHE_TTL_SECONDS - 1) * 1000);
-    expect((await call("GET", "/v1/customers", { key })).status).toBe(200); // the cached entry, still fresh
-    vi.setSystemTime(start + API_KEY_CACHE_TTL_SECONDS * 1000);
-    expect((await call("GET", "/v1/customers", { key })).status).toBe(401);
-    expect(API_KEY_CACHE_TTL_SECONDS).toBeLessThanOrEqual(60);
+    at(ISOLATE_TIER_SECONDS - 1);
+    expect((await call("GET", "/v1/customers", { key })).status).toBe(200); // the isolate's memory, still fresh
+    // Worst case: memory expired, the location entry copied into memory a moment before it expires.
+    at(API_KEY_CACHE_TTL_SECONDS - 1);
+    expect((await call("GET", "/v1/customers", { key })).status).toBe(200);
+    at(API_KEY_CACHE_TTL_SECONDS - 1 + ISOLATE_TIER_SECONDS - 1);
+    expect((await call("GET", "/v1/customers", { key })).status).toBe(200); // that copy, still fresh
+    at(API_KEY_CACHE_TTL_SECONDS - 1 + ISOLATE_TIER_SECONDS);
+    expect((await call("GET", "/v1/customers", { key })).status).toBe(401); // both expired: D1 decides
+    expect(API_KEY_CACHE_TTL_SECONDS - 1 + ISOLATE_TIER_SECONDS).toBeLessThanOrEqual(REVOCATION_WORST_CASE_SECONDS);
+  });
+
+  it("the isolate's memory expires after its freshness, then the location cache answers, not D1", async () => {
+    const { orgId, key } = await newOrganization();
+    const hash = await hashOf(key);
+    const id = await keyIdOf(key);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    const tasks: Promise<unknown>[] = [];
+    expect(await findActiveKey(env.DB, hash, (task) => tasks.push(task))).toEqual({ id, org_id: orgId });
+    await Promise.all(tasks);
+
+    vi.setSystemTime(start + ISOLATE_TIER_SECONDS * 1000);
+    const cache = spyOnCache();
+    const d1 = countingD1(env.DB);
+    expect(await findActiveKey(d1.db, hash, (task) => tasks.push(task))).toEqual({ id, org_id: orgId });
+    expect(cache.calls()).toBe(1); // one match
+    expect(d1.roundTrips()).toBe(0);
+    // Copied into memory again: the next request makes no call at all.
+    expect(await findActiveKey(d1.db, hash, (task) => tasks.push(task))).toEqual({ id, org_id: orgId });
+    expect(cache.calls()).toBe(1);
+    expect(d1.roundTrips()).toBe(0);
+  });
+
+  it("a warm isolate makes no platform call for the key: no Cache API operation, no D1 query", async () => {
+    const { key } = await newOrganization();
+    expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 2 }); // the key from D1, then the list
+    const cache = spyOnCache();
+    expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 1 }); // the list only
+    expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 1 });
+    expect(cache.calls()).toBe(0);
+  });
+
+  it("a lookup that read D1 before a revocation in this isolate does not put the key back in memory", async () => {
+    const { orgId, key } = await newOrganization();
+    const hash = await hashOf(key);
+    const id = await keyIdOf(key);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A D1 binding whose answer arrives only after the revocation below.
+    const slow = new Proxy(env.DB, {
+      get(target, name) {
+        if (name !== "prepare") return Reflect.get(target, name).bind(target);
+        return (sql: string) => {
+          const statement = target.prepare(sql);
+          return {
+            bind: (...args: unknown[]) => {
+              const bound = statement.bind(...args);
+              return {
+                first: async () => {
+                  await released;
+                  return bound.first();
+                },
+              };
+            },
+          };
+        };
+      },
+    });
+    const tasks: Promise<unknown>[] = [];
+    const racing = findActiveKey(slow, hash, (task) => tasks.push(task));
+    const read = await env.DB.prepare("SELECT id, org_id FROM api_keys WHERE key_hash = ?1").bind(hash).first();
+    expect(read).toEqual({ id, org_id: orgId });
+    await forgetRevokedKey(hash); // this isolate revokes (before D1 says so, to keep the racing read live)
+    release();
+    expect(await racing).toEqual({ id, org_id: orgId }); // it read the key live
+    await Promise.all(tasks);
+    await revokeInD1Only(key);
+    const d1 = countingD1(env.DB);
+    expect(await findActiveKey(d1.db, hash, () => undefined)).toBeNull();
+    expect(d1.roundTrips()).toBe(1);
+  });
+
+  it("a key created a moment ago works at once, on a warm isolate", async () => {
+    const { key } = await newOrganization();
+    expect((await call("GET", "/v1/customers", { key })).status).toBe(200);
+    const created = await call("POST", "/v1/api_keys", { key, body: { name: "fresh" } });
+    expect(created.status).toBe(201);
+    expect((await call("GET", "/v1/customers", { key: created.body.secret })).status).toBe(200);
   });
 
   it("unknown keys are not cached: a key stored after a refusal works at once", async () => {
@@ -115,13 +217,16 @@ describe("API-key lookups cached per location (Cache API)", () => {
     expect((await call("GET", "/v1/customers", { key: secret })).status).toBe(200);
   });
 
-  it("reads through the cache: the D1 answer is cached in the background", async () => {
+  it("reads through the caches: the D1 answer is kept in memory at once and in the location in the background", async () => {
     const { orgId, key } = await newOrganization();
     const id = await keyIdOf(key);
     const tasks: Promise<unknown>[] = [];
     expect(await findActiveKey(env.DB, await hashOf(key), (task) => tasks.push(task))).toEqual({ id, org_id: orgId });
     expect(tasks).toHaveLength(1);
     await Promise.all(tasks);
+    const entry = await caches.default.match(entryUrl(await hashOf(key)));
+    expect(entry?.headers.get(ENTRY_HEADERS.id)).toBe(id);
+    expect(entry?.headers.get(ENTRY_HEADERS.orgId)).toBe(orgId);
     const d1 = countingD1(env.DB);
     expect(await findActiveKey(d1.db, await hashOf(key), (task) => tasks.push(task))).toEqual({ id, org_id: orgId });
     expect(d1.roundTrips()).toBe(0);
@@ -133,7 +238,7 @@ describe("API-key lookups cached per location (Cache API)", () => {
     vi.spyOn(caches.default, "match").mockRejectedValue(new Error("cache down"));
     vi.spyOn(caches.default, "put").mockRejectedValue(new Error("cache down"));
     expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 2 });
-    expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 2 });
+    expect(await listCounted(key)).toEqual({ status: 200, roundTrips: 1 }); // the isolate's memory
   });
 
   it("a cache entry without a valid expiry is ignored", async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -16,7 +17,12 @@ export const QUIET_WRANGLER_ENV = {
   FORCE_COLOR: "0",
 };
 
-function wrangler(args, cwd) {
+/**
+ * @param {string[]} args
+ * @param {string} cwd
+ * @returns {Promise<string>}
+ */
+export function wrangler(args, cwd) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
       cwd,
@@ -59,9 +65,24 @@ function bundleComposition(metafile) {
 /** `wrangler deploy --dry-run --outdir`: the bundle as it would be uploaded, and its size. */
 export async function buildBundle(projectDir, outdir) {
   const metafilePath = path.join(outdir, "bundle-meta.json");
+  // The same build as an upload form too: `wrangler check startup --worker` profiles exactly it.
+  const workerForm = `${outdir}.form`;
   const output = await wrangler(
     // --env "": the top-level environment, as `npm run build` does (wrangler.toml also has [env.production]).
-    ["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafilePath, "--config", "wrangler.toml", "--env", ""],
+    [
+      "deploy",
+      "--dry-run",
+      "--outdir",
+      outdir,
+      "--outfile",
+      workerForm,
+      "--metafile",
+      metafilePath,
+      "--config",
+      "wrangler.toml",
+      "--env",
+      "",
+    ],
     projectDir,
   );
   const files = (await readdir(outdir)).filter((file) => /\.m?js$/.test(file));
@@ -84,6 +105,7 @@ export async function buildBundle(projectDir, outdir) {
   return {
     modules,
     mapPath: path.join(outdir, "index.js.map"),
+    workerForm,
     size: {
       files,
       kib: kib(bytes),
@@ -93,24 +115,4 @@ export async function buildBundle(projectDir, outdir) {
       composition,
     },
   };
-}
-
-/**
- * `wrangler check startup`: a CPU profile of the Worker's startup phase (module evaluation,
- * top-level code) in local workerd. "Active" is the CPU time spent; the nearest local
- * stand-in for Cloudflare's startup-time limit.
- */
-export async function profileStartup(projectDir, outfile, runs = 1) {
-  const samples = [];
-  for (let run = 0; run < runs; run++) {
-    const output = await wrangler(
-      ["check", "startup", "--outfile", outfile, "--config", "wrangler.toml", "--env", ""],
-      projectDir,
-    );
-    const active = /Active: ([\d.]+) ms(?: \(including ([\d.]+) ms garbage collection\))?/.exec(output);
-    if (active) samples.push({ active_ms: Number(active[1]), gc_ms: active[2] ? Number(active[2]) : null });
-  }
-  if (samples.length === 0) return null;
-  const sorted = [...samples].sort((a, b) => a.active_ms - b.active_ms);
-  return { active_ms_median: sorted[Math.floor(sorted.length / 2)].active_ms, runs: samples };
 }

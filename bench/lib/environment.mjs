@@ -1,3 +1,4 @@
+// @ts-check
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -33,6 +34,7 @@ const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
  * - floor: bench/floor-worker.mjs, the bare storage work;
  * - roster_counted: the bundle behind bench/instrument-worker.mjs, for per-request counts.
  * Each listens on its own socket (no wrangler-dev proxy, no Miniflare entry worker).
+ * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number }} options
  */
 export async function startEnvironment({ projectDir, bundle, persistDir, inspectorPort }) {
   const wrangler = await import("wrangler");
@@ -48,7 +50,7 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
   );
   const socket = [{ host: "127.0.0.1", port: 0 }];
   const rosterBindings = {
-    ...shared.bindings,
+    .../** @type {Record<string, unknown>} */ (shared.bindings),
     LOG_REQUESTS: "false",
     ALTERNATIVE_ID_HASH_KEY: "bench-alternative-id-hash-key",
   };
@@ -176,6 +178,9 @@ export const seededEmail = (index) => `u${index}@example.com`;
 /**
  * N customers through POST /v1/customers/import, 1,000 per call, `concurrency` calls in
  * flight. Returns every customer's id (index i ↔ alternative ID user-i) and the timing.
+ * @param {string} rosterUrl
+ * @param {number} count
+ * @param {{ concurrency?: number, batchSize?: number, onProgress?: (done: number, total: number, elapsedMs: number) => void }} [options]
  */
 export async function importCustomers(rosterUrl, count, { concurrency = 2, batchSize = 1_000, onProgress } = {}) {
   const ids = new Array(count);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * EXPLAIN QUERY PLAN for the SQL Roster really runs: every statement the counting wrapper saw
  * during the scenarios' sample requests and a small import (with their own parameters), plus
@@ -61,7 +62,7 @@ export async function explainStatements(db, statements) {
         sources: statement.sources,
         sql: oneLine(statement.sql),
         steps: [],
-        problems: [`error: ${error.message}`],
+        problems: [`error: ${error instanceof Error ? error.message : String(error)}`],
         ok: false,
       });
     }

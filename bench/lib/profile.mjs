@@ -1,3 +1,4 @@
+// @ts-check
 import { readFile } from "node:fs/promises";
 import { SourceMap } from "node:module";
 
@@ -118,24 +119,32 @@ function summarize(profile, mapFrame, nameFrame) {
  * for Roster, where its JS time went. `requests` (from load()) turns busy time into µs/request.
  */
 export async function profileDuring(inspectorPort, bundleMapPath, load, pattern = INTERESTING) {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()).filter((target) =>
-    pattern.test(target.id),
+  const listed = /** @type {{ id: string, webSocketDebuggerUrl: string }[]} */ (
+    await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()
   );
+  const targets = listed.filter((target) => pattern.test(target.id));
+  /** @type {SourceMap | null} */
   let sourceMap = null;
   try {
     sourceMap = new SourceMap(JSON.parse(await readFile(bundleMapPath, "utf8")));
   } catch {
     // no source map: Roster's frames stay as bundle positions
   }
+  /**
+   * The source position of a bundle frame (empty when unmapped; `name` is there when the map has it).
+   * @param {{ lineNumber: number, columnNumber: number }} frame
+   * @returns {Partial<import("node:module").SourceMapping> & { name?: string }}
+   */
+  const entryOf = (frame) => sourceMap?.findEntry(frame.lineNumber, frame.columnNumber) ?? {};
   const mapFrame = (frame) => {
     if (!sourceMap || !/index\.js$/.test(frame.url)) return frame.url;
-    const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
+    const entry = entryOf(frame);
     return originOf(entry?.originalSource);
   };
   // "src/customers/customers.handlers.ts:42 getCustomer": Roster's own functions, by source line.
   const nameFrame = (frame, anySource = false) => {
     if (!sourceMap || !/index\.js$/.test(frame.url)) return null;
-    const entry = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
+    const entry = entryOf(frame);
     const source = entry?.originalSource;
     if (anySource && source) {
       const file = source.includes("node_modules/")

@@ -1,3 +1,4 @@
+// @ts-check
 const fixed = (value, digits) => (value === null || value === undefined ? "–" : value.toFixed(digits));
 const grouped = (value) => (value === null || value === undefined ? "–" : Math.round(value).toLocaleString("en-US"));
 
@@ -31,7 +32,19 @@ export const countsText = (counts) => {
 
 export function scenarioTable(scenarios) {
   return table(
-    ["scenario", "req/s", "p50 ms", "p99 ms", "vs floor", "ratio", "vs", "ratio", "storage per request"],
+    [
+      "scenario",
+      "req/s",
+      "p50 ms",
+      "p99 ms",
+      "vs floor",
+      "ratio",
+      "vs limited floor",
+      "ratio",
+      "vs",
+      "ratio",
+      "platform calls per request",
+    ],
     scenarios.map((s) => [
       s.skipped ? `${s.name} (${s.skipped})` : s.name,
       s.skipped ? "n/a" : grouped(s.rps),
@@ -39,11 +52,40 @@ export function scenarioTable(scenarios) {
       s.skipped ? "" : fixed(s.p99_ms, 2),
       s.floor ?? "",
       s.floor ? fixed(s.floor_ratio, 2) : "",
+      s.limited ?? "",
+      s.limited ? fixed(s.limited_ratio, 2) : "",
       s.compare ?? "",
       s.compare ? fixed(s.compare_ratio, 2) : "",
       s.target === "roster" ? countsText(s.counts) : "",
     ]),
   );
+}
+
+/** The start-up section: Roster against a one-route Hono Worker, and what Roster's start-up runs. */
+export function startupText(startup) {
+  if (!startup) return "start-up: n/a";
+  const runs = (samples) => samples.map((x) => x.active_ms).join(", ");
+  const lines = [
+    table(
+      ["start-up (wrangler check startup, busy CPU)", "Roster ms", "bare Hono ms", "ratio"],
+      [
+        [
+          `median of ${startup.runs} alternating runs`,
+          fixed(startup.roster_ms, 1),
+          fixed(startup.bare_hono_ms, 1),
+          startup.ratio ? `${fixed(startup.ratio, 2)}×` : "– (bare Hono: 0 samples)",
+        ],
+      ],
+    ),
+    `runs: Roster ${runs(startup.roster)} ms; bare Hono ${runs(startup.bare_hono)} ms`,
+    "Roster's start-up by package / src folder (self time, ms per run):",
+    ...startup.top_origins.map((cost) => `  ${fixed(cost.ms, 1).padStart(6)}  ${cost.name}`),
+    "hottest functions (self ms per run):",
+    ...startup.top_self.map((cost) => `  ${fixed(cost.ms, 1).padStart(6)}  ${cost.name}`),
+    "inclusive (ms per run):",
+    ...startup.top_inclusive.map((cost) => `  ${fixed(cost.ms, 1).padStart(6)}  ${cost.name}`),
+  ];
+  return lines.join("\n");
 }
 
 export function targetTable(targets) {

@@ -38,7 +38,8 @@ export const revokeApiKey = createRoute({
   tags,
   security,
   summary: "Revoke an API key",
-  description: "Idempotent. Takes effect at once (a key may revoke itself; its next request is a 401).",
+  description:
+    "Idempotent. Takes effect within 60 s everywhere: live keys are cached for up to 15 s in each Worker isolate and 30 s in each location. The isolate that served the revocation refuses the key at once, and other isolates in its location within 15 s. A new key works at once.",
   middleware: deleteRoute(),
   request: { params: ApiKeyIdParams },
   responses: {
