@@ -117,9 +117,18 @@ export async function consume(
       body: { org_id: entry.org_id, delivery_id: entry.id },
     })),
   );
+  // getQueueResult reports which messages were retried, not with what delay: record it here.
+  const retryDelays: (number | undefined)[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    vi.spyOn(message, "retry").mockImplementation((options) => {
+      retryDelays.push(options?.delaySeconds);
+      retry(options);
+    });
+  }
   const ctx = createExecutionContext();
   await worker.queue(batch, env, ctx);
-  return getQueueResult(batch, ctx);
+  return { ...(await getQueueResult(batch, ctx)), retryDelays };
 }
 
 export type Received = { url: string; headers: Headers; body: string; init: RequestInit | undefined };
