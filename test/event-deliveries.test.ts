@@ -11,8 +11,8 @@ import {
   consume,
   createDestination,
   DEAD_LETTER_QUEUE,
-  delivery,
   deliveriesOf,
+  delivery,
   mockReceiver,
   RECEIVER_URL,
   recordEvent,
@@ -61,7 +61,12 @@ describe("the delivery consumer", () => {
     });
     const got = await call("GET", `/v1/events/${eventId}`, { key });
     expect(verified).toEqual(got.body);
-    expect(verified).toMatchObject({ object: "event", type: "customer.updated", customer_id: customer.id, sequence: 1 });
+    expect(verified).toMatchObject({
+      object: "event",
+      type: "customer.updated",
+      customer_id: customer.id,
+      sequence: 1,
+    });
     expect(await delivery(row.id)).toMatchObject({
       status: "succeeded",
       attempts: 1,
@@ -91,7 +96,12 @@ describe("the delivery consumer", () => {
     expect(first.retryMessages).toHaveLength(1);
     expect(first.retryDelays).toEqual([5]);
     const pending = await delivery(row.id);
-    expect(pending).toMatchObject({ status: "pending", attempts: 1, last_response_status: 503, last_error: "http_status" });
+    expect(pending).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      last_response_status: 503,
+      last_error: "http_status",
+    });
     expect(Date.parse(pending.next_attempt_at!)).toBeGreaterThan(Date.now());
 
     const second = await consume([row], { attempts: 2 });
@@ -106,7 +116,11 @@ describe("the delivery consumer", () => {
     mockReceiver((index) => (index === 0 ? timeoutError() : 302));
     const first = await consume([row]);
     expect(first.retryDelays[0]).toBe(5);
-    expect(await delivery(row.id)).toMatchObject({ status: "pending", last_error: "timeout", last_response_status: null });
+    expect(await delivery(row.id)).toMatchObject({
+      status: "pending",
+      last_error: "timeout",
+      last_response_status: null,
+    });
     const second = await consume([row]);
     expect(second.retryDelays[0]).toBe(300);
     expect(await delivery(row.id)).toMatchObject({ attempts: 2, last_error: "http_status", last_response_status: 302 });

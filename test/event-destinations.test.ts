@@ -68,7 +68,11 @@ describe("event destinations: create", () => {
   it("refuses loopback http where ALLOW_HTTP_DESTINATIONS is not true (production)", async () => {
     const { key } = await newOrganization();
     const production = { ...env, ALLOW_HTTP_DESTINATIONS: "false" };
-    const response = await call("POST", "/v1/event_destinations", { key, body: { url: RECEIVER_URL }, env: production });
+    const response = await call("POST", "/v1/event_destinations", {
+      key,
+      body: { url: RECEIVER_URL },
+      env: production,
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ pointer: "/url", detail: "must be an https:// URL" }]);
     const https = await call("POST", "/v1/event_destinations", {

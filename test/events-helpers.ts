@@ -127,7 +127,7 @@ export async function consume(
     });
   }
   const ctx = createExecutionContext();
-  await worker.queue(batch, env, ctx);
+  await worker.queue(batch, env);
   return { ...(await getQueueResult(batch, ctx)), retryDelays };
 }
 

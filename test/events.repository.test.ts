@@ -169,7 +169,13 @@ describe("redactCustomerEventsStatement (the archive batch)", () => {
       .run();
 
     await env.DB.batch([
-      redactCustomerEventsStatement(env.DB, orgId, customer.id, PII, archiveCommittedGuard(orgId, customer.id, archivedAt)),
+      redactCustomerEventsStatement(
+        env.DB,
+        orgId,
+        customer.id,
+        PII,
+        archiveCommittedGuard(orgId, customer.id, archivedAt),
+      ),
     ]);
 
     const [created, updated] = (await eventsOf(orgId, customer.id)).map((event) => JSON.parse(event.data));

@@ -89,7 +89,12 @@ describe("GET /v1/events/{id}", () => {
     const { key, ids } = await seed();
     const response = await call("GET", `/v1/events/${ids.firstAddress}`, { key });
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ object: "event", id: ids.firstAddress, type: "address.created", sequence: 3 });
+    expect(response.body).toMatchObject({
+      object: "event",
+      id: ids.firstAddress,
+      type: "address.created",
+      sequence: 3,
+    });
   });
 
   it("is 404 for an unknown id and for another organization's event", async () => {

@@ -37,7 +37,7 @@ async function attemptDelivery(db: D1Database, message: DeliveryMessage, now: Da
   const nowIso = now.toISOString();
   const delivery = await findDeliveryToSend(db, message.org_id, message.delivery_id);
   // Gone with its destination or its expired event, or already settled by another copy.
-  if (!delivery || delivery.delivery_status !== "pending") return ACK;
+  if (delivery?.delivery_status !== "pending") return ACK;
   if (delivery.destination_status === "disabled") {
     await recordOutcome(
       db,

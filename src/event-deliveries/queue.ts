@@ -17,7 +17,9 @@ export async function sendDeliveryMessages(
   for (let start = 0; start < deliveries.length; start += SEND_BATCH_LIMIT) {
     const chunk = deliveries.slice(start, start + SEND_BATCH_LIMIT);
     await queue.sendBatch(
-      chunk.map((delivery) => ({ body: { org_id: delivery.org_id, delivery_id: delivery.id } satisfies DeliveryMessage })),
+      chunk.map((delivery) => ({
+        body: { org_id: delivery.org_id, delivery_id: delivery.id } satisfies DeliveryMessage,
+      })),
       delaySeconds > 0 ? { delaySeconds } : undefined,
     );
   }

@@ -71,7 +71,7 @@ export const updateEventDestination = createRoute({
   security,
   summary: "Update an event destination",
   description:
-    "Changes the fields sent. `status: \"disabled\"` stops deliveries (pending ones fail); `\"enabled\"` resumes them for new events (replay sends the ones missed).",
+    'Changes the fields sent. `status: "disabled"` stops deliveries (pending ones fail); `"enabled"` resumes them for new events (replay sends the ones missed).',
   middleware: writeRoute(),
   request: { params, body: jsonBodyOf(UpdateEventDestinationBody) },
   responses: {

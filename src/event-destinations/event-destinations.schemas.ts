@@ -31,7 +31,7 @@ const destinationUrl = z
     maxLength: MAX_URL_LENGTH,
     example: "https://example.com/roster-events",
     description:
-      "`https://` only, no credentials, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = \"true\"` (local development and tests).",
+      '`https://` only, no credentials, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
   });
 
 const selector = z
@@ -61,10 +61,9 @@ export const UpdateEventDestinationBody = z
     url: destinationUrl.optional(),
     event_types: eventTypes.optional(),
     description: text(255).nullable().optional(),
-    status: z
-      .enum(["enabled", "disabled"])
-      .optional()
-      .openapi({ description: "`disabled`: nothing is sent to it (pending deliveries fail) until it is enabled again." }),
+    status: z.enum(["enabled", "disabled"]).optional().openapi({
+      description: "`disabled`: nothing is sent to it (pending deliveries fail) until it is enabled again.",
+    }),
   })
   .openapi("UpdateEventDestination");
 
@@ -78,7 +77,8 @@ const destinationFields = {
   description: z.string().nullable(),
   status: DestinationStatus,
   disabled_reason: z.enum(["manual", "endpoint_gone"]).nullable().openapi({
-    description: "`manual`: disabled through the API. `endpoint_gone`: the receiver answered `410 Gone`. Null while enabled.",
+    description:
+      "`manual`: disabled through the API. `endpoint_gone`: the receiver answered `410 Gone`. Null while enabled.",
   }),
   previous_secret_expires_at: isoTimestamp.nullable().openapi({
     description: "Until when deliveries also carry a signature with the secret the last rotation replaced.",

@@ -160,7 +160,10 @@ export async function replay(env: Env, orgId: string, id: string, since: string,
   const destination = await findDestination(env.DB, orgId, id);
   if (!destination) throw notFound();
   if (destination.status === "disabled") {
-    throw new ApiError("destination_disabled", "This event destination is disabled; enable it (PATCH) before a replay.");
+    throw new ApiError(
+      "destination_disabled",
+      "This event destination is disabled; enable it (PATCH) before a replay.",
+    );
   }
   const sinceUtc = new Date(since).toISOString();
   const { deliveries, nextSince } = await insertReplayDeliveries(

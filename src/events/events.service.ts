@@ -24,7 +24,14 @@ export async function listEventsPage(db: D1Database, orgId: string, query: Event
     createdGte: toUtc(query.created_gte),
     createdLt: toUtc(query.created_lt),
   };
-  const key = filtersKey(["events", filters.type, filters.typePrefix, filters.customerId, filters.createdGte, filters.createdLt]);
+  const key = filtersKey([
+    "events",
+    filters.type,
+    filters.typePrefix,
+    filters.customerId,
+    filters.createdGte,
+    filters.createdLt,
+  ]);
   const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, key);
   const rows = await listEvents(db, orgId, filters, beforeSeq, limit + 1);
   return pageBody(rows, limit, key, toEventObject);

@@ -12,7 +12,10 @@ import { fnv1a } from "./hash";
 export const filtersKey = (filters: unknown) => fnv1a(JSON.stringify(filters));
 
 export function encodeCursor(seq: number, filters: string): string {
-  return btoa(JSON.stringify([seq, filters])).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  return btoa(JSON.stringify([seq, filters]))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replaceAll("=", "");
 }
 
 /** The sequence to continue below; a 400 `validation_failed` for a foreign or mismatched cursor. */
@@ -58,7 +61,10 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
       object: z.literal("list"),
       data: z.array(item),
       has_more: z.boolean(),
-      next_cursor: z.string().nullable().openapi({ description: "Send as `cursor` for the next page; null on the last." }),
+      next_cursor: z
+        .string()
+        .nullable()
+        .openapi({ description: "Send as `cursor` for the next page; null on the last." }),
     })
     .openapi(name);
 }

@@ -92,7 +92,7 @@ export const problems = {
   destination_disabled: {
     status: 409,
     title: "Destination disabled",
-    meaning: "A replay to a disabled event destination; enable it first (`PATCH` with `status: \"enabled\"`).",
+    meaning: 'A replay to a disabled event destination; enable it first (`PATCH` with `status: "enabled"`).',
   },
   customer_archived: {
     status: 410,
