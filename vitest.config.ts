@@ -18,6 +18,20 @@ function worker(miniflare: Record<string, unknown> = {}) {
         ADMIN_TOKEN: "test-admin-token",
         ALTERNATIVE_ID_HASH_KEY: "test-alternative-id-hash-key",
         LOG_REQUESTS: "false",
+        // Event destinations on the loopback receivers the tests mock.
+        ALLOW_HTTP_DESTINATIONS: "true",
+      },
+      // wrangler.toml's event-delivery consumers, with a short batch timeout so a test sees a
+      // queued message consumed quickly.
+      queueConsumers: {
+        "roster-event-deliveries": {
+          maxBatchSize: 10,
+          maxBatchTimeout: 0.05,
+          maxRetries: 20,
+          retryDelay: 60,
+          deadLetterQueue: "roster-event-deliveries-dlq",
+        },
+        "roster-event-deliveries-dlq": { maxBatchSize: 10, maxBatchTimeout: 0.05, maxRetries: 5, retryDelay: 60 },
       },
       // Nothing in the tests may reach the network: an unmocked outbound fetch fails loudly.
       outboundService: (request: Request) => {

@@ -2,6 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { addressesRouter } from "./addresses";
 import { apiKeysRouter } from "./api-keys";
 import { customersRouter } from "./customers";
+import { eventDestinationsRouter } from "./event-destinations";
+import { eventsRouter } from "./events";
 import { idempotentOperations, withIdempotencyKey } from "./idempotency/openapi";
 import { createApp } from "./lib/create-app";
 import { jsonContent, problemResponses, withRequestIdHeader } from "./lib/openapi";
@@ -45,7 +47,9 @@ export function buildApp() {
     .route("/", subscriptionsRouter)
     .route("/", paymentMethodsRouter)
     .route("/", webhookEndpointsRouter)
-    .route("/", webhookIntakeRouter);
+    .route("/", webhookIntakeRouter)
+    .route("/", eventsRouter)
+    .route("/", eventDestinationsRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

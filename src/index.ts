@@ -1,4 +1,5 @@
 import { app } from "./app";
+import { consumeDeadLetters, consumeDeliveries, isDeadLetterQueue } from "./event-deliveries";
 import { scheduled } from "./scheduled";
 
 export type { AppType } from "./app";
@@ -6,4 +7,7 @@ export type { AppType } from "./app";
 export default {
   fetch: app.fetch,
   scheduled,
+  // Event deliveries (wrangler.toml [[queues.consumers]]): the queue and its dead-letter queue.
+  queue: (batch, env) =>
+    isDeadLetterQueue(batch.queue) ? consumeDeadLetters(batch, env) : consumeDeliveries(batch, env),
 } satisfies ExportedHandler<Env>;

@@ -1,3 +1,4 @@
+import { sweepEvents } from "./event-deliveries";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
 import { describeError, logError, logInfo } from "./lib/logger";
 import { cleanUpWebhooks } from "./webhooks/cleanup";
@@ -14,6 +15,7 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   await runEach({
     idempotency_keys: () => purgeExpiredIdempotencyKeys(env.DB, now),
     webhooks: () => cleanUpWebhooks(env, now),
+    events: () => sweepEvents(env, now),
   });
 }
 

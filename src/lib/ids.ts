@@ -30,4 +30,5 @@ export function ulid(now = Date.now()): string {
   return time + rand;
 }
 
-export const newId = (prefix: "cus" | "org" | "key" | "req" | "sub" | "adr" | "pm" | "we") => `${prefix}_${ulid()}`;
+export const newId = (prefix: "cus" | "org" | "key" | "req" | "sub" | "adr" | "pm" | "we" | "evt" | "ed") =>
+  `${prefix}_${ulid()}`;

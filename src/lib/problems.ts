@@ -84,6 +84,16 @@ export const problems = {
     title: "Request in progress",
     meaning: "A request with the same Idempotency-Key is still being processed; retry later.",
   },
+  destination_limit_reached: {
+    status: 409,
+    title: "Destination limit reached",
+    meaning: "The organization already has 16 event destinations; delete one before creating another.",
+  },
+  destination_disabled: {
+    status: 409,
+    title: "Destination disabled",
+    meaning: 'A replay to a disabled event destination; enable it first (`PATCH` with `status: "enabled"`).',
+  },
   customer_archived: {
     status: 410,
     title: "Customer archived",

@@ -1,9 +1,7 @@
-/** Standard Webhooks signing secrets: `whsec_` + base64 of random bytes. */
-export const SECRET_PREFIX = "whsec_";
+import { SECRET_PREFIX } from "../lib/standard-webhooks";
 
-// 24 bytes (192 bits), as Svix issues them: base64 without padding, so the masked tail is
-// four real characters of the secret.
-const SECRET_BYTES = 24;
+// Secrets are generated, masked and turned into keys by the shared Standard Webhooks module.
+export { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 
 /** Bounds for a secret a sender issued: at least as strong as ours, and a sane size. */
 export const MIN_SECRET_BYTES = 24;
@@ -25,21 +23,4 @@ export function issuedSecretProblem(secret: string): string | null {
     return `must encode ${MIN_SECRET_BYTES}–${MAX_SECRET_BYTES} bytes (has ${bytes})`;
   }
   return null;
-}
-
-/** How long a rotated-out secret keeps verifying, so senders can switch without dropping events. */
-export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
-
-export function newSigningSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
-  return SECRET_PREFIX + btoa(String.fromCharCode(...bytes));
-}
-
-/** The form lists show: enough to tell secrets apart, never enough to use one. */
-export const maskedSecret = (last4: string) => `${SECRET_PREFIX}…${last4}`;
-
-/** The HMAC key bytes of a secret (the base64 after `whsec_`). */
-export function signingKeyBytes(secret: string): Uint8Array {
-  const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-  return Uint8Array.from(atob(encoded), (char) => char.charCodeAt(0));
 }

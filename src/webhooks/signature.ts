@@ -1,5 +1,5 @@
 import { ApiError } from "../lib/errors";
-import { signingKeyBytes } from "./secrets";
+import { signatureBytes } from "../lib/standard-webhooks";
 
 /** Standard Webhooks' replay window, both ways (a sender's clock may run ahead). */
 export const TIMESTAMP_TOLERANCE_SECONDS = 5 * 60;
@@ -47,18 +47,6 @@ function v1Signatures(header: string): Uint8Array[] {
   return signatures;
 }
 
-/** HMAC-SHA256 over `${id}.${timestamp}.` followed by the body exactly as received. */
-async function expectedSignature(secret: string, headers: SignatureHeaders, rawBody: Uint8Array): Promise<ArrayBuffer> {
-  const prefix = new TextEncoder().encode(`${headers.id}.${headers.timestamp}.`);
-  const signed = new Uint8Array(prefix.byteLength + rawBody.byteLength);
-  signed.set(prefix);
-  signed.set(rawBody, prefix.byteLength);
-  const key = await crypto.subtle.importKey("raw", signingKeyBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return crypto.subtle.sign("HMAC", key, signed);
-}
-
 /**
  * Standard Webhooks verification: a `v1` signature in the header must match one of the
  * endpoint's `secrets` (compared in constant time), then the timestamp must be within
@@ -80,7 +68,7 @@ export async function verifyDelivery(
   const candidates = v1Signatures(signed.signature);
   let matched = false;
   for (const secret of secrets) {
-    const expected = await expectedSignature(secret, signed, rawBody);
+    const expected = await signatureBytes(secret, signed.id, signed.timestamp, rawBody);
     for (const candidate of candidates) {
       if (crypto.subtle.timingSafeEqual(expected, candidate)) matched = true;
     }

@@ -1,0 +1,236 @@
+import { selectsSql } from "../events/event-types";
+import type { EventRow } from "../events/events.repository";
+
+/** Every SQL statement about sending event deliveries (the outbox's consumer side). */
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed";
+
+export type DeliveryFailure = "timeout" | "network_error" | "http_status" | "destination_disabled" | "dead_lettered";
+
+export type DeliveryRow = {
+  seq: number;
+  id: string;
+  org_id: string;
+  destination_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_response_status: number | null;
+  last_error: DeliveryFailure | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+/** A delivery with what sending it needs: the event and the destination's URL and secrets. */
+export type DeliveryToSend = {
+  delivery_id: string;
+  org_id: string;
+  delivery_status: DeliveryStatus;
+  destination_id: string;
+  destination_status: "enabled" | "disabled";
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+  event: EventRow;
+};
+
+type DeliveryMessageRef = { id: string; org_id: string };
+
+/** The pending, never-attempted deliveries of these events (what a commit's enqueue sends). */
+export async function newDeliveriesOfEvents(
+  db: D1Database,
+  orgId: string,
+  eventIds: string[],
+): Promise<DeliveryMessageRef[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, org_id FROM event_deliveries
+       WHERE event_id IN (SELECT value FROM json_each(?2)) AND org_id = ?1 AND status = 'pending' AND attempts = 0`,
+    )
+    .bind(orgId, JSON.stringify(eventIds))
+    .all<DeliveryMessageRef>();
+  return results;
+}
+
+export async function findDeliveryToSend(
+  db: D1Database,
+  orgId: string,
+  deliveryId: string,
+): Promise<DeliveryToSend | null> {
+  const row = await db
+    .prepare(
+      `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
+         d.status AS destination_status, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at,
+         e.seq, e.id, e.type, e.customer_id, e.sequence, e.data, e.request_id, e.created_at
+       FROM event_deliveries v
+       JOIN event_destinations d ON d.org_id = v.org_id AND d.id = v.destination_id
+       JOIN events e ON e.org_id = v.org_id AND e.id = v.event_id
+       WHERE v.org_id = ?1 AND v.id = ?2`,
+    )
+    .bind(orgId, deliveryId)
+    .first<Omit<DeliveryToSend, "event"> & Omit<EventRow, "org_id">>();
+  if (!row) return null;
+  const { seq, id, type, customer_id, sequence, data, request_id, created_at, ...delivery } = row;
+  return {
+    ...delivery,
+    event: { seq, id, org_id: row.org_id, type, customer_id, sequence, data, request_id, created_at },
+  };
+}
+
+/** Counts an attempt on a pending delivery; its attempt number, or null when it is no longer pending. */
+export async function startAttempt(db: D1Database, deliveryId: string, now: string): Promise<number | null> {
+  const row = await db
+    .prepare(
+      `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
+       WHERE id = ?1 AND status = 'pending' RETURNING attempts`,
+    )
+    .bind(deliveryId, now)
+    .first<{ attempts: number }>();
+  return row?.attempts ?? null;
+}
+
+/**
+ * Records an attempt's outcome on a delivery that is still pending (a copy of the message that
+ * already recorded success or failure is not overwritten). `nextAttemptAt` null with a failure
+ * makes it `failed`. True when this call recorded it.
+ */
+export async function recordOutcome(
+  db: D1Database,
+  deliveryId: string,
+  outcome: {
+    status: DeliveryStatus;
+    responseStatus: number | null;
+    error: DeliveryFailure | null;
+    nextAttemptAt: string | null;
+  },
+  now: string,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE event_deliveries
+       SET status = ?2, last_response_status = coalesce(?3, last_response_status), last_error = ?4,
+         next_attempt_at = ?5, updated_at = ?6
+       WHERE id = ?1 AND status = 'pending'`,
+    )
+    .bind(deliveryId, outcome.status, outcome.responseStatus, outcome.error, outcome.nextAttemptAt, now)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** The receiver answered 410: the delivery fails and the destination is disabled, in one batch. */
+export async function disableGoneDestination(
+  db: D1Database,
+  delivery: { orgId: string; deliveryId: string; destinationId: string },
+  now: string,
+): Promise<void> {
+  await db.batch([
+    db
+      .prepare(
+        `UPDATE event_deliveries SET status = 'failed', last_response_status = 410, last_error = 'http_status',
+           next_attempt_at = NULL, updated_at = ?2
+         WHERE id = ?1 AND status = 'pending'`,
+      )
+      .bind(delivery.deliveryId, now),
+    db
+      .prepare(
+        `UPDATE event_destinations SET status = 'disabled', disabled_reason = 'endpoint_gone', updated_at = ?3
+         WHERE org_id = ?1 AND id = ?2 AND status = 'enabled'`,
+      )
+      .bind(delivery.orgId, delivery.destinationId, now),
+  ]);
+}
+
+/**
+ * Pending deliveries whose attempt was due before `overdueBefore` (their queue message was
+ * lost): up to `limit` of them get `next_attempt_at = leaseUntil`, so the next sweep leaves them
+ * alone while the re-sent message is on its way, and are returned for sending.
+ */
+export async function claimOverdueDeliveries(
+  db: D1Database,
+  overdueBefore: string,
+  leaseUntil: string,
+  limit: number,
+): Promise<DeliveryMessageRef[]> {
+  const { results } = await db
+    .prepare(
+      `UPDATE event_deliveries SET next_attempt_at = ?2
+       WHERE seq IN (SELECT seq FROM event_deliveries
+                     WHERE status = 'pending' AND next_attempt_at < ?1 ORDER BY next_attempt_at LIMIT ?3)
+       RETURNING id, org_id`,
+    )
+    .bind(overdueBefore, leaseUntil, limit)
+    .all<DeliveryMessageRef>();
+  return results;
+}
+
+/** Newest first, below `beforeSeq` when given. */
+export async function listDeliveries(
+  db: D1Database,
+  orgId: string,
+  destinationId: string,
+  beforeSeq: number | null,
+  limit: number,
+): Promise<DeliveryRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM event_deliveries WHERE org_id = ?1 AND destination_id = ?2 AND seq < ?3
+       ORDER BY seq DESC LIMIT ?4`,
+    )
+    .bind(orgId, destinationId, beforeSeq ?? Number.MAX_SAFE_INTEGER, limit)
+    .all<DeliveryRow>();
+  return results;
+}
+
+export type ReplayResult = { deliveries: DeliveryMessageRef[]; nextSince: string | null };
+
+/**
+ * New pending deliveries to an enabled destination for the oldest `limit` kept events created
+ * at or after `since` that it selects, and when the first event past them was created (null
+ * when none is left). Nothing when the destination is not this organization's or is disabled.
+ */
+export async function insertReplayDeliveries(
+  db: D1Database,
+  orgId: string,
+  destinationId: string,
+  since: string,
+  limit: number,
+  now: string,
+): Promise<ReplayResult> {
+  const selected = `FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.id = ?2 AND d.status = 'enabled'
+       WHERE e.org_id = ?1 AND e.created_at >= ?3 AND ${selectsSql("d.event_types", "e.type")}
+       ORDER BY e.seq`;
+  const [inserted, next] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO event_deliveries
+           (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
+         SELECT 'evd_' || upper(hex(randomblob(13))), e.org_id, d.id, e.id, e.type, ?5, ?5, ?5
+         ${selected} LIMIT ?4
+         RETURNING id, org_id`,
+      )
+      .bind(orgId, destinationId, since, limit, now),
+    db.prepare(`SELECT e.created_at ${selected} LIMIT 1 OFFSET ?4`).bind(orgId, destinationId, since, limit),
+  ]);
+  return {
+    deliveries: (inserted?.results ?? []) as DeliveryMessageRef[],
+    nextSince: (next?.results[0] as { created_at: string } | undefined)?.created_at ?? null,
+  };
+}
+
+/**
+ * Drops destinations' previous secrets whose 24 hours are over (signing already ignores them);
+ * returns how many.
+ */
+export async function clearExpiredDestinationSecrets(db: D1Database, now: string): Promise<number> {
+  const result = await db
+    .prepare(
+      `UPDATE event_destinations SET previous_secret = NULL, previous_secret_expires_at = NULL
+       WHERE previous_secret_expires_at <= ?1`,
+    )
+    .bind(now)
+    .run();
+  return result.meta.changes;
+}

@@ -1,0 +1,39 @@
+import { newDeliveriesOfEvents } from "./deliveries.repository";
+
+/** A queue message names one delivery row; it never carries the event (no PII on the queue). */
+export type DeliveryMessage = { org_id: string; delivery_id: string };
+
+// Queue.sendBatch takes at most 100 messages per call.
+const SEND_BATCH_LIMIT = 100;
+
+/** Dead-letter queues are named after their queue with `-dlq` (wrangler.toml). */
+export const isDeadLetterQueue = (queueName: string) => queueName.endsWith("-dlq");
+
+export async function sendDeliveryMessages(
+  queue: Queue,
+  deliveries: { id: string; org_id: string }[],
+  delaySeconds = 0,
+): Promise<void> {
+  for (let start = 0; start < deliveries.length; start += SEND_BATCH_LIMIT) {
+    const chunk = deliveries.slice(start, start + SEND_BATCH_LIMIT);
+    await queue.sendBatch(
+      chunk.map((delivery) => ({
+        body: { org_id: delivery.org_id, delivery_id: delivery.id } satisfies DeliveryMessage,
+      })),
+      delaySeconds > 0 ? { delaySeconds } : undefined,
+    );
+  }
+}
+
+/**
+ * What a write path calls after its batch committed (in the background): one queue message for
+ * every delivery the events fanned out to. Events whose change did not commit have none, so
+ * passing every id the recording returned is right. If this fails or never runs, the scheduled
+ * sweep sends the deliveries once they are overdue; nothing is lost. Returns how many were sent.
+ */
+export async function enqueueDeliveries(env: Env, orgId: string, eventIds: string[]): Promise<number> {
+  if (eventIds.length === 0) return 0;
+  const deliveries = await newDeliveriesOfEvents(env.DB, orgId, eventIds);
+  await sendDeliveryMessages(env.EVENT_DELIVERIES, deliveries);
+  return deliveries.length;
+}

@@ -1,0 +1,163 @@
+import { z } from "@hono/zod-openapi";
+import { ALL_EVENT_TYPES, EVENT_TYPE_PREFIXES, isEventTypeSelector } from "../events/event-types";
+import { isoTimestamp, text, timestamp } from "../lib/fields";
+import { deletedOf, listOf } from "../lib/lists";
+import { pageOf, pageQuery } from "../lib/pages";
+
+export const MAX_URL_LENGTH = 2048;
+export const MAX_EVENT_TYPES = 32;
+
+/** Why a destination URL is refused by its shape (the loopback-http rule needs the deployment: service). */
+export function urlShapeProblem(value: string): string | null {
+  if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute URL";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must be an https:// URL";
+  if (url.username !== "" || url.password !== "") return "must not contain credentials";
+  return null;
+}
+
+const destinationUrl = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = urlShapeProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .openapi({
+    maxLength: MAX_URL_LENGTH,
+    example: "https://example.com/roster-events",
+    description:
+      '`https://` only, no credentials, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
+  });
+
+const selector = z
+  .string()
+  .refine(isEventTypeSelector, `must be an event type, one of ${EVENT_TYPE_PREFIXES.join(", ")}, or *`);
+
+const eventTypes = z
+  .array(selector)
+  .min(1)
+  .max(MAX_EVENT_TYPES)
+  .openapi({
+    description:
+      "Which events it receives: exact types (`customer.updated`), prefixes (`customer.*`) or `*` (every type, including types added later).",
+    example: ["customer.*"],
+  });
+
+export const CreateEventDestinationBody = z
+  .strictObject({
+    url: destinationUrl,
+    event_types: eventTypes.optional().openapi({ description: `Default \`["${ALL_EVENT_TYPES}"]\`: every type.` }),
+    description: text(255).nullable().optional(),
+  })
+  .openapi("CreateEventDestination");
+
+export const UpdateEventDestinationBody = z
+  .strictObject({
+    url: destinationUrl.optional(),
+    event_types: eventTypes.optional(),
+    description: text(255).nullable().optional(),
+    status: z.enum(["enabled", "disabled"]).optional().openapi({
+      description: "`disabled`: nothing is sent to it (pending deliveries fail) until it is enabled again.",
+    }),
+  })
+  .openapi("UpdateEventDestination");
+
+const DestinationStatus = z.enum(["enabled", "disabled"]);
+
+const destinationFields = {
+  object: z.literal("event_destination"),
+  id: z.string().openapi({ example: "ed_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R" }),
+  url: z.string(),
+  event_types: z.array(z.string()),
+  description: z.string().nullable(),
+  status: DestinationStatus,
+  disabled_reason: z.enum(["manual", "endpoint_gone"]).nullable().openapi({
+    description:
+      "`manual`: disabled through the API. `endpoint_gone`: the receiver answered `410 Gone`. Null while enabled.",
+  }),
+  previous_secret_expires_at: isoTimestamp.nullable().openapi({
+    description: "Until when deliveries also carry a signature with the secret the last rotation replaced.",
+  }),
+  created_at: isoTimestamp,
+  updated_at: isoTimestamp,
+};
+
+export const EventDestination = z
+  .object({
+    ...destinationFields,
+    secret: z
+      .string()
+      .openapi({ description: "The signing secret, masked: only its last four characters.", example: "whsec_…Xk9Q" }),
+  })
+  .openapi("EventDestination");
+
+export const EventDestinationWithSecret = z
+  .object({
+    ...destinationFields,
+    secret: z.string().openapi({
+      description:
+        "The signing secret in full (`whsec_` + base64 of 24 random bytes). Shown only here: give it to your receiver's Standard Webhooks verifier now.",
+      example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }),
+  })
+  .openapi("EventDestinationWithSecret");
+
+export const EventDestinationList = listOf(EventDestination, "EventDestinationList");
+
+export const DeletedEventDestination = deletedOf("event_destination", "DeletedEventDestination");
+
+export const EventDestinationIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^ed_[0-9A-Z]{26}$/, "must be an event destination id (ed_…)")
+    .openapi({ param: { name: "id", in: "path" }, example: "ed_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R" }),
+});
+
+export const EventDelivery = z
+  .object({
+    object: z.literal("event_delivery"),
+    id: z.string().openapi({ example: "evd_0A1B2C3D4E5F60718293A4B5C6" }),
+    destination_id: z.string(),
+    event_id: z.string(),
+    event_type: z.string(),
+    status: z.enum(["pending", "succeeded", "failed"]),
+    attempts: z.number().int(),
+    last_response_status: z.number().int().nullable().openapi({ description: "The HTTP status of the last answer." }),
+    last_error: z
+      .enum(["timeout", "network_error", "http_status", "destination_disabled", "dead_lettered"])
+      .nullable()
+      .openapi({
+        description:
+          "Why the last attempt failed: no answer within 15 s, no connection, a non-2xx status, the destination was disabled, or delivery kept failing inside Roster.",
+      }),
+    next_attempt_at: isoTimestamp.nullable().openapi({ description: "When the next attempt is due (pending only)." }),
+    created_at: isoTimestamp,
+    updated_at: isoTimestamp,
+  })
+  .openapi("EventDelivery");
+
+export const EventDeliveryList = pageOf(EventDelivery, "EventDeliveryList");
+
+export const ListDeliveriesQuery = z.strictObject(pageQuery);
+
+export const ReplayBody = z
+  .strictObject({ since: timestamp.openapi({ description: "Replay events created at or after this time." }) })
+  .openapi("ReplayEventDestination");
+
+export const ReplayResult = z
+  .object({
+    object: z.literal("event_destination_replay"),
+    destination_id: z.string(),
+    since: isoTimestamp,
+    deliveries_created: z.number().int().openapi({ description: "New deliveries queued (at most 1,000 per call)." }),
+    has_more: z.boolean(),
+    next_since: isoTimestamp.nullable().openapi({
+      description: "With `has_more`: send it as `since` to replay the rest (the event at that instant may come twice).",
+    }),
+  })
+  .openapi("EventDestinationReplay");

@@ -1,0 +1,187 @@
+import { type DeliveryRow, insertReplayDeliveries, listDeliveries } from "../event-deliveries/deliveries.repository";
+import { sendDeliveryMessages } from "../event-deliveries/queue";
+import { ALL_EVENT_TYPES } from "../events/event-types";
+import type { Background } from "../lib/background";
+import { ApiError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { DEFAULT_PAGE_SIZE, decodeCursor, filtersKey, pageBody } from "../lib/pages";
+import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
+import {
+  type DestinationPatch,
+  type DestinationRow,
+  deleteDestination,
+  findDestination,
+  insertDestination,
+  listDestinations,
+  MAX_DESTINATIONS_PER_ORGANIZATION,
+  rotateDestinationSecret,
+  updateDestination,
+} from "./event-destinations.repository";
+
+/** A replay queues at most this many deliveries per call; `next_since` continues it. */
+export const REPLAY_LIMIT = 1000;
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+const notFound = () => new ApiError("not_found", "No event destination with this id in this organization.");
+
+/** The deployment rule on top of the URL's shape: `http://` only to loopback, and only where allowed. */
+export function checkDestinationUrl(env: Env, value: string): void {
+  const url = new URL(value);
+  if (url.protocol === "https:") return;
+  const allowed = env.ALLOW_HTTP_DESTINATIONS === "true" && LOOPBACK_HOSTS.has(url.hostname);
+  if (!allowed) {
+    const detail =
+      env.ALLOW_HTTP_DESTINATIONS === "true"
+        ? "must be https://, or http:// to 127.0.0.1, localhost or [::1]"
+        : "must be an https:// URL";
+    throw new ApiError("validation_failed", `url ${detail}.`, { errors: [{ pointer: "/url", detail }] });
+  }
+}
+
+/** The destination object; `secret` is the full secret where one was just issued, else the mask. */
+export const toDestinationObject = (row: DestinationRow, secret = maskedSecret(row.secret_last4)) => ({
+  object: "event_destination" as const,
+  id: row.id,
+  url: row.url,
+  event_types: JSON.parse(row.event_types) as string[],
+  description: row.description,
+  status: row.status,
+  disabled_reason: row.disabled_reason,
+  secret,
+  previous_secret_expires_at: row.previous_secret_expires_at,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+export const toDeliveryObject = (row: DeliveryRow) => ({
+  object: "event_delivery" as const,
+  id: row.id,
+  destination_id: row.destination_id,
+  event_id: row.event_id,
+  event_type: row.event_type,
+  status: row.status,
+  attempts: row.attempts,
+  last_response_status: row.last_response_status,
+  last_error: row.last_error,
+  next_attempt_at: row.next_attempt_at,
+  created_at: row.created_at,
+  updated_at: row.updated_at,
+});
+
+const unique = (values: string[]) => [...new Set(values)];
+
+export async function createDestination(
+  env: Env,
+  orgId: string,
+  input: { url: string; event_types?: string[]; description?: string | null },
+) {
+  checkDestinationUrl(env, input.url);
+  const secret = newSigningSecret();
+  const row = await insertDestination(env.DB, {
+    id: newId("ed"),
+    orgId,
+    url: input.url,
+    eventTypes: unique(input.event_types ?? [ALL_EVENT_TYPES]),
+    description: input.description ?? null,
+    secret,
+    createdAt: new Date().toISOString(),
+  });
+  if (!row) {
+    throw new ApiError(
+      "destination_limit_reached",
+      `This organization already has ${MAX_DESTINATIONS_PER_ORGANIZATION} event destinations; delete one first.`,
+    );
+  }
+  return toDestinationObject(row, secret);
+}
+
+export async function listAll(db: D1Database, orgId: string) {
+  return (await listDestinations(db, orgId)).map((row) => toDestinationObject(row));
+}
+
+export async function getDestination(db: D1Database, orgId: string, id: string) {
+  const row = await findDestination(db, orgId, id);
+  if (!row) throw notFound();
+  return toDestinationObject(row);
+}
+
+export async function patchDestination(
+  env: Env,
+  orgId: string,
+  id: string,
+  input: { url?: string; event_types?: string[]; description?: string | null; status?: "enabled" | "disabled" },
+) {
+  if (input.url !== undefined) checkDestinationUrl(env, input.url);
+  const patch: DestinationPatch = {
+    url: input.url,
+    eventTypes: input.event_types === undefined ? undefined : unique(input.event_types),
+    description: input.description,
+    status: input.status,
+  };
+  const row = await updateDestination(env.DB, orgId, id, patch, new Date().toISOString());
+  if (!row) throw notFound();
+  return toDestinationObject(row);
+}
+
+export async function removeDestination(db: D1Database, orgId: string, id: string): Promise<void> {
+  if (!(await deleteDestination(db, orgId, id))) throw notFound();
+}
+
+export async function rotateSecret(db: D1Database, orgId: string, id: string) {
+  const secret = newSigningSecret();
+  const now = Date.now();
+  const previousExpiresAt = new Date(now + PREVIOUS_SECRET_GRACE_MS).toISOString();
+  const row = await rotateDestinationSecret(db, orgId, id, secret, previousExpiresAt, new Date(now).toISOString());
+  if (!row) throw notFound();
+  return toDestinationObject(row, secret);
+}
+
+export async function listDestinationDeliveries(
+  db: D1Database,
+  orgId: string,
+  id: string,
+  query: { limit?: number; cursor?: string },
+) {
+  if (!(await findDestination(db, orgId, id))) throw notFound();
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const key = filtersKey(["deliveries", id]);
+  const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, key);
+  const rows = await listDeliveries(db, orgId, id, beforeSeq, limit + 1);
+  return pageBody(rows, limit, key, toDeliveryObject);
+}
+
+/**
+ * New deliveries of every kept event since `since` that the destination selects (oldest first,
+ * at most REPLAY_LIMIT), queued after they are stored. A disabled destination is refused: its
+ * deliveries would only fail.
+ */
+export async function replay(env: Env, orgId: string, id: string, since: string, background: Background) {
+  const destination = await findDestination(env.DB, orgId, id);
+  if (!destination) throw notFound();
+  if (destination.status === "disabled") {
+    throw new ApiError(
+      "destination_disabled",
+      "This event destination is disabled; enable it (PATCH) before a replay.",
+    );
+  }
+  const sinceUtc = new Date(since).toISOString();
+  const { deliveries, nextSince } = await insertReplayDeliveries(
+    env.DB,
+    orgId,
+    id,
+    sinceUtc,
+    REPLAY_LIMIT,
+    new Date().toISOString(),
+  );
+  // Stored deliveries are safe: if queueing fails, the sweep sends them once overdue.
+  background(sendDeliveryMessages(env.EVENT_DELIVERIES, deliveries));
+  return {
+    object: "event_destination_replay" as const,
+    destination_id: id,
+    since: sinceUtc,
+    deliveries_created: deliveries.length,
+    has_more: nextSince !== null,
+    next_since: nextSince,
+  };
+}

@@ -1,0 +1,265 @@
+import { newId } from "../lib/ids";
+import { type EventType, selectsSql } from "./event-types";
+
+/**
+ * Every SQL statement of the events outbox: recording (statements a change appends to its own
+ * atomic batch), reading, redaction on archive and retention.
+ */
+
+/**
+ * An SQL condition with its own bound values, true only if the change it accompanies
+ * committed, e.g. `EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND version = ?)`.
+ * It must use anonymous `?` placeholders (its values are appended after the statement's own)
+ * and read only stored state: it is evaluated by more than one statement of the batch, so
+ * `changes()` or anything the event statements themselves change cannot serve.
+ */
+export type SqlGuard = { sql: string; params: unknown[] };
+
+/** The customer is at `version` (every customer change bumps it, so this names one change). */
+export const customerVersionGuard = (orgId: string, customerId: string, version: number): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND version = ?)",
+  params: [orgId, customerId, version],
+});
+
+/** The archive that set `archived_at` to this timestamp committed. */
+export const archiveCommittedGuard = (orgId: string, customerId: string, archivedAt: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND archived_at = ?)",
+  params: [orgId, customerId, archivedAt],
+});
+
+export type EventData = { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+
+export type NewEvent = {
+  orgId: string;
+  customerId: string;
+  type: EventType;
+  /** The resource as its GET returns it after the change. */
+  object: Record<string, unknown>;
+  /** On `*.updated` only: the old values of exactly the fields that changed. */
+  previousAttributes?: Record<string, unknown>;
+  requestId: string | null;
+  createdAt: string;
+  guard: SqlGuard;
+  /** Defaults to a new `evt_…`. */
+  id?: string;
+};
+
+export type RecordedEvents = {
+  /** The ids the events get if the change commits; pass them to `enqueueDeliveries` after it did. */
+  eventIds: string[];
+  /** Append these, in order, to the change's own `db.batch`, after the change's statements. */
+  statements: D1PreparedStatement[];
+};
+
+const eventData = (object: Record<string, unknown>, previousAttributes?: Record<string, unknown>): EventData =>
+  previousAttributes === undefined ? { object } : { object, previous_attributes: previousAttributes };
+
+const newEventId = () => newId("evt");
+
+/**
+ * One pending delivery per enabled destination of the organization that selects the event's
+ * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
+ * does not exist, so it fans out to nothing.
+ */
+export function fanOutDeliveriesStatement(db: D1Database, orgId: string, eventIds: string[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO event_deliveries
+         (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
+       SELECT 'evd_' || upper(hex(randomblob(13))), e.org_id, d.id, e.id, e.type, e.created_at, e.created_at, e.created_at
+       FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.status = 'enabled'
+       WHERE e.org_id = ?1 AND e.id IN (SELECT value FROM json_each(?2)) AND ${selectsSql("d.event_types", "e.type")}
+       ORDER BY e.seq`,
+    )
+    .bind(orgId, JSON.stringify(eventIds));
+}
+
+/**
+ * The outbox for one change: bumps the customer's `event_sequence`, inserts the event with
+ * that sequence, and inserts its pending deliveries, each statement acting only when
+ * `event.guard` holds. So the event exists exactly when the change committed.
+ */
+export function recordEventStatements(db: D1Database, event: NewEvent): RecordedEvents {
+  const id = event.id ?? newEventId();
+  const { guard } = event;
+  const data = JSON.stringify(eventData(event.object, event.previousAttributes));
+  return {
+    eventIds: [id],
+    statements: [
+      db
+        .prepare(
+          `UPDATE customers SET event_sequence = event_sequence + 1 WHERE org_id = ? AND id = ? AND (${guard.sql})`,
+        )
+        .bind(event.orgId, event.customerId, ...guard.params),
+      db
+        .prepare(
+          `INSERT INTO events (id, org_id, type, customer_id, sequence, data, request_id, created_at)
+           SELECT ?, org_id, ?, id, event_sequence, json(?), ?, ? FROM customers
+           WHERE org_id = ? AND id = ? AND (${guard.sql})`,
+        )
+        .bind(id, event.type, data, event.requestId, event.createdAt, event.orgId, event.customerId, ...guard.params),
+      fanOutDeliveriesStatement(db, event.orgId, [id]),
+    ],
+  };
+}
+
+export type NewImportedEvent = {
+  customerId: string;
+  /** The customer's `version` once the batch's change to it is done: the event's guard. */
+  customerVersion: number;
+  type: EventType;
+  object: Record<string, unknown>;
+  previousAttributes?: Record<string, unknown>;
+  id?: string;
+};
+
+/**
+ * The set-based outbox for many changes in one batch (import): three statements whatever the
+ * number of events, the events travelling as one JSON parameter. An event is recorded only if
+ * its customer is at `customerVersion` after the batch's writes; several events of one customer
+ * get consecutive sequences in the order given.
+ */
+export function recordEventsStatements(
+  db: D1Database,
+  batch: { orgId: string; requestId: string | null; createdAt: string; events: NewImportedEvent[] },
+): RecordedEvents {
+  const items = batch.events.map((event) => ({
+    id: event.id ?? newEventId(),
+    customer_id: event.customerId,
+    customer_version: event.customerVersion,
+    type: event.type,
+    data: eventData(event.object, event.previousAttributes),
+  }));
+  const itemsJson = JSON.stringify(items);
+  const eventIds = items.map((item) => item.id);
+  const itemRows = `SELECT key AS position, json_extract(value, '$.id') AS id,
+      json_extract(value, '$.customer_id') AS customer_id, json_extract(value, '$.customer_version') AS customer_version,
+      json_extract(value, '$.type') AS type, json_extract(value, '$.data') AS data
+    FROM json_each(?2)`;
+  return {
+    eventIds,
+    statements: [
+      db
+        .prepare(
+          `WITH items AS (${itemRows})
+           UPDATE customers SET event_sequence = event_sequence
+             + (SELECT COUNT(*) FROM items i WHERE i.customer_id = customers.id AND i.customer_version = customers.version)
+           WHERE org_id = ?1 AND EXISTS
+             (SELECT 1 FROM items i WHERE i.customer_id = customers.id AND i.customer_version = customers.version)`,
+        )
+        .bind(batch.orgId, itemsJson),
+      db
+        .prepare(
+          `INSERT INTO events (id, org_id, type, customer_id, sequence, data, request_id, created_at)
+           SELECT i.id, ?1, i.type, i.customer_id,
+             c.event_sequence + 1 - row_number() OVER (PARTITION BY i.customer_id ORDER BY i.position DESC),
+             json(i.data), ?3, ?4
+           FROM (${itemRows}) i
+           JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND c.version = i.customer_version
+           ORDER BY i.position`,
+        )
+        .bind(batch.orgId, itemsJson, batch.requestId, batch.createdAt),
+      fanOutDeliveriesStatement(db, batch.orgId, eventIds),
+    ],
+  };
+}
+
+const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * Part of the archive batch: nulls `piiFields` in `data.object` and `data.previous_attributes`
+ * of every stored event about the customer (json_replace adds no field), when `guard` (the
+ * archive committed) holds. Deliveries hold no payload of their own (the consumer reads the
+ * event when it sends), so nothing sent after the archive carries the erased values.
+ */
+export function redactCustomerEventsStatement(
+  db: D1Database,
+  orgId: string,
+  customerId: string,
+  piiFields: readonly string[],
+  guard: SqlGuard,
+): D1PreparedStatement {
+  const paths: string[] = [];
+  for (const field of piiFields) {
+    if (!FIELD_NAME.test(field)) throw new Error(`not a field name: ${field}`);
+    paths.push(`$.object.${field}`, `$.previous_attributes.${field}`);
+  }
+  const replacements = paths.map(() => "?, NULL").join(", ");
+  return db
+    .prepare(
+      `UPDATE events SET data = json_replace(data, ${replacements})
+       WHERE org_id = ? AND customer_id = ? AND (${guard.sql})`,
+    )
+    .bind(...paths, orgId, customerId, ...guard.params);
+}
+
+export type EventRow = {
+  seq: number;
+  id: string;
+  org_id: string;
+  /** Only recording writes events, and it writes known types. */
+  type: EventType;
+  customer_id: string;
+  sequence: number;
+  data: string;
+  request_id: string | null;
+  created_at: string;
+};
+
+export type EventListFilters = {
+  /** An exact type. */
+  type?: string;
+  /** A type prefix ending in a dot (`customer.`), from a `customer.*` filter. */
+  typePrefix?: string;
+  customerId?: string;
+  createdGte?: string;
+  createdLt?: string;
+};
+
+/** Newest first, below `beforeSeq` when given, at most `limit` rows. */
+export async function listEvents(
+  db: D1Database,
+  orgId: string,
+  filters: EventListFilters,
+  beforeSeq: number | null,
+  limit: number,
+): Promise<EventRow[]> {
+  const conditions = ["org_id = ?"];
+  const params: unknown[] = [orgId];
+  const where = (condition: string, value: unknown) => {
+    conditions.push(condition);
+    params.push(value);
+  };
+  if (filters.type !== undefined) where("type = ?", filters.type);
+  if (filters.typePrefix !== undefined) {
+    // A range on the type column: `customer.` ≤ type < `customer/` ('/' follows '.').
+    where("type >= ?", filters.typePrefix);
+    where("type < ?", `${filters.typePrefix.slice(0, -1)}/`);
+  }
+  if (filters.customerId !== undefined) where("customer_id = ?", filters.customerId);
+  if (filters.createdGte !== undefined) where("created_at >= ?", filters.createdGte);
+  if (filters.createdLt !== undefined) where("created_at < ?", filters.createdLt);
+  if (beforeSeq !== null) where("seq < ?", beforeSeq);
+  const { results } = await db
+    .prepare(`SELECT * FROM events WHERE ${conditions.join(" AND ")} ORDER BY seq DESC LIMIT ?`)
+    .bind(...params, limit)
+    .all<EventRow>();
+  return results;
+}
+
+export async function findEvent(db: D1Database, orgId: string, id: string): Promise<EventRow | null> {
+  return db.prepare("SELECT * FROM events WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first<EventRow>();
+}
+
+/**
+ * Retention: deletes up to `limit` of the oldest events created before `cutoff`, and every
+ * delivery of them, in one batch. Returns how many events went.
+ */
+export async function deleteEventsCreatedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+  const oldest = "SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2";
+  const [, deleted] = await db.batch([
+    db.prepare(`DELETE FROM event_deliveries WHERE event_id IN (${oldest})`).bind(cutoff, limit),
+    db.prepare(`DELETE FROM events WHERE id IN (${oldest})`).bind(cutoff, limit),
+  ]);
+  return deleted?.meta.changes ?? 0;
+}

@@ -1,0 +1,55 @@
+import { z } from "@hono/zod-openapi";
+import { isoTimestamp, timestamp } from "../lib/fields";
+import { pageOf, pageQuery } from "../lib/pages";
+import { EVENT_TYPE_PREFIXES, EVENT_TYPES } from "./event-types";
+
+export const EventTypeSchema = z.enum(EVENT_TYPES).openapi("EventType");
+
+export const Event = z
+  .object({
+    object: z.literal("event"),
+    id: z.string().openapi({ example: "evt_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R" }),
+    type: EventTypeSchema,
+    created_at: isoTimestamp,
+    customer_id: z.string().openapi({ description: "The customer the change is about." }),
+    sequence: z.number().int().openapi({
+      description:
+        "The customer's change counter after this change; it only grows, so a receiver drops an event older than one it already applied.",
+    }),
+    data: z.object({
+      object: z.record(z.string(), z.unknown()).openapi({
+        description:
+          "The resource as its GET returned it after the change (a customer, subscription, address or payment method). After the customer is archived its PII fields are null.",
+      }),
+      previous_attributes: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .openapi({ description: "On `*.updated` only: the old values of exactly the fields that changed." }),
+    }),
+    request_id: z.string().nullable().openapi({ description: "The id of the request that made the change." }),
+  })
+  .openapi("Event");
+
+export const EventList = pageOf(Event, "EventList");
+
+const TYPE_FILTER = new Set<string>([...EVENT_TYPES, ...EVENT_TYPE_PREFIXES]);
+
+export const ListEventsQuery = z.strictObject({
+  ...pageQuery,
+  type: z
+    .string()
+    .refine((value) => TYPE_FILTER.has(value), `must be an event type or one of ${EVENT_TYPE_PREFIXES.join(", ")}`)
+    .optional()
+    .openapi({ description: "An exact type (`customer.updated`) or a prefix (`customer.*`).", example: "customer.*" }),
+  customer_id: z.string().min(1).max(255).optional().openapi({ description: "Only events about this customer." }),
+  created_gte: timestamp.optional(),
+  created_lt: timestamp.optional(),
+});
+
+export const EventIdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, example: "evt_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R" }),
+});

@@ -1,0 +1,44 @@
+import { ApiError } from "../lib/errors";
+import { DEFAULT_PAGE_SIZE, decodeCursor, filtersKey, pageBody } from "../lib/pages";
+import { toEventObject } from "./events.object";
+import { type EventListFilters, findEvent, listEvents } from "./events.repository";
+
+export type EventListQuery = {
+  limit?: number;
+  cursor?: string;
+  type?: string;
+  customer_id?: string;
+  created_gte?: string;
+  created_lt?: string;
+};
+
+const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
+
+export async function listEventsPage(db: D1Database, orgId: string, query: EventListQuery) {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const prefix = query.type?.endsWith(".*") ? query.type.slice(0, -1) : undefined;
+  const filters: EventListFilters = {
+    type: prefix === undefined ? query.type : undefined,
+    typePrefix: prefix,
+    customerId: query.customer_id,
+    createdGte: toUtc(query.created_gte),
+    createdLt: toUtc(query.created_lt),
+  };
+  const key = filtersKey([
+    "events",
+    filters.type,
+    filters.typePrefix,
+    filters.customerId,
+    filters.createdGte,
+    filters.createdLt,
+  ]);
+  const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, key);
+  const rows = await listEvents(db, orgId, filters, beforeSeq, limit + 1);
+  return pageBody(rows, limit, key, toEventObject);
+}
+
+export async function getEvent(db: D1Database, orgId: string, id: string) {
+  const row = await findEvent(db, orgId, id);
+  if (!row) throw new ApiError("not_found", "No event with this id in this organization (events are kept 30 days).");
+  return toEventObject(row);
+}

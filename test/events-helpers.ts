@@ -1,0 +1,152 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { vi } from "vitest";
+import type { EventType } from "../src/events/event-types";
+import { customerVersionGuard, recordEventStatements } from "../src/events/events.repository";
+import worker from "../src/index";
+import { call } from "./helpers";
+
+/** Shared by the events, destinations and delivery tests. */
+
+export const RECEIVER_URL = "http://127.0.0.1:9999/roster-events";
+export const DELIVERY_QUEUE = "roster-event-deliveries";
+export const DEAD_LETTER_QUEUE = "roster-event-deliveries-dlq";
+
+export type Destination = {
+  id: string;
+  url: string;
+  secret: string;
+  event_types: string[];
+  status: string;
+  disabled_reason: string | null;
+};
+
+export async function createDestination(key: string, body: Record<string, unknown> = {}): Promise<Destination> {
+  const response = await call("POST", "/v1/event_destinations", { key, body: { url: RECEIVER_URL, ...body } });
+  if (response.status !== 201) throw new Error(`destination create failed (${response.status}): ${response.text}`);
+  return response.body;
+}
+
+async function customerVersion(orgId: string, customerId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT version FROM customers WHERE org_id = ?1 AND id = ?2")
+    .bind(orgId, customerId)
+    .first<{ version: number }>();
+  if (!row) throw new Error(`no customer ${customerId}`);
+  return row.version;
+}
+
+/**
+ * Records one event about a customer through the recording API, guarded by the customer's
+ * current version (what a write path does with the version its change left). Returns its id.
+ */
+export async function recordEvent(
+  orgId: string,
+  customerId: string,
+  type: EventType = "customer.updated",
+  options: { object?: Record<string, unknown>; previousAttributes?: Record<string, unknown>; createdAt?: string } = {},
+): Promise<string> {
+  const version = await customerVersion(orgId, customerId);
+  const recorded = recordEventStatements(env.DB, {
+    orgId,
+    customerId,
+    type,
+    object: options.object ?? { object: "customer", id: customerId },
+    previousAttributes: options.previousAttributes,
+    requestId: "req_test",
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    guard: customerVersionGuard(orgId, customerId, version),
+  });
+  await env.DB.batch(recorded.statements);
+  const [id] = recorded.eventIds;
+  if (!id) throw new Error("no event id");
+  return id;
+}
+
+export type DeliveryRecord = {
+  id: string;
+  org_id: string;
+  destination_id: string;
+  event_id: string;
+  status: string;
+  attempts: number;
+  last_response_status: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+};
+
+export async function deliveriesOf(eventId: string): Promise<DeliveryRecord[]> {
+  const { results } = await env.DB.prepare("SELECT * FROM event_deliveries WHERE event_id = ?1 ORDER BY seq")
+    .bind(eventId)
+    .all<DeliveryRecord>();
+  return results;
+}
+
+export async function delivery(id: string): Promise<DeliveryRecord> {
+  const row = await env.DB.prepare("SELECT * FROM event_deliveries WHERE id = ?1").bind(id).first<DeliveryRecord>();
+  if (!row) throw new Error(`no delivery ${id}`);
+  return row;
+}
+
+/** A stand-in for the delivery queue's producer binding that keeps what was sent. */
+export function capturingQueue(): { queue: Queue; sent: { org_id: string; delivery_id: string }[] } {
+  const sent: { org_id: string; delivery_id: string }[] = [];
+  const queue = {
+    send: async (body: { org_id: string; delivery_id: string }) => {
+      sent.push(body);
+    },
+    sendBatch: async (messages: Iterable<{ body: { org_id: string; delivery_id: string } }>) => {
+      for (const message of messages) sent.push(message.body);
+    },
+  } as unknown as Queue;
+  return { queue, sent };
+}
+
+let messageCounter = 0;
+
+/** Runs the Worker's queue handler on one batch, as the queue would; returns the acks and retries. */
+export async function consume(
+  deliveries: { id: string; org_id: string }[],
+  options: { queue?: string; attempts?: number } = {},
+) {
+  const batch = createMessageBatch(
+    options.queue ?? DELIVERY_QUEUE,
+    deliveries.map((entry) => ({
+      id: `msg-${++messageCounter}`,
+      timestamp: new Date(),
+      attempts: options.attempts ?? 1,
+      body: { org_id: entry.org_id, delivery_id: entry.id },
+    })),
+  );
+  // getQueueResult reports which messages were retried, not with what delay: record it here.
+  const retryDelays: (number | undefined)[] = [];
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    vi.spyOn(message, "retry").mockImplementation((options) => {
+      retryDelays.push(options?.delaySeconds);
+      retry(options);
+    });
+  }
+  const ctx = createExecutionContext();
+  await worker.queue(batch, env);
+  return { ...(await getQueueResult(batch, ctx)), retryDelays };
+}
+
+export type Received = { url: string; headers: Headers; body: string; init: RequestInit | undefined };
+
+/**
+ * Mocks outbound fetch (the receivers): each call is recorded and answered by `respond`
+ * (a status, or a thrown error for a timeout or a refused connection).
+ */
+export function mockReceiver(respond: (index: number) => number | Error) {
+  const received: Received[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    received.push({ url: request.url, headers: request.headers, body: await request.text(), init });
+    const answer = respond(received.length - 1);
+    if (answer instanceof Error) throw answer;
+    return new Response(answer === 204 ? null : "receiver body", { status: answer });
+  });
+  return { received, spy };
+}
+
+export const timeoutError = () => new DOMException("The operation was aborted due to timeout", "TimeoutError");

@@ -1,0 +1,209 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import {
+  archiveCommittedGuard,
+  customerVersionGuard,
+  recordEventStatements,
+  recordEventsStatements,
+  redactCustomerEventsStatement,
+} from "../src/events/events.repository";
+import { createDestination, deliveriesOf, recordEvent } from "./events-helpers";
+import { createCustomer, newOrganization } from "./helpers";
+
+type StoredEvent = { id: string; type: string; customer_id: string; sequence: number; data: string };
+
+async function eventsOf(orgId: string, customerId?: string): Promise<StoredEvent[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT * FROM events WHERE org_id = ?1 AND (?2 IS NULL OR customer_id = ?2) ORDER BY seq",
+  )
+    .bind(orgId, customerId ?? null)
+    .all<StoredEvent>();
+  return results;
+}
+
+const eventSequence = async (orgId: string, customerId: string) =>
+  (
+    await env.DB.prepare("SELECT event_sequence FROM customers WHERE org_id = ?1 AND id = ?2")
+      .bind(orgId, customerId)
+      .first<{ event_sequence: number }>()
+  )?.event_sequence;
+
+describe("recordEventStatements (the outbox)", () => {
+  it("records exactly one event, with the customer's next sequence, when the guard holds", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await createCustomer(key, { email: "a@example.com" });
+    const recorded = recordEventStatements(env.DB, {
+      orgId,
+      customerId: customer.id,
+      type: "customer.updated",
+      object: { object: "customer", id: customer.id, email: "b@example.com" },
+      previousAttributes: { email: "a@example.com" },
+      requestId: "req_1",
+      createdAt: "2026-11-27T10:00:00.000Z",
+      guard: customerVersionGuard(orgId, customer.id, 1),
+    });
+    await env.DB.batch(recorded.statements);
+
+    const events = await eventsOf(orgId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ id: recorded.eventIds[0], type: "customer.updated", sequence: 1 });
+    expect(JSON.parse(events[0]!.data)).toEqual({
+      object: { object: "customer", id: customer.id, email: "b@example.com" },
+      previous_attributes: { email: "a@example.com" },
+    });
+    expect(await eventSequence(orgId, customer.id)).toBe(1);
+  });
+
+  it("records nothing and bumps nothing when the guard is false (the change did not commit)", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await createCustomer(key);
+    const recorded = recordEventStatements(env.DB, {
+      orgId,
+      customerId: customer.id,
+      type: "customer.updated",
+      object: { object: "customer", id: customer.id },
+      requestId: null,
+      createdAt: new Date().toISOString(),
+      guard: customerVersionGuard(orgId, customer.id, 99),
+    });
+    await createDestination(key);
+    await env.DB.batch(recorded.statements);
+
+    expect(await eventsOf(orgId)).toEqual([]);
+    expect(await deliveriesOf(recorded.eventIds[0]!)).toEqual([]);
+    expect(await eventSequence(orgId, customer.id)).toBe(0);
+  });
+
+  it("grows the sequence per customer, independently of other customers", async () => {
+    const { orgId, key } = await newOrganization();
+    const first = await createCustomer(key);
+    const second = await createCustomer(key);
+    await recordEvent(orgId, first.id, "customer.created");
+    await recordEvent(orgId, second.id, "customer.created");
+    await recordEvent(orgId, first.id);
+    await recordEvent(orgId, first.id);
+
+    expect((await eventsOf(orgId, first.id)).map((event) => event.sequence)).toEqual([1, 2, 3]);
+    expect((await eventsOf(orgId, second.id)).map((event) => event.sequence)).toEqual([1]);
+  });
+
+  it("creates one pending delivery per enabled destination whose event_types select the type", async () => {
+    const { orgId, key } = await newOrganization();
+    const other = await newOrganization("Other");
+    const customer = await createCustomer(key);
+    const everything = await createDestination(key);
+    const customers = await createDestination(key, { event_types: ["customer.*"] });
+    const exact = await createDestination(key, { event_types: ["customer.updated"] });
+    await createDestination(key, { event_types: ["customer.created", "address.*"] });
+    const disabled = await createDestination(key);
+    await env.DB.prepare("UPDATE event_destinations SET status = 'disabled' WHERE id = ?1").bind(disabled.id).run();
+    await createDestination(other.key);
+
+    const eventId = await recordEvent(orgId, customer.id, "customer.updated");
+
+    const deliveries = await deliveriesOf(eventId);
+    expect(deliveries.map((row) => row.destination_id).sort()).toEqual([everything.id, customers.id, exact.id].sort());
+    for (const row of deliveries) {
+      expect(row).toMatchObject({ org_id: orgId, status: "pending", attempts: 0 });
+      expect(row.next_attempt_at).not.toBeNull();
+    }
+  });
+});
+
+describe("recordEventsStatements (set-based, for import)", () => {
+  it("records every guarded event in three statements, consecutive sequences per customer in order", async () => {
+    const { orgId, key } = await newOrganization();
+    const first = await createCustomer(key);
+    const second = await createCustomer(key);
+    await recordEvent(orgId, first.id, "customer.created");
+    await createDestination(key, { event_types: ["subscription.*"] });
+    const recorded = recordEventsStatements(env.DB, {
+      orgId,
+      requestId: "req_import",
+      createdAt: new Date().toISOString(),
+      events: [
+        { customerId: first.id, customerVersion: 1, type: "customer.updated", object: { id: first.id } },
+        { customerId: second.id, customerVersion: 1, type: "customer.updated", object: { id: second.id } },
+        { customerId: first.id, customerVersion: 1, type: "subscription.created", object: { id: "sub_1" } },
+        // Its change did not commit (the customer is not at version 5): no event.
+        { customerId: second.id, customerVersion: 5, type: "subscription.created", object: { id: "sub_2" } },
+      ],
+    });
+    expect(recorded.statements).toHaveLength(3);
+    await env.DB.batch(recorded.statements);
+
+    const firstEvents = await eventsOf(orgId, first.id);
+    expect(firstEvents.map((event) => [event.type, event.sequence])).toEqual([
+      ["customer.created", 1],
+      ["customer.updated", 2],
+      ["subscription.created", 3],
+    ]);
+    expect((await eventsOf(orgId, second.id)).map((event) => [event.type, event.sequence])).toEqual([
+      ["customer.updated", 1],
+    ]);
+    expect(await eventSequence(orgId, first.id)).toBe(3);
+    expect(await eventSequence(orgId, second.id)).toBe(1);
+    expect(await deliveriesOf(recorded.eventIds[2]!)).toHaveLength(1);
+    expect(await deliveriesOf(recorded.eventIds[0]!)).toHaveLength(0);
+    expect(await deliveriesOf(recorded.eventIds[3]!)).toHaveLength(0);
+  });
+});
+
+describe("redactCustomerEventsStatement (the archive batch)", () => {
+  const PII = ["email", "name", "phone"];
+
+  it("nulls the PII fields in data.object and data.previous_attributes of the customer's events only", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await createCustomer(key);
+    const bystander = await createCustomer(key);
+    const pii = { email: "jenny@example.com", name: "Jenny", phone: "+1 555" };
+    await recordEvent(orgId, customer.id, "customer.created", { object: { id: customer.id, ...pii, language: "en" } });
+    await recordEvent(orgId, customer.id, "customer.updated", {
+      object: { id: customer.id, ...pii, language: "de" },
+      previousAttributes: { email: "old@example.com", language: "en" },
+    });
+    await recordEvent(orgId, bystander.id, "customer.created", { object: { id: bystander.id, ...pii } });
+    const archivedAt = new Date().toISOString();
+    await env.DB.prepare("UPDATE customers SET archived_at = ?3 WHERE org_id = ?1 AND id = ?2")
+      .bind(orgId, customer.id, archivedAt)
+      .run();
+
+    await env.DB.batch([
+      redactCustomerEventsStatement(
+        env.DB,
+        orgId,
+        customer.id,
+        PII,
+        archiveCommittedGuard(orgId, customer.id, archivedAt),
+      ),
+    ]);
+
+    const [created, updated] = (await eventsOf(orgId, customer.id)).map((event) => JSON.parse(event.data));
+    expect(created).toEqual({ object: { id: customer.id, email: null, name: null, phone: null, language: "en" } });
+    expect(updated).toEqual({
+      object: { id: customer.id, email: null, name: null, phone: null, language: "de" },
+      previous_attributes: { email: null, language: "en" },
+    });
+    const stored = JSON.stringify(await eventsOf(orgId, customer.id));
+    for (const value of [...Object.values(pii), "old@example.com"]) expect(stored).not.toContain(value);
+    const [untouched] = await eventsOf(orgId, bystander.id);
+    expect(JSON.parse(untouched!.data).object.email).toBe("jenny@example.com");
+  });
+
+  it("changes nothing when the archive did not commit", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await createCustomer(key);
+    await recordEvent(orgId, customer.id, "customer.created", { object: { id: customer.id, email: "a@example.com" } });
+    await env.DB.batch([
+      redactCustomerEventsStatement(
+        env.DB,
+        orgId,
+        customer.id,
+        PII,
+        archiveCommittedGuard(orgId, customer.id, new Date().toISOString()),
+      ),
+    ]);
+    const [event] = await eventsOf(orgId, customer.id);
+    expect(JSON.parse(event!.data).object.email).toBe("a@example.com");
+  });
+});
