@@ -74,11 +74,14 @@ describe("customers repository", () => {
     expect(await repo.updateProfile(env.DB, OTHER_ORG, row.seq, 2, profile({ name: "x" }), NOW)).toBeNull();
   });
 
-  it("unarchives only archived customers", async () => {
+  it("unarchives only archived customers, at the version read", async () => {
+    const unarchive = async (version: number) =>
+      (await repo.writeCustomer(env.DB, repo.markUnarchivedStatement(env.DB, ORG, row.seq, version, NOW), {})).row;
     const row = await repo.insert(env.DB, ORG, "c1", profile(), NOW);
-    expect(await repo.markUnarchived(env.DB, ORG, row.seq, NOW)).toBeNull();
+    expect(await unarchive(1)).toBeNull();
     await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
-    expect(await repo.markUnarchived(env.DB, ORG, row.seq, NOW)).toMatchObject({ archived_at: null, version: 3 });
+    expect(await unarchive(1)).toBeNull();
+    expect(await unarchive(2)).toMatchObject({ archived_at: null, version: 3 });
   });
 
   it("lists live customers newest first in keyset pages with filters", async () => {

@@ -81,3 +81,32 @@ export function customerRecords<Row>(table: CustomerRecordTable) {
     },
   };
 }
+
+/**
+ * An event guard (the events outbox's SqlGuard shape: SQL with anonymous `?` and its values)
+ * for a record a batch inserts under a fresh id: after the insert, it exists exactly when the
+ * insert landed.
+ */
+export const recordInsertedGuard = (table: CustomerRecordTable, orgId: string, id: string) => ({
+  sql: `EXISTS (SELECT 1 FROM ${table} WHERE org_id = ? AND id = ?)`,
+  params: [orgId, id],
+});
+
+const COLUMN_NAME = /^[a-z][a-z0-9_]*$/;
+
+/**
+ * An event guard for a change to a record as it was read: the record still holds exactly the
+ * values of `row` (every column). Placed before the change in its batch, and the change
+ * carrying the same condition, the event exists exactly when the change lands.
+ */
+export function recordUnchangedGuard(
+  table: CustomerRecordTable,
+  row: { org_id: string; id: string } & Record<string, unknown>,
+): { sql: string; params: unknown[] } {
+  const columns = Object.keys(row).filter((column) => column !== "org_id" && column !== "id");
+  for (const column of columns) if (!COLUMN_NAME.test(column)) throw new Error(`not a column name: ${column}`);
+  return {
+    sql: `EXISTS (SELECT 1 FROM ${table} WHERE org_id = ? AND id = ?${columns.map((column) => ` AND ${column} IS ?`).join("")})`,
+    params: [row.org_id, row.id, ...columns.map((column) => row[column])],
+  };
+}

@@ -1,5 +1,6 @@
 import { deleteAddressesOnArchiveStatement } from "../addresses/addresses.repository";
-import { redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
+import { archiveCommittedGuard, redactCustomerEventsStatement } from "../events/events.repository";
+import { REDACTED_FIELDS, redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
 import type { Db } from "../lib/db";
 import { deletePaymentMethodsOnArchiveStatement } from "../payment-methods/payment-methods.repository";
 import { cancelSubscriptionsOnArchiveStatement } from "../subscriptions/subscriptions.repository";
@@ -21,5 +22,14 @@ export function archiveCascadeStatements(
     deletePaymentMethodsOnArchiveStatement(db, orgId, customerId, archivedAt),
     // Kept Idempotency-Key responses about the customer lose its PII in the same step.
     redactKeptResponsesStatement(db, orgId, customerId, archivedAt),
+    // So do the stored events about it (and with them every delivery not yet sent: a delivery
+    // reads its event when it is sent).
+    redactCustomerEventsStatement(
+      db,
+      orgId,
+      customerId,
+      REDACTED_FIELDS,
+      archiveCommittedGuard(orgId, customerId, archivedAt),
+    ),
   ];
 }

@@ -1,5 +1,6 @@
 import type { CustomerRow } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
+import { requestOutbox } from "../event-deliveries/outbox";
 import { inBackground, type RequestContext } from "../lib/background";
 import type { AppRouteHandler } from "../lib/types";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
@@ -33,6 +34,7 @@ const deps = (c: RequestContext): service.CustomerDeps => ({
   orgId: c.get("orgId"),
   background: inBackground(c),
   settings: c.env,
+  events: requestOutbox(c),
 });
 
 const etag = (row: CustomerRow) => ({ ETag: etagOf(row) });

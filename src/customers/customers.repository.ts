@@ -48,6 +48,47 @@ const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")})
   VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}) RETURNING *`;
 
 /** `lastEventAt`: when the webhook event that creates the customer happened at its source. */
+export function insertStatement(
+  db: Db,
+  orgId: string,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+  lastEventAt: string | null = null,
+): D1PreparedStatement {
+  return db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+}
+
+/**
+ * A customer write (`insertStatement`, `updateProfileStatement`, … each RETURNING the row) with
+ * the statements that must commit with it (`before` it, `after` it), as one atomic batch.
+ * `row` is null when the write found the customer changed; a unique-index failure (nothing
+ * committed) is a UniqueViolation.
+ */
+export async function writeCustomer(
+  db: Db,
+  write: D1PreparedStatement,
+  together: { before?: D1PreparedStatement[]; after?: D1PreparedStatement[] },
+): Promise<{ row: CustomerRow | null; statements: D1PreparedStatement[]; results: D1Result[] }> {
+  const before = together.before ?? [];
+  const statements = [...before, write, ...(together.after ?? [])];
+  const results = await guardUnique(() => db.batch(statements));
+  const row = (results[before.length]?.results[0] as CustomerRow | undefined) ?? null;
+  return { row, statements, results };
+}
+
+/** Like `writeCustomer`, for an insert, which always returns its row. */
+export async function insertCustomer(
+  db: Db,
+  insert: D1PreparedStatement,
+  together: { before?: D1PreparedStatement[]; after?: D1PreparedStatement[] },
+) {
+  const written = await writeCustomer(db, insert, together);
+  if (!written.row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
+  return { ...written, row: written.row };
+}
+
+/** `insertStatement` run on its own. */
 export async function insert(
   db: Db,
   orgId: string,
@@ -56,11 +97,20 @@ export async function insert(
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow> {
-  const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
-  const row = await guardUnique(() => statement.first<CustomerRow>());
-  if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
-  return row;
+  return (await insertCustomer(db, insertStatement(db, orgId, id, profile, now, lastEventAt), {})).row;
 }
+
+/**
+ * Event guard (SqlGuard): the customer is at `version`, live or archived as said. Evaluated
+ * before the write that expects that state (in the same batch), it holds exactly when that
+ * write will land: a version names one state, whereas the version after a write could also be
+ * a concurrent write's.
+ */
+export const customerAtVersionGuard = (orgId: string, id: string, version: number, archived: boolean) => ({
+  sql: `EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND version = ?
+    AND archived_at IS ${archived ? "NOT NULL" : "NULL"})`,
+  params: [orgId, id, version],
+});
 
 /** The customer with this id, archived or not. */
 export async function findById(db: Db, orgId: string, id: string): Promise<CustomerRow | null> {
@@ -82,10 +132,31 @@ const SET_PROFILE = PROFILE_COLUMNS.map((column, index) => `${column} = ?${index
 const AFTER_PROFILE = PROFILE_COLUMNS.length;
 
 /**
- * Writes a new profile if the row is still at `expectedVersion` (optimistic concurrency).
- * Returns the updated row, or null when the customer changed (or was archived) meanwhile.
+ * Writes a new profile if the row is still at `expectedVersion` (optimistic concurrency);
+ * RETURNING the updated row, none when the customer changed (or was archived) meanwhile.
  * `lastEventAt` (webhook events) replaces the stored one when given.
  */
+export function updateProfileStatement(
+  db: Db,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  profile: CustomerProfile,
+  now: string,
+  lastEventAt: string | null = null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
+         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
+       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
+         AND archived_at IS NULL
+       RETURNING *`,
+    )
+    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+}
+
+/** `updateProfileStatement` run on its own: the updated row, or null when the customer changed. */
 export async function updateProfile(
   db: Db,
   orgId: string,
@@ -95,26 +166,38 @@ export async function updateProfile(
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow | null> {
-  const statement = db
-    .prepare(
-      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
-         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
-       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
-         AND archived_at IS NULL
-       RETURNING *`,
-    )
-    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
-  return guardUnique(() => statement.first<CustomerRow>());
+  const statement = updateProfileStatement(db, orgId, seq, expectedVersion, profile, now, lastEventAt);
+  return (await writeCustomer(db, statement, {})).row;
 }
 
 const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
 
 /**
- * Archives a live customer in one atomic batch: PII erased, archived_at set, the keyed hash
- * of its alternative ID kept, has_payment_method cleared (the cascade deletes them), and the
- * cascade statements run (each guarded by `now`).
- * Returns the archived row, or null if it was not live at `expectedVersion`.
+ * Archives a live customer: PII erased, archived_at set, the keyed hash of its alternative ID
+ * kept, has_payment_method cleared (the cascade deletes them); RETURNING the archived row, none
+ * if it was not live at `expectedVersion`. For `writeCustomer`, with the cascade statements
+ * (each guarded by `now`) after it.
  */
+export function archiveStatement(
+  db: Db,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  now: string,
+  alternativeIdHash: string | null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1,
+         has_payment_method = 0,
+         archived_alternative_id_hash = coalesce(?5, archived_alternative_id_hash)
+       WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
+       RETURNING *`,
+    )
+    .bind(now, orgId, seq, expectedVersion, alternativeIdHash);
+}
+
+/** `archiveStatement` and `cascade` in one atomic batch: the archived row, or null. */
 export async function markArchived(
   db: Db,
   orgId: string,
@@ -124,19 +207,8 @@ export async function markArchived(
   alternativeIdHash: string | null,
   cascade: D1PreparedStatement[],
 ): Promise<CustomerRow | null> {
-  const [archived] = await db.batch<CustomerRow>([
-    db
-      .prepare(
-        `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1,
-           has_payment_method = 0,
-           archived_alternative_id_hash = coalesce(?5, archived_alternative_id_hash)
-         WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
-         RETURNING *`,
-      )
-      .bind(now, orgId, seq, expectedVersion, alternativeIdHash),
-    ...cascade,
-  ]);
-  return archived?.results[0] ?? null;
+  const write = archiveStatement(db, orgId, seq, expectedVersion, now, alternativeIdHash);
+  return (await writeCustomer(db, write, { after: cascade })).row;
 }
 
 /** An archived customer whose alternative ID had this keyed hash, if any. */
@@ -151,16 +223,24 @@ export async function findArchivedByAlternativeIdHash(
     .first<CustomerRow>();
 }
 
-/** Brings an archived customer back, PII still empty. Null if it was not archived. */
-export async function markUnarchived(db: Db, orgId: string, seq: number, now: string): Promise<CustomerRow | null> {
+/**
+ * Brings an archived customer back, PII still empty, if it is still at `expectedVersion`;
+ * RETURNING the row, none if it was not archived at that version. For `writeCustomer`.
+ */
+export function markUnarchivedStatement(
+  db: Db,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  now: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE customers SET archived_at = NULL, updated_at = ?1, version = version + 1
-       WHERE org_id = ?2 AND seq = ?3 AND archived_at IS NOT NULL
+       WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NOT NULL
        RETURNING *`,
     )
-    .bind(now, orgId, seq)
-    .first<CustomerRow>();
+    .bind(now, orgId, seq, expectedVersion);
 }
 
 export type CustomerListFilters = {

@@ -1,6 +1,8 @@
 import { type CustomerProfile, type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
+import type { RecordedEvents } from "../events/events.repository";
+import type { EventsOutbox } from "../events/outbox";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import type { Background } from "../lib/background";
 import { hmacSha256Hex } from "../lib/crypto";
@@ -11,10 +13,18 @@ import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
 import { logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { StorageUnavailable } from "../lib/storage-errors";
 import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
-import * as subscriptionsRepo from "../subscriptions/subscriptions.repository";
+import type { SubscriptionRow } from "../subscriptions/subscriptions.repository";
+import * as subscriptions from "../subscriptions/subscriptions.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
+import {
+  archivedCustomerObject,
+  customerObjectAfter,
+  profileUpdatedEvent,
+  recordCustomerEvent,
+} from "./customer-events";
 import {
   alternativeIdNotFound,
   conflictError,
@@ -44,8 +54,23 @@ export type CustomerSettings = EmailDnsVars & {
   ALTERNATIVE_ID_HASH_KEY?: string;
 };
 
-/** What every call needs: the request's storage and tenant, and a place for follow-up work. */
-export type CustomerDeps = Storage & { orgId: string; background: Background; settings: CustomerSettings };
+/**
+ * What every call needs: the request's storage and tenant, a place for follow-up work, and the
+ * events outbox (every change records its event in its own batch).
+ */
+export type CustomerDeps = Storage & {
+  orgId: string;
+  background: Background;
+  settings: CustomerSettings;
+  events: EventsOutbox;
+};
+
+/** After a batch with events committed: their deliveries go to the queue (background). */
+const committed = (
+  deps: CustomerDeps,
+  recorded: RecordedEvents[],
+  written: { statements: D1PreparedStatement[]; results: D1Result[] },
+) => deps.events.committed(deps.orgId, recorded, written.statements, written.results);
 
 const byId = (ref: CustomerRef): ref is { id: string } => "id" in ref;
 
@@ -117,12 +142,57 @@ export async function create(
   const { id: requestedId, skip_email_dns_validation: _, ...fields } = input;
   const profile = profileForCreate(fields);
   const id = requestedId ?? newId("cus");
+  const now = nowIso();
+  const event = createdEvent(deps, id, profile, now);
   try {
-    return await repo.insert(deps.db, deps.orgId, id, profile, nowIso());
+    const written = await repo.insertCustomer(deps.db, repo.insertStatement(deps.db, deps.orgId, id, profile, now), {
+      after: event.statements,
+    });
+    committed(deps, [event], written);
+    return written.row;
   } catch (error) {
     if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile, id);
     throw error;
   }
+}
+
+/**
+ * `customer.created`, after the insert in its batch: the insert either lands or fails the whole
+ * batch (a unique index), so the new customer at version 1 is this insert's.
+ */
+const createdEvent = (deps: CustomerDeps, id: string, profile: CustomerProfile, now: string) =>
+  recordCustomerEvent(
+    deps.db,
+    deps.orgId,
+    deps.events,
+    {
+      type: "customer.created",
+      customerId: id,
+      object: customerObjectAfter(null, id, profile, now),
+      guard: repo.customerAtVersionGuard(deps.orgId, id, 1, false),
+    },
+    now,
+  );
+
+/**
+ * A profile write at the version `row` was read at, with its `customer.updated` (before it in
+ * the batch, guarded by that version: the event exists exactly when the write lands). Null when
+ * the customer changed meanwhile.
+ */
+async function writeProfile(
+  deps: CustomerDeps,
+  row: CustomerRow,
+  profile: CustomerProfile,
+  lastEventAt: string | null = null,
+): Promise<CustomerRow | null> {
+  const now = nowIso();
+  const guard = repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false);
+  const event = profileUpdatedEvent(row, profile, now, guard);
+  const recorded = event ? [recordCustomerEvent(deps.db, deps.orgId, deps.events, event, now)] : [];
+  const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
+  const written = await repo.writeCustomer(deps.db, write, { before: recorded.flatMap((each) => each.statements) });
+  if (written.row) committed(deps, recorded, written);
+  return written.row;
 }
 
 function checkIfMatch(ifMatch: string | undefined, row: CustomerRow): void {
@@ -147,7 +217,7 @@ async function changeProfile(
     if (sameProfile(profileOf(row), profile)) return row;
     let updated: CustomerRow | null;
     try {
-      updated = await repo.updateProfile(deps.db, deps.orgId, row.seq, row.version, profile, nowIso());
+      updated = await writeProfile(deps, row, profile);
     } catch (error) {
       if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile);
       throw error;
@@ -204,9 +274,29 @@ async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<Custom
       org_id: deps.orgId,
     });
   }
+  // Before the archive in its batch, guarded by the version it expects; the cascade (after it)
+  // also erases the customer's PII from every earlier event.
+  const event = recordCustomerEvent(
+    deps.db,
+    deps.orgId,
+    deps.events,
+    {
+      type: "customer.archived",
+      customerId: row.id,
+      object: archivedCustomerObject(row, now),
+      guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
+    },
+    now,
+  );
   const cascade = archiveCascadeStatements(deps.db, deps.orgId, row.id, now);
-  const archived = await repo.markArchived(deps.db, deps.orgId, row.seq, row.version, now, hash, cascade);
+  const written = await repo.writeCustomer(
+    deps.db,
+    repo.archiveStatement(deps.db, deps.orgId, row.seq, row.version, now, hash),
+    { before: event.statements, after: cascade },
+  );
+  const archived = written.row;
   if (archived) {
+    committed(deps, [event], written);
     await forgetReleasedAlternativeId(deps, deps.orgId, row, archived);
     // The batch redacted the kept responses in D1; their KV copies must not outlive that.
     await forgetRedactedReplays(deps, deps.orgId, row.id, now);
@@ -241,18 +331,36 @@ export async function archive(
 
 /** Brings an archived customer back, PII still empty; a live one is returned unchanged. */
 export async function unarchive(deps: CustomerDeps, ref: { id: string }): Promise<CustomerRow> {
-  const row = await repo.findById(deps.db, deps.orgId, ref.id);
-  if (!row) throw customerNotFound();
-  if (row.archived_at === null) return row;
-  const restored =
-    (await repo.markUnarchived(deps.db, deps.orgId, row.seq, nowIso())) ??
-    (await repo.findById(deps.db, deps.orgId, ref.id));
-  if (!restored) throw customerNotFound();
-  return restored;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = await repo.findById(deps.db, deps.orgId, ref.id);
+    if (!row) throw customerNotFound();
+    if (row.archived_at === null) return row;
+    const now = nowIso();
+    const event = recordCustomerEvent(
+      deps.db,
+      deps.orgId,
+      deps.events,
+      {
+        type: "customer.unarchived",
+        customerId: row.id,
+        object: customerObjectAfter(row, row.id, profileOf(row), now),
+        guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, true),
+      },
+      now,
+    );
+    const write = repo.markUnarchivedStatement(deps.db, deps.orgId, row.seq, row.version, now);
+    const written = await repo.writeCustomer(deps.db, write, { before: event.statements });
+    if (written.row) {
+      committed(deps, [event], written);
+      return written.row;
+    }
+  }
+  throw new ApiError("storage_unavailable", "The customer kept changing during this unarchive; retry.");
 }
 
 export type ProvisionOutcome =
-  | { status: "created" | "updated"; customer: CustomerRow; subscription: subscriptionsRepo.SubscriptionRow | null }
+  | { status: "created" | "updated"; customer: CustomerRow; subscription: SubscriptionRow | null }
   | { status: "stale"; customer: CustomerRow }
   | { status: "archived"; customerId: string | null };
 
@@ -311,8 +419,14 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     let created = false;
     if (!found) {
       const profile = profileForCreate(fields);
+      const customerId = id ?? newId("cus");
+      const now = nowIso();
+      const event = createdEvent(deps, customerId, profile, now);
+      const insert = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
       try {
-        customer = await repo.insert(deps.db, deps.orgId, id ?? newId("cus"), profile, nowIso(), eventAt ?? null);
+        const written = await repo.insertCustomer(deps.db, insert, { after: event.statements });
+        committed(deps, [event], written);
+        customer = written.row;
         created = true;
       } catch (error) {
         if (!(error instanceof repo.UniqueViolation)) throw error;
@@ -328,9 +442,9 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
       if (sameProfile(profileOf(found), profile) && !eventIsNewer) {
         customer = found;
       } else {
-        const { seq, version } = found;
         try {
-          customer = await repo.updateProfile(deps.db, deps.orgId, seq, version, profile, nowIso(), eventAt ?? null);
+          // A newer event that changes no field moves only last_event_at: no customer.updated.
+          customer = await writeProfile(deps, found, profile, eventAt ?? null);
         } catch (error) {
           if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile);
           throw error;
@@ -341,14 +455,12 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     }
 
     const ensured = subscription
-      ? await subscriptionsRepo.ensureActiveSubscription(
-          deps.db,
-          deps.orgId,
-          customer.id,
-          newSubscriptionFrom(subscription),
-          nowIso(),
-        )
+      ? await subscriptions.create(deps.db, deps.orgId, customer.id, newSubscriptionFrom(subscription), deps.events)
       : null;
+    // The customer was archived between its own write and this one: the caller's retry decides.
+    if (ensured?.status === "customer_gone") {
+      throw new StorageUnavailable("the customer was archived during provisioning");
+    }
     return { status: created ? "created" : "updated", customer, subscription: ensured?.row ?? null };
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");

@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 import { type EventType, selectsSql } from "./event-types";
 
@@ -61,7 +62,7 @@ const newEventId = () => newId("evt");
  * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
  * does not exist, so it fans out to nothing.
  */
-export function fanOutDeliveriesStatement(db: D1Database, orgId: string, eventIds: string[]): D1PreparedStatement {
+export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: string[]): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO event_deliveries
@@ -79,7 +80,7 @@ export function fanOutDeliveriesStatement(db: D1Database, orgId: string, eventId
  * that sequence, and inserts its pending deliveries, each statement acting only when
  * `event.guard` holds. So the event exists exactly when the change committed.
  */
-export function recordEventStatements(db: D1Database, event: NewEvent): RecordedEvents {
+export function recordEventStatements(db: Db, event: NewEvent): RecordedEvents {
   const id = event.id ?? newEventId();
   const { guard } = event;
   const data = JSON.stringify(eventData(event.object, event.previousAttributes));
@@ -110,6 +111,11 @@ export type NewImportedEvent = {
   type: EventType;
   object: Record<string, unknown>;
   previousAttributes?: Record<string, unknown>;
+  /**
+   * When given, the customer's `updated_at` must also equal it: a version alone does not tell
+   * this batch's write from a concurrent one that left the same version.
+   */
+  customerUpdatedAt?: string;
   id?: string;
 };
 
@@ -120,13 +126,14 @@ export type NewImportedEvent = {
  * get consecutive sequences in the order given.
  */
 export function recordEventsStatements(
-  db: D1Database,
+  db: Db,
   batch: { orgId: string; requestId: string | null; createdAt: string; events: NewImportedEvent[] },
 ): RecordedEvents {
   const items = batch.events.map((event) => ({
     id: event.id ?? newEventId(),
     customer_id: event.customerId,
     customer_version: event.customerVersion,
+    customer_updated_at: event.customerUpdatedAt ?? null,
     type: event.type,
     data: eventData(event.object, event.previousAttributes),
   }));
@@ -134,8 +141,15 @@ export function recordEventsStatements(
   const eventIds = items.map((item) => item.id);
   const itemRows = `SELECT key AS position, json_extract(value, '$.id') AS id,
       json_extract(value, '$.customer_id') AS customer_id, json_extract(value, '$.customer_version') AS customer_version,
+      json_extract(value, '$.customer_updated_at') AS customer_updated_at,
       json_extract(value, '$.type') AS type, json_extract(value, '$.data') AS data
     FROM json_each(?2)`;
+  // The customer is where the batch's write left it; a subscription.created item's subscription
+  // exists (its insert may have been skipped beside a concurrent one).
+  const landed = (item: string, customer: string) => `${item}.customer_version = ${customer}.version
+      AND (${item}.customer_updated_at IS NULL OR ${item}.customer_updated_at = ${customer}.updated_at)
+      AND (${item}.type != 'subscription.created' OR EXISTS (SELECT 1 FROM subscriptions s
+        WHERE s.org_id = ${customer}.org_id AND s.id = json_extract(${item}.data, '$.object.id')))`;
   return {
     eventIds,
     statements: [
@@ -143,9 +157,9 @@ export function recordEventsStatements(
         .prepare(
           `WITH items AS (${itemRows})
            UPDATE customers SET event_sequence = event_sequence
-             + (SELECT COUNT(*) FROM items i WHERE i.customer_id = customers.id AND i.customer_version = customers.version)
+             + (SELECT COUNT(*) FROM items i WHERE i.customer_id = customers.id AND ${landed("i", "customers")})
            WHERE org_id = ?1 AND EXISTS
-             (SELECT 1 FROM items i WHERE i.customer_id = customers.id AND i.customer_version = customers.version)`,
+             (SELECT 1 FROM items i WHERE i.customer_id = customers.id AND ${landed("i", "customers")})`,
         )
         .bind(batch.orgId, itemsJson),
       db
@@ -155,7 +169,7 @@ export function recordEventsStatements(
              c.event_sequence + 1 - row_number() OVER (PARTITION BY i.customer_id ORDER BY i.position DESC),
              json(i.data), ?3, ?4
            FROM (${itemRows}) i
-           JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND c.version = i.customer_version
+           JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND ${landed("i", "c")}
            ORDER BY i.position`,
         )
         .bind(batch.orgId, itemsJson, batch.requestId, batch.createdAt),
@@ -173,7 +187,7 @@ const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
  * event when it sends), so nothing sent after the archive carries the erased values.
  */
 export function redactCustomerEventsStatement(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   piiFields: readonly string[],

@@ -44,7 +44,7 @@ export type Lock = {
  * Fields that archiving erases, in any kept body about the customer: its own PII, and what its
  * addresses and payment methods showed (those records are deleted by the archive).
  */
-const REDACTED_FIELDS = [
+export const REDACTED_FIELDS = [
   ...PII_COLUMNS,
   "line1",
   "line2",

@@ -1,13 +1,13 @@
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
+import { requestOutbox } from "../event-deliveries/outbox";
 import { ApiError } from "../lib/errors";
-import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
 import * as repo from "./subscriptions.repository";
 import type * as routes from "./subscriptions.routes";
-
-const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
+import * as service from "./subscriptions.service";
+import { subscriptionNotFound } from "./subscriptions.service";
 
 export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions> = async (c) => {
   const { id } = c.req.valid("param");
@@ -21,12 +21,12 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
   const { id } = c.req.valid("param");
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
-  const outcome = await repo.createSubscription(
+  const outcome = await service.create(
     c.get("db"),
     orgId,
     id,
     newSubscriptionFrom(c.req.valid("json")),
-    nowIso(),
+    requestOutbox(c),
   );
   if (outcome.status === "customer_gone") throw customerNotFound();
   if (outcome.status === "exists") {
@@ -54,7 +54,6 @@ export const cancelSubscription: AppRouteHandler<typeof routes.cancelSubscriptio
   const { id, subscription_id: subscriptionId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const row = await repo.cancelSubscription(c.get("db"), orgId, id, subscriptionId, nowIso());
-  if (!row) throw subscriptionNotFound();
+  const row = await service.cancel(c.get("db"), orgId, id, subscriptionId, requestOutbox(c));
   return c.json(toSubscriptionObject(row), 200);
 };

@@ -1,7 +1,6 @@
 import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
-import { StorageUnavailable } from "../lib/storage-errors";
 
 /** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
 export type SubscriptionRow = {
@@ -35,24 +34,6 @@ export type NewSubscription = {
 
 const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnull(resource_id, '') = ifnull(?4, '')
   AND status = 'active'`;
-
-/**
- * Creates the subscription unless an active one for the same plan and resource exists, and
- * returns whichever is active afterwards. The partial unique index decides races: the
- * insert that loses does nothing, and the SELECT in the same batch sees the winner.
- */
-export async function ensureActiveSubscription(
-  db: Db,
-  orgId: string,
-  customerId: string,
-  subscription: NewSubscription,
-  now: string,
-): Promise<{ row: SubscriptionRow; created: boolean }> {
-  const outcome = await createSubscription(db, orgId, customerId, subscription, now);
-  // The customer was archived between its own write and this one: the caller's retry decides.
-  if (outcome.status === "customer_gone") throw new StorageUnavailable("the customer was archived during provisioning");
-  return { row: outcome.row, created: outcome.status === "created" };
-}
 
 /**
  * Part of the archive batch: cancels the customer's active subscriptions and keeps them.
@@ -158,30 +139,62 @@ export type CreateSubscriptionOutcome =
   /** The customer was archived (or never live) when the batch ran. */
   | { status: "customer_gone" };
 
+/** The row `createSubscriptionStatements` inserts, as D1 will return it. */
+export function newSubscriptionRow(
+  orgId: string,
+  customerId: string,
+  id: string,
+  subscription: NewSubscription,
+  now: string,
+): SubscriptionRow {
+  return {
+    id,
+    org_id: orgId,
+    customer_id: customerId,
+    plan_id: subscription.plan_id,
+    resource_id: subscription.resource_id,
+    billing_period: subscription.billing_period,
+    addons: JSON.stringify(subscription.addons),
+    billable_features: JSON.stringify(subscription.billable_features),
+    promotion_code: subscription.promotion_code,
+    billing_country_code: subscription.billing_country_code,
+    metadata: JSON.stringify(subscription.metadata),
+    status: "active",
+    cancel_reason: null,
+    canceled_at: null,
+    created_at: now,
+  };
+}
+
 /**
- * Creates an active subscription unless one for the same plan and resource exists (the
- * partial unique index decides, also between concurrent requests), and only while the
- * customer is live. Unlike `ensureActiveSubscription`, an existing one is reported, not reused.
+ * The two statements that create an active subscription (under `id`) unless one for the same
+ * plan and resource exists (the partial unique index decides, also between concurrent
+ * requests), and read whichever is active afterwards (`readCreated` interprets their
+ * results). The insert lands only while the customer is live and, when `customerVersion` is
+ * given, at that version.
  */
-export async function createSubscription(
+export function createSubscriptionStatements(
   db: Db,
   orgId: string,
   customerId: string,
   subscription: NewSubscription,
   now: string,
-): Promise<CreateSubscriptionOutcome> {
-  const [inserted, active] = await db.batch<SubscriptionRow>([
+  customerVersion: number | null = null,
+  id: string = newId("sub"),
+): [insert: D1PreparedStatement, active: D1PreparedStatement] {
+  return [
     db
       .prepare(
         `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
            billable_features, promotion_code, billing_country_code, metadata, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
          WHERE ${customerIsLive("?2", "?3")}
+           AND (?13 IS NULL OR EXISTS (SELECT 1 FROM customers WHERE org_id = ?2 AND id = ?3 AND version = ?13))
          ON CONFLICT DO NOTHING
          RETURNING *`,
       )
       .bind(
-        newId("sub"),
+        id,
         orgId,
         customerId,
         subscription.plan_id,
@@ -193,20 +206,38 @@ export async function createSubscription(
         subscription.billing_country_code,
         JSON.stringify(subscription.metadata),
         now,
+        customerVersion,
       ),
     db
       .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
       .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
-  ]);
-  const created = inserted?.results[0];
+  ];
+}
+
+/** What the results of `createSubscriptionStatements` (in order) say happened. */
+export function readCreated(inserted: D1Result | undefined, active: D1Result | undefined): CreateSubscriptionOutcome {
+  const created = inserted?.results[0] as SubscriptionRow | undefined;
   if (created) return { status: "created", row: created };
-  const existing = active?.results[0];
+  const existing = active?.results[0] as SubscriptionRow | undefined;
   return existing ? { status: "exists", row: existing } : { status: "customer_gone" };
 }
 
+/** `createSubscriptionStatements` on their own (no event): what happened. */
+export async function createSubscription(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  subscription: NewSubscription,
+  now: string,
+): Promise<CreateSubscriptionOutcome> {
+  const [inserted, active] = await db.batch(createSubscriptionStatements(db, orgId, customerId, subscription, now));
+  return readCreated(inserted, active);
+}
+
 /**
- * Cancels the subscription if it is active and returns it as it now is; a canceled one is
- * returned unchanged (cancelling is idempotent). Null when the customer has no such subscription.
+ * Cancels the subscription if it still is exactly as `guard` (SqlGuard: SQL with anonymous `?`
+ * and its values) says it was read, with `before` (its event) in the same batch; then reads it
+ * as it now is. `canceled` tells whether this batch canceled it.
  */
 export async function cancelSubscription(
   db: Db,
@@ -214,17 +245,22 @@ export async function cancelSubscription(
   customerId: string,
   subscriptionId: string,
   now: string,
-): Promise<SubscriptionRow | null> {
-  const [, current] = await db.batch<SubscriptionRow>([
+  together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] } },
+): Promise<{ row: SubscriptionRow | null; canceled: boolean; statements: D1PreparedStatement[]; results: D1Result[] }> {
+  const statements = [
+    ...together.before,
     db
       .prepare(
         `UPDATE subscriptions SET status = 'canceled', cancel_reason = ?4, canceled_at = ?5
-         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND status = 'active'`,
+         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND status = 'active' AND ${together.guard.sql}`,
       )
-      .bind(orgId, customerId, subscriptionId, CANCELED_BY_REQUEST, now),
+      .bind(orgId, customerId, subscriptionId, CANCELED_BY_REQUEST, now, ...together.guard.params),
     db
       .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
       .bind(orgId, customerId, subscriptionId),
-  ]);
-  return current?.results[0] ?? null;
+  ];
+  const results = await db.batch(statements);
+  const canceled = (results[together.before.length]?.meta.changes ?? 0) > 0;
+  const row = (results.at(-1)?.results[0] as SubscriptionRow | undefined) ?? null;
+  return { row, canceled, statements, results };
 }

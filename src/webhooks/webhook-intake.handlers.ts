@@ -1,3 +1,4 @@
+import { requestOutbox } from "../event-deliveries/outbox";
 import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { logInfo } from "../lib/logger";
@@ -46,7 +47,10 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
   const background = inBackground(c);
   const processed = await oncePerMessage(c.env.DB, endpoint.id, delivery.messageId, () =>
-    applyWebhookAction({ db: c.get("db"), kv: c.env.KV, orgId: endpoint.org_id, background, settings: c.env }, action),
+    applyWebhookAction(
+      { db: c.get("db"), kv: c.env.KV, orgId: endpoint.org_id, background, settings: c.env, events: requestOutbox(c) },
+      action,
+    ),
   );
 
   const result: WebhookResult = processed ? resultBody(processed.value, c.get("requestId")) : { status: "duplicate" };

@@ -1,0 +1,95 @@
+import { recordInsertedGuard, recordUnchangedGuard } from "../customer-records/customer-records.repository";
+import { recordEventStatements } from "../events/events.repository";
+import type { EventsOutbox } from "../events/outbox";
+import type { Db } from "../lib/db";
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { newId } from "../lib/ids";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { toSubscriptionObject } from "./subscriptions.object";
+import * as repo from "./subscriptions.repository";
+
+/**
+ * Subscription changes with their events (spec section 10), each event in the change's own
+ * batch: `subscription.created` after the insert (the fresh id exists exactly when it landed),
+ * `subscription.canceled` before the cancel (guarded by the subscription as read, which the
+ * cancel also requires).
+ */
+
+export const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
+
+/**
+ * Creates an active subscription unless one for the same plan and resource exists (reported,
+ * not reused), only while the customer is live (and at `customerVersion`, when given).
+ */
+export async function create(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  subscription: repo.NewSubscription,
+  events: EventsOutbox,
+  customerVersion: number | null = null,
+): Promise<repo.CreateSubscriptionOutcome> {
+  const id = newId("sub");
+  const now = nowIso();
+  const event = recordEventStatements(db, {
+    orgId,
+    customerId,
+    type: "subscription.created",
+    object: toSubscriptionObject(repo.newSubscriptionRow(orgId, customerId, id, subscription, now)),
+    requestId: events.requestId,
+    createdAt: now,
+    guard: recordInsertedGuard("subscriptions", orgId, id),
+  });
+  const statements = [
+    ...repo.createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion, id),
+    ...event.statements,
+  ];
+  const results = await db.batch(statements);
+  const outcome = repo.readCreated(results[0], results[1]);
+  if (outcome.status === "created") events.committed(orgId, [event], statements, results);
+  return outcome;
+}
+
+/**
+ * Cancels the subscription if it is active and returns it as it now is; a canceled one is
+ * returned unchanged (cancelling is idempotent, and records no event).
+ */
+export async function cancel(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  subscriptionId: string,
+  events: EventsOutbox,
+): Promise<repo.SubscriptionRow> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = await repo.findSubscription(db, orgId, customerId, subscriptionId);
+    if (!row) throw subscriptionNotFound();
+    if (row.status !== "active") return row;
+    const now = nowIso();
+    const guard = recordUnchangedGuard("subscriptions", row);
+    const event = recordEventStatements(db, {
+      orgId,
+      customerId,
+      type: "subscription.canceled",
+      object: toSubscriptionObject({
+        ...row,
+        status: "canceled",
+        cancel_reason: repo.CANCELED_BY_REQUEST,
+        canceled_at: now,
+      }),
+      requestId: events.requestId,
+      createdAt: now,
+      guard,
+    });
+    const outcome = await repo.cancelSubscription(db, orgId, customerId, subscriptionId, now, {
+      before: event.statements,
+      guard,
+    });
+    if (outcome.canceled) events.committed(orgId, [event], outcome.statements, outcome.results);
+    if (outcome.row && (outcome.canceled || outcome.row.status !== "active")) return outcome.row;
+    if (!outcome.row) throw subscriptionNotFound();
+  }
+  throw new ApiError("storage_unavailable", "The subscription kept changing during this cancel; retry.");
+}
