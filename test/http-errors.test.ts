@@ -414,7 +414,9 @@ describe("storage failures", () => {
     });
     const ctx = createExecutionContext();
     const response = await worker.fetch(
-      new Request("http://roster.test/v1/customers", { headers: { Authorization: "Bearer rk_whatever" } }),
+      new Request("http://roster.test/v1/customers", {
+        headers: { Authorization: "Bearer rk_well_formed_but_never_looked_up_0000" },
+      }),
       { ...env, DB: throwingDb },
       ctx,
     );

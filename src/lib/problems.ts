@@ -84,6 +84,12 @@ export const problems = {
     title: "Request in progress",
     meaning: "A request with the same Idempotency-Key is still being processed; retry later.",
   },
+  webhook_in_progress: {
+    status: 409,
+    title: "Webhook in progress",
+    meaning:
+      "Webhook intake: another delivery of the same `webhook-id` is still being applied. Retry after the seconds in Retry-After; if that delivery fails, the retry applies the event.",
+  },
   customer_archived: {
     status: 410,
     title: "Customer archived",
@@ -117,7 +123,8 @@ export const problems = {
   rate_limited: {
     status: 429,
     title: "Rate limited",
-    meaning: "This API key sent too many requests; retry after the number of seconds in Retry-After.",
+    meaning:
+      "This API key sent too many requests, or this client address too many failed ones (unknown or malformed keys, webhook deliveries to unknown endpoints or with bad signatures); retry after the number of seconds in Retry-After.",
   },
   internal_error: {
     status: 500,
@@ -128,6 +135,12 @@ export const problems = {
     status: 503,
     title: "Storage unavailable",
     meaning: "D1 failed. No step was half-written (every write is one atomic batch); safe to retry.",
+  },
+  configuration_missing: {
+    status: 503,
+    title: "Configuration missing",
+    meaning:
+      "The deployment lacks a secret this route needs (the detail names it, e.g. `ALTERNATIVE_ID_HASH_KEY`). Nothing was written.",
   },
 } as const satisfies Record<string, { status: number; title: string; meaning: string }>;
 
