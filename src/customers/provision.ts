@@ -66,8 +66,9 @@ async function findIdentified(
   return found;
 }
 
+// Event times are compared as instants: ISO strings only sort right within four-digit years.
 const isStale = (row: CustomerRow, eventAt: string | undefined) =>
-  eventAt !== undefined && row.last_event_at !== null && eventAt < row.last_event_at;
+  eventAt !== undefined && row.last_event_at !== null && Date.parse(eventAt) < Date.parse(row.last_event_at);
 
 /**
  * Get-or-create/upsert (Stigg's provisionCustomer, made idempotent): creates the customer the
@@ -104,7 +105,9 @@ export async function provisionCustomer(
     } else {
       if (isStale(found, options.eventAt)) return { status: "stale", customer: found };
       const profile = profileForPatch(found, fields);
-      const eventIsNewer = options.eventAt !== undefined && options.eventAt !== found.last_event_at;
+      const eventIsNewer =
+        options.eventAt !== undefined &&
+        (found.last_event_at === null || Date.parse(options.eventAt) !== Date.parse(found.last_event_at));
       if (sameProfile(profileOf(found), profile) && !eventIsNewer) {
         customer = found;
       } else {

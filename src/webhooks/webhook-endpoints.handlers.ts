@@ -3,6 +3,8 @@ import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
+import { requireAlternativeIdHashKey } from "./configuration";
+import { forgetEndpointSecrets } from "./endpoint-secrets-cache";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "./secrets";
 import type * as routes from "./webhook-endpoints.routes";
 import {
@@ -28,12 +30,14 @@ const toWebhookEndpointObject = (row: WebhookEndpointRow, secret = maskedSecret(
 });
 
 export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookEndpoint> = async (c) => {
+  requireAlternativeIdHashKey(c.env);
   const { source, description, secret = newSigningSecret() } = c.req.valid("json");
   const row = await insertWebhookEndpoint(
     c.env.DB,
     { id: newId("we"), orgId: c.get("orgId"), source, description: description ?? null, createdAt: nowIso() },
     secret,
   );
+  forgetEndpointSecrets(row.id);
   return c.json(toWebhookEndpointObject(row, secret), 201);
 };
 
@@ -45,6 +49,7 @@ export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndp
 export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookEndpoint> = async (c) => {
   const { id } = c.req.valid("param");
   if (!(await deleteEndpoint(c.env.DB, c.get("orgId"), id))) throw endpointNotFound();
+  forgetEndpointSecrets(id);
   return c.json(deletedBody("webhook_endpoint", id), 200);
 };
 
@@ -54,5 +59,6 @@ export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWe
   const previousExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
   const row = await rotateSecret(c.env.DB, c.get("orgId"), id, secret, previousExpiresAt);
   if (!row) throw endpointNotFound();
+  forgetEndpointSecrets(id);
   return c.json(toWebhookEndpointObject(row, secret), 200);
 };
