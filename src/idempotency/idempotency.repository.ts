@@ -199,6 +199,15 @@ export async function findKeptVersion(
 }
 
 /** Deletes up to `limit` rows that expired at or before `now`; returns how many it deleted. */
+/** How many idempotency rows are past their time at `now` (the cleanup's backlog). */
+export async function countExpiredKeys(db: D1Database, now: string): Promise<number> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at <= ?1")
+    .bind(now)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 export async function deleteExpiredKeys(db: D1Database, now: string, limit: number): Promise<number> {
   const result = await db
     .prepare(

@@ -180,6 +180,15 @@ export async function deleteWebhookMessagesReceivedBefore(
   return result.meta.changes;
 }
 
+/** How many webhook ids were first received before `cutoff` (the cleanup's backlog). */
+export async function countWebhookMessagesReceivedBefore(db: D1Database, cutoff: string): Promise<number> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS n FROM webhook_messages WHERE received_at < ?1")
+    .bind(cutoff)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 /** Drops previous secrets that no longer verify anyway; returns how many. */
 export async function clearExpiredPreviousSecrets(db: D1Database, now: string): Promise<number> {
   const result = await db
