@@ -307,9 +307,12 @@ describe("fuzz: no input reaches a 5xx", () => {
     timeout: 120_000,
   }, async () => {
     // Header values a client can send: no CR, LF or NUL; Latin-1 beyond ASCII included.
-    const headerValue = fc
-      .string({ unit: fc.integer({ min: 0x09, max: 0xff }).map((c) => String.fromCharCode(c)), maxLength: 80 })
-      .filter((v) => !/[\r\n\u0000\u000b\u000c]/.test(v));
+    const LINE_BREAKS = new Set([0x0a, 0x0b, 0x0c, 0x0d]);
+    const headerChar = fc
+      .integer({ min: 0x09, max: 0xff })
+      .filter((code) => !LINE_BREAKS.has(code))
+      .map((code) => String.fromCharCode(code));
+    const headerValue = fc.string({ unit: headerChar, maxLength: 80 });
     const names = ["Authorization", "Idempotency-Key", "If-Match", "Content-Type", "X-Request-Id"];
     const requests = () => [
       ["POST", "/v1/customers"],
