@@ -7,7 +7,8 @@ export const problems = {
   validation_failed: {
     status: 400,
     title: "Validation failed",
-    meaning: "The body, query or path failed the schema. `errors` lists every problem, each with a JSON Pointer.",
+    meaning:
+      'The body, query or path failed the schema, or the body nests arrays and objects deeper than 32 levels (pointer `""`, the body root). `errors` lists every problem, each with a JSON Pointer.',
   },
   invalid_json: { status: 400, title: "Invalid JSON", meaning: "The request body is not valid JSON." },
   idempotency_key_invalid: {
