@@ -53,6 +53,16 @@ describe("failures are rate-limited per client address", () => {
     expectRateLimited(await get(randomWellFormedKey(), address, { ...env, DB: unreachableD1(env.DB) }));
   });
 
+  it("a live key the caches know still works from an address over its budget", async () => {
+    const { key } = await newOrganization();
+    const address = newAddress();
+    expect((await get(key, address)).status).toBe(200);
+    for (let i = 0; i < 4; i++) await get(randomWellFormedKey(), address);
+    expectRateLimited(await get(randomWellFormedKey(), address));
+    // Successes are never limited: the key is in this isolate's memory, so its check reads no D1.
+    expect((await get(key, address)).status).toBe(200);
+  });
+
   it("malformed tokens and wrong admin tokens count too", async () => {
     const address = newAddress();
     for (const token of ["nope", "rk_short", "Basic"]) expect((await get(token, address)).status).toBe(401);

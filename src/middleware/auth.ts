@@ -36,9 +36,11 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   if (!couldBeApiKey(secret)) throw await refuse("The bearer token is not a Roster API key (rk_…).");
   const keyHash = await sha256Hex(secret);
   if (isKnownUnknownKey(keyHash)) throw await refuse(UNKNOWN);
-  // The lookup may read D1: an address over its failure budget is refused before it.
-  refuseLimitedAddress(headers);
-  const key = await findActiveKey(c.env.DB, keyHash, inBackground(c, "API-key cache fill"));
+  // A key either cache tier knows passes whatever its address did (successes are never limited);
+  // an address over its failure budget is refused before the lookup would read D1.
+  const key = await findActiveKey(c.env.DB, keyHash, inBackground(c, "API-key cache fill"), () =>
+    refuseLimitedAddress(headers),
+  );
   if (!key) {
     rememberUnknownKey(keyHash);
     throw await refuse(UNKNOWN);
