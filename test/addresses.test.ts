@@ -376,7 +376,17 @@ describe("writes that race a delete or an archive", () => {
     const { orgId, key, customerId, base } = await customerSetup();
     const mine = await addAddress(key, base, { ...HOME, is_default: true });
     const changes = { type: "billing" as const, is_default: true, city: "X" };
-    expect(await updateAddress(env.DB, orgId, customerId, "adr_gone", changes, new Date().toISOString())).toBeNull();
+    const always = { before: [], guard: { sql: "1 = 1", params: [] } };
+    const written = await updateAddress(
+      env.DB,
+      orgId,
+      customerId,
+      "adr_gone",
+      changes,
+      new Date().toISOString(),
+      always,
+    );
+    expect(written.row).toBeNull();
     expect(await listOf(key, base)).toEqual([mine]);
   });
 
@@ -385,7 +395,8 @@ describe("writes that race a delete or an archive", () => {
     await call("DELETE", `/v1/customers/${customerId}`, { key });
     const address = { ...HOME, type: "billing" as const, line2: null, city: null, state: null, postal_code: null };
     const now = new Date().toISOString();
-    expect(await insertAddress(env.DB, orgId, customerId, { ...address, is_default: true }, now)).toBeNull();
+    const written = await insertAddress(env.DB, orgId, customerId, "adr_x", { ...address, is_default: true }, now, []);
+    expect(written.row).toBeNull();
     const stored = await env.DB.prepare("SELECT count(*) AS n FROM addresses").first<{ n: number }>();
     expect(stored?.n).toBe(0);
   });

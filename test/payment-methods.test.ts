@@ -363,7 +363,8 @@ describe("writes that race an archive", () => {
       exp_year: null,
       is_default: true,
     };
-    expect(await insertPaymentMethod(env.DB, orgId, customerId, paymentMethod, new Date().toISOString())).toBeNull();
+    const now = new Date().toISOString();
+    expect((await insertPaymentMethod(env.DB, orgId, customerId, "pm_x", paymentMethod, now, [])).row).toBeNull();
     expect(await storedCount()).toBe(0);
     expect(await findById(env.DB, orgId, customerId)).toEqual(before);
   });

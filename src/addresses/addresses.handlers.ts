@@ -1,8 +1,7 @@
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
-import { nowIso } from "../lib/fields";
+import { requestOutbox } from "../event-deliveries/outbox";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
-import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
@@ -21,7 +20,7 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
   const input = c.req.valid("json");
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
-  const row = await repo.insertAddress(
+  const row = await service.create(
     c.get("db"),
     orgId,
     id,
@@ -35,7 +34,7 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
       country: input.country,
       is_default: input.is_default ?? false,
     },
-    nowIso(),
+    requestOutbox(c),
   );
   if (!row) throw customerNotFound();
   return c.json(toAddressObject(row), 201);
@@ -43,14 +42,12 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
 
 export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
-  const row = await service.update(c.get("db"), c.get("orgId"), id, addressId, c.req.valid("json"));
+  const row = await service.update(c.get("db"), c.get("orgId"), id, addressId, c.req.valid("json"), requestOutbox(c));
   return c.json(toAddressObject(row), 200);
 };
 
 export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  if (!(await repo.deleteAddress(c.get("db"), orgId, id, addressId))) throw addressNotFound();
+  await service.remove(c.get("db"), c.get("orgId"), id, addressId, requestOutbox(c));
   return c.json(deletedBody("address", addressId), 200);
 };

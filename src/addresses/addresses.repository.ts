@@ -1,6 +1,5 @@
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
-import { newId } from "../lib/ids";
 
 /** An addresses row as D1 returns it. */
 export type AddressRow = {
@@ -55,18 +54,43 @@ export const deleteAddressesOnArchiveStatement = addressRecords.deleteOnArchiveS
 
 const toSql = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? 1 : 0) : value);
 
+/** What a write's batch ran, for the events outbox. */
+export type Written = { statements: D1PreparedStatement[]; results: D1Result[] };
+
+/** The row `insertAddress` inserts, as D1 will return it. */
+export function newAddressRow(
+  orgId: string,
+  customerId: string,
+  id: string,
+  address: NewAddress,
+  now: string,
+): AddressRow {
+  return {
+    id,
+    org_id: orgId,
+    customer_id: customerId,
+    ...address,
+    is_default: address.is_default ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /**
- * Adds an address; a new default clears the old default of its type in the same batch.
- * The insert lands only while the customer is live (an archive that commits between the
- * caller's lookup and this batch would otherwise leave an orphan); null when it did not.
+ * Adds an address under `id`, with `after` (its event) in the same batch; a new default clears
+ * the old default of its type in that batch. The insert lands only while the customer is live
+ * (an archive that commits between the caller's lookup and this batch would otherwise leave an
+ * orphan); `row` is null when it did not.
  */
 export async function insertAddress(
   db: Db,
   orgId: string,
   customerId: string,
+  id: string,
   address: NewAddress,
   now: string,
-): Promise<AddressRow | null> {
+  after: D1PreparedStatement[],
+): Promise<Written & { row: AddressRow | null }> {
   const statements: D1PreparedStatement[] = [];
   if (address.is_default) {
     statements.push(
@@ -90,7 +114,7 @@ export async function insertAddress(
       .bind(
         orgId,
         customerId,
-        newId("adr"),
+        id,
         address.type,
         address.line1,
         address.line2,
@@ -102,16 +126,21 @@ export async function insertAddress(
         now,
       ),
   );
-  const results = await db.batch<AddressRow>(statements);
-  return results.at(-1)?.results[0] ?? null;
+  const inserted = statements.length - 1;
+  statements.push(...after);
+  const results = await db.batch(statements);
+  return { row: (results[inserted]?.results[0] as AddressRow | undefined) ?? null, statements, results };
 }
 
+/** An event guard, or any condition with anonymous `?` placeholders and its values. */
+type Guard = { sql: string; params: unknown[] };
+
 /**
- * Applies a PATCH in one batch. When the address ends up the default of its type (it was
- * sent `is_default: true`, or it was the default and moves to another type), the other
- * default of that type is cleared first, so the one-default index never sees two. Only the
- * columns sent are written, so concurrent PATCHes of different fields never undo each other.
- * Null when the address does not exist.
+ * Applies a PATCH in one batch, after `before` (its event), if `guard` (the address as it was
+ * read) still holds. When the address ends up the default of its type (it was sent
+ * `is_default: true`, or it was the default and moves to another type), the other default of
+ * that type is cleared first, so the one-default index never sees two. `row` is null when
+ * the guard did not hold (changed or deleted meanwhile).
  */
 export async function updateAddress(
   db: Db,
@@ -120,36 +149,67 @@ export async function updateAddress(
   addressId: string,
   changes: AddressChanges,
   now: string,
-): Promise<AddressRow | null> {
+  together: { before: D1PreparedStatement[]; guard: Guard },
+): Promise<Written & { row: AddressRow | null }> {
+  const { guard } = together;
   const columns = CHANGEABLE_COLUMNS.filter((column) => changes[column] !== undefined);
   const assignments = columns.map((column, index) => `${column} = ?${index + 5}`);
   const self = "FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3";
-  const [, updated] = await db.batch<AddressRow>([
+  const statements = [
+    ...together.before,
     db
       .prepare(
         `UPDATE addresses SET is_default = 0, updated_at = ?4
          WHERE org_id = ?1 AND customer_id = ?2 AND id != ?3 AND is_default = 1
            AND type = coalesce(?5, (SELECT type ${self}))
            AND coalesce(?6, (SELECT is_default ${self})) = 1
-           AND EXISTS (SELECT 1 ${self})`,
+           AND EXISTS (SELECT 1 ${self}) AND ${guard.sql}`,
       )
-      .bind(orgId, customerId, addressId, now, changes.type ?? null, toSql(changes.is_default ?? null)),
+      .bind(
+        orgId,
+        customerId,
+        addressId,
+        now,
+        changes.type ?? null,
+        toSql(changes.is_default ?? null),
+        ...guard.params,
+      ),
     db
       .prepare(
         `UPDATE addresses SET ${[...assignments, "updated_at = ?4"].join(", ")}
-         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3
+         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${guard.sql}
          RETURNING *`,
       )
-      .bind(orgId, customerId, addressId, now, ...columns.map((column) => toSql(changes[column] ?? null))),
-  ]);
-  return updated?.results[0] ?? null;
+      .bind(
+        orgId,
+        customerId,
+        addressId,
+        now,
+        ...columns.map((column) => toSql(changes[column] ?? null)),
+        ...guard.params,
+      ),
+  ];
+  const results = await db.batch(statements);
+  return { row: (results.at(-1)?.results[0] as AddressRow | undefined) ?? null, statements, results };
 }
 
-/** Deletes the address; false when there was none. A deleted default leaves its type without one. */
-export async function deleteAddress(db: Db, orgId: string, customerId: string, addressId: string): Promise<boolean> {
-  const deleted = await db
-    .prepare("DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 RETURNING id")
-    .bind(orgId, customerId, addressId)
-    .first<{ id: string }>();
-  return deleted !== null;
+/**
+ * Deletes the address, after `before` (its event), if `guard` (the address as it was read)
+ * still holds; `deleted` is false when it did not. A deleted default leaves its type without one.
+ */
+export async function deleteAddress(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  addressId: string,
+  together: { before: D1PreparedStatement[]; guard: Guard },
+): Promise<Written & { deleted: boolean }> {
+  const statements = [
+    ...together.before,
+    db
+      .prepare(`DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
+      .bind(orgId, customerId, addressId, ...together.guard.params),
+  ];
+  const results = await db.batch(statements);
+  return { deleted: (results.at(-1)?.meta.changes ?? 0) > 0, statements, results };
 }

@@ -1,6 +1,15 @@
-import { requireLiveCustomer } from "../customer-records/customer-records.repository";
+import {
+  recordInsertedGuard,
+  recordUnchangedGuard,
+  requireLiveCustomer,
+} from "../customer-records/customer-records.repository";
+import { type NewEvent, recordEventStatements } from "../events/events.repository";
+import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
+import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { newId } from "../lib/ids";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
@@ -15,9 +24,55 @@ function effectiveChanges(row: repo.AddressRow, sent: repo.AddressChanges): repo
   ) as repo.AddressChanges;
 }
 
+const recordAddressEvent = (
+  db: Db,
+  orgId: string,
+  events: EventsOutbox,
+  event: Pick<NewEvent, "type" | "object" | "previousAttributes" | "guard"> & { row: repo.AddressRow; now: string },
+) =>
+  recordEventStatements(db, {
+    orgId,
+    customerId: event.row.customer_id,
+    type: event.type,
+    object: event.object,
+    previousAttributes: event.previousAttributes,
+    requestId: events.requestId,
+    createdAt: event.now,
+    guard: event.guard,
+  });
+
+/**
+ * Adds an address with its `address.created` (after the insert: the fresh id exists exactly
+ * when it landed). Null when the customer is not live. Clearing the previous default of its
+ * type is part of this change, not an event of its own.
+ */
+export async function create(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  address: repo.NewAddress,
+  events: EventsOutbox,
+): Promise<repo.AddressRow | null> {
+  const id = newId("adr");
+  const now = nowIso();
+  const row = repo.newAddressRow(orgId, customerId, id, address, now);
+  const event = recordAddressEvent(db, orgId, events, {
+    type: "address.created",
+    object: toAddressObject(row),
+    guard: recordInsertedGuard("addresses", orgId, id),
+    row,
+    now,
+  });
+  const written = await repo.insertAddress(db, orgId, customerId, id, address, now, event.statements);
+  if (written.row) events.committed(orgId, [event], written.statements, written.results);
+  return written.row;
+}
+
 /**
  * PATCH of an address under a live customer: only the fields that would change are written, so
- * a PATCH that changes nothing writes nothing (`updated_at` stays).
+ * a PATCH that changes nothing writes nothing (`updated_at` stays) and records no event. The
+ * write and its `address.updated` (previous_attributes: the old values of the fields that
+ * change) are guarded by the address as read; a concurrent change sends it round again.
  */
 export async function update(
   db: Db,
@@ -25,14 +80,69 @@ export async function update(
   customerId: string,
   addressId: string,
   sent: repo.AddressChanges,
+  events: EventsOutbox,
 ): Promise<repo.AddressRow> {
   await requireLiveCustomer(db, orgId, customerId);
-  const row = await repo.findAddress(db, orgId, customerId, addressId);
-  if (!row) throw addressNotFound();
-  const changes = effectiveChanges(row, sent);
-  if (Object.keys(changes).length === 0) return row;
-  const updated = await repo.updateAddress(db, orgId, customerId, addressId, changes, nowIso());
-  // Deleted (or its customer archived) since it was read.
-  if (!updated) throw addressNotFound();
-  return updated;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = await repo.findAddress(db, orgId, customerId, addressId);
+    // Deleted (or its customer archived) since it was read.
+    if (!row) throw addressNotFound();
+    const changes = effectiveChanges(row, sent);
+    if (Object.keys(changes).length === 0) return row;
+    const now = nowIso();
+    const before = toAddressObject(row);
+    const after = { ...before, ...changes, updated_at: now };
+    const guard = recordUnchangedGuard("addresses", row);
+    const event = recordAddressEvent(db, orgId, events, {
+      type: "address.updated",
+      object: after,
+      previousAttributes: Object.fromEntries(
+        Object.keys(changes).map((field) => [field, before[field as keyof repo.AddressChanges]]),
+      ),
+      guard,
+      row,
+      now,
+    });
+    const written = await repo.updateAddress(db, orgId, customerId, addressId, changes, now, {
+      before: event.statements,
+      guard,
+    });
+    if (written.row) {
+      events.committed(orgId, [event], written.statements, written.results);
+      return written.row;
+    }
+  }
+  throw new ApiError("storage_unavailable", "The address kept changing during this update; retry.");
+}
+
+/** Deletes the address with its `address.deleted` (the address as it was), guarded like `update`. */
+export async function remove(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  addressId: string,
+  events: EventsOutbox,
+): Promise<void> {
+  await requireLiveCustomer(db, orgId, customerId);
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = await repo.findAddress(db, orgId, customerId, addressId);
+    if (!row) throw addressNotFound();
+    const guard = recordUnchangedGuard("addresses", row);
+    const now = nowIso();
+    const event = recordAddressEvent(db, orgId, events, {
+      type: "address.deleted",
+      object: toAddressObject(row),
+      guard,
+      row,
+      now,
+    });
+    const written = await repo.deleteAddress(db, orgId, customerId, addressId, { before: event.statements, guard });
+    if (written.deleted) {
+      events.committed(orgId, [event], written.statements, written.results);
+      return;
+    }
+  }
+  throw new ApiError("storage_unavailable", "The address kept changing during this delete; retry.");
 }

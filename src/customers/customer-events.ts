@@ -9,6 +9,8 @@ import type { EventType } from "../events/event-types";
 import { type RecordedEvents, recordEventStatements, type SqlGuard } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
+import { nowIso } from "../lib/fields";
+import * as repo from "./customers.repository";
 import type { CustomerObject } from "./customers.schemas";
 
 /**
@@ -46,7 +48,17 @@ export function previousAttributes(before: CustomerProfile, after: CustomerProfi
   return changed;
 }
 
-export type CustomerEvent = {
+/** What recording needs of the customers service's deps. */
+export type EventDeps = { db: Db; orgId: string; events: EventsOutbox };
+
+/** After a batch with events committed: their deliveries go to the queue (background). */
+export const committed = (
+  deps: EventDeps,
+  recorded: RecordedEvents[],
+  written: { statements: D1PreparedStatement[]; results: D1Result[] },
+) => deps.events.committed(deps.orgId, recorded, written.statements, written.results);
+
+type CustomerEvent = {
   type: EventType;
   customerId: string;
   object: Record<string, unknown>;
@@ -54,44 +66,93 @@ export type CustomerEvent = {
   guard: SqlGuard;
 };
 
-export function recordCustomerEvent(
-  db: Db,
-  orgId: string,
-  outbox: EventsOutbox,
-  event: CustomerEvent,
-  createdAt: string,
-): RecordedEvents {
-  return recordEventStatements(db, { orgId, requestId: outbox.requestId, createdAt, ...event });
-}
+const record = (deps: EventDeps, event: CustomerEvent, createdAt: string): RecordedEvents =>
+  recordEventStatements(deps.db, { orgId: deps.orgId, requestId: deps.events.requestId, createdAt, ...event });
 
-/** The `customer.updated` of a profile write, or null when the profile does not change. */
-export function profileUpdatedEvent(
+/**
+ * `customer.created`, after the insert in its batch: the insert either lands or fails the whole
+ * batch (a unique index), so the new customer at version 1 is this insert's.
+ */
+export const createdEvent = (deps: EventDeps, id: string, profile: CustomerProfile, now: string) =>
+  record(
+    deps,
+    {
+      type: "customer.created",
+      customerId: id,
+      object: customerObjectAfter(null, id, profile, now),
+      guard: repo.customerAtVersionGuard(deps.orgId, id, 1, false),
+    },
+    now,
+  );
+
+/**
+ * A profile write at the version `row` was read at, with its `customer.updated` when a field
+ * changes (before the write in the batch, guarded by that version: the event exists exactly
+ * when the write lands). Null when the customer changed meanwhile. A UniqueViolation fails it.
+ */
+export async function writeProfile(
+  deps: EventDeps,
   row: CustomerRow,
   profile: CustomerProfile,
-  now: string,
-  guard: SqlGuard,
-): CustomerEvent | null {
+  lastEventAt: string | null = null,
+): Promise<CustomerRow | null> {
+  const now = nowIso();
   const previous = previousAttributes(profileOf(row), profile);
-  if (Object.keys(previous).length === 0) return null;
-  return {
-    type: "customer.updated",
-    customerId: row.id,
-    object: customerObjectAfter(row, row.id, profile, now),
-    previousAttributes: previous,
-    guard,
-  };
+  const recorded =
+    Object.keys(previous).length === 0
+      ? []
+      : [
+          record(
+            deps,
+            {
+              type: "customer.updated",
+              customerId: row.id,
+              object: customerObjectAfter(row, row.id, profile, now),
+              previousAttributes: previous,
+              guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
+            },
+            now,
+          ),
+        ];
+  const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
+  const written = await repo.writeCustomer(deps.db, write, { before: recorded.flatMap((each) => each.statements) });
+  if (written.row) committed(deps, recorded, written);
+  return written.row;
 }
 
 /**
- * The customer as the archive leaves it: PII erased (so `customer.archived` carries none), no
- * payment method (the cascade deletes them), archived at `now`.
+ * `customer.archived`, before the archive in its batch and guarded by the live version it
+ * expects. Its customer is as the archive leaves it: PII erased (so the event carries none),
+ * no payment method (the cascade deletes them), archived at `now`.
  */
-export function archivedCustomerObject(row: CustomerRow, now: string) {
+export function archivedEvent(deps: EventDeps, row: CustomerRow, now: string): RecordedEvents {
   const erased = { ...profileOf(row), ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])) };
-  return {
-    ...customerObjectAfter(row, row.id, erased, now),
-    has_payment_method: false,
-    archived: true,
-    archived_at: now,
-  };
+  return record(
+    deps,
+    {
+      type: "customer.archived",
+      customerId: row.id,
+      object: {
+        ...customerObjectAfter(row, row.id, erased as CustomerProfile, now),
+        has_payment_method: false,
+        archived: true,
+        archived_at: now,
+      },
+      guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
+    },
+    now,
+  );
 }
+
+/** `customer.unarchived`, before the unarchive in its batch, guarded by the archived version it expects. */
+export const unarchivedEvent = (deps: EventDeps, row: CustomerRow, now: string) =>
+  record(
+    deps,
+    {
+      type: "customer.unarchived",
+      customerId: row.id,
+      object: customerObjectAfter(row, row.id, profileOf(row), now),
+      guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, true),
+    },
+    now,
+  );

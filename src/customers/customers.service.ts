@@ -1,7 +1,6 @@
 import { type CustomerProfile, type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
-import type { RecordedEvents } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import type { Background } from "../lib/background";
@@ -19,12 +18,7 @@ import type { SubscriptionRow } from "../subscriptions/subscriptions.repository"
 import * as subscriptions from "../subscriptions/subscriptions.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
-import {
-  archivedCustomerObject,
-  customerObjectAfter,
-  profileUpdatedEvent,
-  recordCustomerEvent,
-} from "./customer-events";
+import { archivedEvent, committed, createdEvent, unarchivedEvent, writeProfile } from "./customer-events";
 import {
   alternativeIdNotFound,
   conflictError,
@@ -64,13 +58,6 @@ export type CustomerDeps = Storage & {
   settings: CustomerSettings;
   events: EventsOutbox;
 };
-
-/** After a batch with events committed: their deliveries go to the queue (background). */
-const committed = (
-  deps: CustomerDeps,
-  recorded: RecordedEvents[],
-  written: { statements: D1PreparedStatement[]; results: D1Result[] },
-) => deps.events.committed(deps.orgId, recorded, written.statements, written.results);
 
 const byId = (ref: CustomerRef): ref is { id: string } => "id" in ref;
 
@@ -156,45 +143,6 @@ export async function create(
   }
 }
 
-/**
- * `customer.created`, after the insert in its batch: the insert either lands or fails the whole
- * batch (a unique index), so the new customer at version 1 is this insert's.
- */
-const createdEvent = (deps: CustomerDeps, id: string, profile: CustomerProfile, now: string) =>
-  recordCustomerEvent(
-    deps.db,
-    deps.orgId,
-    deps.events,
-    {
-      type: "customer.created",
-      customerId: id,
-      object: customerObjectAfter(null, id, profile, now),
-      guard: repo.customerAtVersionGuard(deps.orgId, id, 1, false),
-    },
-    now,
-  );
-
-/**
- * A profile write at the version `row` was read at, with its `customer.updated` (before it in
- * the batch, guarded by that version: the event exists exactly when the write lands). Null when
- * the customer changed meanwhile.
- */
-async function writeProfile(
-  deps: CustomerDeps,
-  row: CustomerRow,
-  profile: CustomerProfile,
-  lastEventAt: string | null = null,
-): Promise<CustomerRow | null> {
-  const now = nowIso();
-  const guard = repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false);
-  const event = profileUpdatedEvent(row, profile, now, guard);
-  const recorded = event ? [recordCustomerEvent(deps.db, deps.orgId, deps.events, event, now)] : [];
-  const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
-  const written = await repo.writeCustomer(deps.db, write, { before: recorded.flatMap((each) => each.statements) });
-  if (written.row) committed(deps, recorded, written);
-  return written.row;
-}
-
 function checkIfMatch(ifMatch: string | undefined, row: CustomerRow): void {
   if (!ifMatchSatisfied(ifMatch, row)) throw preconditionFailed(etagOf(row));
 }
@@ -274,20 +222,7 @@ async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<Custom
       org_id: deps.orgId,
     });
   }
-  // Before the archive in its batch, guarded by the version it expects; the cascade (after it)
-  // also erases the customer's PII from every earlier event.
-  const event = recordCustomerEvent(
-    deps.db,
-    deps.orgId,
-    deps.events,
-    {
-      type: "customer.archived",
-      customerId: row.id,
-      object: archivedCustomerObject(row, now),
-      guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
-    },
-    now,
-  );
+  const event = archivedEvent(deps, row, now);
   const cascade = archiveCascadeStatements(deps.db, deps.orgId, row.id, now);
   const written = await repo.writeCustomer(
     deps.db,
@@ -337,18 +272,7 @@ export async function unarchive(deps: CustomerDeps, ref: { id: string }): Promis
     if (!row) throw customerNotFound();
     if (row.archived_at === null) return row;
     const now = nowIso();
-    const event = recordCustomerEvent(
-      deps.db,
-      deps.orgId,
-      deps.events,
-      {
-        type: "customer.unarchived",
-        customerId: row.id,
-        object: customerObjectAfter(row, row.id, profileOf(row), now),
-        guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, true),
-      },
-      now,
-    );
+    const event = unarchivedEvent(deps, row, now);
     const write = repo.markUnarchivedStatement(deps.db, deps.orgId, row.seq, row.version, now);
     const written = await repo.writeCustomer(deps.db, write, { before: event.statements });
     if (written.row) {

@@ -1,11 +1,11 @@
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
-import { ApiError } from "../lib/errors";
-import { nowIso } from "../lib/fields";
+import { requestOutbox } from "../event-deliveries/outbox";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type * as routes from "./payment-methods.routes";
+import * as service from "./payment-methods.service";
 
 export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
   const { id } = c.req.valid("param");
@@ -20,7 +20,7 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
   const input = c.req.valid("json");
   const orgId = c.get("orgId");
   // No lookup first: the insert writes only under a live customer of this organization.
-  const row = await repo.insertPaymentMethod(
+  const row = await service.create(
     c.get("db"),
     orgId,
     id,
@@ -33,7 +33,7 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
       exp_year: input.exp_year ?? null,
       is_default: input.is_default ?? false,
     },
-    nowIso(),
+    requestOutbox(c),
   );
   if (!row) throw customerNotFound();
   return c.json(toPaymentMethodObject(row), 201);
@@ -41,10 +41,6 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
 
 export const deletePaymentMethod: AppRouteHandler<typeof routes.deletePaymentMethod> = async (c) => {
   const { id, payment_method_id: paymentMethodId } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  if (!(await repo.deletePaymentMethod(c.get("db"), orgId, id, paymentMethodId, nowIso()))) {
-    throw new ApiError("not_found", "This customer has no payment method with this id.");
-  }
+  await service.remove(c.get("db"), c.get("orgId"), id, paymentMethodId, requestOutbox(c));
   return c.json(deletedBody("payment_method", paymentMethodId), 200);
 };

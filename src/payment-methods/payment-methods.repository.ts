@@ -1,6 +1,5 @@
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
-import { newId } from "../lib/ids";
 
 /** A payment_methods row as D1 returns it. */
 export type PaymentMethodRow = {
@@ -44,21 +43,45 @@ function syncHasPaymentMethodStatement(db: Db, orgId: string, customerId: string
 
 const paymentMethodRecords = customerRecords<PaymentMethodRow>("payment_methods");
 export const listPaymentMethods = paymentMethodRecords.list;
+export const findPaymentMethod = paymentMethodRecords.find;
 export const paymentMethodsOfCustomersStatement = paymentMethodRecords.ofCustomersStatement;
 export const deletePaymentMethodsOnArchiveStatement = paymentMethodRecords.deleteOnArchiveStatement;
 
+/** What a write's batch ran, for the events outbox. */
+export type Written = { statements: D1PreparedStatement[]; results: D1Result[] };
+
+/** The row `insertPaymentMethod` inserts, as D1 will return it. */
+export function newPaymentMethodRow(
+  orgId: string,
+  customerId: string,
+  id: string,
+  paymentMethod: NewPaymentMethod,
+  now: string,
+): PaymentMethodRow {
+  return {
+    id,
+    org_id: orgId,
+    customer_id: customerId,
+    ...paymentMethod,
+    is_default: paymentMethod.is_default ? 1 : 0,
+    created_at: now,
+  };
+}
+
 /**
- * Adds a payment method, clearing the previous default when this one is the new default,
- * and updates the customer's has_payment_method, all in one batch. The insert lands only
- * while the customer is live; null when it did not.
+ * Adds a payment method under `id`, clearing the previous default when this one is the new
+ * default, and updates the customer's has_payment_method, all in one batch with `after` (its
+ * event). The insert lands only while the customer is live; `row` is null when it did not.
  */
 export async function insertPaymentMethod(
   db: Db,
   orgId: string,
   customerId: string,
+  id: string,
   paymentMethod: NewPaymentMethod,
   now: string,
-): Promise<PaymentMethodRow | null> {
+  after: D1PreparedStatement[],
+): Promise<Written & { row: PaymentMethodRow | null }> {
   const clearDefault = db
     .prepare("UPDATE payment_methods SET is_default = 0 WHERE org_id = ?1 AND customer_id = ?2 AND is_default = 1")
     .bind(orgId, customerId);
@@ -73,7 +96,7 @@ export async function insertPaymentMethod(
     .bind(
       orgId,
       customerId,
-      newId("pm"),
+      id,
       paymentMethod.gateway,
       paymentMethod.gateway_reference,
       paymentMethod.brand,
@@ -83,17 +106,18 @@ export async function insertPaymentMethod(
       paymentMethod.is_default ? 1 : 0,
       now,
     );
-  const statements = paymentMethod.is_default ? [clearDefault, insert] : [insert];
-  const results = await db.batch<PaymentMethodRow>([
-    ...statements,
-    syncHasPaymentMethodStatement(db, orgId, customerId, now),
-  ]);
-  return results[statements.length - 1]?.results[0] ?? null;
+  const writes = paymentMethod.is_default ? [clearDefault, insert] : [insert];
+  const statements = [...writes, syncHasPaymentMethodStatement(db, orgId, customerId, now), ...after];
+  const results = await db.batch(statements);
+  const row = (results[writes.length - 1]?.results[0] as PaymentMethodRow | undefined) ?? null;
+  return { row, statements, results };
 }
 
 /**
- * Deletes the payment method and updates has_payment_method in one batch; false when there
- * was none. A deleted default leaves the customer without one (none is promoted).
+ * Deletes the payment method, after `before` (its event), if `guard` (the payment method as it
+ * was read: SQL with anonymous `?` and its values) still holds, and updates has_payment_method,
+ * in one batch; `deleted` is false when it did not. A deleted default leaves the customer
+ * without one (none is promoted).
  */
 export async function deletePaymentMethod(
   db: Db,
@@ -101,12 +125,18 @@ export async function deletePaymentMethod(
   customerId: string,
   paymentMethodId: string,
   now: string,
-): Promise<boolean> {
-  const [deleted] = await db.batch<{ id: string }>([
+  together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] } },
+): Promise<Written & { deleted: boolean }> {
+  const statements = [
+    ...together.before,
     db
-      .prepare("DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 RETURNING id")
-      .bind(orgId, customerId, paymentMethodId),
+      .prepare(
+        `DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`,
+      )
+      .bind(orgId, customerId, paymentMethodId, ...together.guard.params),
     syncHasPaymentMethodStatement(db, orgId, customerId, now),
-  ]);
-  return (deleted?.results.length ?? 0) > 0;
+  ];
+  const results = await db.batch(statements);
+  const deleted = (results[together.before.length]?.meta.changes ?? 0) > 0;
+  return { deleted, statements, results };
 }

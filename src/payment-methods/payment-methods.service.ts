@@ -1,0 +1,88 @@
+import {
+  recordInsertedGuard,
+  recordUnchangedGuard,
+  requireLiveCustomer,
+} from "../customer-records/customer-records.repository";
+import { recordEventStatements } from "../events/events.repository";
+import type { EventsOutbox } from "../events/outbox";
+import type { Db } from "../lib/db";
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { newId } from "../lib/ids";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { toPaymentMethodObject } from "./payment-methods.object";
+import * as repo from "./payment-methods.repository";
+
+/**
+ * Payment method changes with their events (spec section 10), each in the change's own batch.
+ * The customer's has_payment_method moving with them is part of the same change: no
+ * `customer.updated` of its own. So is clearing the previous default.
+ */
+
+const paymentMethodNotFound = () => new ApiError("not_found", "This customer has no payment method with this id.");
+
+/**
+ * Adds a payment method with its `payment_method.created` (after the insert: the fresh id
+ * exists exactly when it landed). Null when the customer is not live.
+ */
+export async function create(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  paymentMethod: repo.NewPaymentMethod,
+  events: EventsOutbox,
+): Promise<repo.PaymentMethodRow | null> {
+  const id = newId("pm");
+  const now = nowIso();
+  const event = recordEventStatements(db, {
+    orgId,
+    customerId,
+    type: "payment_method.created",
+    object: toPaymentMethodObject(repo.newPaymentMethodRow(orgId, customerId, id, paymentMethod, now)),
+    requestId: events.requestId,
+    createdAt: now,
+    guard: recordInsertedGuard("payment_methods", orgId, id),
+  });
+  const written = await repo.insertPaymentMethod(db, orgId, customerId, id, paymentMethod, now, event.statements);
+  if (written.row) events.committed(orgId, [event], written.statements, written.results);
+  return written.row;
+}
+
+/**
+ * Deletes the payment method with its `payment_method.deleted` (the payment method as it was),
+ * both guarded by the payment method as read; a concurrent change sends it round again.
+ */
+export async function remove(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  paymentMethodId: string,
+  events: EventsOutbox,
+): Promise<void> {
+  await requireLiveCustomer(db, orgId, customerId);
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = await repo.findPaymentMethod(db, orgId, customerId, paymentMethodId);
+    if (!row) throw paymentMethodNotFound();
+    const now = nowIso();
+    const guard = recordUnchangedGuard("payment_methods", row);
+    const event = recordEventStatements(db, {
+      orgId,
+      customerId,
+      type: "payment_method.deleted",
+      object: toPaymentMethodObject(row),
+      requestId: events.requestId,
+      createdAt: now,
+      guard,
+    });
+    const written = await repo.deletePaymentMethod(db, orgId, customerId, paymentMethodId, now, {
+      before: event.statements,
+      guard,
+    });
+    if (written.deleted) {
+      events.committed(orgId, [event], written.statements, written.results);
+      return;
+    }
+  }
+  throw new ApiError("storage_unavailable", "The payment method kept changing during this delete; retry.");
+}
