@@ -7,6 +7,7 @@ import { DELIVERY_TIMEOUT_MS } from "../src/event-deliveries/send";
 import { OVERDUE_GRACE_MS } from "../src/event-deliveries/sweep";
 import worker from "../src/index";
 import {
+  bareCustomer,
   capturingQueue,
   consume,
   createDestination,
@@ -18,7 +19,7 @@ import {
   recordEvent,
   timeoutError,
 } from "./events-helpers";
-import { call, createCustomer, newOrganization } from "./helpers";
+import { call, newOrganization } from "./helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -27,7 +28,7 @@ afterEach(() => {
 /** An organization with a customer, a destination and one recorded event with its delivery. */
 async function oneDelivery(destinationBody: Record<string, unknown> = {}) {
   const org = await newOrganization();
-  const customer = await createCustomer(org.key);
+  const customer = await bareCustomer(org.orgId);
   const destination = await createDestination(org.key, destinationBody);
   const eventId = await recordEvent(org.orgId, customer.id, "customer.updated", {
     object: { object: "customer", id: customer.id, email: "jenny@example.com" },
@@ -246,7 +247,7 @@ describe("the scheduled sweep", () => {
 
   it("deletes events older than 30 days with their deliveries, and keeps younger ones", async () => {
     const { key, orgId } = await newOrganization();
-    const customer = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
     await createDestination(key);
     const now = Date.parse("2026-12-31T00:00:00.000Z");
     const old = await recordEvent(orgId, customer.id, "customer.created", {

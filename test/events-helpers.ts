@@ -1,9 +1,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { type CustomerProfile, EMPTY_PROFILE } from "../src/customer-records/customer-columns";
+import { insert } from "../src/customers/customers.repository";
 import type { EventType } from "../src/events/event-types";
 import { customerVersionGuard, recordEventStatements } from "../src/events/events.repository";
 import worker from "../src/index";
+import { newId } from "../src/lib/ids";
 import { call } from "./helpers";
 
 /** Shared by the events, destinations and delivery tests. */
@@ -26,6 +29,13 @@ export async function createDestination(key: string, body: Record<string, unknow
   if (response.status !== 201) throw new Error(`destination create failed (${response.status}): ${response.text}`);
   return response.body;
 }
+
+/**
+ * A customer straight into D1, recording no event: through the API a create records its own
+ * customer.created, which tests of the events machinery itself do not expect.
+ */
+export const bareCustomer = (orgId: string, fields: Partial<CustomerProfile> = {}) =>
+  insert(env.DB, orgId, newId("cus"), { ...EMPTY_PROFILE, ...fields }, new Date().toISOString());
 
 async function customerVersion(orgId: string, customerId: string): Promise<number> {
   const row = await env.DB.prepare("SELECT version FROM customers WHERE org_id = ?1 AND id = ?2")

@@ -2,8 +2,8 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { enqueueDeliveries } from "../src/event-deliveries";
-import { createDestination, deliveriesOf, delivery, mockReceiver, recordEvent } from "./events-helpers";
-import { createCustomer, newOrganization } from "./helpers";
+import { bareCustomer, createDestination, deliveriesOf, delivery, mockReceiver, recordEvent } from "./events-helpers";
+import { newOrganization } from "./helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -12,7 +12,7 @@ afterEach(() => {
 describe("after a commit, through the real queue binding", () => {
   it("enqueueDeliveries sends each new delivery to the queue, whose consumer delivers it", async () => {
     const { key, orgId } = await newOrganization();
-    const customer = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
     const destination = await createDestination(key);
     const { received } = mockReceiver(() => 200);
     const eventId = await recordEvent(orgId, customer.id, "customer.created");
@@ -34,7 +34,7 @@ describe("after a commit, through the real queue binding", () => {
 
   it("enqueues nothing for events without deliveries", async () => {
     const { key, orgId } = await newOrganization();
-    const customer = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
     const eventId = await recordEvent(orgId, customer.id);
     expect(await enqueueDeliveries(env, orgId, [eventId])).toBe(0);
     expect(await enqueueDeliveries(env, orgId, [])).toBe(0);

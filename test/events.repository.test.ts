@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { type CustomerProfile, EMPTY_PROFILE } from "../src/customer-records/customer-columns";
+import { insert } from "../src/customers/customers.repository";
 import {
   archiveCommittedGuard,
   customerVersionGuard,
@@ -7,8 +9,9 @@ import {
   recordEventsStatements,
   redactCustomerEventsStatement,
 } from "../src/events/events.repository";
-import { createDestination, deliveriesOf, recordEvent } from "./events-helpers";
-import { createCustomer, newOrganization } from "./helpers";
+import { newId } from "../src/lib/ids";
+import { bareCustomer, createDestination, deliveriesOf, recordEvent } from "./events-helpers";
+import { newOrganization } from "./helpers";
 
 type StoredEvent = { id: string; type: string; customer_id: string; sequence: number; data: string };
 
@@ -31,7 +34,7 @@ const eventSequence = async (orgId: string, customerId: string) =>
 describe("recordEventStatements (the outbox)", () => {
   it("records exactly one event, with the customer's next sequence, when the guard holds", async () => {
     const { orgId, key } = await newOrganization();
-    const customer = await createCustomer(key, { email: "a@example.com" });
+    const customer = await bareCustomer(orgId, { email: "a@example.com" });
     const recorded = recordEventStatements(env.DB, {
       orgId,
       customerId: customer.id,
@@ -56,7 +59,7 @@ describe("recordEventStatements (the outbox)", () => {
 
   it("records nothing and bumps nothing when the guard is false (the change did not commit)", async () => {
     const { orgId, key } = await newOrganization();
-    const customer = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
     const recorded = recordEventStatements(env.DB, {
       orgId,
       customerId: customer.id,
@@ -76,8 +79,8 @@ describe("recordEventStatements (the outbox)", () => {
 
   it("grows the sequence per customer, independently of other customers", async () => {
     const { orgId, key } = await newOrganization();
-    const first = await createCustomer(key);
-    const second = await createCustomer(key);
+    const first = await bareCustomer(orgId);
+    const second = await bareCustomer(orgId);
     await recordEvent(orgId, first.id, "customer.created");
     await recordEvent(orgId, second.id, "customer.created");
     await recordEvent(orgId, first.id);
@@ -90,7 +93,7 @@ describe("recordEventStatements (the outbox)", () => {
   it("creates one pending delivery per enabled destination whose event_types select the type", async () => {
     const { orgId, key } = await newOrganization();
     const other = await newOrganization("Other");
-    const customer = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
     const everything = await createDestination(key);
     const customers = await createDestination(key, { event_types: ["customer.*"] });
     const exact = await createDestination(key, { event_types: ["customer.updated"] });
@@ -113,10 +116,10 @@ describe("recordEventStatements (the outbox)", () => {
 describe("recordEventsStatements (set-based, for import)", () => {
   it("records every guarded event in three statements, consecutive sequences per customer in order", async () => {
     const { orgId, key } = await newOrganization();
-    const first = await createCustomer(key);
-    const second = await createCustomer(key);
+    const first = await bareCustomer(orgId);
+    const second = await bareCustomer(orgId);
     await recordEvent(orgId, first.id, "customer.created");
-    await createDestination(key, { event_types: ["subscription.*"] });
+    await createDestination(key, { event_types: ["address.*"] });
     const recorded = recordEventsStatements(env.DB, {
       orgId,
       requestId: "req_import",
@@ -124,9 +127,9 @@ describe("recordEventsStatements (set-based, for import)", () => {
       events: [
         { customerId: first.id, customerVersion: 1, type: "customer.updated", object: { id: first.id } },
         { customerId: second.id, customerVersion: 1, type: "customer.updated", object: { id: second.id } },
-        { customerId: first.id, customerVersion: 1, type: "subscription.created", object: { id: "sub_1" } },
+        { customerId: first.id, customerVersion: 1, type: "address.created", object: { id: "adr_1" } },
         // Its change did not commit (the customer is not at version 5): no event.
-        { customerId: second.id, customerVersion: 5, type: "subscription.created", object: { id: "sub_2" } },
+        { customerId: second.id, customerVersion: 5, type: "address.created", object: { id: "adr_2" } },
       ],
     });
     expect(recorded.statements).toHaveLength(3);
@@ -136,7 +139,7 @@ describe("recordEventsStatements (set-based, for import)", () => {
     expect(firstEvents.map((event) => [event.type, event.sequence])).toEqual([
       ["customer.created", 1],
       ["customer.updated", 2],
-      ["subscription.created", 3],
+      ["address.created", 3],
     ]);
     expect((await eventsOf(orgId, second.id)).map((event) => [event.type, event.sequence])).toEqual([
       ["customer.updated", 1],
@@ -154,8 +157,8 @@ describe("redactCustomerEventsStatement (the archive batch)", () => {
 
   it("nulls the PII fields in data.object and data.previous_attributes of the customer's events only", async () => {
     const { orgId, key } = await newOrganization();
-    const customer = await createCustomer(key);
-    const bystander = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
+    const bystander = await bareCustomer(orgId);
     const pii = { email: "jenny@example.com", name: "Jenny", phone: "+1 555" };
     await recordEvent(orgId, customer.id, "customer.created", { object: { id: customer.id, ...pii, language: "en" } });
     await recordEvent(orgId, customer.id, "customer.updated", {
@@ -192,7 +195,7 @@ describe("redactCustomerEventsStatement (the archive batch)", () => {
 
   it("changes nothing when the archive did not commit", async () => {
     const { orgId, key } = await newOrganization();
-    const customer = await createCustomer(key);
+    const customer = await bareCustomer(orgId);
     await recordEvent(orgId, customer.id, "customer.created", { object: { id: customer.id, email: "a@example.com" } });
     await env.DB.batch([
       redactCustomerEventsStatement(

@@ -1,12 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { recordEvent } from "./events-helpers";
-import { call, createCustomer, newOrganization } from "./helpers";
+import { bareCustomer, recordEvent } from "./events-helpers";
+import { call, newOrganization } from "./helpers";
 
 async function seed() {
   const org = await newOrganization();
-  const first = await createCustomer(org.key);
-  const second = await createCustomer(org.key);
+  const first = await bareCustomer(org.orgId);
+  const second = await bareCustomer(org.orgId);
   const ids = {
     firstCreated: await recordEvent(org.orgId, first.id, "customer.created", { createdAt: "2026-11-01T00:00:00.000Z" }),
     secondCreated: await recordEvent(org.orgId, second.id, "customer.created", {

@@ -1,17 +1,20 @@
 import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from "../customer-records/customer-columns";
 import { createEmailDomainChecker } from "../email-dns";
+import { type NewImportedEvent, recordEventsStatements } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { fieldErrorsFrom } from "../lib/validation-hook";
-import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
+import { newSubscriptionFrom, toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import {
   activeSubscriptionKeysStatement,
   activeSubscriptionsOfIdentitiesStatement,
   type ImportSubscription,
   importSubscriptionsStatement,
+  newSubscriptionRow,
   type SubscriptionRow,
 } from "../subscriptions/subscriptions.repository";
+import { customerObjectAfter, previousAttributes } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
 import {
@@ -146,9 +149,13 @@ class ImportPlanner {
   }
 
   /** The writes that take every customer to its planned state, and the version each ends at. */
-  writes(): { inserts: ImportInsert[]; updates: ImportUpdate[]; versions: Map<string, number> } {
+  writes(): {
+    inserts: ImportInsert[];
+    updates: (ImportUpdate & { original: CustomerRow })[];
+    versions: Map<string, number>;
+  } {
     const inserts: ImportInsert[] = [];
-    const updates: ImportUpdate[] = [];
+    const updates: (ImportUpdate & { original: CustomerRow })[] = [];
     const versions = new Map<string, number>();
     for (const customer of this.customers.values()) {
       if (customer.items.length === 0) continue;
@@ -157,7 +164,13 @@ class ImportPlanner {
         inserts.push({ id: customer.id, profile: customer.profile });
         versions.set(customer.id, 1);
       } else if (!sameProfile(profileOf(original), customer.profile)) {
-        updates.push({ id: customer.id, seq: original.seq, version: original.version, profile: customer.profile });
+        updates.push({
+          id: customer.id,
+          seq: original.seq,
+          version: original.version,
+          profile: customer.profile,
+          original,
+        });
         versions.set(customer.id, original.version + 1);
       } else {
         versions.set(customer.id, original.version);
@@ -169,6 +182,49 @@ class ImportPlanner {
   itemsOf(customerId: string): number[] {
     return this.customers.get(customerId)?.items ?? [];
   }
+}
+
+/**
+ * The events of an import's writes, as the single routes record them: `customer.created` or
+ * `customer.updated` per customer written (its items merged into one change), then
+ * `subscription.created` per new subscription. Each is guarded by the version (and, for a
+ * customer this batch writes, the `updated_at`) its write leaves.
+ */
+function importEvents(
+  orgId: string,
+  inserts: ImportInsert[],
+  updates: (ImportUpdate & { original: CustomerRow })[],
+  subscriptions: ImportSubscription[],
+  versions: Map<string, number>,
+  now: string,
+): NewImportedEvent[] {
+  const events: NewImportedEvent[] = [];
+  for (const { id, profile } of inserts) {
+    const object = customerObjectAfter(null, id, profile, now);
+    events.push({ customerId: id, customerVersion: 1, customerUpdatedAt: now, type: "customer.created", object });
+  }
+  for (const { id, profile, original } of updates) {
+    events.push({
+      customerId: id,
+      customerVersion: original.version + 1,
+      customerUpdatedAt: now,
+      type: "customer.updated",
+      object: customerObjectAfter(original, id, profile, now),
+      previousAttributes: previousAttributes(profileOf(original), profile),
+    });
+  }
+  const written = new Set([...inserts, ...updates].map((write) => write.id));
+  for (const subscription of subscriptions) {
+    const { id, customer_id: customerId } = subscription;
+    events.push({
+      customerId,
+      customerVersion: versions.get(customerId) ?? 0,
+      customerUpdatedAt: written.has(customerId) ? now : undefined,
+      type: "subscription.created",
+      object: toSubscriptionObject(newSubscriptionRow(orgId, customerId, id, subscription, now)),
+    });
+  }
+  return events;
 }
 
 const concurrentChange = () =>
@@ -268,7 +324,13 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
   const { inserts, updates, versions } = planner.writes();
   const planned = planner.subscriptions;
   const now = nowIso();
-  const [inserted, updated, , active] = await db.batch<{ id: string } & Partial<SubscriptionRow>>([
+  const events = recordEventsStatements(db, {
+    orgId,
+    requestId: deps.events.requestId,
+    createdAt: now,
+    events: importEvents(orgId, inserts, updates, planned, versions, now),
+  });
+  const statements = [
     ...importWriteStatements(db, orgId, inserts, updates, now),
     importSubscriptionsStatement(
       db,
@@ -280,7 +342,12 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
       now,
     ),
     activeSubscriptionKeysStatement(db, orgId, [...new Set(planned.map((subscription) => subscription.customer_id))]),
-  ]);
+    // Set-based, whatever the item count: each event exists only if its write landed.
+    ...events.statements,
+  ];
+  const batch = await db.batch<{ id: string } & Partial<SubscriptionRow>>(statements);
+  deps.events.committed(orgId, [events], statements, batch);
+  const [inserted, updated, , active] = batch;
 
   // A customer's write either landed or was skipped by a concurrent change: its items share the fate.
   const landed = new Set([...(inserted?.results ?? []), ...(updated?.results ?? [])].map((row) => row.id));

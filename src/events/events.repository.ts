@@ -155,11 +155,13 @@ export function recordEventsStatements(
     statements: [
       db
         .prepare(
-          `WITH items AS (${itemRows})
-           UPDATE customers SET event_sequence = event_sequence
-             + (SELECT COUNT(*) FROM items i WHERE i.customer_id = customers.id AND ${landed("i", "customers")})
-           WHERE org_id = ?1 AND EXISTS
-             (SELECT 1 FROM items i WHERE i.customer_id = customers.id AND ${landed("i", "customers")})`,
+          // Counted per customer first (each item finds its customer by index), then applied:
+          // a correlated count per customer row would walk every item for every customer.
+          `UPDATE customers SET event_sequence = event_sequence + landed.count
+           FROM (SELECT c.seq, COUNT(*) AS count FROM (${itemRows}) i
+                 JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND ${landed("i", "c")}
+                 GROUP BY c.seq) AS landed
+           WHERE customers.seq = landed.seq`,
         )
         .bind(batch.orgId, itemsJson),
       db
