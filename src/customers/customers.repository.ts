@@ -48,6 +48,17 @@ const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")})
   VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}) RETURNING *`;
 
 /** `lastEventAt`: when the webhook event that creates the customer happened at its source. */
+export function insertStatement(
+  db: Db,
+  orgId: string,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+  lastEventAt: string | null = null,
+): D1PreparedStatement {
+  return db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+}
+
 export async function insert(
   db: Db,
   orgId: string,
@@ -56,10 +67,25 @@ export async function insert(
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow> {
-  const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+  const statement = insertStatement(db, orgId, id, profile, now, lastEventAt);
   const row = await guardUnique(() => statement.first<CustomerRow>());
   if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
+}
+
+/**
+ * A customer write (`insertStatement` or `updateProfileStatement`, each RETURNING the row) and
+ * the statements that must commit with it (a provision's subscription), as one atomic batch.
+ * `row` is null when an update found the customer changed; a unique-index failure (nothing
+ * committed) is a UniqueViolation.
+ */
+export async function writeTogether(
+  db: Db,
+  write: D1PreparedStatement,
+  together: D1PreparedStatement[],
+): Promise<{ row: CustomerRow | null; together: D1Result[] }> {
+  const [written, ...rest] = await guardUnique(() => db.batch([write, ...together]));
+  return { row: (written?.results[0] as CustomerRow | undefined) ?? null, together: rest };
 }
 
 /** The customer with this id, archived or not. */
@@ -86,6 +112,26 @@ const AFTER_PROFILE = PROFILE_COLUMNS.length;
  * Returns the updated row, or null when the customer changed (or was archived) meanwhile.
  * `lastEventAt` (webhook events) replaces the stored one when given.
  */
+export function updateProfileStatement(
+  db: Db,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  profile: CustomerProfile,
+  now: string,
+  lastEventAt: string | null = null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
+         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
+       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
+         AND archived_at IS NULL
+       RETURNING *`,
+    )
+    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+}
+
 export async function updateProfile(
   db: Db,
   orgId: string,
@@ -95,15 +141,7 @@ export async function updateProfile(
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow | null> {
-  const statement = db
-    .prepare(
-      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
-         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
-       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
-         AND archived_at IS NULL
-       RETURNING *`,
-    )
-    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+  const statement = updateProfileStatement(db, orgId, seq, expectedVersion, profile, now, lastEventAt);
   return guardUnique(() => statement.first<CustomerRow>());
 }
 
@@ -146,16 +184,22 @@ export async function findArchivedByAlternativeIdHash(
   alternativeIdHash: string,
 ): Promise<CustomerRow | null> {
   return db
-    .prepare("SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2 LIMIT 1")
+    .prepare(`SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2
+         AND archived_at IS NOT NULL LIMIT 1`)
     .bind(orgId, alternativeIdHash)
     .first<CustomerRow>();
 }
 
-/** Brings an archived customer back, PII still empty. Null if it was not archived. */
+/**
+ * Brings an archived customer back, PII still empty, and forgets the keyed hash of its old
+ * alternative ID: it is live again, so webhook events are no longer refused for that ID.
+ * Null if it was not archived.
+ */
 export async function markUnarchived(db: Db, orgId: string, seq: number, now: string): Promise<CustomerRow | null> {
   return db
     .prepare(
-      `UPDATE customers SET archived_at = NULL, updated_at = ?1, version = version + 1
+      `UPDATE customers SET archived_at = NULL, archived_alternative_id_hash = NULL, updated_at = ?1,
+         version = version + 1
        WHERE org_id = ?2 AND seq = ?3 AND archived_at IS NOT NULL
        RETURNING *`,
     )

@@ -116,7 +116,7 @@ class ImportPlanner {
     const profile = applyProfileInput(base, fields, target === undefined);
     const customerId = target?.id ?? id ?? newId("cus");
     const taken = this.takenField(profile, target?.id ?? null);
-    if (taken) throw fieldTaken(taken, profile);
+    if (taken) throw fieldTaken(taken);
     let customer = target;
     if (customer) {
       this.unindex(customer);

@@ -169,11 +169,11 @@ export function redactKeptResponsesStatement(
     .bind(orgId, customerId, archivedAt);
 }
 
-/** The key hashes whose kept responses one archive (at `redactedAt`) redacted. */
-export async function keysRedactedAt(db: Db, orgId: string, customerId: string, redactedAt: string): Promise<string[]> {
+/** The key hashes of the customer's kept responses that an archive redacted. */
+export async function redactedKeysOf(db: Db, orgId: string, customerId: string): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT key_hash FROM idempotency_keys WHERE org_id = ?1 AND customer_id = ?2 AND redacted_at = ?3")
-    .bind(orgId, customerId, redactedAt)
+    .prepare("SELECT key_hash FROM idempotency_keys WHERE org_id = ?1 AND customer_id = ?2 AND redacted_at IS NOT NULL")
+    .bind(orgId, customerId)
     .all<{ key_hash: string }>();
   return results.map((row) => row.key_hash);
 }
