@@ -33,7 +33,7 @@ describe("after a commit, through the real queue binding", () => {
   });
 
   it("enqueues nothing for events without deliveries", async () => {
-    const { key, orgId } = await newOrganization();
+    const { orgId } = await newOrganization();
     const customer = await bareCustomer(orgId);
     const eventId = await recordEvent(orgId, customer.id);
     expect(await enqueueDeliveries(env, orgId, [eventId])).toBe(0);

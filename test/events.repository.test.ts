@@ -1,7 +1,5 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type CustomerProfile, EMPTY_PROFILE } from "../src/customer-records/customer-columns";
-import { insert } from "../src/customers/customers.repository";
 import {
   archiveCommittedGuard,
   customerVersionGuard,
@@ -9,7 +7,6 @@ import {
   recordEventsStatements,
   redactCustomerEventsStatement,
 } from "../src/events/events.repository";
-import { newId } from "../src/lib/ids";
 import { bareCustomer, createDestination, deliveriesOf, recordEvent } from "./events-helpers";
 import { newOrganization } from "./helpers";
 
@@ -33,7 +30,7 @@ const eventSequence = async (orgId: string, customerId: string) =>
 
 describe("recordEventStatements (the outbox)", () => {
   it("records exactly one event, with the customer's next sequence, when the guard holds", async () => {
-    const { orgId, key } = await newOrganization();
+    const { orgId } = await newOrganization();
     const customer = await bareCustomer(orgId, { email: "a@example.com" });
     const recorded = recordEventStatements(env.DB, {
       orgId,
@@ -78,7 +75,7 @@ describe("recordEventStatements (the outbox)", () => {
   });
 
   it("grows the sequence per customer, independently of other customers", async () => {
-    const { orgId, key } = await newOrganization();
+    const { orgId } = await newOrganization();
     const first = await bareCustomer(orgId);
     const second = await bareCustomer(orgId);
     await recordEvent(orgId, first.id, "customer.created");
@@ -156,7 +153,7 @@ describe("redactCustomerEventsStatement (the archive batch)", () => {
   const PII = ["email", "name", "phone"];
 
   it("nulls the PII fields in data.object and data.previous_attributes of the customer's events only", async () => {
-    const { orgId, key } = await newOrganization();
+    const { orgId } = await newOrganization();
     const customer = await bareCustomer(orgId);
     const bystander = await bareCustomer(orgId);
     const pii = { email: "jenny@example.com", name: "Jenny", phone: "+1 555" };
@@ -194,7 +191,7 @@ describe("redactCustomerEventsStatement (the archive batch)", () => {
   });
 
   it("changes nothing when the archive did not commit", async () => {
-    const { orgId, key } = await newOrganization();
+    const { orgId } = await newOrganization();
     const customer = await bareCustomer(orgId);
     await recordEvent(orgId, customer.id, "customer.created", { object: { id: customer.id, email: "a@example.com" } });
     await env.DB.batch([

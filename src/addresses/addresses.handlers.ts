@@ -1,18 +1,18 @@
-import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
+import { listPage } from "../customer-records/customer-records.pages";
+import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
-import { deletedBody, listBody } from "../lib/lists";
+import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
 import * as service from "./addresses.service";
 
+const addresses = { name: "addresses", list: repo.listAddresses, toObject: toAddressObject };
+
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await repo.listAddresses(c.get("db"), orgId, id);
-  return c.json(listBody(rows.map(toAddressObject)), 200);
+  return c.json(await listPage(c.get("db"), c.get("orgId"), id, addresses, c.req.valid("query")), 200);
 };
 
 export const createAddress: AppRouteHandler<typeof routes.createAddress> = async (c) => {

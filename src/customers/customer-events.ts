@@ -86,6 +86,31 @@ export const createdEvent = (deps: EventDeps, id: string, profile: CustomerProfi
   );
 
 /**
+ * `customer.updated` for writing `profile` over `row` at `now`, to go before the write in its
+ * batch (guarded by the version the write expects); null when no field changes.
+ */
+export function updatedEvent(
+  deps: EventDeps,
+  row: CustomerRow,
+  profile: CustomerProfile,
+  now: string,
+): RecordedEvents | null {
+  const previous = previousAttributes(profileOf(row), profile);
+  if (Object.keys(previous).length === 0) return null;
+  return record(
+    deps,
+    {
+      type: "customer.updated",
+      customerId: row.id,
+      object: customerObjectAfter(row, row.id, profile, now),
+      previousAttributes: previous,
+      guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
+    },
+    now,
+  );
+}
+
+/**
  * A profile write at the version `row` was read at, with its `customer.updated` when a field
  * changes (before the write in the batch, guarded by that version: the event exists exactly
  * when the write lands). Null when the customer changed meanwhile. A UniqueViolation fails it.
@@ -97,23 +122,8 @@ export async function writeProfile(
   lastEventAt: string | null = null,
 ): Promise<CustomerRow | null> {
   const now = nowIso();
-  const previous = previousAttributes(profileOf(row), profile);
-  const recorded =
-    Object.keys(previous).length === 0
-      ? []
-      : [
-          record(
-            deps,
-            {
-              type: "customer.updated",
-              customerId: row.id,
-              object: customerObjectAfter(row, row.id, profile, now),
-              previousAttributes: previous,
-              guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
-            },
-            now,
-          ),
-        ];
+  const event = updatedEvent(deps, row, profile, now);
+  const recorded = event ? [event] : [];
   const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
   const written = await repo.writeCustomer(deps.db, write, { before: recorded.flatMap((each) => each.statements) });
   if (written.row) committed(deps, recorded, written);

@@ -218,14 +218,17 @@ export async function findArchivedByAlternativeIdHash(
   alternativeIdHash: string,
 ): Promise<CustomerRow | null> {
   return db
-    .prepare("SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2 LIMIT 1")
+    .prepare(`SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2
+         AND archived_at IS NOT NULL LIMIT 1`)
     .bind(orgId, alternativeIdHash)
     .first<CustomerRow>();
 }
 
 /**
- * Brings an archived customer back, PII still empty, if it is still at `expectedVersion`;
- * RETURNING the row, none if it was not archived at that version. For `writeCustomer`.
+ * Brings an archived customer back, PII still empty, if it is still at `expectedVersion`, and
+ * forgets the keyed hash of its old alternative ID: it is live again, so webhook events are no
+ * longer refused for that ID. RETURNING the row, none if it was not archived at that version.
+ * For `writeCustomer`.
  */
 export function markUnarchivedStatement(
   db: Db,
@@ -236,7 +239,8 @@ export function markUnarchivedStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE customers SET archived_at = NULL, updated_at = ?1, version = version + 1
+      `UPDATE customers SET archived_at = NULL, archived_alternative_id_hash = NULL, updated_at = ?1,
+         version = version + 1
        WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NOT NULL
        RETURNING *`,
     )
@@ -320,21 +324,47 @@ export function importLookupStatements(
 }
 
 export type ImportInsert = { id: string; profile: CustomerProfile };
-export type ImportUpdate = { id: string; seq: number; version: number; profile: CustomerProfile };
+/** `held`: the unique values the row holds before the import (restored if its write is skipped). */
+export type ImportUpdate = {
+  id: string;
+  seq: number;
+  version: number;
+  profile: CustomerProfile;
+  held: Pick<CustomerProfile, UniqueProfileColumn>;
+};
+
+/** The profile columns a unique index covers (each a UNIQUE_INDEX_FIELDS field besides the id). */
+export const UNIQUE_PROFILE_COLUMNS = ["alternative_id", "email", "username"] as const;
+export type UniqueProfileColumn = (typeof UNIQUE_PROFILE_COLUMNS)[number];
 
 function jsonProfile(profile: CustomerProfile) {
   const values = storedValues(profile);
   return Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, values[index]]));
 }
 
-const fromJson = (alias: string) =>
-  PROFILE_COLUMNS.map((column) => `json_extract(${alias}.value, '$.${column}')`).join(", ");
+const fromJson = (alias: string, columns: readonly string[] = PROFILE_COLUMNS, path = "$") =>
+  columns.map((column) => `json_extract(${alias}.value, '${path}.${column}')`).join(", ");
+
+/** The updated rows (`?2`), each at the version the import read (the UPDATE names its rows by seq twice: the IN list lets SQLite look them up by primary key instead of walking the organization). */
+const UPDATED_ROWS = `FROM json_each(?2) AS item
+         WHERE customers.org_id = ?1 AND customers.seq = json_extract(item.value, '$.seq')
+           AND customers.seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))
+           AND customers.version = json_extract(item.value, '$.version') AND customers.archived_at IS NULL`;
 
 /**
- * The import's writes as two set-based statements (the UPDATE names its rows by seq twice:
- * the IN list lets SQLite look them up by primary key instead of walking the organization) (2–3 bound parameters each, whatever the
- * item count). OR IGNORE makes each row its own unit: a row that a concurrent write made
- * conflict is skipped rather than failing the batch, and RETURNING says which rows landed.
+ * The import's customer writes, set-based (2–3 bound parameters each, whatever the item
+ * count), in the order of one atomic batch:
+ * 1. `release`: the rows to update let go of their unique values (alternative ID, email,
+ *    username), so that an item can take a value an earlier item freed: SQLite checks unique
+ *    indexes row by row, in an order the items do not decide, and the planner only vouches for
+ *    the final state.
+ * 2. `insert`, 3. `update`: the final state. OR IGNORE makes each row its own unit: a row that a
+ *    concurrent write made conflict is skipped rather than failing the batch, and RETURNING
+ *    says which rows landed.
+ * 4. `restore`: a row whose update was skipped gets its unique values back, so nothing is
+ *    half-written. Not OR IGNORE: if another row took them meanwhile, the whole batch fails
+ *    (503, nothing written) rather than leave the row without them.
+ * The caller may add statements to the same batch (the subscriptions, and more).
  */
 export function importWriteStatements(
   db: Db,
@@ -342,28 +372,45 @@ export function importWriteStatements(
   inserts: ImportInsert[],
   updates: ImportUpdate[],
   now: string,
-): D1PreparedStatement[] {
-  const insertRows = inserts.map(({ id, profile }) => ({ id, ...jsonProfile(profile) }));
-  const updateRows = updates.map(({ seq, version, profile }) => ({ seq, version, ...jsonProfile(profile) }));
-  return [
-    db
+): {
+  release: D1PreparedStatement;
+  insert: D1PreparedStatement;
+  update: D1PreparedStatement;
+  restore: D1PreparedStatement;
+} {
+  const insertRows = JSON.stringify(inserts.map(({ id, profile }) => ({ id, ...jsonProfile(profile) })));
+  const updateRows = JSON.stringify(
+    updates.map(({ seq, version, profile, held }) => ({ seq, version, held, ...jsonProfile(profile) })),
+  );
+  const unique = UNIQUE_PROFILE_COLUMNS.join(", ");
+  return {
+    release: db
+      .prepare(
+        `UPDATE customers SET ${UNIQUE_PROFILE_COLUMNS.map((column) => `${column} = NULL`).join(", ")}
+         ${UPDATED_ROWS}`,
+      )
+      .bind(orgId, updateRows),
+    insert: db
       .prepare(
         `INSERT OR IGNORE INTO customers (org_id, id, ${PROFILE_COLUMNS.join(", ")}, created_at, updated_at)
          SELECT ?1, json_extract(item.value, '$.id'), ${fromJson("item")}, ?3, ?3
          FROM json_each(?2) AS item ORDER BY item.key
          RETURNING id`,
       )
-      .bind(orgId, JSON.stringify(insertRows), now),
-    db
+      .bind(orgId, insertRows, now),
+    update: db
       .prepare(
         `UPDATE OR IGNORE customers SET (${PROFILE_COLUMNS.join(", ")}) = (${fromJson("item")}),
            version = customers.version + 1, updated_at = ?3
-         FROM json_each(?2) AS item
-         WHERE customers.org_id = ?1 AND customers.seq = json_extract(item.value, '$.seq')
-           AND customers.seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))
-           AND customers.version = json_extract(item.value, '$.version') AND customers.archived_at IS NULL
+         ${UPDATED_ROWS}
          RETURNING customers.id`,
       )
-      .bind(orgId, JSON.stringify(updateRows), now),
-  ];
+      .bind(orgId, updateRows, now),
+    restore: db
+      .prepare(
+        `UPDATE customers SET (${unique}) = (${fromJson("item", UNIQUE_PROFILE_COLUMNS, "$.held")})
+         ${UPDATED_ROWS}`,
+      )
+      .bind(orgId, updateRows),
+  };
 }

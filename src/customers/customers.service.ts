@@ -1,6 +1,7 @@
 import { type CustomerProfile, type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
+import type { RecordedEvents } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import type { Background } from "../lib/background";
@@ -8,17 +9,21 @@ import { hmacSha256Hex } from "../lib/crypto";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { followUp } from "../lib/follow-up";
 import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
 import { logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
-import { StorageUnavailable } from "../lib/storage-errors";
 import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
-import type { SubscriptionRow } from "../subscriptions/subscriptions.repository";
+import {
+  type CreateSubscriptionOutcome,
+  readCreated,
+  type SubscriptionRow,
+} from "../subscriptions/subscriptions.repository";
 import * as subscriptions from "../subscriptions/subscriptions.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import { archiveCascadeStatements } from "./archive-cascade";
-import { archivedEvent, committed, createdEvent, unarchivedEvent, writeProfile } from "./customer-events";
+import { archivedEvent, committed, createdEvent, unarchivedEvent, updatedEvent, writeProfile } from "./customer-events";
 import {
   alternativeIdNotFound,
   conflictError,
@@ -138,7 +143,7 @@ export async function create(
     committed(deps, [event], written);
     return written.row;
   } catch (error) {
-    if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile, id);
+    if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, id);
     throw error;
   }
 }
@@ -167,11 +172,11 @@ async function changeProfile(
     try {
       updated = await writeProfile(deps, row, profile);
     } catch (error) {
-      if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile);
+      if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error);
       throw error;
     }
     if (updated) {
-      await forgetReleasedAlternativeId(deps, deps.orgId, row, updated);
+      await forgetReleasedAlternativeId(deps, deps.orgId, row, updated, deps.background);
       return updated;
     }
   }
@@ -210,9 +215,8 @@ async function alternativeIdHash(deps: CustomerDeps, alternativeId: string): Pro
 }
 
 /**
- * Archives a live customer (PII erased and every cascade in one atomic batch), then drops its
- * alternative ID and its redacted replays from KV. Null when the customer changed or was
- * archived meanwhile: re-read and retry.
+ * Archives a live customer (PII erased and every cascade in one atomic batch), then cleans up
+ * after it. Null when the customer changed or was archived meanwhile: re-read and retry.
  */
 async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<CustomerRow | null> {
   const now = nowIso();
@@ -232,18 +236,33 @@ async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<Custom
   const archived = written.row;
   if (archived) {
     committed(deps, [event], written);
-    await forgetReleasedAlternativeId(deps, deps.orgId, row, archived);
-    // The batch redacted the kept responses in D1; their KV copies must not outlive that.
-    await forgetRedactedReplays(deps, deps.orgId, row.id, now);
+    await cleanUpAfterArchive(deps, archived, row);
   }
   return archived;
 }
 
 /**
+ * The follow-up work of an archive, in KV, which never changes its answer (`followUp`: tried
+ * now, retried in the background). The KV copies of the kept responses the archive redacted in
+ * D1 must go: they hold the erased PII. That part is idempotent and cheap (one indexed read, one
+ * KV delete per kept response), so every repeated DELETE of the archived customer runs it again
+ * rather than recording in D1 what is owed: a retry after a failed clean-up finishes it, with
+ * no new column to keep in step. The released alternative ID's KV entry (`before`, only on the
+ * archive itself) cannot be redone later: its key derives from the alternative ID, which the
+ * archive erased. It holds only the customer id, every read of it is confirmed by D1 (which
+ * refuses it) and it expires within ALTERNATIVE_ID_TTL_SECONDS.
+ */
+async function cleanUpAfterArchive(deps: CustomerDeps, archived: CustomerRow, before?: CustomerRow): Promise<void> {
+  if (before) await forgetReleasedAlternativeId(deps, deps.orgId, before, archived, deps.background);
+  await followUp(deps.background, () => forgetRedactedReplays(deps, deps.orgId, archived.id));
+}
+
+/**
  * Archives the referenced customer, retrying concurrent changes, and returns it archived; null
  * when there is no such customer. By id an archived customer is found too and answers as its
- * first archive did (idempotent; If-Match is not checked, there is no current representation).
- * By alternative ID only live customers are found (archiving released the ID).
+ * first archive did (idempotent; If-Match is not checked, there is no current representation),
+ * after finishing any clean-up a failed attempt left. By alternative ID only live customers
+ * are found (archiving released the ID).
  */
 export async function archive(
   deps: CustomerDeps,
@@ -256,7 +275,10 @@ export async function archive(
       ? await repo.findById(deps.db, deps.orgId, ref.id)
       : await resolveByAlternativeId(deps, deps.orgId, ref.alternativeId, deps.background);
     if (!row) return null;
-    if (row.archived_at !== null) return row;
+    if (row.archived_at !== null) {
+      await cleanUpAfterArchive(deps, row);
+      return row;
+    }
     checkIfMatch(ifMatch, row);
     const archived = await archiveLive(deps, row);
     if (archived) return archived;
@@ -340,55 +362,71 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     const found = await findIdentified(deps, body, eventAt);
     if (found && "archived" in found) return { status: "archived", customerId: found.archived };
 
-    let customer: CustomerRow | null;
-    let created = false;
+    // The customer's write (none when nothing changes) and the subscription commit together.
+    const now = nowIso();
+    let write: D1PreparedStatement | null = null;
+    let customerId: string;
+    let versionAfter: number;
+    // Its events: an update's before it (guarded by the version it expects), a create's after.
+    const beforeWrite: RecordedEvents[] = [];
+    const afterWrite: RecordedEvents[] = [];
     if (!found) {
+      customerId = id ?? newId("cus");
       const profile = profileForCreate(fields);
-      const customerId = id ?? newId("cus");
-      const now = nowIso();
-      const event = createdEvent(deps, customerId, profile, now);
-      const insert = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
-      try {
-        const written = await repo.insertCustomer(deps.db, insert, { after: event.statements });
-        committed(deps, [event], written);
-        customer = written.row;
-        created = true;
-      } catch (error) {
-        if (!(error instanceof repo.UniqueViolation)) throw error;
-        // Another request may have created this identity first (SQLite names whichever index
-        // it checked first, often email): if so, go round and update it instead.
-        if (error.field === "id" || (await findIdentified(deps, body, eventAt))) continue;
-        throw await conflictError(deps.db, deps.orgId, error, profile);
-      }
+      write = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
+      versionAfter = 1;
+      afterWrite.push(createdEvent(deps, customerId, profile, now));
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
+      customerId = found.id;
+      versionAfter = found.version;
       const profile = profileForPatch(found, fields);
       const eventIsNewer =
         eventAt !== undefined &&
         (found.last_event_at === null || Date.parse(eventAt) !== Date.parse(found.last_event_at));
-      if (sameProfile(profileOf(found), profile) && !eventIsNewer) {
-        customer = found;
-      } else {
-        try {
-          // A newer event that changes no field moves only last_event_at: no customer.updated.
-          customer = await writeProfile(deps, found, profile, eventAt ?? null);
-        } catch (error) {
-          if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile);
-          throw error;
-        }
-        if (!customer) continue;
-        await forgetReleasedAlternativeId(deps, deps.orgId, found, customer);
+      if (!sameProfile(profileOf(found), profile) || eventIsNewer) {
+        const { seq, version } = found;
+        write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
+        versionAfter = version + 1;
+        // A newer event that changes no field moves only last_event_at: no customer.updated.
+        const event = updatedEvent(deps, found, profile, now);
+        if (event) beforeWrite.push(event);
       }
     }
+    // Lands only at the version the customer write leaves: never beside a write that did not.
+    const wanted = subscription ? newSubscriptionFrom(subscription) : null;
+    const created =
+      wanted && write ? subscriptions.createStatements(deps, customerId, wanted, now, versionAfter) : null;
 
-    const ensured = subscription
-      ? await subscriptions.create(deps.db, deps.orgId, customer.id, newSubscriptionFrom(subscription), deps.events)
-      : null;
-    // The customer was archived between its own write and this one: the caller's retry decides.
-    if (ensured?.status === "customer_gone") {
-      throw new StorageUnavailable("the customer was archived during provisioning");
+    let customer = found;
+    let ensured: CreateSubscriptionOutcome | null = null;
+    if (write) {
+      try {
+        const recorded = [...beforeWrite, ...afterWrite, ...(created ? [created.event] : [])];
+        const before = beforeWrite.flatMap((each) => each.statements);
+        const after = afterWrite.flatMap((each) => each.statements);
+        const subscriptionAt = before.length + 1 + after.length;
+        if (created) after.push(...created.statements, ...created.event.statements);
+        const written = await repo.writeCustomer(deps.db, write, { before, after });
+        customer = written.row;
+        if (customer) committed(deps, recorded, written);
+        if (created) ensured = readCreated(written.results[subscriptionAt], written.results[subscriptionAt + 1]);
+      } catch (error) {
+        if (!(error instanceof repo.UniqueViolation)) throw error;
+        // Another request may have created this identity first (SQLite names whichever index
+        // it checked first, often email): if so, go round and update it instead.
+        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) continue;
+        throw await conflictError(deps.db, deps.orgId, error);
+      }
+      // The customer changed since it was read: nothing was written, go round.
+      if (!customer) continue;
+      if (found) await forgetReleasedAlternativeId(deps, deps.orgId, found, customer, deps.background);
+    } else if (wanted) {
+      ensured = await subscriptions.create(deps.db, deps.orgId, customerId, wanted, deps.events, versionAfter);
     }
-    return { status: created ? "created" : "updated", customer, subscription: ensured?.row ?? null };
+    // Only without a customer write: it changed or was archived since it was read.
+    if (!customer || ensured?.status === "customer_gone") continue;
+    return { status: found ? "updated" : "created", customer, subscription: ensured?.row ?? null };
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");
 }

@@ -119,7 +119,7 @@ class ImportPlanner {
     const profile = applyProfileInput(base, fields, target === undefined);
     const customerId = target?.id ?? id ?? newId("cus");
     const taken = this.takenField(profile, target?.id ?? null);
-    if (taken) throw fieldTaken(taken, profile);
+    if (taken) throw fieldTaken(taken);
     let customer = target;
     if (customer) {
       this.unindex(customer);
@@ -164,11 +164,13 @@ class ImportPlanner {
         inserts.push({ id: customer.id, profile: customer.profile });
         versions.set(customer.id, 1);
       } else if (!sameProfile(profileOf(original), customer.profile)) {
+        const { alternative_id, email, username } = original;
         updates.push({
           id: customer.id,
           seq: original.seq,
           version: original.version,
           profile: customer.profile,
+          held: { alternative_id, email, username },
           original,
         });
         versions.set(customer.id, original.version + 1);
@@ -330,8 +332,12 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
     createdAt: now,
     events: importEvents(orgId, inserts, updates, planned, versions, now),
   });
+  const customerWrites = importWriteStatements(db, orgId, inserts, updates, now);
   const statements = [
-    ...importWriteStatements(db, orgId, inserts, updates, now),
+    customerWrites.release,
+    customerWrites.insert,
+    customerWrites.update,
+    customerWrites.restore,
     importSubscriptionsStatement(
       db,
       orgId,
@@ -347,7 +353,7 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
   ];
   const batch = await db.batch<{ id: string } & Partial<SubscriptionRow>>(statements);
   deps.events.committed(orgId, [events], statements, batch);
-  const [inserted, updated, , active] = batch;
+  const [, inserted, updated, , , active] = batch;
 
   // A customer's write either landed or was skipped by a concurrent change: its items share the fate.
   const landed = new Set([...(inserted?.results ?? []), ...(updated?.results ?? [])].map((row) => row.id));

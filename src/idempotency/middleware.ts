@@ -8,7 +8,7 @@ import { requestFingerprint } from "./fingerprint";
 import { parseIdempotencyKey } from "./header";
 import { completeKey, type Lock, releaseLock } from "./idempotency.repository";
 import { keepableResponse, replayResponse } from "./kept-response";
-import { claimKey } from "./lock";
+import { claimKey, keepLockAlive } from "./lock";
 import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay } from "./replay-cache";
 
 /** How long a final response is kept for replays. */
@@ -45,8 +45,16 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
   // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
   if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
 
-  await next();
-  await keepOrRelease(c, claim.lock);
+  const renewal = keepLockAlive(c.get("db"), claim.lock);
+  try {
+    await next();
+  } finally {
+    await renewal.stop();
+  }
+  // Under waitUntil too: a client that hangs up must not leave the key locked until it expires.
+  const settled = keepOrRelease(c, claim.lock);
+  inBackground(c, "idempotency key completion")(settled);
+  await settled;
 });
 
 /**

@@ -167,11 +167,12 @@ export function newSubscriptionRow(
 }
 
 /**
- * The two statements that create an active subscription (under `id`) unless one for the same
- * plan and resource exists (the partial unique index decides, also between concurrent
- * requests), and read whichever is active afterwards (`readCreated` interprets their
- * results). The insert lands only while the customer is live and, when `customerVersion` is
- * given, at that version.
+ * The two statements that create an active subscription (under `id`) unless one for the same plan and
+ * resource exists (the partial unique index decides, also between concurrent requests), and
+ * read whichever is active afterwards (`readCreated` interprets their results). The insert
+ * lands only while the customer is live and, when `customerVersion` is given, at that
+ * version: a provision puts them in the batch of its own customer write, which they must
+ * follow (the version that write leaves), so both commit or neither does.
  */
 export function createSubscriptionStatements(
   db: Db,
@@ -222,15 +223,20 @@ export function readCreated(inserted: D1Result | undefined, active: D1Result | u
   return existing ? { status: "exists", row: existing } : { status: "customer_gone" };
 }
 
-/** `createSubscriptionStatements` on their own (no event): what happened. */
+/**
+ * Creates an active subscription unless one for the same plan and resource exists, only while
+ * the customer is live (and at `customerVersion`, when given). An existing one is reported.
+ */
 export async function createSubscription(
   db: Db,
   orgId: string,
   customerId: string,
   subscription: NewSubscription,
   now: string,
+  customerVersion: number | null = null,
 ): Promise<CreateSubscriptionOutcome> {
-  const [inserted, active] = await db.batch(createSubscriptionStatements(db, orgId, customerId, subscription, now));
+  const statements = createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion);
+  const [inserted, active] = await db.batch(statements);
   return readCreated(inserted, active);
 }
 

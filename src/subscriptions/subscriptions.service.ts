@@ -1,5 +1,5 @@
 import { recordInsertedGuard, recordUnchangedGuard } from "../customer-records/customer-records.repository";
-import { recordEventStatements } from "../events/events.repository";
+import { type RecordedEvents, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
@@ -19,6 +19,35 @@ import * as repo from "./subscriptions.repository";
 export const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
 
 /**
+ * The statements that create an active subscription (`repo.createSubscriptionStatements`,
+ * read with `repo.readCreated`) and its `subscription.created`, which must follow them in the
+ * same batch. For a caller that puts them in its own batch (provision, after its customer write).
+ */
+export function createStatements(
+  deps: { db: Db; orgId: string; events: EventsOutbox },
+  customerId: string,
+  subscription: repo.NewSubscription,
+  now: string,
+  customerVersion: number | null,
+): { statements: D1PreparedStatement[]; event: RecordedEvents } {
+  const { db, orgId, events } = deps;
+  const id = newId("sub");
+  const event = recordEventStatements(db, {
+    orgId,
+    customerId,
+    type: "subscription.created",
+    object: toSubscriptionObject(repo.newSubscriptionRow(orgId, customerId, id, subscription, now)),
+    requestId: events.requestId,
+    createdAt: now,
+    guard: recordInsertedGuard("subscriptions", orgId, id),
+  });
+  return {
+    statements: repo.createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion, id),
+    event,
+  };
+}
+
+/**
  * Creates an active subscription unless one for the same plan and resource exists (reported,
  * not reused), only while the customer is live (and at `customerVersion`, when given).
  */
@@ -30,21 +59,10 @@ export async function create(
   events: EventsOutbox,
   customerVersion: number | null = null,
 ): Promise<repo.CreateSubscriptionOutcome> {
-  const id = newId("sub");
   const now = nowIso();
-  const event = recordEventStatements(db, {
-    orgId,
-    customerId,
-    type: "subscription.created",
-    object: toSubscriptionObject(repo.newSubscriptionRow(orgId, customerId, id, subscription, now)),
-    requestId: events.requestId,
-    createdAt: now,
-    guard: recordInsertedGuard("subscriptions", orgId, id),
-  });
-  const statements = [
-    ...repo.createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion, id),
-    ...event.statements,
-  ];
+  const created = createStatements({ db, orgId, events }, customerId, subscription, now, customerVersion);
+  const { event } = created;
+  const statements = [...created.statements, ...event.statements];
   const results = await db.batch(statements);
   const outcome = repo.readCreated(results[0], results[1]);
   if (outcome.status === "created") events.committed(orgId, [event], statements, results);
