@@ -2,9 +2,10 @@ import { type DeliveryRow, insertReplayDeliveries, listDeliveries } from "../eve
 import { sendDeliveryMessages } from "../event-deliveries/queue";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
+import { decodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { DEFAULT_PAGE_SIZE, decodeCursor, filtersKey, pageBody } from "../lib/pages";
+import { DEFAULT_PAGE_SIZE, filtersKey, pageBody } from "../lib/pages";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,

@@ -1,5 +1,6 @@
+import { decodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
-import { DEFAULT_PAGE_SIZE, decodeCursor, filtersKey, pageBody } from "../lib/pages";
+import { DEFAULT_PAGE_SIZE, filtersKey, pageBody } from "../lib/pages";
 import { toEventObject } from "./events.object";
 import { type EventListFilters, findEvent, listEvents } from "./events.repository";
 
