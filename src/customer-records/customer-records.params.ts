@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { DEFAULT_PAGE_SIZE, pageQuery } from "../lib/pages";
 
 /**
  * Path parameters of every route under `/v1/customers/{id}`: the customer routes and the
@@ -22,25 +23,9 @@ export const customerId = z
 
 export const IdParams = z.object({ id: customerId.openapi({ param: { name: "id", in: "path" } }) });
 
-const LIMIT_RULE = "must be an integer from 1 to 100";
-
 /** A customer's records are listed a page at a time, as customers are (keyset, oldest first). */
-export const RECORDS_PAGE_DEFAULT_LIMIT = 20;
-export const PageQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: LIMIT_RULE })
-    .int({ error: LIMIT_RULE })
-    .min(1, { error: LIMIT_RULE })
-    .max(100, { error: LIMIT_RULE })
-    .optional()
-    .openapi({ description: `1–100, default ${RECORDS_PAGE_DEFAULT_LIMIT}.` }),
-  cursor: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .openapi({ description: "Opaque; the `next_cursor` of the previous page (valid for this list only)." }),
-});
+export const RECORDS_PAGE_DEFAULT_LIMIT = DEFAULT_PAGE_SIZE;
+export const PageQuery = z.strictObject(pageQuery);
 export type PageQuery = z.infer<typeof PageQuery>;
 
 /** These routes take no query parameters; sending one is a 400 like any unknown field. */

@@ -108,7 +108,7 @@ export function getCustomer<T extends CustomerTarget>(target: T) {
     ...(target === "alternative_id"
       ? {
           description:
-            "The alternative ID is resolved through caches (the serving isolate's memory, then KV) in front of D1, which confirms every answer: a change or an archive is seen at once.",
+            "The alternative ID is resolved through caches (the serving isolate's memory, then KV) in front of D1, which confirms every answer: a change or an archive is seen at once. The confirmation reads the request's database copy: with read replication on, a customer created moments ago through another location can still be 404 here unless you send the `Roster-Bookmark` of that write (or `Roster-Consistency: strong`).",
         }
       : {}),
     middleware: readRoute(),

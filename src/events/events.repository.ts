@@ -234,7 +234,7 @@ export type EventListFilters = {
 
 /** Newest first, below `beforeSeq` when given, at most `limit` rows. */
 export async function listEvents(
-  db: D1Database,
+  db: Db,
   orgId: string,
   filters: EventListFilters,
   beforeSeq: number | null,
@@ -263,7 +263,7 @@ export async function listEvents(
   return results;
 }
 
-export async function findEvent(db: D1Database, orgId: string, id: string): Promise<EventRow | null> {
+export async function findEvent(db: Db, orgId: string, id: string): Promise<EventRow | null> {
   return db.prepare("SELECT * FROM events WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first<EventRow>();
 }
 
@@ -271,7 +271,7 @@ export async function findEvent(db: D1Database, orgId: string, id: string): Prom
  * Retention: deletes up to `limit` of the oldest events created before `cutoff`, and every
  * delivery of them, in one batch. Returns how many events went.
  */
-export async function deleteEventsCreatedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+export async function deleteEventsCreatedBefore(db: Db, cutoff: string, limit: number): Promise<number> {
   const oldest = "SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2";
   const [, deleted] = await db.batch([
     db.prepare(`DELETE FROM event_deliveries WHERE event_id IN (${oldest})`).bind(cutoff, limit),

@@ -9,7 +9,7 @@ import { parseIdempotencyKey } from "./header";
 import { completeKey, type Lock, releaseLock } from "./idempotency.repository";
 import { keepableResponse, replayResponse } from "./kept-response";
 import { claimKey, keepLockAlive } from "./lock";
-import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay } from "./replay-cache";
+import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay, type Storage } from "./replay-cache";
 
 /** How long a final response is kept for replays. */
 export const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -18,6 +18,9 @@ const NO_BODY = new Uint8Array();
 
 const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
   inBackground(c, "idempotency replay cache update")(task);
+
+/** The cache fill runs after the response, in its own session on the primary (its redaction check needs the latest state). */
+const backgroundStorage = (c: Context<AppEnv>): Storage => ({ db: c.get("db").forBackground(), kv: c.env.KV });
 
 /**
  * Idempotency-Key (README, "Retries and idempotency") for tenant writes: runs after authentication, the rate
@@ -39,7 +42,7 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
 
   const claim = await claimKey(c.get("db"), orgId, keyHash, fingerprint);
   if (claim.kind === "completed") {
-    background(c, cacheReplay({ db: c.get("db"), kv: c.env.KV }, claim.row));
+    background(c, cacheReplay(backgroundStorage(c), claim.row));
     return replayResponse(keptOf(claim.row));
   }
   // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
@@ -83,7 +86,7 @@ async function keepOrRelease(c: Context<AppEnv>, lock: Lock): Promise<void> {
       logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
       return;
     }
-    background(c, cacheReplay({ db: c.get("db"), kv: c.env.KV }, row));
+    background(c, cacheReplay(backgroundStorage(c), row));
   } catch (error) {
     logError("could not keep or release an idempotent response", {
       request_id: c.get("requestId"),
