@@ -260,7 +260,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
         .run();
     await insert("old", isoAgo(3 * DAY + HOUR));
     await insert("young", isoAgo(3 * DAY - HOUR));
-    const result = await cleanUpWebhooks(env);
+    const result = await cleanUpWebhooks(env.DB);
     expect(result.webhookIdsForgotten).toBe(1);
     const { results } = await env.DB.prepare("SELECT message_id FROM webhook_messages").all<{ message_id: string }>();
     expect(results.map((row) => row.message_id)).toEqual(["young"]);
@@ -274,7 +274,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
     )
       .bind(isoAgo(4 * DAY))
       .run();
-    expect(await cleanUpWebhooks(env)).toMatchObject({ webhookIdsForgotten: 1200, webhookIdsBacklog: 0 });
+    expect(await cleanUpWebhooks(env.DB)).toMatchObject({ webhookIdsForgotten: 1200, webhookIdsBacklog: 0 });
     expect(await countRows("webhook_messages")).toBe(0);
   });
 
@@ -299,7 +299,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
     await env.DB.prepare("UPDATE webhook_endpoints SET previous_secret_expires_at = ?2 WHERE id = ?1")
       .bind(expired.id, isoAgo(1000))
       .run();
-    const result = await cleanUpWebhooks(env);
+    const result = await cleanUpWebhooks(env.DB);
     expect(result.previousSecretsErased).toBe(1);
     const { results } = await env.DB.prepare(
       "SELECT id, previous_secret IS NOT NULL AS has_previous FROM webhook_endpoints ORDER BY id",

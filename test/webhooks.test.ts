@@ -264,10 +264,22 @@ describe("deduplication", () => {
   it("a failure worth retrying (storage down) releases the claim: 503, then the retry applies", async () => {
     const { key, endpoint } = await setup();
     const id = newMessageId();
-    const prepare = env.DB.prepare.bind(env.DB);
-    const spy = vi.spyOn(env.DB, "prepare").mockImplementation((sql: string) => {
-      if (/INSERT INTO customers/.test(sql)) throw new Error("D1_ERROR: injected outage");
-      return prepare(sql);
+    // Requests run in sessions (lib/db.ts): the outage is injected into every session taken.
+    const withSession = env.DB.withSession.bind(env.DB);
+    const spy = vi.spyOn(env.DB, "withSession").mockImplementation((start) => {
+      const session = withSession(start);
+      return new Proxy(session, {
+        get(inner, name) {
+          if (name === "prepare") {
+            return (sql: string) => {
+              if (/INSERT INTO customers/.test(sql)) throw new Error("D1_ERROR: injected outage");
+              return inner.prepare(sql);
+            };
+          }
+          const member = Reflect.get(inner, name);
+          return typeof member === "function" ? member.bind(inner) : member;
+        },
+      });
     });
     const failed = await deliver(endpoint, provisionEvent(JENNY), { id });
     expectProblem(failed, 503, "storage_unavailable");
