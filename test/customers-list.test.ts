@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { altPath, type Called, call, createCustomer, newOrganization } from "./helpers";
+import { altPath, archive, type Called, call, createCustomer, ids, newOrganization } from "./helpers";
 
 /** GET /v1/customers (spec §3 "List"). */
 
@@ -11,8 +11,6 @@ const query = (params: Query = {}) => {
 };
 
 const list = (key: string, params: Query = {}) => call("GET", `/v1/customers${query(params)}`, { key });
-
-const ids = (response: Called): string[] => response.body.data.map((customer: { id: string }) => customer.id);
 
 /** Creates customers one after another and returns their ids in creation order. */
 async function createInOrder(
@@ -45,12 +43,6 @@ function expectValidationFailed(response: Called, pointer: string) {
   expect(response.body.code).toBe("validation_failed");
   expect(response.body.errors.map((error: { pointer: string }) => error.pointer)).toContain(pointer);
 }
-
-const archive = async (key: string, id: string) => {
-  const response = await call("DELETE", `/v1/customers/${encodeURIComponent(id)}`, { key });
-  expect(response.status, response.text).toBe(200);
-  expect(response.body.archived).toBe(true);
-};
 
 /** Freezes the Worker's clock (it runs in this isolate) so created_at is exactly `iso`. */
 const freezeClock = (iso: string) => {
