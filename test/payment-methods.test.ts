@@ -1,46 +1,18 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { findById, markArchived } from "../src/customers/customers.repository";
 import { containsCardNumber, passesLuhn } from "../src/payment-methods/card-numbers";
+import { call, createCustomer } from "./helpers";
 import {
-  deletePaymentMethodsOnArchiveStatement,
-  insertPaymentMethod,
-  paymentMethodsOfCustomersStatement,
-} from "../src/payment-methods/payment-methods.repository";
-import { call, createCustomer, newOrganization } from "./helpers";
-import {
-  createAt,
-  customerWith,
-  describeSubResourceRules,
-  expectOperations,
-  ISO_MS,
-  listOf,
-  type Route,
-} from "./sub-resources-helpers";
+  addPaymentMethod,
+  CARD,
+  customerSetup,
+  customerState,
+  defaultsOf,
+  storedCount,
+  UNKNOWN_ID,
+} from "./payment-methods-helpers";
+import { ISO_MS, listOf } from "./sub-resources-helpers";
 
-const UNKNOWN_ID = "pm_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R";
-
-const CARD = { gateway: "stripe", gateway_reference: "pm_1MqLiJLkdIwHu7ixUEgbFdYF" };
-
-const customerSetup = () => customerWith("payment_methods");
-
-const addPaymentMethod = (key: string, base: string, body: Record<string, unknown> = CARD) =>
-  createAt("payment method", key, base, body);
-
-const defaultsOf = (paymentMethods: any[]) =>
-  paymentMethods.filter((paymentMethod) => paymentMethod.is_default).map((paymentMethod) => paymentMethod.id);
-
-const storedCount = async () =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM payment_methods").first<{ n: number }>())?.n;
-
-async function customerState(key: string, customerId: string) {
-  const response = await call("GET", `/v1/customers/${customerId}`, { key });
-  return {
-    hasPaymentMethod: response.body.has_payment_method as boolean,
-    etag: response.headers.get("ETag"),
-    updatedAt: response.body.updated_at as string,
-  };
-}
+/** A customer's payment methods: create, card numbers refused, defaults, get, delete and has_payment_method. */
 
 describe("POST /v1/customers/{id}/payment_methods", () => {
   it("creates a payment method with every field", async () => {
@@ -328,114 +300,5 @@ describe("has_payment_method", () => {
     await addPaymentMethod(key, base);
     const response = await call("GET", `/v1/customers/${other.id}`, { key });
     expect(response.body.has_payment_method).toBe(false);
-  });
-});
-
-const ROUTES = (customerPath: string, paymentMethodId: string): Route[] => [
-  ["GET", `${customerPath}/payment_methods`, undefined],
-  ["POST", `${customerPath}/payment_methods`, CARD],
-  ["DELETE", `${customerPath}/payment_methods/${paymentMethodId}`, undefined],
-];
-
-describeSubResourceRules({
-  resource: "payment_methods",
-  name: "payment method",
-  unknownId: UNKNOWN_ID,
-  create: (key, base) => addPaymentMethod(key, base),
-  routes: ROUTES,
-  notAllowed: { method: "GET", on: "object", allow: "DELETE" },
-  deletes: "payment_method",
-  storedCount,
-  customerView: customerState,
-});
-
-describe("writes that race an archive", () => {
-  it("an insert for a customer archived since the lookup stores nothing and leaves the flag alone", async () => {
-    const { orgId, key, customerId } = await customerSetup();
-    await call("DELETE", `/v1/customers/${customerId}`, { key });
-    const before = await findById(env.DB, orgId, customerId);
-    const paymentMethod = {
-      gateway: "stripe",
-      gateway_reference: "ref",
-      brand: null,
-      last4: null,
-      exp_month: null,
-      exp_year: null,
-      is_default: true,
-    };
-    expect(await insertPaymentMethod(env.DB, orgId, customerId, paymentMethod, new Date().toISOString())).toBeNull();
-    expect(await storedCount()).toBe(0);
-    expect(await findById(env.DB, orgId, customerId)).toEqual(before);
-  });
-});
-
-describe("repository helpers for the lead", () => {
-  it("paymentMethodsOfCustomersStatement loads many customers' payment methods in one statement, this org only", async () => {
-    const { orgId, key, customerId, base } = await customerSetup();
-    await createCustomer(key, { id: "shared" });
-    const a = await addPaymentMethod(key, base);
-    const b = await addPaymentMethod(key, "/v1/customers/shared/payment_methods");
-    const other = await newOrganization("Other");
-    await createCustomer(other.key, { id: "shared" });
-    await addPaymentMethod(other.key, "/v1/customers/shared/payment_methods");
-
-    const filler = Array.from({ length: 500 }, (_, index) => `cus_${index}`);
-    const { results } = await paymentMethodsOfCustomersStatement(env.DB, orgId, [...filler, customerId, "shared"]).all<{
-      id: string;
-      customer_id: string;
-    }>();
-    expect(results.map((row) => [row.customer_id, row.id])).toEqual([
-      [customerId, a.id],
-      ["shared", b.id],
-    ]);
-  });
-
-  it("the archive deletes the payment methods and clears the flag, only when it commits", async () => {
-    const { orgId, key, customerId, base } = await customerSetup();
-    const other = await createCustomer(key);
-    await addPaymentMethod(key, base, { ...CARD, is_default: true });
-    await addPaymentMethod(key, base);
-    const theirs = await addPaymentMethod(key, `/v1/customers/${other.id}/payment_methods`);
-    const cascade = (archivedAt: string) => [
-      deletePaymentMethodsOnArchiveStatement(env.DB, orgId, customerId, archivedAt),
-    ];
-
-    // On a live customer they do nothing.
-    await env.DB.batch(cascade("2026-01-01T00:00:00.000Z"));
-    expect(await listOf(key, base)).toHaveLength(2);
-    expect((await customerState(key, customerId)).hasPaymentMethod).toBe(true);
-
-    // An archive that loses its version check: nothing either.
-    let row = await findById(env.DB, orgId, customerId);
-    const lost = new Date().toISOString();
-    expect(await markArchived(env.DB, orgId, row!.seq, row!.version + 1, lost, null, cascade(lost))).toBeNull();
-    expect(await listOf(key, base)).toHaveLength(2);
-
-    row = await findById(env.DB, orgId, customerId);
-    const archivedAt = new Date().toISOString();
-    expect(
-      await markArchived(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade(archivedAt)),
-    ).not.toBeNull();
-    const remaining = await env.DB.prepare("SELECT customer_id FROM payment_methods").all<{ customer_id: string }>();
-    expect(remaining.results).toEqual([{ customer_id: other.id }]);
-
-    // Unarchiving brings none back, and the customer does not claim one.
-    const restored = await call("POST", `/v1/customers/${customerId}/unarchive`, { key });
-    expect(restored.body.has_payment_method).toBe(false);
-    expect(await listOf(key, base)).toEqual([]);
-    expect(await listOf(key, `/v1/customers/${other.id}/payment_methods`)).toEqual([theirs]);
-  });
-});
-
-describe("OpenAPI document", () => {
-  it("declares every payment method route with its statuses", async () => {
-    const document = (await call("GET", "/v1/openapi.json")).body;
-    const expected: [string, string, string[]][] = [
-      ["get", "/v1/customers/{id}/payment_methods", ["200", "400", "401", "404"]],
-      ["post", "/v1/customers/{id}/payment_methods", ["201", "400", "401", "404", "413", "415"]],
-      ["delete", "/v1/customers/{id}/payment_methods/{payment_method_id}", ["200", "400", "401", "404"]],
-    ];
-    expectOperations(document, expected);
-    expect(document.paths["/v1/customers/{id}/payment_methods"].post.description).toContain("Luhn");
   });
 });
