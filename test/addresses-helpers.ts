@@ -1,3 +1,4 @@
+import type { AddressObject } from "../src/addresses/addresses.schemas";
 import { createAt, customerWith } from "./sub-resources-helpers";
 
 /** Shared by the addresses*.test.ts files. */
@@ -11,9 +12,9 @@ export const HOME = { line1: "1 Main Street", country: "US" };
 export const customerSetup = () => customerWith("addresses");
 
 export const addAddress = (key: string, base: string, body: Record<string, unknown> = HOME) =>
-  createAt("address", key, base, body);
+  createAt<AddressObject>("address", key, base, body);
 
-export const defaultsOf = (addresses: any[], type: string) =>
+export const defaultsOf = (addresses: AddressObject[], type: string) =>
   addresses.filter((address) => address.type === type && address.is_default).map((address) => address.id);
 
 export const pause = () => new Promise((resolve) => setTimeout(resolve, 3));

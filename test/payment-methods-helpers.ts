@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
-import { call } from "./helpers";
+import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
+import { getCustomer } from "./helpers";
 import { createAt, customerWith } from "./sub-resources-helpers";
 
 /** Shared by the payment-methods*.test.ts files. */
@@ -11,19 +12,19 @@ export const CARD = { gateway: "stripe", gateway_reference: "pm_1MqLiJLkdIwHu7ix
 export const customerSetup = () => customerWith("payment_methods");
 
 export const addPaymentMethod = (key: string, base: string, body: Record<string, unknown> = CARD) =>
-  createAt("payment method", key, base, body);
+  createAt<PaymentMethodObject>("payment method", key, base, body);
 
-export const defaultsOf = (paymentMethods: any[]) =>
+export const defaultsOf = (paymentMethods: PaymentMethodObject[]) =>
   paymentMethods.filter((paymentMethod) => paymentMethod.is_default).map((paymentMethod) => paymentMethod.id);
 
 export const storedCount = async () =>
   (await env.DB.prepare("SELECT count(*) AS n FROM payment_methods").first<{ n: number }>())?.n;
 
 export async function customerState(key: string, customerId: string) {
-  const response = await call("GET", `/v1/customers/${customerId}`, { key });
+  const response = await getCustomer(key, customerId);
   return {
-    hasPaymentMethod: response.body.has_payment_method as boolean,
+    hasPaymentMethod: response.body.has_payment_method,
     etag: response.headers.get("ETag"),
-    updatedAt: response.body.updated_at as string,
+    updatedAt: response.body.updated_at,
   };
 }

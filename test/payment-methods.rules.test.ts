@@ -6,7 +6,8 @@ import {
   insertPaymentMethod,
   paymentMethodsOfCustomersStatement,
 } from "../src/payment-methods/payment-methods.repository";
-import { call, createCustomer, newOrganization } from "./helpers";
+import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
+import { type CustomerObject, call, createCustomer, newOrganization } from "./helpers";
 import {
   addPaymentMethod,
   CARD,
@@ -15,7 +16,13 @@ import {
   storedCount,
   UNKNOWN_ID,
 } from "./payment-methods-helpers";
-import { describeSubResourceRules, expectOperations, listOf, type Route } from "./sub-resources-helpers";
+import {
+  describeSubResourceRules,
+  expectOperations,
+  listOf,
+  type Route,
+  type ServedDocument,
+} from "./sub-resources-helpers";
 
 /** A customer's payment methods: the rules every sub-resource shares, races, repository helpers and the OpenAPI document. */
 
@@ -40,7 +47,7 @@ describeSubResourceRules({
 describe("writes that race an archive", () => {
   it("an insert for a customer archived since the lookup stores nothing and leaves the flag alone", async () => {
     const { orgId, key, customerId } = await customerSetup();
-    await call("DELETE", `/v1/customers/${customerId}`, { key });
+    await call<PaymentMethodObject>("DELETE", `/v1/customers/${customerId}`, { key });
     const before = await findById(env.DB, orgId, customerId);
     const paymentMethod = {
       gateway: "stripe",
@@ -90,14 +97,14 @@ describe("repository helpers for the lead", () => {
 
     // On a live customer they do nothing.
     await env.DB.batch(cascade("2026-01-01T00:00:00.000Z"));
-    expect(await listOf(key, base)).toHaveLength(2);
+    expect(await listOf<PaymentMethodObject>(key, base)).toHaveLength(2);
     expect((await customerState(key, customerId)).hasPaymentMethod).toBe(true);
 
     // An archive that loses its version check: nothing either.
     let row = await findById(env.DB, orgId, customerId);
     const lost = new Date().toISOString();
     expect(await markArchived(env.DB, orgId, row!.seq, row!.version + 1, lost, null, cascade(lost))).toBeNull();
-    expect(await listOf(key, base)).toHaveLength(2);
+    expect(await listOf<PaymentMethodObject>(key, base)).toHaveLength(2);
 
     row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
@@ -108,22 +115,22 @@ describe("repository helpers for the lead", () => {
     expect(remaining.results).toEqual([{ customer_id: other.id }]);
 
     // Unarchiving brings none back, and the customer does not claim one.
-    const restored = await call("POST", `/v1/customers/${customerId}/unarchive`, { key });
+    const restored = await call<CustomerObject>("POST", `/v1/customers/${customerId}/unarchive`, { key });
     expect(restored.body.has_payment_method).toBe(false);
-    expect(await listOf(key, base)).toEqual([]);
-    expect(await listOf(key, `/v1/customers/${other.id}/payment_methods`)).toEqual([theirs]);
+    expect(await listOf<PaymentMethodObject>(key, base)).toEqual([]);
+    expect(await listOf<PaymentMethodObject>(key, `/v1/customers/${other.id}/payment_methods`)).toEqual([theirs]);
   });
 });
 
 describe("OpenAPI document", () => {
   it("declares every payment method route with its statuses", async () => {
-    const document = (await call("GET", "/v1/openapi.json")).body;
+    const document = (await call<ServedDocument>("GET", "/v1/openapi.json")).body;
     const expected: [string, string, string[]][] = [
       ["get", "/v1/customers/{id}/payment_methods", ["200", "400", "401", "404"]],
       ["post", "/v1/customers/{id}/payment_methods", ["201", "400", "401", "404", "413", "415"]],
       ["delete", "/v1/customers/{id}/payment_methods/{payment_method_id}", ["200", "400", "401", "404"]],
     ];
     expectOperations(document, expected);
-    expect(document.paths["/v1/customers/{id}/payment_methods"].post.description).toContain("Luhn");
+    expect(document.paths["/v1/customers/{id}/payment_methods"]?.post?.description).toContain("Luhn");
   });
 });

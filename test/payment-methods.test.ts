@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { containsCardNumber, passesLuhn } from "../src/payment-methods/card-numbers";
-import { call, createCustomer } from "./helpers";
+import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
+import { type CustomerObject, call, createCustomer, type Problem } from "./helpers";
 import {
   addPaymentMethod,
   CARD,
@@ -18,7 +19,7 @@ describe("POST /v1/customers/{id}/payment_methods", () => {
   it("creates a payment method with every field", async () => {
     const { key, customerId, base } = await customerSetup();
     const body = { ...CARD, brand: "visa", last4: "4242", exp_month: 12, exp_year: 2030, is_default: true };
-    const response = await call("POST", base, { key, body });
+    const response = await call<PaymentMethodObject>("POST", base, { key, body });
     expect(response.status).toBe(201);
     expect(response.body).toEqual({
       object: "payment_method",
@@ -75,10 +76,10 @@ describe("POST /v1/customers/{id}/payment_methods", () => {
     ["a 33-character brand", { ...CARD, brand: "b".repeat(33) }, "/brand"],
   ])("400 for %s", async (_case, body, pointer) => {
     const { key, base } = await customerSetup();
-    const response = await call("POST", base, { key, body });
+    const response = await call<Problem>("POST", base, { key, body });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe("validation_failed");
-    expect(response.body.errors.map((error: { pointer: string }) => error.pointer)).toEqual([pointer]);
+    expect(response.body.errors?.map((error: { pointer: string }) => error.pointer)).toEqual([pointer]);
     expect(await storedCount()).toBe(0);
   });
 
@@ -86,12 +87,12 @@ describe("POST /v1/customers/{id}/payment_methods", () => {
     const { key, base } = await customerSetup();
     await addPaymentMethod(key, base, { ...CARD, exp_month: 1, exp_year: 2000 });
     await addPaymentMethod(key, base, { ...CARD, exp_month: 12, exp_year: 2100 });
-    expect(await listOf(key, base)).toHaveLength(2);
+    expect(await listOf<PaymentMethodObject>(key, base)).toHaveLength(2);
   });
 
   it("415 without a JSON content type", async () => {
     const { key, base } = await customerSetup();
-    const response = await call("POST", base, { key, rawBody: JSON.stringify(CARD) });
+    const response = await call<PaymentMethodObject>("POST", base, { key, rawBody: JSON.stringify(CARD) });
     expect(response.status).toBe(415);
   });
 });
@@ -115,7 +116,7 @@ describe("card numbers are refused, and nothing is stored", () => {
   ])("400 for %s", async (_case, body, pointer) => {
     const { key, customerId, base } = await customerSetup();
     const before = await customerState(key, customerId);
-    const response = await call("POST", base, { key, body });
+    const response = await call<Problem>("POST", base, { key, body });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe("validation_failed");
     expect(response.body.errors).toEqual([{ pointer, detail: expect.stringContaining("card number") }]);
@@ -127,7 +128,7 @@ describe("card numbers are refused, and nothing is stored", () => {
 
   it("400 for a JSON number too long to be parsed exactly", async () => {
     const { key, base } = await customerSetup();
-    const response = await call("POST", base, {
+    const response = await call<Problem>("POST", base, {
       key,
       rawBody: `{"gateway_reference":"ref","pan":4000000000000000006}`,
       headers: { "Content-Type": "application/json" },
@@ -139,12 +140,12 @@ describe("card numbers are refused, and nothing is stored", () => {
 
   it("names every field that holds one", async () => {
     const { key, base } = await customerSetup();
-    const response = await call("POST", base, {
+    const response = await call<Problem>("POST", base, {
       key,
       body: { gateway_reference: LUHN_VALID_16, brand: "4111-1111-1111-1111", gateway: "stripe" },
     });
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((error: { pointer: string }) => error.pointer)).toEqual([
+    expect(response.body.errors?.map((error: { pointer: string }) => error.pointer)).toEqual([
       "/gateway_reference",
       "/brand",
     ]);
@@ -158,7 +159,7 @@ describe("card numbers are refused, and nothing is stored", () => {
     ["an ordinary gateway reference", "pm_1MqLiJLkdIwHu7ixUEgbFdYF"],
   ])("accepts %s in gateway_reference", async (_case, reference) => {
     const { key, base } = await customerSetup();
-    const created = await call("POST", base, { key, body: { gateway_reference: reference } });
+    const created = await call<PaymentMethodObject>("POST", base, { key, body: { gateway_reference: reference } });
     expect(created.status, created.text).toBe(201);
     expect(created.body.gateway_reference).toBe(reference);
   });
@@ -185,9 +186,9 @@ describe("default payment method", () => {
     const { key, base } = await customerSetup();
     const first = await addPaymentMethod(key, base, { ...CARD, is_default: true });
     const plain = await addPaymentMethod(key, base, { ...CARD, is_default: false });
-    expect(defaultsOf(await listOf(key, base))).toEqual([first.id]);
+    expect(defaultsOf(await listOf<PaymentMethodObject>(key, base))).toEqual([first.id]);
     const second = await addPaymentMethod(key, base, { ...CARD, is_default: true });
-    const paymentMethods = await listOf(key, base);
+    const paymentMethods = await listOf<PaymentMethodObject>(key, base);
     expect(defaultsOf(paymentMethods)).toEqual([second.id]);
     expect(paymentMethods.map((paymentMethod) => paymentMethod.id)).toEqual([first.id, plain.id, second.id]);
   });
@@ -195,7 +196,7 @@ describe("default payment method", () => {
   it("concurrent new defaults leave exactly one", async () => {
     const { key, base } = await customerSetup();
     await Promise.all(Array.from({ length: 6 }, () => addPaymentMethod(key, base, { ...CARD, is_default: true })));
-    const paymentMethods = await listOf(key, base);
+    const paymentMethods = await listOf<PaymentMethodObject>(key, base);
     expect(paymentMethods).toHaveLength(6);
     expect(defaultsOf(paymentMethods)).toHaveLength(1);
   });
@@ -206,32 +207,32 @@ describe("default payment method", () => {
     const otherBase = `/v1/customers/${other.id}/payment_methods`;
     const theirs = await addPaymentMethod(key, otherBase, { ...CARD, is_default: true });
     await addPaymentMethod(key, base, { ...CARD, is_default: true });
-    expect(defaultsOf(await listOf(key, otherBase))).toEqual([theirs.id]);
+    expect(defaultsOf(await listOf<PaymentMethodObject>(key, otherBase))).toEqual([theirs.id]);
   });
 
   it("deleting the default promotes no other", async () => {
     const { key, base } = await customerSetup();
     await addPaymentMethod(key, base);
     const theDefault = await addPaymentMethod(key, base, { ...CARD, is_default: true });
-    await call("DELETE", `${base}/${theDefault.id}`, { key });
-    expect(defaultsOf(await listOf(key, base))).toEqual([]);
+    await call<PaymentMethodObject>("DELETE", `${base}/${theDefault.id}`, { key });
+    expect(defaultsOf(await listOf<PaymentMethodObject>(key, base))).toEqual([]);
   });
 });
 
 describe("GET and DELETE", () => {
   it("lists every payment method in insertion order", async () => {
     const { key, base } = await customerSetup();
-    const empty = await call("GET", base, { key });
+    const empty = await call<PaymentMethodObject>("GET", base, { key });
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ object: "list", data: [], has_more: false, next_cursor: null });
     const created = [await addPaymentMethod(key, base), await addPaymentMethod(key, base, { gateway_reference: "b" })];
-    expect((await call("GET", base, { key })).body).toEqual({
+    expect((await call<PaymentMethodObject>("GET", base, { key })).body).toEqual({
       object: "list",
       data: created,
       has_more: false,
       next_cursor: null,
     });
-    expect((await call("GET", `${base}?gateway=stripe`, { key })).status).toBe(400);
+    expect((await call<PaymentMethodObject>("GET", `${base}?gateway=stripe`, { key })).status).toBe(400);
   });
 
   it("404 not_found for an unknown id and for another customer's payment method, which stays", async () => {
@@ -240,19 +241,21 @@ describe("GET and DELETE", () => {
     const otherBase = `/v1/customers/${other.id}/payment_methods`;
     const theirs = await addPaymentMethod(key, otherBase);
     for (const id of [UNKNOWN_ID, "pm_nonexistent", theirs.id]) {
-      const response = await call("DELETE", `${base}/${id}`, { key });
+      const response = await call<Problem>("DELETE", `${base}/${id}`, { key });
       expect(response.status).toBe(404);
       expect(response.body.code).toBe("not_found");
     }
-    expect(await listOf(key, otherBase)).toEqual([theirs]);
-    expect((await call("GET", `/v1/customers/${other.id}`, { key })).body.has_payment_method).toBe(true);
+    expect(await listOf<PaymentMethodObject>(key, otherBase)).toEqual([theirs]);
+    expect((await call<CustomerObject>("GET", `/v1/customers/${other.id}`, { key })).body.has_payment_method).toBe(
+      true,
+    );
   });
 
   it("400 for a malformed payment method id", async () => {
     const { key, base } = await customerSetup();
-    const response = await call("DELETE", `${base}/pm.x`, { key });
+    const response = await call<Problem>("DELETE", `${base}/pm.x`, { key });
     expect(response.status).toBe(400);
-    expect(response.body.errors[0].pointer).toBe("#/path/payment_method_id");
+    expect(response.body.errors?.[0]?.pointer).toBe("#/path/payment_method_id");
   });
 });
 
@@ -272,10 +275,10 @@ describe("has_payment_method", () => {
     // A second one leaves the customer object as it was, so its ETag stays.
     const second = await addPaymentMethod(key, base);
     expect(await customerState(key, customerId)).toEqual(afterFirst);
-    await call("DELETE", `${base}/${first.id}`, { key });
+    await call<PaymentMethodObject>("DELETE", `${base}/${first.id}`, { key });
     expect(await customerState(key, customerId)).toEqual(afterFirst);
 
-    await call("DELETE", `${base}/${second.id}`, { key });
+    await call<PaymentMethodObject>("DELETE", `${base}/${second.id}`, { key });
     const afterLast = await customerState(key, customerId);
     expect(afterLast.hasPaymentMethod).toBe(false);
     expect(afterLast.etag).not.toBe(afterFirst.etag);
@@ -286,7 +289,7 @@ describe("has_payment_method", () => {
     const { key, customerId, base } = await customerSetup();
     const { etag } = await customerState(key, customerId);
     await addPaymentMethod(key, base);
-    const response = await call("PATCH", `/v1/customers/${customerId}`, {
+    const response = await call<PaymentMethodObject>("PATCH", `/v1/customers/${customerId}`, {
       key,
       body: { name: "x" },
       headers: { "If-Match": etag ?? "" },
@@ -298,7 +301,7 @@ describe("has_payment_method", () => {
     const { key, base } = await customerSetup();
     const other = await createCustomer(key);
     await addPaymentMethod(key, base);
-    const response = await call("GET", `/v1/customers/${other.id}`, { key });
+    const response = await call<CustomerObject>("GET", `/v1/customers/${other.id}`, { key });
     expect(response.body.has_payment_method).toBe(false);
   });
 });
