@@ -3,17 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { cleanUpWebhooks } from "../src/webhooks/cleanup";
-import { type Called, call, newOrganization } from "./helpers";
+import { call, expectProblem, newOrganization } from "./helpers";
 import { countRows, createEndpoint, DAY, deliver, HOUR, isoAgo, provisionEvent } from "./webhooks-helpers";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ENDPOINT_ID = /^we_[0-9A-Z]{26}$/;
 const FULL_SECRET = /^whsec_[A-Za-z0-9+/]{32}$/;
-
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
-}
 
 const secretBytes = (secret: string) => atob(secret.slice("whsec_".length)).length;
 

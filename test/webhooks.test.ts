@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Called, call, createCustomer, newOrganization } from "./helpers";
+import { call, createCustomer, expectProblem, newOrganization } from "./helpers";
 import {
   countRows,
   createEndpoint,
@@ -14,12 +14,6 @@ import {
   provisionEvent,
   signatureHeaders,
 } from "./webhooks-helpers";
-
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
-  expect(response.body.type).toBe(`/docs/problems#${code}`);
-}
 
 async function setup(source: "standard" | "clerk" = "standard") {
   const { key } = await newOrganization();
