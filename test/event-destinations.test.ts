@@ -1,6 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { capturingQueue, createDestination, deliveriesOf, RECEIVER_URL, recordEvent } from "./events-helpers";
+import {
+  bareCustomer,
+  capturingQueue,
+  createDestination,
+  deliveriesOf,
+  RECEIVER_URL,
+  recordEvent,
+} from "./events-helpers";
 import { call, createCustomer, newOrganization } from "./helpers";
 
 const MASKED = /^whsec_…[A-Za-z0-9+/=]{4}$/;
@@ -207,7 +214,8 @@ describe("event destinations: deliveries and replay", () => {
 
   it("replay queues new deliveries of the kept events since then that the destination selects", async () => {
     const { key, orgId } = await newOrganization();
-    const customer = await createCustomer(key);
+    // Straight into D1: through the API its create would record a customer.created of today.
+    const customer = await bareCustomer(orgId);
     await recordEvent(orgId, customer.id, "customer.created", { createdAt: "2026-11-01T00:00:00.000Z" });
     const updated = await recordEvent(orgId, customer.id, "customer.updated", {
       createdAt: "2026-11-02T00:00:00.000Z",
