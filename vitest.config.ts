@@ -42,6 +42,12 @@ function worker(miniflare: Record<string, unknown> = {}) {
   });
 }
 
+/** The two [[ratelimits]] bindings as wrangler.toml has them, or lower to hit them in a test. */
+const ratelimits = ({ perKey = 1000, failures = 100 } = {}) => ({
+  RATE_LIMITER: { namespace_id: "1001", simple: { limit: perKey, period: 10 } },
+  FAILURE_LIMITER: { namespace_id: "1002", simple: { limit: failures, period: 60 } },
+});
+
 export default defineConfig({
   test: {
     projects: [
@@ -51,13 +57,18 @@ export default defineConfig({
           name: "worker",
           setupFiles: ["./test/setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: ["test/rate-limit.test.ts"],
+          exclude: ["test/rate-limit.test.ts", "test/failure-limit.test.ts"],
         },
       },
       {
         // The same Worker with a rate limit low enough to hit in a test.
-        plugins: [worker({ ratelimits: { RATE_LIMITER: { namespace_id: "1001", simple: { limit: 3, period: 10 } } } })],
+        plugins: [worker({ ratelimits: ratelimits({ perKey: 3 }) })],
         test: { name: "rate-limit", setupFiles: ["./test/setup.ts"], include: ["test/rate-limit.test.ts"] },
+      },
+      {
+        // The same Worker with a per-IP failure limit low enough to hit in a test.
+        plugins: [worker({ ratelimits: ratelimits({ failures: 3 }) })],
+        test: { name: "failure-limit", setupFiles: ["./test/setup.ts"], include: ["test/failure-limit.test.ts"] },
       },
     ],
   },

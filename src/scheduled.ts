@@ -7,8 +7,9 @@ type Cleanup = () => Promise<unknown>;
 
 /**
  * The Cron Trigger ([triggers] in wrangler.toml, every 30 minutes): storage housekeeping.
- * Each cleanup does bounded work per run and deletes only what is past its retention at the
- * scheduled time. Add a cleanup as one more entry.
+ * Each cleanup deletes what is past its retention at the scheduled time, batch after batch,
+ * until none is left or its time budget (lib/batched-purge.ts, 10 s per table) is spent; the
+ * logged result carries the backlog it left (counts only). Add a cleanup as one more entry.
  */
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const now = new Date(controller.scheduledTime);

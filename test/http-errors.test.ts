@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { toApiError } from "../src/lib/create-app";
 import { StorageUnavailable } from "../src/lib/storage-errors";
@@ -414,7 +414,9 @@ describe("storage failures", () => {
     });
     const ctx = createExecutionContext();
     const response = await worker.fetch(
-      new Request("http://roster.test/v1/customers", { headers: { Authorization: "Bearer rk_whatever" } }),
+      new Request("http://roster.test/v1/customers", {
+        headers: { Authorization: "Bearer rk_well_formed_but_never_looked_up_0000" },
+      }),
       { ...env, DB: throwingDb },
       ctx,
     );
@@ -445,9 +447,13 @@ describe("GET /healthz", () => {
         };
       },
     });
+    // Past the second in which requests share one D1 probe (src/system): this one probes.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 60_000);
     const ctx = createExecutionContext();
     const response = await worker.fetch(new Request("http://roster.test/healthz"), { ...env, DB: failingDb }, ctx);
     await waitOnExecutionContext(ctx);
+    vi.useRealTimers();
     const text = await response.text();
     const called: Called = { status: response.status, headers: response.headers, body: JSON.parse(text), text };
     expectProblem(called, 503, "storage_unavailable");

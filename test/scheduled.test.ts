@@ -1,8 +1,10 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { CLEANUP_BATCH_SIZE, CLEANUP_MAX_BATCHES } from "../src/idempotency/cleanup";
+import { describe, expect, it, vi } from "vitest";
+import { purgeExpiredIdempotencyKeys } from "../src/idempotency/cleanup";
 import worker from "../src/index";
+import { PURGE_BATCH_SIZE } from "../src/lib/batched-purge";
+import { cleanUpWebhooks } from "../src/webhooks/cleanup";
 import { call, newOrganization } from "./helpers";
 
 const MINUTE = 60_000;
@@ -30,6 +32,34 @@ async function insertExpiredRows(orgId: string, count: number, expiresAt: number
   )
     .bind(orgId, count, new Date(expiresAt).toISOString())
     .run();
+}
+
+/** A D1 binding that records how many rows each DELETE removed. */
+function countingBatches(db: D1Database, batches: number[]): D1Database {
+  return new Proxy(db, {
+    get(target, name) {
+      if (name !== "prepare") {
+        const member = Reflect.get(target, name);
+        return typeof member === "function" ? member.bind(target) : member;
+      }
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        if (!sql.trim().startsWith("DELETE")) return statement;
+        return {
+          bind: (...values: unknown[]) => {
+            const bound = statement.bind(...values);
+            return {
+              run: async () => {
+                const result = await bound.run();
+                batches.push(result.meta.changes);
+                return result;
+              },
+            };
+          },
+        };
+      };
+    },
+  });
 }
 
 async function remainingKeyHashes(): Promise<string[]> {
@@ -71,18 +101,63 @@ describe("the scheduled cleanup", () => {
     expect(await remainingKeyHashes()).toEqual([]);
   });
 
-  it("works in bounded batches: one run deletes at most its budget, the next run the rest", async () => {
+  it("one run keeps deleting until nothing expired is left (far more than the old 10,000-row cap)", async () => {
     const { orgId } = await newOrganization();
     const now = Date.now();
-    const budget = CLEANUP_BATCH_SIZE * CLEANUP_MAX_BATCHES;
-    await insertExpiredRows(orgId, budget + 7, now - MINUTE);
+    await insertExpiredRows(orgId, 20 * PURGE_BATCH_SIZE + 7, now - MINUTE);
     await insertKeyRow(orgId, "live", "completed", now + MINUTE);
 
     await runScheduled(now);
+    expect(await remainingKeyHashes()).toEqual(["live"]);
+  });
+
+  it("goes batch after batch through more rows than one batch, and reports no backlog", async () => {
+    const { orgId } = await newOrganization();
+    const now = Date.now();
+    await insertExpiredRows(orgId, 23, now - MINUTE);
+    const batches: number[] = [];
+    const result = await purgeExpiredIdempotencyKeys(countingBatches(env.DB, batches), new Date(now), { batchSize: 5 });
+    expect(result).toEqual({ deleted: 23, backlog: 0 });
+    expect(batches).toEqual([5, 5, 5, 5, 3]);
+    expect(await remainingKeyHashes()).toEqual([]);
+  });
+
+  it("stops when its time budget is spent and reports the backlog it leaves", async () => {
+    const { orgId } = await newOrganization();
+    const now = Date.now();
+    await insertExpiredRows(orgId, 23, now - MINUTE);
+    // Every look at the clock is 4 ms later: a 10 ms budget allows three batches.
+    let clock = 0;
+    const options = { batchSize: 5, budgetMs: 10, clock: () => (clock += 4) };
+    expect(await purgeExpiredIdempotencyKeys(env.DB, new Date(now), options)).toEqual({ deleted: 15, backlog: 8 });
     expect(await remainingKeyHashes()).toHaveLength(8);
 
-    await runScheduled(now);
-    expect(await remainingKeyHashes()).toEqual(["live"]);
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 17)
+       INSERT INTO webhook_messages (endpoint_id, message_id, state, claim_token, claimed_at, received_at)
+       SELECT 'we_X', 'msg_' || i, 'processed', 't', ?1, ?1 FROM n`,
+    )
+      .bind(new Date(now - 4 * 24 * 60 * MINUTE).toISOString())
+      .run();
+    clock = 0;
+    const webhooks = await cleanUpWebhooks(env, new Date(now), options);
+    expect(webhooks).toMatchObject({ webhookIdsForgotten: 15, webhookIdsBacklog: 2 });
+  });
+
+  it("logs the backlog a run leaves (counts only)", async () => {
+    const { orgId } = await newOrganization();
+    await insertExpiredRows(orgId, 3, Date.now() - MINUTE);
+    const logged: string[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: string) => {
+      logged.push(line);
+    });
+    try {
+      await runScheduled(Date.now());
+    } finally {
+      spy.mockRestore();
+    }
+    const idempotency = logged.map((line) => JSON.parse(line)).find((entry) => entry.cleanup === "idempotency_keys");
+    expect(JSON.parse(idempotency.result)).toEqual({ deleted: 3, backlog: 0 });
   });
 
   it("a cleanup that fails fails the run", async () => {

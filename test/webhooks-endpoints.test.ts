@@ -274,7 +274,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
     )
       .bind(isoAgo(4 * DAY))
       .run();
-    expect((await cleanUpWebhooks(env)).webhookIdsForgotten).toBe(1200);
+    expect(await cleanUpWebhooks(env)).toMatchObject({ webhookIdsForgotten: 1200, webhookIdsBacklog: 0 });
     expect(await countRows("webhook_messages")).toBe(0);
   });
 

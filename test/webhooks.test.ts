@@ -240,15 +240,17 @@ describe("deduplication", () => {
     expect(await countRows("customers")).toBe(2);
   });
 
-  it("50 concurrent deliveries of one webhook id: applied exactly once, all answered 2xx", async () => {
+  it("50 concurrent deliveries of one webhook id: applied exactly once; the others duplicate or in progress", async () => {
     const { key, endpoint } = await setup();
     const id = newMessageId();
     const event = provisionEvent({ ...JENNY, subscription: { plan_id: "pro" } }, new Date().toISOString());
     const responses = await Promise.all(Array.from({ length: 50 }, () => deliver(endpoint, event, { id })));
-    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
-    const statuses = responses.map((r) => r.body.status);
-    expect(statuses.filter((s) => s === "applied")).toHaveLength(1);
-    expect(statuses.filter((s) => s === "duplicate")).toHaveLength(49);
+    const outcomes = responses.map((r) => (r.status === 200 ? r.body.status : `${r.status} ${r.body.code}`));
+    expect(outcomes.filter((o) => o === "applied")).toHaveLength(1);
+    expect(outcomes.filter((o) => o !== "applied" && o !== "duplicate" && o !== "409 webhook_in_progress")).toEqual([]);
+    for (const response of responses.filter((r) => r.status === 409)) {
+      expect(response.headers.get("Retry-After")).toMatch(/^\d+$/);
+    }
     expect(await countRows("customers")).toBe(1);
     const customer = await getByAlternativeId(key, "user_jenny");
     // One write: created at version 1 and never touched again.
@@ -288,7 +290,10 @@ describe("deduplication", () => {
         .bind(endpoint.id, id, claimedAt)
         .run();
     await abandon(isoAgo(10_000));
-    expect((await deliver(endpoint, provisionEvent(JENNY), { id })).body).toEqual({ status: "duplicate" });
+    const inProgress = await deliver(endpoint, provisionEvent(JENNY), { id });
+    expectProblem(inProgress, 409, "webhook_in_progress");
+    expect(inProgress.headers.get("Retry-After")).toBe("5");
+    expect(await countRows("customers")).toBe(0);
     await abandon(isoAgo(2 * MINUTE));
     expect((await deliver(endpoint, provisionEvent(JENNY), { id })).body.status).toBe("applied");
   });

@@ -121,12 +121,14 @@ function keepInIsolate(keyHash: string, key: ActiveKey, revocationsAtStart: numb
 /**
  * The live key with this hash: from this isolate's memory, else this location's cache, else D1
  * (whose answer is then cached in the location in the background). Null when the key is unknown
- * or revoked; null is never cached, so a key created a moment ago is found in D1.
+ * or revoked; null is never cached, so a key created a moment ago is found in D1. `beforeD1`
+ * runs only when neither cache tier knows the key, and may throw to refuse the D1 read.
  */
 export async function findActiveKey(
   db: D1Database,
   keyHash: string,
   background: Background,
+  beforeD1: () => void = () => {},
 ): Promise<ActiveKey | null> {
   const remembered = fromIsolate(keyHash);
   if (remembered) return remembered;
@@ -137,6 +139,7 @@ export async function findActiveKey(
     keepInIsolate(keyHash, cached, revocationsAtStart);
     return cached;
   }
+  beforeD1();
   const key = await findActiveKeyByHash(db, keyHash);
   if (!key) return null;
   keepInIsolate(keyHash, key, revocationsAtStart);

@@ -287,8 +287,9 @@ async function findIdentified(
   return identified;
 }
 
+// Event times are compared as instants: ISO strings only sort right within four-digit years.
 const isStale = (row: CustomerRow, eventAt: string | undefined) =>
-  eventAt !== undefined && row.last_event_at !== null && eventAt < row.last_event_at;
+  eventAt !== undefined && row.last_event_at !== null && Date.parse(eventAt) < Date.parse(row.last_event_at);
 
 /**
  * Get-or-create/upsert (Stigg's provisionCustomer, made idempotent): creates the customer the
@@ -324,7 +325,9 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
       const profile = profileForPatch(found, fields);
-      const eventIsNewer = eventAt !== undefined && eventAt !== found.last_event_at;
+      const eventIsNewer =
+        eventAt !== undefined &&
+        (found.last_event_at === null || Date.parse(eventAt) !== Date.parse(found.last_event_at));
       if (sameProfile(profileOf(found), profile) && !eventIsNewer) {
         customer = found;
       } else {

@@ -24,8 +24,8 @@ export async function writeVerdict(kv: KVNamespace, domain: string, verdict: Ver
   try {
     await kv.put(await kvKeys.emailDomain(domain), verdict, { expirationTtl });
   } catch (error) {
+    // Never the domain (it can name the customer).
     logError("email DNS check: could not cache a verdict", {
-      domain,
       verdict,
       error: error instanceof Error ? error.name : "unknown",
     });

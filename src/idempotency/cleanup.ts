@@ -1,23 +1,19 @@
+import { type PurgeOptions, type PurgeResult, purgeInBatches } from "../lib/batched-purge";
 import type { Db } from "../lib/db";
-import { deleteExpiredKeys } from "./idempotency.repository";
-
-/** Rows per DELETE: small enough to keep each statement short inside D1's limits. */
-export const CLEANUP_BATCH_SIZE = 500;
-/** DELETEs per run: bounds one run's work; whatever is left waits for the next run. */
-export const CLEANUP_MAX_BATCHES = 20;
+import { countExpiredKeys, deleteExpiredKeys } from "./idempotency.repository";
 
 /**
  * Deletes idempotency rows past their time (kept responses after 24 h, dead locks after
- * 60 s) in bounded batches; rows not yet expired at `now` are never touched. Rows the cleanup
- * has not reached yet are harmless: the middleware treats an expired row as absent.
+ * 60 s) in batches until none is left or the run's time budget is spent; rows not yet expired
+ * at `now` are never touched. Rows the cleanup has not reached yet are harmless to requests
+ * (the middleware treats an expired row as absent), but they hold kept responses: the backlog
+ * is returned so the run's log shows it.
  */
-export async function purgeExpiredIdempotencyKeys(db: Db, now: Date): Promise<number> {
+export async function purgeExpiredIdempotencyKeys(db: Db, now: Date, options: PurgeOptions = {}): Promise<PurgeResult> {
   const cutoff = now.toISOString();
-  let deleted = 0;
-  for (let batch = 0; batch < CLEANUP_MAX_BATCHES; batch++) {
-    const count = await deleteExpiredKeys(db, cutoff, CLEANUP_BATCH_SIZE);
-    deleted += count;
-    if (count < CLEANUP_BATCH_SIZE) break;
-  }
-  return deleted;
+  return purgeInBatches(
+    (limit) => deleteExpiredKeys(db, cutoff, limit),
+    () => countExpiredKeys(db, cutoff),
+    options,
+  );
 }

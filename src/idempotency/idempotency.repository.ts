@@ -190,6 +190,15 @@ export async function findKeptVersion(
     .first<{ completed_at: string | null; redacted_at: string | null }>();
 }
 
+/** How many idempotency rows are past their time at `now` (the cleanup's backlog). */
+export async function countExpiredKeys(db: Db, now: string): Promise<number> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS n FROM idempotency_keys WHERE expires_at <= ?1")
+    .bind(now)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 /** Deletes up to `limit` rows that expired at or before `now`; returns how many it deleted. */
 export async function deleteExpiredKeys(db: Db, now: string, limit: number): Promise<number> {
   const result = await db

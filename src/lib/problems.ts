@@ -7,7 +7,8 @@ export const problems = {
   validation_failed: {
     status: 400,
     title: "Validation failed",
-    meaning: "The body, query or path failed the schema. `errors` lists every problem, each with a JSON Pointer.",
+    meaning:
+      'The body, query or path failed the schema, or the body nests arrays and objects deeper than 32 levels (pointer `""`, the body root). `errors` lists every problem, each with a JSON Pointer.',
   },
   invalid_json: { status: 400, title: "Invalid JSON", meaning: "The request body is not valid JSON." },
   idempotency_key_invalid: {
@@ -94,6 +95,12 @@ export const problems = {
     title: "Destination disabled",
     meaning: 'A replay to a disabled event destination; enable it first (`PATCH` with `status: "enabled"`).',
   },
+  webhook_in_progress: {
+    status: 409,
+    title: "Webhook in progress",
+    meaning:
+      "Webhook intake: another delivery of the same `webhook-id` is still being applied. Retry after the seconds in Retry-After; if that delivery fails, the retry applies the event.",
+  },
   customer_archived: {
     status: 410,
     title: "Customer archived",
@@ -127,7 +134,8 @@ export const problems = {
   rate_limited: {
     status: 429,
     title: "Rate limited",
-    meaning: "This API key sent too many requests; retry after the number of seconds in Retry-After.",
+    meaning:
+      "This API key sent too many requests, or this client address too many failed ones (unknown or malformed keys, webhook deliveries to unknown endpoints or with bad signatures); retry after the number of seconds in Retry-After.",
   },
   internal_error: {
     status: 500,
@@ -138,6 +146,12 @@ export const problems = {
     status: 503,
     title: "Storage unavailable",
     meaning: "D1 failed. No step was half-written (every write is one atomic batch); safe to retry.",
+  },
+  configuration_missing: {
+    status: 503,
+    title: "Configuration missing",
+    meaning:
+      "The deployment lacks a secret this route needs (the detail names it, e.g. `ALTERNATIVE_ID_HASH_KEY`). Nothing was written.",
   },
 } as const satisfies Record<string, { status: number; title: string; meaning: string }>;
 

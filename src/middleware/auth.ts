@@ -1,8 +1,10 @@
 import { createMiddleware } from "hono/factory";
 import { findActiveKey } from "../api-keys/api-key-cache";
+import { couldBeApiKey, isKnownUnknownKey, rememberUnknownKey } from "../api-keys/unknown-keys";
 import { inBackground } from "../lib/background";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
+import { countFailure, refuseLimitedAddress } from "../lib/failure-limit";
 import type { AppEnv } from "../lib/types";
 
 const BEARER = /^Bearer[ ]+([\x21-\x7e]{1,512})$/i;
@@ -11,21 +13,38 @@ function unauthorized(detail: string) {
   return new ApiError("unauthorized", detail, { headers: { "WWW-Authenticate": 'Bearer realm="roster"' } });
 }
 
-function bearerToken(header: string | undefined): string {
+function bearerToken(header: string | undefined): string | null {
   const match = header ? BEARER.exec(header.trim()) : null;
-  if (!match?.[1]) throw unauthorized("Send Authorization: Bearer <api key>.");
-  return match[1];
+  return match?.[1] ?? null;
 }
 
+const MISSING = "Send Authorization: Bearer <api key>.";
+const UNKNOWN = "The API key is unknown or revoked.";
+
 /**
- * Resolves the API key to its organization; every tenant-scoped route runs behind it. Live keys
- * come from this location's cache when they can (api-key-cache.ts: revocation stays at once
- * here, within 60 s elsewhere), else from D1.
+ * Resolves the API key to its organization; every tenant-scoped route runs behind it. A token
+ * that cannot be a key, or whose hash was just found unknown (unknown-keys.ts), is refused
+ * without storage; live keys come from this location's cache when they can (api-key-cache.ts:
+ * revocation stays at once here, within 60 s elsewhere), else from D1. Every refusal counts
+ * against the client's address (lib/failure-limit.ts).
  */
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
+  const headers = c.req.raw.headers;
+  const refuse = async (detail: string) => countFailure(c.env, headers, unauthorized(detail));
   const secret = bearerToken(c.req.header("Authorization"));
-  const key = await findActiveKey(c.env.DB, await sha256Hex(secret), inBackground(c, "API-key cache fill"));
-  if (!key) throw unauthorized("The API key is unknown or revoked.");
+  if (secret === null) throw await refuse(MISSING);
+  if (!couldBeApiKey(secret)) throw await refuse("The bearer token is not a Roster API key (rk_…).");
+  const keyHash = await sha256Hex(secret);
+  if (isKnownUnknownKey(keyHash)) throw await refuse(UNKNOWN);
+  // A key either cache tier knows passes whatever its address did (successes are never limited);
+  // an address over its failure budget is refused before the lookup would read D1.
+  const key = await findActiveKey(c.env.DB, keyHash, inBackground(c, "API-key cache fill"), () =>
+    refuseLimitedAddress(headers),
+  );
+  if (!key) {
+    rememberUnknownKey(keyHash);
+    throw await refuse(UNKNOWN);
+  }
   c.set("orgId", key.org_id);
   c.set("apiKeyId", key.id);
   await next();
@@ -33,10 +52,12 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Admin routes: the ADMIN_TOKEN secret. With no token configured, nothing gets in. */
 export const requireAdminToken = createMiddleware<AppEnv>(async (c, next) => {
+  const headers = c.req.raw.headers;
   const secret = bearerToken(c.req.header("Authorization"));
+  if (secret === null) throw await countFailure(c.env, headers, unauthorized(MISSING));
   const expected = c.env.ADMIN_TOKEN;
   if (!expected || !(await timingSafeEqualStrings(secret, expected))) {
-    throw unauthorized("This route needs the deployment's admin token.");
+    throw await countFailure(c.env, headers, unauthorized("This route needs the deployment's admin token."));
   }
   await next();
 });

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../lib/errors";
 import type { AppEnv } from "../lib/types";
+import { MAX_JSON_DEPTH, nestingDepthExceeds } from "./json-depth";
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -13,8 +14,8 @@ const JSON_CONTENT_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /**
- * Reads the body once, with a byte limit, and decides 415 / 413 / invalid_json before the
- * schema sees it. An absent or empty body counts as `{}` so "create with no body" works.
+ * Reads the body once, with a byte limit, and decides 415 / 413 / too deep / invalid_json
+ * before the schema sees it. An absent or empty body counts as `{}` so "create with no body" works.
  * The parsed value is put where Hono's validator looks for it, and the raw bytes are kept
  * for request fingerprints.
  */
@@ -45,6 +46,12 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
       } catch {
         throw new ApiError("invalid_json", "The request body is not valid UTF-8.");
       }
+    }
+    // Before anything walks it: nothing downstream needs to guard against deep nesting.
+    if (nestingDepthExceeds(text, MAX_JSON_DEPTH)) {
+      throw new ApiError("validation_failed", "The request body is invalid: 1 problem.", {
+        errors: [{ pointer: "", detail: `nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects` }],
+      });
     }
     let parsed: unknown;
     try {

@@ -17,6 +17,6 @@ export const createOrganization = createRoute({
   request: { body: jsonBodyOf(CreateOrganizationBody) },
   responses: {
     201: jsonContent(CreatedOrganization, "The organization and its first API key"),
-    ...problemResponses("unauthorized", ...WITH_BODY, "internal_error", "storage_unavailable"),
+    ...problemResponses("unauthorized", "rate_limited", ...WITH_BODY, "internal_error", "storage_unavailable"),
   },
 });

@@ -13,7 +13,8 @@ const healthz = createRoute({
   tags: ["Operations"],
   security: [],
   summary: "Health check",
-  description: "200 when D1 answers a query, else 503 `storage_unavailable`.",
+  description:
+    "200 when D1 answers a query, else 503 `storage_unavailable`. Requests within a second of each other (on one Worker instance) share one D1 probe.",
   responses: {
     200: jsonContent(z.object({ status: z.literal("ok") }).openapi("Health"), "D1 answers"),
     ...problemResponses("storage_unavailable"),
@@ -23,13 +24,29 @@ const healthz = createRoute({
 /** Both pages depend only on code; a browser may keep them a few minutes. */
 const PAGE_CACHE_CONTROL = "public, max-age=300";
 
+/** Requests within this long of a D1 probe share its answer: health checks cost one query a second. */
+export const HEALTH_PROBE_SHARED_FOR_MS = 1_000;
+
+let lastProbe: { startedAt: number; answered: Promise<boolean> } | null = null;
+
+/** Whether D1 answers, from a probe started in this isolate less than a second ago if there is one. */
+function d1Answers(db: D1Database): Promise<boolean> {
+  const now = Date.now();
+  if (!lastProbe || now - lastProbe.startedAt >= HEALTH_PROBE_SHARED_FOR_MS || now < lastProbe.startedAt) {
+    const answered = Promise.resolve()
+      .then(() => db.prepare("SELECT 1").first())
+      .then(
+        () => true,
+        () => false,
+      );
+    lastProbe = { startedAt: now, answered };
+  }
+  return lastProbe.answered;
+}
+
 export const systemRouter = createRouter()
   .openapi(healthz, async (c) => {
-    try {
-      await c.env.DB.prepare("SELECT 1").first();
-    } catch {
-      throw new ApiError("storage_unavailable", "D1 did not answer.");
-    }
+    if (!(await d1Answers(c.env.DB))) throw new ApiError("storage_unavailable", "D1 did not answer.");
     return c.json({ status: "ok" as const }, 200);
   })
   .use("/docs", htmlPageHeaders)

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { ProvisionBody } from "../customers/provision.schemas";
 import type { FieldError } from "../lib/errors";
 import { fieldErrorsFrom } from "../lib/validation-hook";
-import { invalidPayload, type WebhookAction } from "./webhook-events";
+import { eventTime, invalidPayload, type WebhookAction } from "./webhook-events";
 
 /**
  * Clerk's user events (delivered through Svix, so signed the Standard Webhooks way). Clerk's
@@ -106,9 +106,11 @@ export function interpretClerkEvent(payload: unknown, sentAt: Date): WebhookActi
       const user = event.data.data;
       const body = ProvisionBody.safeParse(provisionBodyOfClerkUser(user));
       if (!body.success) return { kind: "invalid", errors: mappingErrors(body.error, user) };
-      const eventMs = user.updated_at ?? event.data.timestamp;
-      const eventAt = eventMs === undefined ? sentAt.toISOString() : new Date(eventMs).toISOString();
-      return { kind: "provision", body: body.data, eventAt };
+      return {
+        kind: "provision",
+        body: body.data,
+        eventAt: eventTime(user.updated_at ?? event.data.timestamp, sentAt),
+      };
     }
     case "user.deleted": {
       const event = ClerkUserDeletedEvent.safeParse(payload);

@@ -3,6 +3,7 @@ import { logError } from "../lib/logger";
 import {
   claimWebhookMessage,
   completeWebhookMessage,
+  findWebhookMessageState,
   type MessageClaim,
   releaseWebhookMessage,
 } from "./webhooks.repository";
@@ -15,16 +16,22 @@ import {
 export const CLAIM_ABANDONED_AFTER_MS = 60_000;
 
 /**
- * Runs `work` for a webhook id at most once per endpoint (null: another delivery of the id
- * has it, or had it). If `work` throws, the claim is released so a retry can run it; `work`
- * throws only for failures worth retrying.
+ * What became of a delivery: its work ran (`value`), another delivery of the id already
+ * applied it (`duplicate`), or another delivery is applying it right now (`in_progress`: if
+ * that one fails, it releases the id, so this sender's retry must not be told it is done).
+ */
+export type MessageOutcome<T> = { status: "ran"; value: T } | { status: "duplicate" | "in_progress" };
+
+/**
+ * Runs `work` for a webhook id at most once per endpoint. If `work` throws, the claim is
+ * released so a retry can run it; `work` throws only for failures worth retrying.
  */
 export async function oncePerMessage<T>(
   db: D1Database,
   endpointId: string,
   messageId: string,
   work: () => Promise<T>,
-): Promise<{ value: T } | null> {
+): Promise<MessageOutcome<T>> {
   const claim: MessageClaim = { endpointId, messageId, token: randomToken(24) };
   const now = Date.now();
   const claimed = await claimWebhookMessage(
@@ -33,7 +40,11 @@ export async function oncePerMessage<T>(
     new Date(now).toISOString(),
     new Date(now - CLAIM_ABANDONED_AFTER_MS).toISOString(),
   );
-  if (!claimed) return null;
+  if (!claimed) {
+    // Gone again (released by a failed attempt) also means "not done": the retry claims it.
+    const state = await findWebhookMessageState(db, endpointId, messageId);
+    return { status: state === "processed" ? "duplicate" : "in_progress" };
+  }
 
   let value: T;
   try {
@@ -49,5 +60,5 @@ export async function oncePerMessage<T>(
     throw error;
   }
   await completeWebhookMessage(db, claim, new Date().toISOString());
-  return { value };
+  return { status: "ran", value };
 }

@@ -3,7 +3,7 @@ import { customerId } from "../customer-records/customer-records.params";
 import { alternativeId } from "../customers/customers.fields";
 import { ProvisionBody } from "../customers/provision.schemas";
 import { timestamp } from "../lib/fields";
-import { invalidPayload, type WebhookAction } from "./webhook-events";
+import { eventTime, invalidPayload, type WebhookAction } from "./webhook-events";
 
 /**
  * Events of `source: "standard"` endpoints, in the Standard Webhooks payload shape
@@ -42,8 +42,8 @@ export function interpretStandardEvent(payload: unknown, sentAt: Date): WebhookA
     case "customer.provision": {
       const event = ProvisionEvent.safeParse(payload);
       if (!event.success) return invalidPayload(event.error);
-      const at = event.data.timestamp === undefined ? sentAt : new Date(event.data.timestamp);
-      return { kind: "provision", body: event.data.data, eventAt: at.toISOString() };
+      const sourceMs = event.data.timestamp === undefined ? undefined : Date.parse(event.data.timestamp);
+      return { kind: "provision", body: event.data.data, eventAt: eventTime(sourceMs, sentAt) };
     }
     case "customer.archive": {
       const event = ArchiveEvent.safeParse(payload);

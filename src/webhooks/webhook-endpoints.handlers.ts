@@ -3,6 +3,8 @@ import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
+import { requireAlternativeIdHashKey } from "./configuration";
+import { forgetEndpointSecrets } from "./endpoint-secrets-cache";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "./secrets";
 import type * as routes from "./webhook-endpoints.routes";
 import * as repo from "./webhooks.repository";
@@ -22,12 +24,14 @@ const toWebhookEndpointObject = (row: repo.WebhookEndpointRow, secret = maskedSe
 });
 
 export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookEndpoint> = async (c) => {
+  requireAlternativeIdHashKey(c.env);
   const { source, description, secret = newSigningSecret() } = c.req.valid("json");
   const row = await repo.insertWebhookEndpoint(
     c.get("db"),
     { id: newId("we"), orgId: c.get("orgId"), source, description: description ?? null, createdAt: nowIso() },
     secret,
   );
+  forgetEndpointSecrets(row.id);
   return c.json(toWebhookEndpointObject(row, secret), 201);
 };
 
@@ -39,6 +43,7 @@ export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndp
 export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookEndpoint> = async (c) => {
   const { id } = c.req.valid("param");
   if (!(await repo.deleteWebhookEndpoint(c.get("db"), c.get("orgId"), id))) throw endpointNotFound();
+  forgetEndpointSecrets(id);
   return c.json(deletedBody("webhook_endpoint", id), 200);
 };
 
@@ -48,5 +53,6 @@ export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWe
   const previousExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
   const row = await repo.rotateWebhookEndpointSecret(c.get("db"), c.get("orgId"), id, secret, previousExpiresAt);
   if (!row) throw endpointNotFound();
+  forgetEndpointSecrets(id);
   return c.json(toWebhookEndpointObject(row, secret), 200);
 };

@@ -21,12 +21,12 @@ export const createWebhookEndpoint = createRoute({
   security,
   summary: "Create a webhook endpoint",
   description:
-    "An endpoint receives signed events at its `url` (`POST /v1/webhooks/{endpoint_id}`). Give the sender the `url` (prefixed with Roster's base URL) and the `secret`; the secret is shown in full only here and on rotation. For a sender that issues its own secret (Clerk), create the endpoint with that `secret`.",
+    "An endpoint receives signed events at its `url` (`POST /v1/webhooks/{endpoint_id}`). Give the sender the `url` (prefixed with Roster's base URL) and the `secret`; the secret is shown in full only here and on rotation. For a sender that issues its own secret (Clerk), create the endpoint with that `secret`. Webhooks need the deployment secret `ALTERNATIVE_ID_HASH_KEY` (to keep archived customers archived); without it: `503 configuration_missing`.",
   middleware: writeRoute(),
   request: { body: jsonBodyOf(CreateWebhookEndpointBody) },
   responses: {
     201: jsonContent(WebhookEndpointWithSecret, "The new endpoint, with its secret"),
-    ...problemResponses(...AUTHENTICATED, ...WITH_BODY),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "configuration_missing"),
   },
 });
 
@@ -49,7 +49,8 @@ export const deleteWebhookEndpoint = createRoute({
   tags,
   security,
   summary: "Delete a webhook endpoint",
-  description: "Its secrets are erased at once; deliveries to its URL answer `404` from then on.",
+  description:
+    "Its secrets are erased at once; deliveries to its URL answer `404` from then on (on other Worker instances within 5 seconds).",
   middleware: deleteRoute(),
   request: { params: WebhookEndpointIdParams },
   responses: {

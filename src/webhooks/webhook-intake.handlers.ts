@@ -1,24 +1,40 @@
 import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
+import { countFailure, refuseLimitedAddress } from "../lib/failure-limit";
 import { logInfo } from "../lib/logger";
 import type { AppRouteHandler } from "../lib/types";
 import { applyWebhookAction, type WebhookOutcome } from "./apply-webhook-action";
 import { interpretClerkEvent } from "./clerk-events";
+import { requireAlternativeIdHashKey } from "./configuration";
+import { cachedEndpointSecrets, type LoadedEndpoint, loadEndpointSecrets } from "./endpoint-secrets-cache";
 import { oncePerMessage } from "./once-per-message";
-import { verifyDelivery } from "./signature";
+import { type VerifiedDelivery, verifyDelivery } from "./signature";
 import { interpretStandardEvent } from "./standard-events";
 import type { WebhookAction } from "./webhook-events";
 import type * as routes from "./webhook-intake.routes";
-import { findWebhookEndpointSecrets, type WebhookEndpointSecrets } from "./webhooks.repository";
+import type { WebhookEndpointSecrets } from "./webhooks.repository";
 import type { WebhookResult } from "./webhooks.schemas";
 
 const INTERPRETERS = { standard: interpretStandardEvent, clerk: interpretClerkEvent } as const;
+
+/** Endpoint ids are `we_` and a ULID: anything else is not looked up. */
+const ENDPOINT_ID = /^we_[0-9A-Z]{26}$/;
+
+/** How long a sender should wait while another delivery of the same id is being applied. */
+export const IN_PROGRESS_RETRY_AFTER_SECONDS = 5;
+
+type Verified = { endpoint: WebhookEndpointSecrets; delivery: VerifiedDelivery } | { failure: ApiError };
+
+const endpointNotFound = () =>
+  new ApiError("not_found", "No webhook endpoint with this id (it may have been deleted).");
 
 /** The current secret, and the previous one while its 24 hours last. */
 function verifyingSecrets(endpoint: WebhookEndpointSecrets, now: Date): string[] {
   const secrets = [endpoint.secret];
   const expiresAt = endpoint.previous_secret_expires_at;
-  if (endpoint.previous_secret && expiresAt && expiresAt > now.toISOString()) secrets.push(endpoint.previous_secret);
+  if (endpoint.previous_secret && expiresAt && Date.parse(expiresAt) > now.getTime()) {
+    secrets.push(endpoint.previous_secret);
+  }
   return secrets;
 }
 
@@ -34,22 +50,59 @@ function resultBody(outcome: WebhookOutcome, requestId: string): WebhookResult {
 }
 
 export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = async (c) => {
-  const endpoint = await findWebhookEndpointSecrets(c.env.DB, c.req.valid("param").endpoint_id);
-  if (!endpoint) throw new ApiError("not_found", "No webhook endpoint with this id (it may have been deleted).");
-  // For the request log line: which tenant this delivery was for.
-  c.set("orgId", endpoint.org_id);
+  requireAlternativeIdHashKey(c.env);
+  const headers = c.req.raw.headers;
+  const refuse = async (error: ApiError) => countFailure(c.env, headers, error);
+  const endpointId = c.req.valid("param").endpoint_id;
+  if (!ENDPOINT_ID.test(endpointId)) throw await refuse(endpointNotFound());
 
+  // Storage only for an endpoint this isolate has not seen lately, and never for an address
+  // over its failure budget.
+  const load = async (): Promise<LoadedEndpoint> => {
+    refuseLimitedAddress(headers);
+    return loadEndpointSecrets(c.env.DB, endpointId);
+  };
   // Nothing about the request is trusted, and nothing is written, until this passes.
   const now = new Date();
-  const delivery = await verifyDelivery(c.req.raw.headers, c.get("rawBody"), verifyingSecrets(endpoint, now), now);
+  const verify = async (loaded: LoadedEndpoint): Promise<Verified> => {
+    const { endpoint } = loaded;
+    if (!endpoint) return { failure: endpointNotFound() };
+    try {
+      return {
+        endpoint,
+        delivery: await verifyDelivery(headers, c.get("rawBody"), verifyingSecrets(endpoint, now), now),
+      };
+    } catch (error) {
+      if (error instanceof ApiError) return { failure: error };
+      throw error;
+    }
+  };
+  const cached = cachedEndpointSecrets(endpointId);
+  let verified = await verify(cached ?? (await load()));
+  // Cached secrets may predate a rotation in another isolate: a mismatch asks D1 once more.
+  if (cached?.endpoint && "failure" in verified && verified.failure.code === "webhook_signature_invalid") {
+    verified = await verify(await load());
+  }
+  if ("failure" in verified) throw await refuse(verified.failure);
+  const { endpoint, delivery } = verified;
+  // For the request log line: which tenant this delivery was for.
+  c.set("orgId", endpoint.org_id);
 
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
   const background = inBackground(c);
   const processed = await oncePerMessage(c.env.DB, endpoint.id, delivery.messageId, () =>
     applyWebhookAction({ db: c.get("db"), kv: c.env.KV, orgId: endpoint.org_id, background, settings: c.env }, action),
   );
+  if (processed.status === "in_progress") {
+    throw new ApiError(
+      "webhook_in_progress",
+      `Another delivery of this webhook-id is being applied; retry in ${IN_PROGRESS_RETRY_AFTER_SECONDS} seconds.`,
+      { headers: { "Retry-After": String(IN_PROGRESS_RETRY_AFTER_SECONDS) } },
+    );
+  }
 
-  const result: WebhookResult = processed ? resultBody(processed.value, c.get("requestId")) : { status: "duplicate" };
+  const result: WebhookResult =
+    processed.status === "ran" ? resultBody(processed.value, c.get("requestId")) : { status: "duplicate" };
   if (c.env.LOG_REQUESTS !== "false") {
     // The action's kind and the outcome only: event types, ids and payloads are the sender's data.
     logInfo("webhook", {

@@ -27,7 +27,7 @@ export const receiveWebhook = createRoute({
   security: [],
   summary: "Receive a signed webhook event",
   description:
-    "Standard Webhooks verification (HMAC-SHA256 with the endpoint's secret over `{webhook-id}.{webhook-timestamp}.{raw body}`, timestamp within ±5 minutes), then the event is applied once per `webhook-id` (a redelivery answers `duplicate`). Events are ordered by when they happened at the source (`timestamp`, Clerk's `data.updated_at`), so a late older event does not overwrite newer data. Every verified event is answered `200`; a `5xx` means nothing was recorded and the sender should retry. `Idempotency-Key` is ignored here. Bodies up to 256 KiB.",
+    "Standard Webhooks verification (HMAC-SHA256 with the endpoint's secret over `{webhook-id}.{webhook-timestamp}.{raw body}`, timestamp within ±5 minutes), then the event is applied once per `webhook-id` (a redelivery answers `duplicate`; one that arrives while another delivery of the id is still being applied answers `409 webhook_in_progress` with `Retry-After`). Event times more than 5 minutes ahead of Roster's clock count as now. Events are ordered by when they happened at the source (`timestamp`, Clerk's `data.updated_at`), so a late older event does not overwrite newer data. Every verified event is answered `200`; a `5xx` means nothing was recorded and the sender should retry. `Idempotency-Key` is ignored here. Bodies up to 256 KiB, nesting at most 32 levels. Deliveries to unknown endpoints or with bad signatures count against the sending address's failure budget (`429 rate_limited` past it); verified deliveries never do. A deleted endpoint's secret may keep verifying for up to 5 seconds on other Worker instances. Without the deployment secret `ALTERNATIVE_ID_HASH_KEY`: `503 configuration_missing`.",
   middleware: [jsonBody(WEBHOOK_BODY_LIMIT)],
   request: {
     params: WebhookIntakeParams,
@@ -40,9 +40,12 @@ export const receiveWebhook = createRoute({
       "webhook_signature_invalid",
       "webhook_timestamp_out_of_range",
       "not_found",
+      "webhook_in_progress",
       ...WITH_BODY,
+      "rate_limited",
       "internal_error",
       "storage_unavailable",
+      "configuration_missing",
     ),
   },
 });

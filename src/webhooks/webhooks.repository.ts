@@ -130,6 +130,19 @@ export async function claimWebhookMessage(
   return result.meta.changes > 0;
 }
 
+/** Where a webhook id stands: 'processing', 'processed', or null when no delivery holds it. */
+export async function findWebhookMessageState(
+  db: D1Database,
+  endpointId: string,
+  messageId: string,
+): Promise<"processing" | "processed" | null> {
+  const row = await db
+    .prepare("SELECT state FROM webhook_messages WHERE endpoint_id = ?1 AND message_id = ?2")
+    .bind(endpointId, messageId)
+    .first<{ state: "processing" | "processed" }>();
+  return row?.state ?? null;
+}
+
 /** Records the claimed webhook id as processed: redeliveries are duplicates from now on. */
 export async function completeWebhookMessage(db: D1Database, claim: MessageClaim, now: string): Promise<void> {
   await db
@@ -166,6 +179,15 @@ export async function deleteWebhookMessagesReceivedBefore(
     .bind(cutoff, limit)
     .run();
   return result.meta.changes;
+}
+
+/** How many webhook ids were first received before `cutoff` (the cleanup's backlog). */
+export async function countWebhookMessagesReceivedBefore(db: D1Database, cutoff: string): Promise<number> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS n FROM webhook_messages WHERE received_at < ?1")
+    .bind(cutoff)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 /** Drops previous secrets that no longer verify anyway; returns how many. */
