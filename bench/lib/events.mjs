@@ -25,11 +25,15 @@ async function call(baseUrl, method, urlPath, body) {
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }
 
-/** A destination for every event type, on the receiver's `inboxPath`. */
-async function createDestination(rosterUrl, receiverUrl, inboxPath) {
+/**
+ * A destination on the receiver's `inboxPath`, for every event type unless `eventTypes` says.
+ * @param {string} rosterUrl @param {string} receiverUrl @param {string} inboxPath @param {string[]} [eventTypes]
+ */
+async function createDestination(rosterUrl, receiverUrl, inboxPath, eventTypes) {
   const { status, json } = await call(rosterUrl, "POST", "/v1/event_destinations", {
     url: `${receiverUrl}${inboxPath}`,
     description: `bench ${inboxPath}`,
+    ...(eventTypes ? { event_types: eventTypes } : {}),
   });
   if (status !== 201) throw new Error(`creating a destination answered ${status}: ${JSON.stringify(json)}`);
   return { id: String(json.id), secret: String(json.secret), inboxPath };
@@ -97,6 +101,9 @@ async function probe(rosterUrl, receiver, maxBatchTimeout) {
  * same organization. "with": a destination is created, creates are driven, then the bench
  * waits (outside the measured window) until every created customer's event reached the
  * receiver, and deletes the destination; so no delivery of one round runs in the next.
+ * "idle": a destination that selects no type a create emits (`payment_method.deleted`): the
+ * write path's fan-out runs and finds nothing to deliver, so with/idle separates the write
+ * path's share of the cost from the delivery's (enqueueing and the consumer, same database).
  */
 async function compareCreate(env, receiver, { rounds, durationSeconds, connections, tag, recorded, maxBatchTimeout }) {
   let created = 0;
@@ -134,14 +141,25 @@ async function compareCreate(env, receiver, { rounds, durationSeconds, connectio
       await deleteDestination(env.urls.roster, destination.id);
       return { result, expected: answered, drained, drainSeconds, destination };
     };
-    // Alternate which side runs first (drift, warm-up, GC).
+    const withIdleDestination = async () => {
+      const destination = await createDestination(env.urls.roster, receiver.url, `/idle-${r}`, [
+        "payment_method.deleted",
+      ]);
+      const result = await run();
+      await deleteDestination(env.urls.roster, destination.id);
+      return result;
+    };
+    // Alternate the order (drift, warm-up, GC): none, idle, with; then with, idle, none.
     let without;
+    let idle;
     let withOne;
     if (r % 2 === 0) {
       without = await run();
+      idle = await withIdleDestination();
       withOne = await withDestination();
     } else {
       withOne = await withDestination();
+      idle = await withIdleDestination();
       without = await run();
     }
     const inbox = deliveryStats(receiver.inbox(inboxPath));
@@ -151,7 +169,9 @@ async function compareCreate(env, receiver, { rounds, durationSeconds, connectio
       with_rps: round(withOne.result.rps, 1),
       with_p50_ms: round(withOne.result.p50, 2),
       ratio: round(withOne.result.rps / without.rps, 3),
-      unexpected: without.unexpected + withOne.result.unexpected,
+      idle_rps: round(idle.rps, 1),
+      idle_ratio: round(idle.rps / without.rps, 3),
+      unexpected: without.unexpected + idle.unexpected + withOne.result.unexpected,
       created_with_destination: withOne.expected,
       delivered: inbox.distinct_events,
       drained: withOne.drained,
@@ -169,6 +189,8 @@ async function compareCreate(env, receiver, { rounds, durationSeconds, connectio
     without_p50_ms: round(median(results.map((x) => x.without_p50_ms)), 2),
     with_p50_ms: round(median(results.map((x) => x.with_p50_ms)), 2),
     ratio: round(median(results.map((x) => x.ratio)), 3),
+    idle_rps: round(median(results.map((x) => x.idle_rps)), 1),
+    idle_ratio: round(median(results.map((x) => x.idle_ratio)), 3),
   };
 }
 
@@ -388,6 +410,7 @@ export function eventsText(events) {
   const c = events.create;
   lines.push(
     `  create, no destination:        ${grouped(c.without_rps)} req/s, p50 ${fixed(c.without_p50_ms, 2)} ms`,
+    `  create, one destination selecting nothing a create emits: ${grouped(c.idle_rps)} req/s; ratio ${fixed(c.idle_ratio, 2)} (per round: ${c.rounds.map((x) => fixed(x.idle_ratio, 2)).join(", ")})`,
     `  create, one destination:       ${grouped(c.with_rps)} req/s, p50 ${fixed(c.with_p50_ms, 2)} ms; ratio ${fixed(c.ratio, 2)} (per round: ${c.rounds.map((x) => fixed(x.ratio, 2)).join(", ")})`,
   );
   for (const [i, r] of c.rounds.entries()) {
