@@ -52,6 +52,8 @@ function countingD1(db) {
           return member.call(target, batch, ...rest);
         };
       }
+      // Every request runs in a session (lib/db.ts): count the session's statements too.
+      if (name === "withSession") return (...args) => countingD1(member.apply(target, args));
       if (name === "exec") {
         return (...args) => {
           bump("d1_round_trips");

@@ -5,6 +5,7 @@ import { customersRouter } from "./customers";
 import { eventDestinationsRouter } from "./event-destinations";
 import { eventsRouter } from "./events";
 import { idempotentOperations, withIdempotencyKey } from "./idempotency/openapi";
+import { withConsistencyHeaders } from "./lib/consistency-openapi";
 import { createApp } from "./lib/create-app";
 import { jsonContent, problemResponses, withRequestIdHeader } from "./lib/openapi";
 import { organizationsRouter } from "./organizations";
@@ -21,6 +22,7 @@ const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1
 * Bodies are JSON (\`Content-Type: application/json\`), at most 64 KiB; unknown fields are rejected.
 * Every response carries \`X-Request-Id\` (yours, if you send a sane one).
 * Every \`/v1\` response, error or not, is \`Cache-Control: no-store\`: it carries customer data, so no browser, proxy or CDN may keep it.
+* Reads are served by the nearest database copy: send back the last \`Roster-Bookmark\` you got to read your own writes, or \`Roster-Consistency: strong\` for the primary (README, "Consistency and read replicas").
 * Writes accept \`Idempotency-Key\`: a retry with the same key and request gets the first response again (kept 24 hours), with \`Idempotent-Replayed: true\`.`;
 
 const openApiDocument = createRoute({
@@ -69,13 +71,16 @@ export function buildApp() {
   const documentJson = () => {
     serialized ??= JSON.stringify(
       withRequestIdHeader(
-        withIdempotencyKey(
-          app.getOpenAPI31Document({
-            openapi: "3.1.0",
-            info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
-            servers: [{ url: "/" }],
-          }),
-          idempotent,
+        withConsistencyHeaders(
+          withIdempotencyKey(
+            app.getOpenAPI31Document({
+              openapi: "3.1.0",
+              info: { title: "Roster API", version: "1.0.0", description: API_DESCRIPTION },
+              servers: [{ url: "/" }],
+            }),
+            idempotent,
+          ),
+          [openApiDocument.path],
         ),
       ),
     );

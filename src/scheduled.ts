@@ -1,5 +1,6 @@
 import { sweepEvents } from "./event-deliveries";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
+import { primarySession } from "./lib/db";
 import { describeError, logError, logInfo } from "./lib/logger";
 import { cleanUpWebhooks } from "./webhooks/cleanup";
 
@@ -13,8 +14,10 @@ type Cleanup = () => Promise<unknown>;
  */
 export async function scheduled(controller: ScheduledController, env: Env): Promise<void> {
   const now = new Date(controller.scheduledTime);
+  // Its own session, on the primary: it deletes, and decides what to delete from the latest state.
+  const db = primarySession(env.DB);
   await runEach({
-    idempotency_keys: () => purgeExpiredIdempotencyKeys(env.DB, now),
+    idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
     webhooks: () => cleanUpWebhooks(env, now),
     events: () => sweepEvents(env, now),
   });

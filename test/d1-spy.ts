@@ -5,18 +5,24 @@
  */
 export function recordingD1(db: D1Database): { db: D1Database; statements: string[] } {
   const statements: string[] = [];
-  const recorded = new Proxy(db, {
-    get(target, name) {
-      if (name === "prepare") {
-        return (sql: string) => {
-          statements.push(sql);
-          return target.prepare(sql);
-        };
-      }
-      const member = Reflect.get(target, name);
-      return typeof member === "function" ? member.bind(target) : member;
-    },
-  });
+  // Sessions (every request opens one) record like the binding itself.
+  const recording = <T extends D1Database | D1DatabaseSession>(inner: T): T =>
+    new Proxy(inner, {
+      get(target, name) {
+        if (name === "prepare") {
+          return (sql: string) => {
+            statements.push(sql);
+            return target.prepare(sql);
+          };
+        }
+        if (name === "withSession" && "withSession" in target) {
+          return (start?: string) => recording(target.withSession(start));
+        }
+        const member = Reflect.get(target, name);
+        return typeof member === "function" ? member.bind(target) : member;
+      },
+    });
+  const recorded = recording(db);
   return { db: recorded, statements };
 }
 

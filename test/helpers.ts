@@ -114,18 +114,24 @@ export function countingD1(db: D1Database): { db: D1Database; roundTrips: () => 
         return typeof member === "function" ? member.bind(target) : member;
       },
     });
-  const counted = new Proxy(db, {
-    get(target, name) {
-      if (name === "prepare") return (sql: string) => wrap(target.prepare(sql));
-      if (name === "batch") {
-        return (statements: D1PreparedStatement[]) => {
-          count++;
-          return target.batch(statements);
-        };
-      }
-      const member = Reflect.get(target, name);
-      return typeof member === "function" ? member.bind(target) : member;
-    },
-  });
+  // Sessions (every request opens one) count like the binding itself.
+  const counting = <T extends D1Database | D1DatabaseSession>(inner: T): T =>
+    new Proxy(inner, {
+      get(target, name) {
+        if (name === "prepare") return (sql: string) => wrap(target.prepare(sql));
+        if (name === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            count++;
+            return target.batch(statements);
+          };
+        }
+        if (name === "withSession" && "withSession" in target) {
+          return (start?: string) => counting(target.withSession(start));
+        }
+        const member = Reflect.get(target, name);
+        return typeof member === "function" ? member.bind(target) : member;
+      },
+    });
+  const counted = counting(db);
   return { db: counted, roundTrips: () => count };
 }

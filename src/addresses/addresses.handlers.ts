@@ -1,6 +1,7 @@
+import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { nowIso } from "../lib/fields";
-import { deletedBody, listBody } from "../lib/lists";
+import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
@@ -8,12 +9,11 @@ import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
 import * as service from "./addresses.service";
 
+const addresses = { name: "addresses", list: repo.listAddresses, toObject: toAddressObject };
+
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await repo.listAddresses(c.get("db"), orgId, id);
-  return c.json(listBody(rows.map(toAddressObject)), 200);
+  return c.json(await listPage(c.get("db"), c.get("orgId"), id, addresses, c.req.valid("query")), 200);
 };
 
 export const createAddress: AppRouteHandler<typeof routes.createAddress> = async (c) => {

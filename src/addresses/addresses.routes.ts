@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { NoQuery } from "../customer-records/customer-records.params";
+import { NoQuery, PageQuery } from "../customer-records/customer-records.params";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
@@ -24,9 +24,9 @@ export const listAddresses = createRoute({
   tags,
   security,
   summary: "List a customer's addresses",
-  description: `Every address of the customer, oldest first (not paginated). ${NO_CUSTOMER}`,
+  description: `The customer's addresses, oldest first, a page at a time (\`limit\`, \`cursor\` from \`next_cursor\`). ${NO_CUSTOMER}`,
   middleware: readRoute(),
-  request: { params: CustomerParams, query: NoQuery },
+  request: { params: CustomerParams, query: PageQuery },
   responses: {
     200: jsonContent(AddressList, "The addresses"),
     ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found"),

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { IdParams, recordParams } from "../customer-records/customer-records.params";
 import { countryCode } from "../lib/countries";
 import { isoTimestamp, text } from "../lib/fields";
-import { deletedOf, listOf } from "../lib/lists";
+import { deletedOf, paginatedListOf } from "../lib/lists";
 
 export const ADDRESS_TYPES = ["billing", "shipping"] as const;
 
@@ -68,7 +68,7 @@ export const Address = z
 
 export type AddressObject = z.infer<typeof Address>;
 
-export const AddressList = listOf(Address, "AddressList");
+export const AddressList = paginatedListOf(Address, "AddressList");
 
 export const DeletedAddress = deletedOf("address", "DeletedAddress");
 

@@ -1,4 +1,5 @@
 import type { Background } from "../lib/background";
+import type { Db } from "../lib/db";
 import { BoundedLru } from "../lib/lru";
 import { type ActiveKey, findActiveKeyByHash } from "./api-keys.repository";
 
@@ -125,7 +126,7 @@ function keepInIsolate(keyHash: string, key: ActiveKey, revocationsAtStart: numb
  * runs only when neither cache tier knows the key, and may throw to refuse the D1 read.
  */
 export async function findActiveKey(
-  db: D1Database,
+  db: Db,
   keyHash: string,
   background: Background,
   beforeD1: () => void = () => {},

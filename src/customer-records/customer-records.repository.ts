@@ -42,13 +42,25 @@ export async function requireLiveCustomer(db: Db, orgId: string, customerId: str
 
 export function customerRecords<Row>(table: CustomerRecordTable) {
   return {
-    /** One customer's rows, in insertion order. */
-    async list(db: Db, orgId: string, customerId: string): Promise<Row[]> {
+    /**
+     * Up to `limit` of one customer's rows in insertion order, after the one at `afterPosition`
+     * (a rowid; keyset, never OFFSET), each with its position for the next page's cursor.
+     */
+    async list(
+      db: Db,
+      orgId: string,
+      customerId: string,
+      afterPosition: number | null,
+      limit: number,
+    ): Promise<{ position: number; row: Row }[]> {
       const { results } = await db
-        .prepare(`SELECT * FROM ${table} WHERE org_id = ?1 AND customer_id = ?2 ORDER BY rowid`)
-        .bind(orgId, customerId)
-        .all<Row>();
-      return results;
+        .prepare(
+          `SELECT rowid AS list_position, * FROM ${table}
+           WHERE org_id = ?1 AND customer_id = ?2 AND rowid > ?3 ORDER BY rowid LIMIT ?4`,
+        )
+        .bind(orgId, customerId, afterPosition ?? -1, limit)
+        .all<Row & { list_position: number }>();
+      return results.map(({ list_position: position, ...row }) => ({ position, row: row as Row }));
     },
 
     async find(db: Db, orgId: string, customerId: string, id: string): Promise<Row | null> {

@@ -1,6 +1,7 @@
 import type { CustomerRow } from "../customer-records/customer-columns";
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
+import { followUp } from "../lib/follow-up";
 import { ALTERNATIVE_ID_TTL_SECONDS, kvKeys } from "../lib/kv-keys";
 import { findById, findLiveByAlternativeId } from "./customers.repository";
 
@@ -97,21 +98,25 @@ export async function resolveByAlternativeId(
   }
   const row = await findLiveByAlternativeId(storage.db, orgId, alternativeId);
   if (row) cacheResolution(storage.kv, key, row.id, startedAt, background);
-  else if (cachedId !== null) await storage.kv.delete(key);
+  // A stale entry D1 refused: dropping it is repair, never a reason to fail the lookup.
+  else if (cachedId !== null) await followUp(background, () => storage.kv.delete(key));
   return row;
 }
 
 /**
  * After a write that D1 has committed: an alternative ID the customer released (changed or
- * archived) leaves KV before the response (an archived customer's entry must be gone when it
- * arrives) and leaves this isolate's memo; other isolates' memos learn it from D1 at their
- * next lookup. A newly held alternative ID is cached by its first lookup.
+ * archived) leaves this isolate's memo at once, and KV as follow-up work (`followUp`: tried
+ * before the response, retried in the background if KV fails, never answered as an error;
+ * every KV hit is confirmed by D1, so an entry that outlives a failed delete resolves nothing
+ * until it expires). Other isolates' memos learn it from D1 at their next lookup. A newly
+ * held alternative ID is cached by its first lookup.
  */
 export async function forgetReleasedAlternativeId(
-  storage: Storage,
+  storage: Pick<Storage, "kv">,
   orgId: string,
   before: CustomerRow,
   after: CustomerRow,
+  background: Background,
 ): Promise<void> {
   const previous = before?.alternative_id ?? null;
   const current = after.archived_at === null ? after.alternative_id : null;
@@ -119,5 +124,5 @@ export async function forgetReleasedAlternativeId(
   const key = await kvKeys.alternativeId(orgId, previous);
   noteRelease(key);
   memo.delete(key);
-  await storage.kv.delete(key);
+  await followUp(background, () => storage.kv.delete(key));
 }

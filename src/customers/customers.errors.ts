@@ -1,13 +1,13 @@
-import type { CustomerProfile, CustomerRow } from "../customer-records/customer-columns";
+import type { CustomerRow } from "../customer-records/customer-columns";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { findById, type UniqueField, type UniqueViolation } from "./customers.repository";
 
 /**
  * Every problem a customer route answers with, built here only, so the `{id}` and
- * alternative-ID routes, provision and every import item word them alike. Only the
- * alternative ID is echoed (as the caller sent it): emails and usernames are PII. By id, "not
- * found" is `customerNotFound` (customer-records), which sub-resource routes share.
+ * alternative-ID routes, provision and every import item word them alike. No PII is echoed
+ * (alternative IDs, emails, usernames): only Roster's customer ids. By id, "not found" is
+ * `customerNotFound` (customer-records), which sub-resource routes share.
  */
 
 export const alternativeIdNotFound = () =>
@@ -39,9 +39,13 @@ export const identityConflict = (detail: string) =>
     ],
   });
 
-export function fieldTaken(field: Exclude<UniqueField, "id">, profile: CustomerProfile): ApiError {
-  const what = field === "alternative_id" ? `alternative_id '${profile.alternative_id}'` : `this ${field}`;
-  return new ApiError(`${field}_taken`, `Another customer in this organization already has ${what}.`, {
+/**
+ * Names the field, never its value: the value belongs to the other customer, and a 409 kept
+ * under an Idempotency-Key (or an import result) would otherwise keep it after that customer
+ * is archived, where no redaction reaches (the kept body is not about that customer).
+ */
+export function fieldTaken(field: Exclude<UniqueField, "id">): ApiError {
+  return new ApiError(`${field}_taken`, `Another customer in this organization already has this ${field}.`, {
     errors: [{ pointer: `/${field}`, detail: "already in use" }],
   });
 }
@@ -51,16 +55,10 @@ export function fieldTaken(field: Exclude<UniqueField, "id">, profile: CustomerP
  * whichever index SQLite happened to report first: that is the conflict a retrying caller
  * needs to see.
  */
-export async function conflictError(
-  db: Db,
-  orgId: string,
-  violation: UniqueViolation,
-  profile: CustomerProfile,
-  id?: string,
-): Promise<ApiError> {
+export async function conflictError(db: Db, orgId: string, violation: UniqueViolation, id?: string): Promise<ApiError> {
   const existing = id ? await findById(db, orgId, id) : null;
   if (id && existing?.archived_at) return customerIdArchived(id);
   if (id && existing) return customerExists(id);
   // Ids are never deleted, so an id violation has found its holder above.
-  return violation.field === "id" ? customerExists(id ?? "") : fieldTaken(violation.field, profile);
+  return violation.field === "id" ? customerExists(id ?? "") : fieldTaken(violation.field);
 }

@@ -48,6 +48,17 @@ const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")})
   VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}) RETURNING *`;
 
 /** `lastEventAt`: when the webhook event that creates the customer happened at its source. */
+export function insertStatement(
+  db: Db,
+  orgId: string,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+  lastEventAt: string | null = null,
+): D1PreparedStatement {
+  return db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+}
+
 export async function insert(
   db: Db,
   orgId: string,
@@ -56,10 +67,25 @@ export async function insert(
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow> {
-  const statement = db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+  const statement = insertStatement(db, orgId, id, profile, now, lastEventAt);
   const row = await guardUnique(() => statement.first<CustomerRow>());
   if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
+}
+
+/**
+ * A customer write (`insertStatement` or `updateProfileStatement`, each RETURNING the row) and
+ * the statements that must commit with it (a provision's subscription), as one atomic batch.
+ * `row` is null when an update found the customer changed; a unique-index failure (nothing
+ * committed) is a UniqueViolation.
+ */
+export async function writeTogether(
+  db: Db,
+  write: D1PreparedStatement,
+  together: D1PreparedStatement[],
+): Promise<{ row: CustomerRow | null; together: D1Result[] }> {
+  const [written, ...rest] = await guardUnique(() => db.batch([write, ...together]));
+  return { row: (written?.results[0] as CustomerRow | undefined) ?? null, together: rest };
 }
 
 /** The customer with this id, archived or not. */
@@ -86,6 +112,26 @@ const AFTER_PROFILE = PROFILE_COLUMNS.length;
  * Returns the updated row, or null when the customer changed (or was archived) meanwhile.
  * `lastEventAt` (webhook events) replaces the stored one when given.
  */
+export function updateProfileStatement(
+  db: Db,
+  orgId: string,
+  seq: number,
+  expectedVersion: number,
+  profile: CustomerProfile,
+  now: string,
+  lastEventAt: string | null = null,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
+         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
+       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
+         AND archived_at IS NULL
+       RETURNING *`,
+    )
+    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+}
+
 export async function updateProfile(
   db: Db,
   orgId: string,
@@ -95,15 +141,7 @@ export async function updateProfile(
   now: string,
   lastEventAt: string | null = null,
 ): Promise<CustomerRow | null> {
-  const statement = db
-    .prepare(
-      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
-         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
-       WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
-         AND archived_at IS NULL
-       RETURNING *`,
-    )
-    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+  const statement = updateProfileStatement(db, orgId, seq, expectedVersion, profile, now, lastEventAt);
   return guardUnique(() => statement.first<CustomerRow>());
 }
 
@@ -146,16 +184,22 @@ export async function findArchivedByAlternativeIdHash(
   alternativeIdHash: string,
 ): Promise<CustomerRow | null> {
   return db
-    .prepare("SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2 LIMIT 1")
+    .prepare(`SELECT * FROM customers WHERE org_id = ?1 AND archived_alternative_id_hash = ?2
+         AND archived_at IS NOT NULL LIMIT 1`)
     .bind(orgId, alternativeIdHash)
     .first<CustomerRow>();
 }
 
-/** Brings an archived customer back, PII still empty. Null if it was not archived. */
+/**
+ * Brings an archived customer back, PII still empty, and forgets the keyed hash of its old
+ * alternative ID: it is live again, so webhook events are no longer refused for that ID.
+ * Null if it was not archived.
+ */
 export async function markUnarchived(db: Db, orgId: string, seq: number, now: string): Promise<CustomerRow | null> {
   return db
     .prepare(
-      `UPDATE customers SET archived_at = NULL, updated_at = ?1, version = version + 1
+      `UPDATE customers SET archived_at = NULL, archived_alternative_id_hash = NULL, updated_at = ?1,
+         version = version + 1
        WHERE org_id = ?2 AND seq = ?3 AND archived_at IS NOT NULL
        RETURNING *`,
     )
@@ -240,21 +284,47 @@ export function importLookupStatements(
 }
 
 export type ImportInsert = { id: string; profile: CustomerProfile };
-export type ImportUpdate = { id: string; seq: number; version: number; profile: CustomerProfile };
+/** `held`: the unique values the row holds before the import (restored if its write is skipped). */
+export type ImportUpdate = {
+  id: string;
+  seq: number;
+  version: number;
+  profile: CustomerProfile;
+  held: Pick<CustomerProfile, UniqueProfileColumn>;
+};
+
+/** The profile columns a unique index covers (each a UNIQUE_INDEX_FIELDS field besides the id). */
+export const UNIQUE_PROFILE_COLUMNS = ["alternative_id", "email", "username"] as const;
+export type UniqueProfileColumn = (typeof UNIQUE_PROFILE_COLUMNS)[number];
 
 function jsonProfile(profile: CustomerProfile) {
   const values = storedValues(profile);
   return Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, values[index]]));
 }
 
-const fromJson = (alias: string) =>
-  PROFILE_COLUMNS.map((column) => `json_extract(${alias}.value, '$.${column}')`).join(", ");
+const fromJson = (alias: string, columns: readonly string[] = PROFILE_COLUMNS, path = "$") =>
+  columns.map((column) => `json_extract(${alias}.value, '${path}.${column}')`).join(", ");
+
+/** The updated rows (`?2`), each at the version the import read (the UPDATE names its rows by seq twice: the IN list lets SQLite look them up by primary key instead of walking the organization). */
+const UPDATED_ROWS = `FROM json_each(?2) AS item
+         WHERE customers.org_id = ?1 AND customers.seq = json_extract(item.value, '$.seq')
+           AND customers.seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))
+           AND customers.version = json_extract(item.value, '$.version') AND customers.archived_at IS NULL`;
 
 /**
- * The import's writes as two set-based statements (the UPDATE names its rows by seq twice:
- * the IN list lets SQLite look them up by primary key instead of walking the organization) (2–3 bound parameters each, whatever the
- * item count). OR IGNORE makes each row its own unit: a row that a concurrent write made
- * conflict is skipped rather than failing the batch, and RETURNING says which rows landed.
+ * The import's customer writes, set-based (2–3 bound parameters each, whatever the item
+ * count), in the order of one atomic batch:
+ * 1. `release`: the rows to update let go of their unique values (alternative ID, email,
+ *    username), so that an item can take a value an earlier item freed: SQLite checks unique
+ *    indexes row by row, in an order the items do not decide, and the planner only vouches for
+ *    the final state.
+ * 2. `insert`, 3. `update`: the final state. OR IGNORE makes each row its own unit: a row that a
+ *    concurrent write made conflict is skipped rather than failing the batch, and RETURNING
+ *    says which rows landed.
+ * 4. `restore`: a row whose update was skipped gets its unique values back, so nothing is
+ *    half-written. Not OR IGNORE: if another row took them meanwhile, the whole batch fails
+ *    (503, nothing written) rather than leave the row without them.
+ * The caller may add statements to the same batch (the subscriptions, and more).
  */
 export function importWriteStatements(
   db: Db,
@@ -262,28 +332,45 @@ export function importWriteStatements(
   inserts: ImportInsert[],
   updates: ImportUpdate[],
   now: string,
-): D1PreparedStatement[] {
-  const insertRows = inserts.map(({ id, profile }) => ({ id, ...jsonProfile(profile) }));
-  const updateRows = updates.map(({ seq, version, profile }) => ({ seq, version, ...jsonProfile(profile) }));
-  return [
-    db
+): {
+  release: D1PreparedStatement;
+  insert: D1PreparedStatement;
+  update: D1PreparedStatement;
+  restore: D1PreparedStatement;
+} {
+  const insertRows = JSON.stringify(inserts.map(({ id, profile }) => ({ id, ...jsonProfile(profile) })));
+  const updateRows = JSON.stringify(
+    updates.map(({ seq, version, profile, held }) => ({ seq, version, held, ...jsonProfile(profile) })),
+  );
+  const unique = UNIQUE_PROFILE_COLUMNS.join(", ");
+  return {
+    release: db
+      .prepare(
+        `UPDATE customers SET ${UNIQUE_PROFILE_COLUMNS.map((column) => `${column} = NULL`).join(", ")}
+         ${UPDATED_ROWS}`,
+      )
+      .bind(orgId, updateRows),
+    insert: db
       .prepare(
         `INSERT OR IGNORE INTO customers (org_id, id, ${PROFILE_COLUMNS.join(", ")}, created_at, updated_at)
          SELECT ?1, json_extract(item.value, '$.id'), ${fromJson("item")}, ?3, ?3
          FROM json_each(?2) AS item ORDER BY item.key
          RETURNING id`,
       )
-      .bind(orgId, JSON.stringify(insertRows), now),
-    db
+      .bind(orgId, insertRows, now),
+    update: db
       .prepare(
         `UPDATE OR IGNORE customers SET (${PROFILE_COLUMNS.join(", ")}) = (${fromJson("item")}),
            version = customers.version + 1, updated_at = ?3
-         FROM json_each(?2) AS item
-         WHERE customers.org_id = ?1 AND customers.seq = json_extract(item.value, '$.seq')
-           AND customers.seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))
-           AND customers.version = json_extract(item.value, '$.version') AND customers.archived_at IS NULL
+         ${UPDATED_ROWS}
          RETURNING customers.id`,
       )
-      .bind(orgId, JSON.stringify(updateRows), now),
-  ];
+      .bind(orgId, updateRows, now),
+    restore: db
+      .prepare(
+        `UPDATE customers SET (${unique}) = (${fromJson("item", UNIQUE_PROFILE_COLUMNS, "$.held")})
+         ${UPDATED_ROWS}`,
+      )
+      .bind(orgId, updateRows),
+  };
 }

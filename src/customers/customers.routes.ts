@@ -108,7 +108,7 @@ export function getCustomer<T extends CustomerTarget>(target: T) {
     ...(target === "alternative_id"
       ? {
           description:
-            "The alternative ID is resolved through caches (the serving isolate's memory, then KV) in front of D1, which confirms every answer: a change or an archive is seen at once.",
+            "The alternative ID is resolved through caches (the serving isolate's memory, then KV) in front of D1, which confirms every answer: a change or an archive is seen at once. The confirmation reads the request's database copy: with read replication on, a customer created moments ago through another location can still be 404 here unless you send the `Roster-Bookmark` of that write (or `Roster-Consistency: strong`).",
         }
       : {}),
     middleware: readRoute(),
@@ -175,7 +175,7 @@ export function archiveCustomer<T extends CustomerTarget>(target: T) {
     summary: `Archive a customer ${byWhat(target)}`,
     description:
       target === "id"
-        ? "Erases the customer's PII in one atomic step and hides it. Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then)."
+        ? "Erases the customer's PII in one atomic step and hides it. Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then) and finishes any cache clean-up a failed attempt left. Once the archive commits the answer is 200, whatever fails afterwards (cache clean-up is retried in the background)."
         : "Erases the customer's PII in one atomic step and hides it. Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404.",
     middleware: deleteRoute(),
     request: { params: paramsOf(target), headers: IfMatchHeader },
@@ -243,7 +243,7 @@ export const provisionCustomer = createRoute({
   security,
   summary: "Provision a customer (idempotent get-or-create/upsert)",
   description:
-    "Identifies the customer by `id` and/or `alternative_id`. If no live customer has that identity it is created (201); otherwise the fields sent are applied as a PATCH (200). With `subscription`, an active subscription for the same `plan_id` + `resource_id` is reused unchanged, otherwise one is created. Any number of identical calls, sequential or concurrent, leave one customer and at most one matching active subscription.",
+    "Identifies the customer by `id` and/or `alternative_id`. If no live customer has that identity it is created (201); otherwise the fields sent are applied as a PATCH (200). With `subscription`, an active subscription for the same `plan_id` + `resource_id` is reused unchanged, otherwise one is created, in the same atomic step as the customer's own write. Any number of identical calls, sequential or concurrent, leave one customer and at most one matching active subscription.",
   middleware: writeRoute(),
   request: { body: jsonBodyOf(ProvisionBody) },
   responses: {
@@ -263,7 +263,7 @@ export const importCustomers = createRoute({
   tags,
   security,
   summary: "Import customers (bulk upsert)",
-  description: `Up to ${MAX_IMPORT_ITEMS} provision bodies (1 MiB at most). Each item is upserted as by provision, atomically on its own, in order (an identity that appears twice is created, then updated). Invalid or conflicting items fail alone, with a problem in their result. An item whose customer a concurrent request changed during the import fails with \`storage_unavailable\` and can be retried. Customers created here reach the alternative-ID cache on their first lookup.`,
+  description: `Up to ${MAX_IMPORT_ITEMS} provision bodies (1 MiB at most). Each item is upserted as by provision, atomically on its own, in order (an identity that appears twice is created, then updated; an item may take an email, username or alternative ID an earlier item freed). Conflicts name the field, never the other customer's value. The email DNS checks of all items share one time budget, past which they fail open. Invalid or conflicting items fail alone, with a problem in their result. An item whose customer a concurrent request changed during the import fails with \`storage_unavailable\` and can be retried. Customers created here reach the alternative-ID cache on their first lookup.`,
   middleware: writeRoute(MiB),
   request: { body: jsonBodyOf(ImportBody) },
   responses: {

@@ -8,6 +8,7 @@ import {
 import { customerId, IdParams } from "../customer-records/customer-records.params";
 import { isoTimestamp, text, timestamp } from "../lib/fields";
 import { metadataInput, metadataKeyParam } from "../lib/metadata";
+import { pageQuery } from "../lib/pages";
 import { alternativeId, email, language, phone, timezone, username } from "./customers.fields";
 import { AlternativeIdParams } from "./customers.params";
 import { expandedFields, expandParam } from "./expand";
@@ -100,19 +101,7 @@ export const CustomerList = z
   .openapi("CustomerList");
 
 export const ListCustomersQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: "must be an integer from 1 to 100" })
-    .int({ error: "must be an integer from 1 to 100" })
-    .min(1, { error: "must be an integer from 1 to 100" })
-    .max(100, { error: "must be an integer from 1 to 100" })
-    .optional()
-    .openapi({ description: "1–100, default 20." }),
-  cursor: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .openapi({ description: "Opaque; the `next_cursor` of the previous page." }),
+  ...pageQuery,
   email: z.string().min(1).max(254).optional().openapi({ description: "Exact match, case-insensitive." }),
   alternative_id: z.string().min(1).max(1024).optional().openapi({ description: "Exact match." }),
   created_gte: timestamp.optional(),

@@ -7,6 +7,7 @@ import { hmacSha256Hex } from "../lib/crypto";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { followUp } from "../lib/follow-up";
 import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
 import { logError } from "../lib/logger";
@@ -120,7 +121,7 @@ export async function create(
   try {
     return await repo.insert(deps.db, deps.orgId, id, profile, nowIso());
   } catch (error) {
-    if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile, id);
+    if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, id);
     throw error;
   }
 }
@@ -149,11 +150,11 @@ async function changeProfile(
     try {
       updated = await repo.updateProfile(deps.db, deps.orgId, row.seq, row.version, profile, nowIso());
     } catch (error) {
-      if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile);
+      if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error);
       throw error;
     }
     if (updated) {
-      await forgetReleasedAlternativeId(deps, deps.orgId, row, updated);
+      await forgetReleasedAlternativeId(deps, deps.orgId, row, updated, deps.background);
       return updated;
     }
   }
@@ -192,9 +193,8 @@ async function alternativeIdHash(deps: CustomerDeps, alternativeId: string): Pro
 }
 
 /**
- * Archives a live customer (PII erased and every cascade in one atomic batch), then drops its
- * alternative ID and its redacted replays from KV. Null when the customer changed or was
- * archived meanwhile: re-read and retry.
+ * Archives a live customer (PII erased and every cascade in one atomic batch), then cleans up
+ * after it. Null when the customer changed or was archived meanwhile: re-read and retry.
  */
 async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<CustomerRow | null> {
   const now = nowIso();
@@ -206,19 +206,32 @@ async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<Custom
   }
   const cascade = archiveCascadeStatements(deps.db, deps.orgId, row.id, now);
   const archived = await repo.markArchived(deps.db, deps.orgId, row.seq, row.version, now, hash, cascade);
-  if (archived) {
-    await forgetReleasedAlternativeId(deps, deps.orgId, row, archived);
-    // The batch redacted the kept responses in D1; their KV copies must not outlive that.
-    await forgetRedactedReplays(deps, deps.orgId, row.id, now);
-  }
+  if (archived) await cleanUpAfterArchive(deps, archived, row);
   return archived;
+}
+
+/**
+ * The follow-up work of an archive, in KV, which never changes its answer (`followUp`: tried
+ * now, retried in the background). The KV copies of the kept responses the archive redacted in
+ * D1 must go: they hold the erased PII. That part is idempotent and cheap (one indexed read, one
+ * KV delete per kept response), so every repeated DELETE of the archived customer runs it again
+ * rather than recording in D1 what is owed: a retry after a failed clean-up finishes it, with
+ * no new column to keep in step. The released alternative ID's KV entry (`before`, only on the
+ * archive itself) cannot be redone later: its key derives from the alternative ID, which the
+ * archive erased. It holds only the customer id, every read of it is confirmed by D1 (which
+ * refuses it) and it expires within ALTERNATIVE_ID_TTL_SECONDS.
+ */
+async function cleanUpAfterArchive(deps: CustomerDeps, archived: CustomerRow, before?: CustomerRow): Promise<void> {
+  if (before) await forgetReleasedAlternativeId(deps, deps.orgId, before, archived, deps.background);
+  await followUp(deps.background, () => forgetRedactedReplays(deps, deps.orgId, archived.id));
 }
 
 /**
  * Archives the referenced customer, retrying concurrent changes, and returns it archived; null
  * when there is no such customer. By id an archived customer is found too and answers as its
- * first archive did (idempotent; If-Match is not checked, there is no current representation).
- * By alternative ID only live customers are found (archiving released the ID).
+ * first archive did (idempotent; If-Match is not checked, there is no current representation),
+ * after finishing any clean-up a failed attempt left. By alternative ID only live customers
+ * are found (archiving released the ID).
  */
 export async function archive(
   deps: CustomerDeps,
@@ -231,7 +244,10 @@ export async function archive(
       ? await repo.findById(deps.db, deps.orgId, ref.id)
       : await resolveByAlternativeId(deps, deps.orgId, ref.alternativeId, deps.background);
     if (!row) return null;
-    if (row.archived_at !== null) return row;
+    if (row.archived_at !== null) {
+      await cleanUpAfterArchive(deps, row);
+      return row;
+    }
     checkIfMatch(ifMatch, row);
     const archived = await archiveLive(deps, row);
     if (archived) return archived;
@@ -308,51 +324,58 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     const found = await findIdentified(deps, body, eventAt);
     if (found && "archived" in found) return { status: "archived", customerId: found.archived };
 
-    let customer: CustomerRow | null;
-    let created = false;
+    // The customer's write (none when nothing changes) and the subscription commit together.
+    const now = nowIso();
+    let write: D1PreparedStatement | null = null;
+    let customerId: string;
+    let versionAfter: number;
     if (!found) {
-      const profile = profileForCreate(fields);
-      try {
-        customer = await repo.insert(deps.db, deps.orgId, id ?? newId("cus"), profile, nowIso(), eventAt ?? null);
-        created = true;
-      } catch (error) {
-        if (!(error instanceof repo.UniqueViolation)) throw error;
-        // Another request may have created this identity first (SQLite names whichever index
-        // it checked first, often email): if so, go round and update it instead.
-        if (error.field === "id" || (await findIdentified(deps, body, eventAt))) continue;
-        throw await conflictError(deps.db, deps.orgId, error, profile);
-      }
+      customerId = id ?? newId("cus");
+      write = repo.insertStatement(deps.db, deps.orgId, customerId, profileForCreate(fields), now, eventAt ?? null);
+      versionAfter = 1;
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
+      customerId = found.id;
+      versionAfter = found.version;
       const profile = profileForPatch(found, fields);
       const eventIsNewer =
         eventAt !== undefined &&
         (found.last_event_at === null || Date.parse(eventAt) !== Date.parse(found.last_event_at));
-      if (sameProfile(profileOf(found), profile) && !eventIsNewer) {
-        customer = found;
-      } else {
+      if (!sameProfile(profileOf(found), profile) || eventIsNewer) {
         const { seq, version } = found;
-        try {
-          customer = await repo.updateProfile(deps.db, deps.orgId, seq, version, profile, nowIso(), eventAt ?? null);
-        } catch (error) {
-          if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, profile);
-          throw error;
-        }
-        if (!customer) continue;
-        await forgetReleasedAlternativeId(deps, deps.orgId, found, customer);
+        write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
+        versionAfter = version + 1;
       }
     }
+    // Lands only at the version the customer write leaves: never beside a write that did not.
+    const wanted = subscription ? newSubscriptionFrom(subscription) : null;
+    const subscriptionWrites = wanted
+      ? subscriptionsRepo.createSubscriptionStatements(deps.db, deps.orgId, customerId, wanted, now, versionAfter)
+      : [];
 
-    const ensured = subscription
-      ? await subscriptionsRepo.ensureActiveSubscription(
-          deps.db,
-          deps.orgId,
-          customer.id,
-          newSubscriptionFrom(subscription),
-          nowIso(),
-        )
-      : null;
-    return { status: created ? "created" : "updated", customer, subscription: ensured?.row ?? null };
+    let customer = found;
+    let ensured: subscriptionsRepo.CreateSubscriptionOutcome | null = null;
+    if (write) {
+      try {
+        const written = await repo.writeTogether(deps.db, write, subscriptionWrites);
+        customer = written.row;
+        if (wanted) ensured = subscriptionsRepo.readCreated(...(written.together as [D1Result, D1Result]));
+      } catch (error) {
+        if (!(error instanceof repo.UniqueViolation)) throw error;
+        // Another request may have created this identity first (SQLite names whichever index
+        // it checked first, often email): if so, go round and update it instead.
+        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) continue;
+        throw await conflictError(deps.db, deps.orgId, error);
+      }
+      // The customer changed since it was read: nothing was written, go round.
+      if (!customer) continue;
+      if (found) await forgetReleasedAlternativeId(deps, deps.orgId, found, customer, deps.background);
+    } else if (wanted) {
+      ensured = await subscriptionsRepo.createSubscription(deps.db, deps.orgId, customerId, wanted, now, versionAfter);
+    }
+    // Only without a customer write: it changed or was archived since it was read.
+    if (!customer || ensured?.status === "customer_gone") continue;
+    return { status: found ? "updated" : "created", customer, subscription: ensured?.row ?? null };
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");
 }

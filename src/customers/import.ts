@@ -116,7 +116,7 @@ class ImportPlanner {
     const profile = applyProfileInput(base, fields, target === undefined);
     const customerId = target?.id ?? id ?? newId("cus");
     const taken = this.takenField(profile, target?.id ?? null);
-    if (taken) throw fieldTaken(taken, profile);
+    if (taken) throw fieldTaken(taken);
     let customer = target;
     if (customer) {
       this.unindex(customer);
@@ -157,7 +157,14 @@ class ImportPlanner {
         inserts.push({ id: customer.id, profile: customer.profile });
         versions.set(customer.id, 1);
       } else if (!sameProfile(profileOf(original), customer.profile)) {
-        updates.push({ id: customer.id, seq: original.seq, version: original.version, profile: customer.profile });
+        const { alternative_id, email, username } = original;
+        updates.push({
+          id: customer.id,
+          seq: original.seq,
+          version: original.version,
+          profile: customer.profile,
+          held: { alternative_id, email, username },
+        });
         versions.set(customer.id, original.version + 1);
       } else {
         versions.set(customer.id, original.version);
@@ -268,8 +275,12 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
   const { inserts, updates, versions } = planner.writes();
   const planned = planner.subscriptions;
   const now = nowIso();
-  const [inserted, updated, , active] = await db.batch<{ id: string } & Partial<SubscriptionRow>>([
-    ...importWriteStatements(db, orgId, inserts, updates, now),
+  const customerWrites = importWriteStatements(db, orgId, inserts, updates, now);
+  const [, inserted, updated, , , active] = await db.batch<{ id: string } & Partial<SubscriptionRow>>([
+    customerWrites.release,
+    customerWrites.insert,
+    customerWrites.update,
+    customerWrites.restore,
     importSubscriptionsStatement(
       db,
       orgId,

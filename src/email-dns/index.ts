@@ -22,7 +22,19 @@ export type EmailDomainCheckOptions = {
 export type EmailDomainCheckerOptions = {
   /** Runs the KV cache write after the response (`c.executionCtx.waitUntil`). */
   background: Background;
+  /**
+   * Total time the checker's lookups may take, from its first lookup (default
+   * REQUEST_BUDGET_MS, never less than the per-domain timeout). Past it every lookup fails
+   * open at once.
+   */
+  budgetMs?: number;
 };
+
+/**
+ * The DNS time one request may spend, all its lookups together: a 1,000-item import against a
+ * slow resolver must not take 1,000 × EMAIL_DNS_TIMEOUT_MS (nor outlive its Idempotency-Key lock).
+ */
+export const REQUEST_BUDGET_MS = 5_000;
 
 /** Checks one email; resolves when it passes (or the check is off, skipped or failed open). */
 export type EmailDomainCheck = (email: string | null | undefined, options?: EmailDomainCheckOptions) => Promise<void>;
@@ -56,6 +68,7 @@ export function createEmailDomainChecker(env: EmailDnsEnv, options: EmailDomainC
   const config = emailDnsConfig(env);
   /** domain → its verdict, or null when the check failed open for it. */
   const verdicts = new Map<string, Promise<Verdict | null>>();
+  const budget = lookupBudget(Math.max(options.budgetMs ?? REQUEST_BUDGET_MS, config.timeoutMs));
 
   return async (email, { skip = false, pointer = "/email" } = {}) => {
     if (!config.enabled || skip || email === null || email === undefined) return;
@@ -64,7 +77,7 @@ export function createEmailDomainChecker(env: EmailDnsEnv, options: EmailDomainC
 
     let verdict = verdicts.get(domain);
     if (!verdict) {
-      verdict = verdictFor(env, domain, config.resolverUrl, config.timeoutMs, options.background);
+      verdict = verdictFor(env, domain, config.resolverUrl, config.timeoutMs, budget, options.background);
       verdicts.set(domain, verdict);
     }
     const result = await verdict;
@@ -92,17 +105,47 @@ export function emailDomain(email: string): string | null {
   return domain === "" ? null : domain;
 }
 
+type LookupBudget = {
+  /** Aborts when the budget is spent (started by the first lookup); null once it is. */
+  signal: () => AbortSignal | null;
+  /** Logs, once per request, that lookups are failing open for want of time. */
+  noteSpent: () => void;
+};
+
+function lookupBudget(budgetMs: number): LookupBudget {
+  let signal: AbortSignal | null = null;
+  let logged = false;
+  return {
+    signal: () => {
+      signal ??= AbortSignal.timeout(budgetMs);
+      return signal.aborted ? null : signal;
+    },
+    noteSpent: () => {
+      if (logged) return;
+      logged = true;
+      // No domain: this line speaks for every lookup the request skips.
+      logError("email DNS check failed open: the request's DNS time budget is spent", { budget_ms: budgetMs });
+    },
+  };
+}
+
 async function verdictFor(
   env: EmailDnsEnv,
   domain: string,
   resolverUrl: string,
   timeoutMs: number,
+  budget: LookupBudget,
   background: Background,
 ): Promise<Verdict | null> {
   const cached = await readVerdict(env.KV, domain);
   if (cached !== null) return cached;
 
-  const signal = AbortSignal.timeout(timeoutMs);
+  const remaining = budget.signal();
+  if (remaining === null) {
+    budget.noteSpent();
+    return null;
+  }
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), remaining]);
   const startedAt = Date.now();
   let verdict: Verdict;
   try {

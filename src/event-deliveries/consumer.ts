@@ -1,4 +1,6 @@
 import { toEventObject } from "../events/events.object";
+import type { Db } from "../lib/db";
+import { primarySession } from "../lib/db";
 import { logError, logInfo } from "../lib/logger";
 import {
   type DeliveryToSend,
@@ -33,7 +35,7 @@ function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
 }
 
 /** One attempt of one delivery, and what to do with its message. */
-async function attemptDelivery(db: D1Database, message: DeliveryMessage, now: Date): Promise<Decision> {
+async function attemptDelivery(db: Db, message: DeliveryMessage, now: Date): Promise<Decision> {
   const nowIso = now.toISOString();
   const delivery = await findDeliveryToSend(db, message.org_id, message.delivery_id);
   // Gone with its destination or its expired event, or already settled by another copy.
@@ -107,6 +109,8 @@ async function attemptDelivery(db: D1Database, message: DeliveryMessage, now: Da
  * queue). Messages of a batch are attempted concurrently.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  // No request behind a batch: its own session, on the primary (it records outcomes).
+  const db = primarySession(env.DB);
   await Promise.all(
     batch.messages.map(async (message) => {
       if (!isDeliveryMessage(message.body)) {
@@ -114,7 +118,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
         return;
       }
       try {
-        const decision = await attemptDelivery(env.DB, message.body, new Date());
+        const decision = await attemptDelivery(db, message.body, new Date());
         if (decision.ack) message.ack();
         else message.retry({ delaySeconds: decision.delaySeconds });
       } catch (error) {
@@ -136,10 +140,11 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
  */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const now = new Date().toISOString();
+  const db = primarySession(env.DB);
   for (const message of batch.messages) {
     if (isDeliveryMessage(message.body)) {
       await recordOutcome(
-        env.DB,
+        db,
         message.body.delivery_id,
         { status: "failed", responseStatus: null, error: "dead_lettered", nextAttemptAt: null },
         now,

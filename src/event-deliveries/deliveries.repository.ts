@@ -1,5 +1,6 @@
 import { selectsSql } from "../events/event-types";
 import type { EventRow } from "../events/events.repository";
+import type { Db } from "../lib/db";
 
 /** Every SQL statement about sending event deliveries (the outbox's consumer side). */
 
@@ -40,11 +41,7 @@ export type DeliveryToSend = {
 type DeliveryMessageRef = { id: string; org_id: string };
 
 /** The pending, never-attempted deliveries of these events (what a commit's enqueue sends). */
-export async function newDeliveriesOfEvents(
-  db: D1Database,
-  orgId: string,
-  eventIds: string[],
-): Promise<DeliveryMessageRef[]> {
+export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryMessageRef[]> {
   const { results } = await db
     .prepare(
       `SELECT id, org_id FROM event_deliveries
@@ -55,11 +52,7 @@ export async function newDeliveriesOfEvents(
   return results;
 }
 
-export async function findDeliveryToSend(
-  db: D1Database,
-  orgId: string,
-  deliveryId: string,
-): Promise<DeliveryToSend | null> {
+export async function findDeliveryToSend(db: Db, orgId: string, deliveryId: string): Promise<DeliveryToSend | null> {
   const row = await db
     .prepare(
       `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
@@ -81,7 +74,7 @@ export async function findDeliveryToSend(
 }
 
 /** Counts an attempt on a pending delivery; its attempt number, or null when it is no longer pending. */
-export async function startAttempt(db: D1Database, deliveryId: string, now: string): Promise<number | null> {
+export async function startAttempt(db: Db, deliveryId: string, now: string): Promise<number | null> {
   const row = await db
     .prepare(
       `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
@@ -98,7 +91,7 @@ export async function startAttempt(db: D1Database, deliveryId: string, now: stri
  * makes it `failed`. True when this call recorded it.
  */
 export async function recordOutcome(
-  db: D1Database,
+  db: Db,
   deliveryId: string,
   outcome: {
     status: DeliveryStatus;
@@ -122,7 +115,7 @@ export async function recordOutcome(
 
 /** The receiver answered 410: the delivery fails and the destination is disabled, in one batch. */
 export async function disableGoneDestination(
-  db: D1Database,
+  db: Db,
   delivery: { orgId: string; deliveryId: string; destinationId: string },
   now: string,
 ): Promise<void> {
@@ -149,7 +142,7 @@ export async function disableGoneDestination(
  * alone while the re-sent message is on its way, and are returned for sending.
  */
 export async function claimOverdueDeliveries(
-  db: D1Database,
+  db: Db,
   overdueBefore: string,
   leaseUntil: string,
   limit: number,
@@ -168,7 +161,7 @@ export async function claimOverdueDeliveries(
 
 /** Newest first, below `beforeSeq` when given. */
 export async function listDeliveries(
-  db: D1Database,
+  db: Db,
   orgId: string,
   destinationId: string,
   beforeSeq: number | null,
@@ -192,7 +185,7 @@ export type ReplayResult = { deliveries: DeliveryMessageRef[]; nextSince: string
  * when none is left). Nothing when the destination is not this organization's or is disabled.
  */
 export async function insertReplayDeliveries(
-  db: D1Database,
+  db: Db,
   orgId: string,
   destinationId: string,
   since: string,
@@ -224,7 +217,7 @@ export async function insertReplayDeliveries(
  * Drops destinations' previous secrets whose 24 hours are over (signing already ignores them);
  * returns how many.
  */
-export async function clearExpiredDestinationSecrets(db: D1Database, now: string): Promise<number> {
+export async function clearExpiredDestinationSecrets(db: Db, now: string): Promise<number> {
   const result = await db
     .prepare(
       `UPDATE event_destinations SET previous_secret = NULL, previous_secret_expires_at = NULL

@@ -1,3 +1,4 @@
+import { primarySession } from "../lib/db";
 import { newDeliveriesOfEvents } from "./deliveries.repository";
 
 /** A queue message names one delivery row; it never carries the event (no PII on the queue). */
@@ -33,7 +34,8 @@ export async function sendDeliveryMessages(
  */
 export async function enqueueDeliveries(env: Env, orgId: string, eventIds: string[]): Promise<number> {
   if (eventIds.length === 0) return 0;
-  const deliveries = await newDeliveriesOfEvents(env.DB, orgId, eventIds);
+  // After the response: its own session on the primary, which has the batch that just committed.
+  const deliveries = await newDeliveriesOfEvents(primarySession(env.DB), orgId, eventIds);
   await sendDeliveryMessages(env.EVENT_DELIVERIES, deliveries);
   return deliveries.length;
 }

@@ -1,4 +1,5 @@
 import { deleteEventsCreatedBefore } from "../events/events.repository";
+import { primarySession } from "../lib/db";
 import { claimOverdueDeliveries, clearExpiredDestinationSecrets } from "./deliveries.repository";
 import { sendDeliveryMessages } from "./queue";
 
@@ -28,11 +29,12 @@ export type SweepResult = { deliveriesResent: number; eventsExpired: number; pre
  */
 export async function sweepEvents(env: Env, now = new Date()): Promise<SweepResult> {
   const deadline = Date.now() + SWEEP_TIME_BUDGET_MS;
+  const db = primarySession(env.DB);
   const overdueBefore = new Date(now.getTime() - OVERDUE_GRACE_MS).toISOString();
   const leaseUntil = new Date(now.getTime() + RESEND_LEASE_MS).toISOString();
   let deliveriesResent = 0;
   for (let batch = 0; batch < SWEEP_MAX_BATCHES && Date.now() < deadline; batch++) {
-    const overdue = await claimOverdueDeliveries(env.DB, overdueBefore, leaseUntil, SWEEP_BATCH_SIZE);
+    const overdue = await claimOverdueDeliveries(db, overdueBefore, leaseUntil, SWEEP_BATCH_SIZE);
     await sendDeliveryMessages(env.EVENT_DELIVERIES, overdue);
     deliveriesResent += overdue.length;
     if (overdue.length < SWEEP_BATCH_SIZE) break;
@@ -40,10 +42,10 @@ export async function sweepEvents(env: Env, now = new Date()): Promise<SweepResu
   const cutoff = new Date(now.getTime() - EVENT_RETENTION_MS).toISOString();
   let eventsExpired = 0;
   for (let batch = 0; batch < SWEEP_MAX_BATCHES && Date.now() < deadline; batch++) {
-    const count = await deleteEventsCreatedBefore(env.DB, cutoff, RETENTION_BATCH_SIZE);
+    const count = await deleteEventsCreatedBefore(db, cutoff, RETENTION_BATCH_SIZE);
     eventsExpired += count;
     if (count < RETENTION_BATCH_SIZE) break;
   }
-  const previousSecretsErased = await clearExpiredDestinationSecrets(env.DB, now.toISOString());
+  const previousSecretsErased = await clearExpiredDestinationSecrets(db, now.toISOString());
   return { deliveriesResent, eventsExpired, previousSecretsErased };
 }

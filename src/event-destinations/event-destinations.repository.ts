@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 /** Every SQL statement of event destinations. */
 
 export type DestinationRow = {
@@ -36,7 +37,7 @@ export type NewDestination = {
  * Inserts the destination unless the organization already has the maximum: the count and the
  * insert are one statement, so concurrent creates cannot overshoot. Null when at the limit.
  */
-export async function insertDestination(db: D1Database, destination: NewDestination): Promise<DestinationRow | null> {
+export async function insertDestination(db: Db, destination: NewDestination): Promise<DestinationRow | null> {
   return db
     .prepare(
       `INSERT INTO event_destinations (id, org_id, url, event_types, description, secret, created_at, updated_at)
@@ -57,7 +58,7 @@ export async function insertDestination(db: D1Database, destination: NewDestinat
     .first<DestinationRow>();
 }
 
-export async function listDestinations(db: D1Database, orgId: string): Promise<DestinationRow[]> {
+export async function listDestinations(db: Db, orgId: string): Promise<DestinationRow[]> {
   const { results } = await db
     .prepare(`SELECT ${PUBLIC_COLUMNS} FROM event_destinations WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)
     .bind(orgId)
@@ -65,7 +66,7 @@ export async function listDestinations(db: D1Database, orgId: string): Promise<D
   return results;
 }
 
-export async function findDestination(db: D1Database, orgId: string, id: string): Promise<DestinationRow | null> {
+export async function findDestination(db: Db, orgId: string, id: string): Promise<DestinationRow | null> {
   return db
     .prepare(`SELECT ${PUBLIC_COLUMNS} FROM event_destinations WHERE org_id = ?1 AND id = ?2`)
     .bind(orgId, id)
@@ -81,7 +82,7 @@ export type DestinationPatch = {
 
 /** Applies the fields the patch has; null when this organization has no such destination. */
 export async function updateDestination(
-  db: D1Database,
+  db: Db,
   orgId: string,
   id: string,
   patch: DestinationPatch,
@@ -108,7 +109,7 @@ export async function updateDestination(
 }
 
 /** Deletes the destination and its deliveries in one batch; false when there was none. */
-export async function deleteDestination(db: D1Database, orgId: string, id: string): Promise<boolean> {
+export async function deleteDestination(db: Db, orgId: string, id: string): Promise<boolean> {
   const [, deleted] = await db.batch([
     db.prepare("DELETE FROM event_deliveries WHERE org_id = ?1 AND destination_id = ?2").bind(orgId, id),
     db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
@@ -118,7 +119,7 @@ export async function deleteDestination(db: D1Database, orgId: string, id: strin
 
 /** Makes `newSecret` current; the replaced one keeps signing until `previousExpiresAt`. */
 export async function rotateDestinationSecret(
-  db: D1Database,
+  db: Db,
   orgId: string,
   id: string,
   newSecret: string,

@@ -2,9 +2,11 @@ import { type DeliveryRow, insertReplayDeliveries, listDeliveries } from "../eve
 import { sendDeliveryMessages } from "../event-deliveries/queue";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
+import { decodeCursor } from "../lib/cursor";
+import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { DEFAULT_PAGE_SIZE, decodeCursor, filtersKey, pageBody } from "../lib/pages";
+import { DEFAULT_PAGE_SIZE, filtersKey, pageBody } from "../lib/pages";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,
@@ -26,7 +28,10 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const notFound = () => new ApiError("not_found", "No event destination with this id in this organization.");
 
 /** The deployment rule on top of the URL's shape: `http://` only to loopback, and only where allowed. */
-export function checkDestinationUrl(env: Env, value: string): void {
+/** The deployment settings destinations depend on. */
+type DestinationSettings = Pick<Env, "ALLOW_HTTP_DESTINATIONS">;
+
+export function checkDestinationUrl(env: DestinationSettings, value: string): void {
   const url = new URL(value);
   if (url.protocol === "https:") return;
   const allowed = env.ALLOW_HTTP_DESTINATIONS === "true" && LOOPBACK_HOSTS.has(url.hostname);
@@ -72,13 +77,14 @@ export const toDeliveryObject = (row: DeliveryRow) => ({
 const unique = (values: string[]) => [...new Set(values)];
 
 export async function createDestination(
-  env: Env,
+  db: Db,
+  env: DestinationSettings,
   orgId: string,
   input: { url: string; event_types?: string[]; description?: string | null },
 ) {
   checkDestinationUrl(env, input.url);
   const secret = newSigningSecret();
-  const row = await insertDestination(env.DB, {
+  const row = await insertDestination(db, {
     id: newId("ed"),
     orgId,
     url: input.url,
@@ -96,18 +102,19 @@ export async function createDestination(
   return toDestinationObject(row, secret);
 }
 
-export async function listAll(db: D1Database, orgId: string) {
+export async function listAll(db: Db, orgId: string) {
   return (await listDestinations(db, orgId)).map((row) => toDestinationObject(row));
 }
 
-export async function getDestination(db: D1Database, orgId: string, id: string) {
+export async function getDestination(db: Db, orgId: string, id: string) {
   const row = await findDestination(db, orgId, id);
   if (!row) throw notFound();
   return toDestinationObject(row);
 }
 
 export async function patchDestination(
-  env: Env,
+  db: Db,
+  env: DestinationSettings,
   orgId: string,
   id: string,
   input: { url?: string; event_types?: string[]; description?: string | null; status?: "enabled" | "disabled" },
@@ -119,16 +126,16 @@ export async function patchDestination(
     description: input.description,
     status: input.status,
   };
-  const row = await updateDestination(env.DB, orgId, id, patch, new Date().toISOString());
+  const row = await updateDestination(db, orgId, id, patch, new Date().toISOString());
   if (!row) throw notFound();
   return toDestinationObject(row);
 }
 
-export async function removeDestination(db: D1Database, orgId: string, id: string): Promise<void> {
+export async function removeDestination(db: Db, orgId: string, id: string): Promise<void> {
   if (!(await deleteDestination(db, orgId, id))) throw notFound();
 }
 
-export async function rotateSecret(db: D1Database, orgId: string, id: string) {
+export async function rotateSecret(db: Db, orgId: string, id: string) {
   const secret = newSigningSecret();
   const now = Date.now();
   const previousExpiresAt = new Date(now + PREVIOUS_SECRET_GRACE_MS).toISOString();
@@ -138,7 +145,7 @@ export async function rotateSecret(db: D1Database, orgId: string, id: string) {
 }
 
 export async function listDestinationDeliveries(
-  db: D1Database,
+  db: Db,
   orgId: string,
   id: string,
   query: { limit?: number; cursor?: string },
@@ -156,8 +163,8 @@ export async function listDestinationDeliveries(
  * at most REPLAY_LIMIT), queued after they are stored. A disabled destination is refused: its
  * deliveries would only fail.
  */
-export async function replay(env: Env, orgId: string, id: string, since: string, background: Background) {
-  const destination = await findDestination(env.DB, orgId, id);
+export async function replay(db: Db, queue: Queue, orgId: string, id: string, since: string, background: Background) {
+  const destination = await findDestination(db, orgId, id);
   if (!destination) throw notFound();
   if (destination.status === "disabled") {
     throw new ApiError(
@@ -167,7 +174,7 @@ export async function replay(env: Env, orgId: string, id: string, since: string,
   }
   const sinceUtc = new Date(since).toISOString();
   const { deliveries, nextSince } = await insertReplayDeliveries(
-    env.DB,
+    db,
     orgId,
     id,
     sinceUtc,
@@ -175,7 +182,7 @@ export async function replay(env: Env, orgId: string, id: string, since: string,
     new Date().toISOString(),
   );
   // Stored deliveries are safe: if queueing fails, the sweep sends them once overdue.
-  background(sendDeliveryMessages(env.EVENT_DELIVERIES, deliveries));
+  background(sendDeliveryMessages(queue, deliveries));
   return {
     object: "event_destination_replay" as const,
     destination_id: id,

@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 import { type EventType, selectsSql } from "./event-types";
 
@@ -61,7 +62,7 @@ const newEventId = () => newId("evt");
  * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
  * does not exist, so it fans out to nothing.
  */
-export function fanOutDeliveriesStatement(db: D1Database, orgId: string, eventIds: string[]): D1PreparedStatement {
+export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: string[]): D1PreparedStatement {
   return db
     .prepare(
       `INSERT INTO event_deliveries
@@ -79,7 +80,7 @@ export function fanOutDeliveriesStatement(db: D1Database, orgId: string, eventId
  * that sequence, and inserts its pending deliveries, each statement acting only when
  * `event.guard` holds. So the event exists exactly when the change committed.
  */
-export function recordEventStatements(db: D1Database, event: NewEvent): RecordedEvents {
+export function recordEventStatements(db: Db, event: NewEvent): RecordedEvents {
   const id = event.id ?? newEventId();
   const { guard } = event;
   const data = JSON.stringify(eventData(event.object, event.previousAttributes));
@@ -120,7 +121,7 @@ export type NewImportedEvent = {
  * get consecutive sequences in the order given.
  */
 export function recordEventsStatements(
-  db: D1Database,
+  db: Db,
   batch: { orgId: string; requestId: string | null; createdAt: string; events: NewImportedEvent[] },
 ): RecordedEvents {
   const items = batch.events.map((event) => ({
@@ -173,7 +174,7 @@ const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
  * event when it sends), so nothing sent after the archive carries the erased values.
  */
 export function redactCustomerEventsStatement(
-  db: D1Database,
+  db: Db,
   orgId: string,
   customerId: string,
   piiFields: readonly string[],
@@ -218,7 +219,7 @@ export type EventListFilters = {
 
 /** Newest first, below `beforeSeq` when given, at most `limit` rows. */
 export async function listEvents(
-  db: D1Database,
+  db: Db,
   orgId: string,
   filters: EventListFilters,
   beforeSeq: number | null,
@@ -247,7 +248,7 @@ export async function listEvents(
   return results;
 }
 
-export async function findEvent(db: D1Database, orgId: string, id: string): Promise<EventRow | null> {
+export async function findEvent(db: Db, orgId: string, id: string): Promise<EventRow | null> {
   return db.prepare("SELECT * FROM events WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first<EventRow>();
 }
 
@@ -255,7 +256,7 @@ export async function findEvent(db: D1Database, orgId: string, id: string): Prom
  * Retention: deletes up to `limit` of the oldest events created before `cutoff`, and every
  * delivery of them, in one batch. Returns how many events went.
  */
-export async function deleteEventsCreatedBefore(db: D1Database, cutoff: string, limit: number): Promise<number> {
+export async function deleteEventsCreatedBefore(db: Db, cutoff: string, limit: number): Promise<number> {
   const oldest = "SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2";
   const [, deleted] = await db.batch([
     db.prepare(`DELETE FROM event_deliveries WHERE event_id IN (${oldest})`).bind(cutoff, limit),

@@ -1,5 +1,7 @@
+import { decodeCursor } from "../lib/cursor";
+import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
-import { DEFAULT_PAGE_SIZE, decodeCursor, filtersKey, pageBody } from "../lib/pages";
+import { DEFAULT_PAGE_SIZE, filtersKey, pageBody } from "../lib/pages";
 import { toEventObject } from "./events.object";
 import { type EventListFilters, findEvent, listEvents } from "./events.repository";
 
@@ -14,7 +16,7 @@ export type EventListQuery = {
 
 const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
-export async function listEventsPage(db: D1Database, orgId: string, query: EventListQuery) {
+export async function listEventsPage(db: Db, orgId: string, query: EventListQuery) {
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const prefix = query.type?.endsWith(".*") ? query.type.slice(0, -1) : undefined;
   const filters: EventListFilters = {
@@ -37,7 +39,7 @@ export async function listEventsPage(db: D1Database, orgId: string, query: Event
   return pageBody(rows, limit, key, toEventObject);
 }
 
-export async function getEvent(db: D1Database, orgId: string, id: string) {
+export async function getEvent(db: Db, orgId: string, id: string) {
   const row = await findEvent(db, orgId, id);
   if (!row) throw new ApiError("not_found", "No event with this id in this organization (events are kept 30 days).");
   return toEventObject(row);

@@ -139,6 +139,25 @@ export async function completeKey(
     .first<CompletedKeyRow>();
 }
 
+/**
+ * Moves a running lock's expiry to `expiresAt`, if the lock is still this owner's (its request
+ * is still running). False when it is not: it was taken over or is gone.
+ */
+export async function renewLock(
+  db: Db,
+  lock: Pick<Lock, "orgId" | "keyHash" | "token">,
+  expiresAt: string,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE idempotency_keys SET expires_at = ?4
+       WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running'`,
+    )
+    .bind(lock.orgId, lock.keyHash, lock.token, expiresAt)
+    .run();
+  return result.meta.changes === 1;
+}
+
 /** Gives the key back (the response was not kept), if the lock is still this owner's. */
 export async function releaseLock(db: Db, lock: Pick<Lock, "orgId" | "keyHash" | "token">): Promise<void> {
   await db
@@ -169,11 +188,11 @@ export function redactKeptResponsesStatement(
     .bind(orgId, customerId, archivedAt);
 }
 
-/** The key hashes whose kept responses one archive (at `redactedAt`) redacted. */
-export async function keysRedactedAt(db: Db, orgId: string, customerId: string, redactedAt: string): Promise<string[]> {
+/** The key hashes of the customer's kept responses that an archive redacted. */
+export async function redactedKeysOf(db: Db, orgId: string, customerId: string): Promise<string[]> {
   const { results } = await db
-    .prepare("SELECT key_hash FROM idempotency_keys WHERE org_id = ?1 AND customer_id = ?2 AND redacted_at = ?3")
-    .bind(orgId, customerId, redactedAt)
+    .prepare("SELECT key_hash FROM idempotency_keys WHERE org_id = ?1 AND customer_id = ?2 AND redacted_at IS NOT NULL")
+    .bind(orgId, customerId)
     .all<{ key_hash: string }>();
   return results.map((row) => row.key_hash);
 }

@@ -1,16 +1,21 @@
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
+import { describeError, logError } from "../lib/logger";
 import {
   type CompletedKeyRow,
   findIdempotencyKey,
   type IdempotencyKeyRow,
   insertLock,
   type Lock,
+  renewLock,
   takeOverExpiredKey,
 } from "./idempotency.repository";
 
-/** A lock whose request never finished (the Worker died) is dead after this long. */
+/** A lock whose request never finished (the Worker died) is dead this long after its last renewal. */
 export const LOCK_TIMEOUT_MS = 60 * 1000;
+
+/** How often a running request renews its lock: well inside LOCK_TIMEOUT_MS, so one late renewal is harmless. */
+export const LOCK_RENEWAL_MS = 20 * 1000;
 
 /** Rounds of insert / read / take over before giving up: each lost round means another request moved first. */
 const MAX_CLAIM_ATTEMPTS = 3;
@@ -67,4 +72,37 @@ export async function claimKey(db: Db, orgId: string, keyHash: string, fingerpri
     return { kind: "completed", row: row as CompletedKeyRow };
   }
   throw inProgress();
+}
+
+/**
+ * Keeps this request's lock alive while it runs (a 1,000-item import with a slow DNS resolver
+ * can outlast LOCK_TIMEOUT_MS, and a retry must then still see it in progress, not take it
+ * over and run again): every LOCK_RENEWAL_MS the lock expires LOCK_TIMEOUT_MS from then.
+ * Renewals run one after another; `stop` ends them and waits for one under way. A renewal
+ * that fails is logged and the next one tries again; one that finds the lock gone stops.
+ */
+export function keepLockAlive(db: Db, lock: Lock, everyMs = LOCK_RENEWAL_MS): { stop: () => Promise<void> } {
+  let pending: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const renew = async () => {
+    if (stopped) return;
+    try {
+      if (!(await renewLock(db, lock, new Date(Date.now() + LOCK_TIMEOUT_MS).toISOString()))) stop();
+    } catch (error) {
+      logError("could not renew an Idempotency-Key lock", { error: describeError(error) });
+    }
+  };
+  const timer = setInterval(() => {
+    pending = pending.then(renew);
+  }, everyMs);
+  const stop = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  return {
+    stop: async () => {
+      stop();
+      await pending;
+    },
+  };
 }

@@ -8,8 +8,8 @@ import { requestFingerprint } from "./fingerprint";
 import { parseIdempotencyKey } from "./header";
 import { completeKey, type Lock, releaseLock } from "./idempotency.repository";
 import { keepableResponse, replayResponse } from "./kept-response";
-import { claimKey } from "./lock";
-import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay } from "./replay-cache";
+import { claimKey, keepLockAlive } from "./lock";
+import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay, type Storage } from "./replay-cache";
 
 /** How long a final response is kept for replays. */
 export const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -18,6 +18,9 @@ const NO_BODY = new Uint8Array();
 
 const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
   inBackground(c, "idempotency replay cache update")(task);
+
+/** The cache fill runs after the response, in its own session on the primary (its redaction check needs the latest state). */
+const backgroundStorage = (c: Context<AppEnv>): Storage => ({ db: c.get("db").forBackground(), kv: c.env.KV });
 
 /**
  * Idempotency-Key (README, "Retries and idempotency") for tenant writes: runs after authentication, the rate
@@ -39,14 +42,22 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
 
   const claim = await claimKey(c.get("db"), orgId, keyHash, fingerprint);
   if (claim.kind === "completed") {
-    background(c, cacheReplay({ db: c.get("db"), kv: c.env.KV }, claim.row));
+    background(c, cacheReplay(backgroundStorage(c), claim.row));
     return replayResponse(keptOf(claim.row));
   }
   // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
   if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
 
-  await next();
-  await keepOrRelease(c, claim.lock);
+  const renewal = keepLockAlive(c.get("db"), claim.lock);
+  try {
+    await next();
+  } finally {
+    await renewal.stop();
+  }
+  // Under waitUntil too: a client that hangs up must not leave the key locked until it expires.
+  const settled = keepOrRelease(c, claim.lock);
+  inBackground(c, "idempotency key completion")(settled);
+  await settled;
 });
 
 /**
@@ -75,7 +86,7 @@ async function keepOrRelease(c: Context<AppEnv>, lock: Lock): Promise<void> {
       logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
       return;
     }
-    background(c, cacheReplay({ db: c.get("db"), kv: c.env.KV }, row));
+    background(c, cacheReplay(backgroundStorage(c), row));
   } catch (error) {
     logError("could not keep or release an idempotent response", {
       request_id: c.get("requestId"),

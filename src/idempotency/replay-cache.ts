@@ -1,6 +1,6 @@
 import type { Db } from "../lib/db";
 import { kvKeys } from "../lib/kv-keys";
-import { type CompletedKeyRow, findKeptVersion, keysRedactedAt } from "./idempotency.repository";
+import { type CompletedKeyRow, findKeptVersion, redactedKeysOf } from "./idempotency.repository";
 import type { KeptResponse } from "./kept-response";
 
 /** The storage a request reaches: its D1 handle and the KV namespace. */
@@ -50,15 +50,12 @@ export async function forgetCachedReplay(kv: KVNamespace, orgId: string, keyHash
 }
 
 /**
- * After an archive committed: drops the KV copies of the kept responses it redacted in D1,
- * so their replays fall back to the redacted rows.
+ * After an archive committed: drops the KV copies of every kept response about the customer
+ * that D1 holds redacted, so their replays fall back to the redacted rows. Idempotent and
+ * cheap (one indexed read, a KV delete per kept response), so a repeated DELETE of the
+ * archived customer runs it again to finish what a failed attempt left.
  */
-export async function forgetRedactedReplays(
-  storage: Storage,
-  orgId: string,
-  customerId: string,
-  archivedAt: string,
-): Promise<void> {
-  const keyHashes = await keysRedactedAt(storage.db, orgId, customerId, archivedAt);
+export async function forgetRedactedReplays(storage: Storage, orgId: string, customerId: string): Promise<void> {
+  const keyHashes = await redactedKeysOf(storage.db, orgId, customerId);
   await Promise.all(keyHashes.map((keyHash) => forgetCachedReplay(storage.kv, orgId, keyHash)));
 }

@@ -1,6 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { BOOKMARK_HEADER, CONSISTENCY_HEADER, sessionStartFor } from "./consistency";
+import { RequestDb } from "./db";
 import { ApiError } from "./errors";
 import { describeError, logError, logInfo } from "./logger";
 import { allowedMethodsFinder } from "./method-not-allowed";
@@ -40,18 +42,26 @@ export function toApiError(error: unknown): ApiError {
 const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? "req_unknown";
 
 /**
- * The app: request ids, one JSON log line per request, problem+json for every error,
- * 404 vs 405 for unmatched requests, `Cache-Control: no-store` on everything under /v1.
+ * The app: request ids, the request's D1 session, one JSON log line per request, problem+json
+ * for every error, 404 vs 405 for unmatched requests, `Cache-Control: no-store` on everything
+ * under /v1.
  */
 export function createApp() {
   const app = createRouter();
   const allowedMethods = allowedMethodsFinder(app.routes);
 
   app.use(requestId);
-  // The one place a request's D1 handle comes from (a D1 session can be opened here later).
+  // The one place a request's D1 handle comes from: one session per request (lib/db.ts), and
+  // its latest bookmark on the response, error or not, once the request has used it.
   app.use(async (c, next) => {
-    if (c.env?.DB) c.set("db", c.env.DB);
+    if (!c.env?.DB) return next();
+    const db = new RequestDb(c.env.DB, () =>
+      sessionStartFor(c.req.method, c.req.header(CONSISTENCY_HEADER), c.req.header(BOOKMARK_HEADER)),
+    );
+    c.set("db", db);
     await next();
+    const bookmark = db.bookmark();
+    if (bookmark !== null) c.header(BOOKMARK_HEADER, bookmark);
   });
   // Every /v1 response carries customer data (or says something about it): no browser, proxy
   // or CDN may keep a copy. Set after the handler, so errors, 404 and 405 get it too.

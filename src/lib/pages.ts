@@ -1,41 +1,15 @@
 import { z } from "@hono/zod-openapi";
-import { ApiError } from "./errors";
+import { encodeCursor } from "./cursor";
 import { fnv1a } from "./hash";
 
 /**
  * Keyset pagination for lists ordered newest first by an internal insertion sequence: the
- * cursor is the last row's sequence and a fingerprint of the filters it was issued for, so a
- * cursor sent with other filters is refused instead of silently paging another list.
+ * cursor (lib/cursor.ts) is the last row's sequence and a fingerprint of the filters it was
+ * issued for, so a cursor sent with other filters is refused instead of silently paging another list.
  */
 
 /** The fingerprint a cursor carries: any JSON-serialisable description of the filters. */
 export const filtersKey = (filters: unknown) => fnv1a(JSON.stringify(filters));
-
-export function encodeCursor(seq: number, filters: string): string {
-  return btoa(JSON.stringify([seq, filters]))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replaceAll("=", "");
-}
-
-/** The sequence to continue below; a 400 `validation_failed` for a foreign or mismatched cursor. */
-export function decodeCursor(value: string, filters: string): number {
-  const invalid = (detail: string) =>
-    new ApiError("validation_failed", `The cursor is invalid: ${detail}.`, {
-      errors: [{ pointer: "#/query/cursor", detail }],
-    });
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(atob(value.replaceAll("-", "+").replaceAll("_", "/")));
-  } catch {
-    throw invalid("not a cursor issued by this API");
-  }
-  if (!Array.isArray(decoded) || !Number.isSafeInteger(decoded[0]) || typeof decoded[1] !== "string") {
-    throw invalid("not a cursor issued by this API");
-  }
-  if (decoded[1] !== filters) throw invalid("it was issued for other filters; send the same filters");
-  return decoded[0] as number;
-}
 
 /** One page from `limit + 1` rows read: the page, and the cursor for the next one. */
 export function pageBody<Row extends { seq: number }, Item>(

@@ -1,11 +1,11 @@
 import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
-import type { Db } from "./db";
+import type { RequestDb } from "./db";
 
 /** What a request knows once the middleware has run. */
 export type AppVariables = {
   requestId: string;
-  /** The request's D1 handle, set once by the app (createApp); nothing else reads `env.DB`. */
-  db: Db;
+  /** The request's D1 session, set once by the app (createApp); work with no request behind it (auth's key lookup, health probe, background, Cron) opens its own primary session with `primarySession` (lib/db.ts); nothing else reads `env.DB`. */
+  db: RequestDb;
   /** Set by the API-key middleware. */
   orgId: string;
   apiKeyId: string;

@@ -1,18 +1,18 @@
+import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
-import { deletedBody, listBody } from "../lib/lists";
+import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type * as routes from "./payment-methods.routes";
 
+const paymentMethods = { name: "payment_methods", list: repo.listPaymentMethods, toObject: toPaymentMethodObject };
+
 export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
   const { id } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await repo.listPaymentMethods(c.get("db"), orgId, id);
-  return c.json(listBody(rows.map(toPaymentMethodObject)), 200);
+  return c.json(await listPage(c.get("db"), c.get("orgId"), id, paymentMethods, c.req.valid("query")), 200);
 };
 
 export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMethod> = async (c) => {

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { IdParams, recordParams } from "../customer-records/customer-records.params";
 import { isoTimestamp, text } from "../lib/fields";
-import { deletedOf, listOf } from "../lib/lists";
+import { deletedOf, paginatedListOf } from "../lib/lists";
 
 export const MIN_EXP_YEAR = 2000;
 export const MAX_EXP_YEAR = 2100;
@@ -68,7 +68,7 @@ export const PaymentMethod = z
 
 export type PaymentMethodObject = z.infer<typeof PaymentMethod>;
 
-export const PaymentMethodList = listOf(PaymentMethod, "PaymentMethodList");
+export const PaymentMethodList = paginatedListOf(PaymentMethod, "PaymentMethodList");
 
 export const DeletedPaymentMethod = deletedOf("payment_method", "DeletedPaymentMethod");
 

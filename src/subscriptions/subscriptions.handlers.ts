@@ -1,7 +1,7 @@
+import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
-import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
 import * as repo from "./subscriptions.repository";
@@ -9,12 +9,11 @@ import type * as routes from "./subscriptions.routes";
 
 const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
 
+const subscriptions = { name: "subscriptions", list: repo.listSubscriptions, toObject: toSubscriptionObject };
+
 export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions> = async (c) => {
   const { id } = c.req.valid("param");
-  const orgId = c.get("orgId");
-  await requireLiveCustomer(c.get("db"), orgId, id);
-  const rows = await repo.listSubscriptions(c.get("db"), orgId, id);
-  return c.json(listBody(rows.map(toSubscriptionObject)), 200);
+  return c.json(await listPage(c.get("db"), c.get("orgId"), id, subscriptions, c.req.valid("query")), 200);
 };
 
 export const createSubscription: AppRouteHandler<typeof routes.createSubscription> = async (c) => {

@@ -1,7 +1,6 @@
 import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
-import { StorageUnavailable } from "../lib/storage-errors";
 
 /** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
 export type SubscriptionRow = {
@@ -35,24 +34,6 @@ export type NewSubscription = {
 
 const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnull(resource_id, '') = ifnull(?4, '')
   AND status = 'active'`;
-
-/**
- * Creates the subscription unless an active one for the same plan and resource exists, and
- * returns whichever is active afterwards. The partial unique index decides races: the
- * insert that loses does nothing, and the SELECT in the same batch sees the winner.
- */
-export async function ensureActiveSubscription(
-  db: Db,
-  orgId: string,
-  customerId: string,
-  subscription: NewSubscription,
-  now: string,
-): Promise<{ row: SubscriptionRow; created: boolean }> {
-  const outcome = await createSubscription(db, orgId, customerId, subscription, now);
-  // The customer was archived between its own write and this one: the caller's retry decides.
-  if (outcome.status === "customer_gone") throw new StorageUnavailable("the customer was archived during provisioning");
-  return { row: outcome.row, created: outcome.status === "created" };
-}
 
 /**
  * Part of the archive batch: cancels the customer's active subscriptions and keeps them.
@@ -159,24 +140,29 @@ export type CreateSubscriptionOutcome =
   | { status: "customer_gone" };
 
 /**
- * Creates an active subscription unless one for the same plan and resource exists (the
- * partial unique index decides, also between concurrent requests), and only while the
- * customer is live. Unlike `ensureActiveSubscription`, an existing one is reported, not reused.
+ * The two statements that create an active subscription unless one for the same plan and
+ * resource exists (the partial unique index decides, also between concurrent requests), and
+ * read whichever is active afterwards (`readCreated` interprets their results). The insert
+ * lands only while the customer is live and, when `customerVersion` is given, at that
+ * version: a provision puts them in the batch of its own customer write, which they must
+ * follow (the version that write leaves), so both commit or neither does.
  */
-export async function createSubscription(
+export function createSubscriptionStatements(
   db: Db,
   orgId: string,
   customerId: string,
   subscription: NewSubscription,
   now: string,
-): Promise<CreateSubscriptionOutcome> {
-  const [inserted, active] = await db.batch<SubscriptionRow>([
+  customerVersion: number | null = null,
+): [insert: D1PreparedStatement, active: D1PreparedStatement] {
+  return [
     db
       .prepare(
         `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
            billable_features, promotion_code, billing_country_code, metadata, created_at)
          SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
          WHERE ${customerIsLive("?2", "?3")}
+           AND (?13 IS NULL OR EXISTS (SELECT 1 FROM customers WHERE org_id = ?2 AND id = ?3 AND version = ?13))
          ON CONFLICT DO NOTHING
          RETURNING *`,
       )
@@ -193,15 +179,37 @@ export async function createSubscription(
         subscription.billing_country_code,
         JSON.stringify(subscription.metadata),
         now,
+        customerVersion,
       ),
     db
       .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
       .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
-  ]);
-  const created = inserted?.results[0];
+  ];
+}
+
+/** What the results of `createSubscriptionStatements` (in order) say happened. */
+export function readCreated(inserted: D1Result | undefined, active: D1Result | undefined): CreateSubscriptionOutcome {
+  const created = inserted?.results[0] as SubscriptionRow | undefined;
   if (created) return { status: "created", row: created };
-  const existing = active?.results[0];
+  const existing = active?.results[0] as SubscriptionRow | undefined;
   return existing ? { status: "exists", row: existing } : { status: "customer_gone" };
+}
+
+/**
+ * Creates an active subscription unless one for the same plan and resource exists, only while
+ * the customer is live (and at `customerVersion`, when given). An existing one is reported.
+ */
+export async function createSubscription(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  subscription: NewSubscription,
+  now: string,
+  customerVersion: number | null = null,
+): Promise<CreateSubscriptionOutcome> {
+  const statements = createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion);
+  const [inserted, active] = await db.batch(statements);
+  return readCreated(inserted, active);
 }
 
 /**

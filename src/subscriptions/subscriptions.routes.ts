@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { IdParams, NoQuery, recordParams } from "../customer-records/customer-records.params";
-import { listOf } from "../lib/lists";
+import { IdParams, NoQuery, PageQuery, recordParams } from "../customer-records/customer-records.params";
+import { paginatedListOf } from "../lib/lists";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
@@ -8,7 +8,7 @@ import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
 const tags = ["Subscriptions"];
 const security = [{ bearerAuth: [] }];
 
-const SubscriptionList = listOf(Subscription, "SubscriptionList");
+const SubscriptionList = paginatedListOf(Subscription, "SubscriptionList");
 const SubscriptionParams = recordParams("subscription_id", "sub");
 
 const NO_CUSTOMER = "`customer_not_found` also when the customer is archived.";
@@ -20,9 +20,9 @@ export const listSubscriptions = createRoute({
   tags,
   security,
   summary: "List a customer's subscriptions",
-  description: `Every subscription of the customer, active and canceled, oldest first (not paginated). ${NO_CUSTOMER}`,
+  description: `The customer's subscriptions, active and canceled, oldest first, a page at a time (\`limit\`, \`cursor\` from \`next_cursor\`). ${NO_CUSTOMER}`,
   middleware: readRoute(),
-  request: { params: IdParams, query: NoQuery },
+  request: { params: IdParams, query: PageQuery },
   responses: {
     200: jsonContent(SubscriptionList, "The subscriptions"),
     ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found"),

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-app";
+import { primarySession } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { jsonContent, problemResponses } from "../lib/openapi";
 import { docsPageHtml } from "./docs-page";
@@ -30,11 +31,12 @@ export const HEALTH_PROBE_SHARED_FOR_MS = 1_000;
 let lastProbe: { startedAt: number; answered: Promise<boolean> } | null = null;
 
 /** Whether D1 answers, from a probe started in this isolate less than a second ago if there is one. */
-function d1Answers(db: D1Database): Promise<boolean> {
+function d1Answers(binding: D1Database): Promise<boolean> {
   const now = Date.now();
   if (!lastProbe || now - lastProbe.startedAt >= HEALTH_PROBE_SHARED_FOR_MS || now < lastProbe.startedAt) {
     const answered = Promise.resolve()
-      .then(() => db.prepare("SELECT 1").first())
+      // The primary: a health check asks whether the database that takes writes answers.
+      .then(() => primarySession(binding).prepare("SELECT 1").first())
       .then(
         () => true,
         () => false,

@@ -1,4 +1,5 @@
 import { type PurgeOptions, purgeInBatches } from "../lib/batched-purge";
+import { primarySession } from "../lib/db";
 import {
   clearExpiredPreviousSecrets,
   countWebhookMessagesReceivedBefore,
@@ -20,11 +21,12 @@ export async function cleanUpWebhooks(
   options: PurgeOptions = {},
 ): Promise<{ webhookIdsForgotten: number; webhookIdsBacklog: number; previousSecretsErased: number }> {
   const cutoff = new Date(now.getTime() - WEBHOOK_ID_RETENTION_MS).toISOString();
+  const db = primarySession(env.DB);
   const ids = await purgeInBatches(
-    (limit) => deleteWebhookMessagesReceivedBefore(env.DB, cutoff, limit),
-    () => countWebhookMessagesReceivedBefore(env.DB, cutoff),
+    (limit) => deleteWebhookMessagesReceivedBefore(db, cutoff, limit),
+    () => countWebhookMessagesReceivedBefore(db, cutoff),
     options,
   );
-  const previousSecretsErased = await clearExpiredPreviousSecrets(env.DB, now.toISOString());
+  const previousSecretsErased = await clearExpiredPreviousSecrets(db, now.toISOString());
   return { webhookIdsForgotten: ids.deleted, webhookIdsBacklog: ids.backlog, previousSecretsErased };
 }

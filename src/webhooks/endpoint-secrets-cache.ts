@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { ExpiringLru } from "../lib/expiring-lru";
 import { findWebhookEndpointSecrets, type WebhookEndpointSecrets } from "./webhooks.repository";
 
@@ -25,7 +26,7 @@ export function cachedEndpointSecrets(id: string): LoadedEndpoint | undefined {
 }
 
 /** Reads the endpoint from D1 and remembers the answer (also "no such endpoint"). */
-export async function loadEndpointSecrets(db: D1Database, id: string): Promise<LoadedEndpoint> {
+export async function loadEndpointSecrets(db: Db, id: string): Promise<LoadedEndpoint> {
   const endpoint = await findWebhookEndpointSecrets(db, id);
   endpoints.set(id, endpoint);
   return { endpoint, fromCache: false };

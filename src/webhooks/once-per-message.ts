@@ -1,3 +1,4 @@
+import type { Db } from "../lib/db";
 import { randomToken } from "../lib/ids";
 import { logError } from "../lib/logger";
 import {
@@ -27,7 +28,7 @@ export type MessageOutcome<T> = { status: "ran"; value: T } | { status: "duplica
  * released so a retry can run it; `work` throws only for failures worth retrying.
  */
 export async function oncePerMessage<T>(
-  db: D1Database,
+  db: Db,
   endpointId: string,
   messageId: string,
   work: () => Promise<T>,

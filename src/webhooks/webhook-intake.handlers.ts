@@ -60,7 +60,7 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
   // over its failure budget.
   const load = async (): Promise<LoadedEndpoint> => {
     refuseLimitedAddress(headers);
-    return loadEndpointSecrets(c.env.DB, endpointId);
+    return loadEndpointSecrets(c.get("db"), endpointId);
   };
   // Nothing about the request is trusted, and nothing is written, until this passes.
   const now = new Date();
@@ -90,7 +90,7 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
 
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
   const background = inBackground(c);
-  const processed = await oncePerMessage(c.env.DB, endpoint.id, delivery.messageId, () =>
+  const processed = await oncePerMessage(c.get("db"), endpoint.id, delivery.messageId, () =>
     applyWebhookAction({ db: c.get("db"), kv: c.env.KV, orgId: endpoint.org_id, background, settings: c.env }, action),
   );
   if (processed.status === "in_progress") {

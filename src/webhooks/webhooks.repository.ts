@@ -94,7 +94,7 @@ export async function rotateWebhookEndpointSecret(
 }
 
 /** Intake is not tenant-authenticated: the endpoint id alone finds the endpoint. */
-export async function findWebhookEndpointSecrets(db: D1Database, id: string): Promise<WebhookEndpointSecrets | null> {
+export async function findWebhookEndpointSecrets(db: Db, id: string): Promise<WebhookEndpointSecrets | null> {
   return db
     .prepare(
       `SELECT id, org_id, source, secret, previous_secret, previous_secret_expires_at
@@ -112,7 +112,7 @@ export type MessageClaim = { endpointId: string; messageId: string; token: strin
  * 'processing' from before `abandonedBefore` belonged to a Worker that died; it is taken over.
  */
 export async function claimWebhookMessage(
-  db: D1Database,
+  db: Db,
   claim: MessageClaim,
   now: string,
   abandonedBefore: string,
@@ -132,7 +132,7 @@ export async function claimWebhookMessage(
 
 /** Where a webhook id stands: 'processing', 'processed', or null when no delivery holds it. */
 export async function findWebhookMessageState(
-  db: D1Database,
+  db: Db,
   endpointId: string,
   messageId: string,
 ): Promise<"processing" | "processed" | null> {
@@ -144,7 +144,7 @@ export async function findWebhookMessageState(
 }
 
 /** Records the claimed webhook id as processed: redeliveries are duplicates from now on. */
-export async function completeWebhookMessage(db: D1Database, claim: MessageClaim, now: string): Promise<void> {
+export async function completeWebhookMessage(db: Db, claim: MessageClaim, now: string): Promise<void> {
   await db
     .prepare(
       `UPDATE webhook_messages SET state = 'processed', processed_at = ?4
@@ -155,7 +155,7 @@ export async function completeWebhookMessage(db: D1Database, claim: MessageClaim
 }
 
 /** Gives the claim up, so the sender's retry can apply the event. */
-export async function releaseWebhookMessage(db: D1Database, claim: MessageClaim): Promise<void> {
+export async function releaseWebhookMessage(db: Db, claim: MessageClaim): Promise<void> {
   await db
     .prepare(
       `DELETE FROM webhook_messages
@@ -166,11 +166,7 @@ export async function releaseWebhookMessage(db: D1Database, claim: MessageClaim)
 }
 
 /** Forgets up to `limit` webhook ids first received before `cutoff`; returns how many. */
-export async function deleteWebhookMessagesReceivedBefore(
-  db: D1Database,
-  cutoff: string,
-  limit: number,
-): Promise<number> {
+export async function deleteWebhookMessagesReceivedBefore(db: Db, cutoff: string, limit: number): Promise<number> {
   const result = await db
     .prepare(
       `DELETE FROM webhook_messages
@@ -182,7 +178,7 @@ export async function deleteWebhookMessagesReceivedBefore(
 }
 
 /** How many webhook ids were first received before `cutoff` (the cleanup's backlog). */
-export async function countWebhookMessagesReceivedBefore(db: D1Database, cutoff: string): Promise<number> {
+export async function countWebhookMessagesReceivedBefore(db: Db, cutoff: string): Promise<number> {
   const row = await db
     .prepare("SELECT COUNT(*) AS n FROM webhook_messages WHERE received_at < ?1")
     .bind(cutoff)
@@ -191,7 +187,7 @@ export async function countWebhookMessagesReceivedBefore(db: D1Database, cutoff:
 }
 
 /** Drops previous secrets that no longer verify anyway; returns how many. */
-export async function clearExpiredPreviousSecrets(db: D1Database, now: string): Promise<number> {
+export async function clearExpiredPreviousSecrets(db: Db, now: string): Promise<number> {
   const result = await db
     .prepare(
       `UPDATE webhook_endpoints SET previous_secret = NULL, previous_secret_expires_at = NULL

@@ -1,0 +1,44 @@
+import { decodeCursor, encodeCursor } from "../lib/cursor";
+import type { Db } from "../lib/db";
+import { fnv1a } from "../lib/hash";
+import { type PageQuery, RECORDS_PAGE_DEFAULT_LIMIT } from "./customer-records.params";
+import { requireLiveCustomer } from "./customer-records.repository";
+
+/** A `customerRecords(table).list`: rows after a position, each with its own position. */
+type PagedRows<Row> = (
+  db: Db,
+  orgId: string,
+  customerId: string,
+  afterPosition: number | null,
+  limit: number,
+) => Promise<{ position: number; row: Row }[]>;
+
+/**
+ * One page of a live customer's records (`GET /v1/customers/{id}/<records>`), as the list
+ * body. A cursor holds the last position served and is valid only for the list it came from
+ * (these records of this customer): anything else is a 400 on `#/query/cursor`. Records are
+ * listed oldest first, so records created while a caller walks the pages come last and none
+ * is served twice or skipped.
+ */
+export async function listPage<Row, O>(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  records: { name: string; list: PagedRows<Row>; toObject: (row: Row) => O },
+  query: PageQuery,
+) {
+  await requireLiveCustomer(db, orgId, customerId);
+  const limit = query.limit ?? RECORDS_PAGE_DEFAULT_LIMIT;
+  const scope = fnv1a(JSON.stringify([records.name, customerId]));
+  const after = query.cursor === undefined ? null : decodeCursor(query.cursor, scope);
+  const rows = await records.list(db, orgId, customerId, after, limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > limit;
+  return {
+    object: "list" as const,
+    data: page.map(({ row }) => records.toObject(row)),
+    has_more: hasMore,
+    next_cursor: hasMore && last ? encodeCursor(last.position, scope) : null,
+  };
+}
