@@ -18,8 +18,8 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   const db = primarySession(env.DB);
   await runEach({
     idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
-    webhooks: () => cleanUpWebhooks(env, now),
-    events: () => sweepEvents(env, now),
+    webhooks: () => cleanUpWebhooks(db, now),
+    events: () => sweepEvents(db, env.EVENT_DELIVERIES, now),
   });
 }
 

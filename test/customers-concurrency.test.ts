@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { altPath, type Called, call, createCustomer, newOrganization } from "./helpers";
+import { altPath, archive, type Called, call, createCustomer, expectProblem, ids, newOrganization } from "./helpers";
 
 /** Uniqueness among live customers under concurrency (spec §1 error table, §2 field rules, §3 archive). */
 
 const N = 20;
-
-const ids = (response: Called): string[] => response.body.data.map((customer: { id: string }) => customer.id);
 
 const listAll = async (key: string, query = "") => {
   const response = await call("GET", `/v1/customers?limit=100${query}`, { key });
@@ -30,15 +28,6 @@ function caseVariant(value: string, n: number): string {
     .join("");
 }
 
-function expectProblem(response: Called, status: number, code: string, pointer?: string) {
-  expect(response.status, response.text).toBe(status);
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
-  expect(response.body.code).toBe(code);
-  expect(response.body.status).toBe(status);
-  expect(response.body.type).toBe(`/docs/problems#${code}`);
-  if (pointer) expect(response.body.errors).toEqual([expect.objectContaining({ pointer })]);
-}
-
 /** Splits concurrent results into the one 201 and the others; fails unless exactly one won. */
 function oneWinner(responses: Called[], winnerStatus = 201) {
   const statuses = responses.map((response) => response.status).sort();
@@ -50,12 +39,6 @@ function oneWinner(responses: Called[], winnerStatus = 201) {
     losers: responses.filter((_, index) => index !== winnerIndex),
   };
 }
-
-const archive = async (key: string, id: string) => {
-  const response = await call("DELETE", `/v1/customers/${encodeURIComponent(id)}`, { key });
-  expect(response.status, response.text).toBe(200);
-  expect(response.body).toMatchObject({ object: "customer", id, archived: true });
-};
 
 describe("concurrent creates with one contested unique field", () => {
   const emailVariants = Array.from({ length: N }, (_, n) => caseVariant("race.winner@example.com", n));
@@ -82,7 +65,7 @@ describe("concurrent creates with one contested unique field", () => {
       contested: (n: number) => ({ username: usernameVariants[n] }),
       code: "username_taken",
     },
-  ])("$field: one 201, nineteen 409 $code, one customer stored", async ({ field, contested, code }) => {
+  ] as const)("$field: one 201, nineteen 409 $code, one customer stored", async ({ field, contested, code }) => {
     const { key } = await newOrganization();
     // Each request also carries identifiers of its own, which must not survive a refused create.
     const bodies = Array.from({ length: N }, (_, n) => ({
@@ -294,9 +277,9 @@ describe("concurrent PATCHes", () => {
   });
 
   it.each([
-    { field: "email", value: "TAKEN@example.com", code: "email_taken" },
-    { field: "alternative_id", value: "taken-alt", code: "alternative_id_taken" },
-    { field: "username", value: "TAKEN_USER", code: "username_taken" },
+    { field: "email", value: "TAKEN@example.com", code: "email_taken" as const },
+    { field: "alternative_id", value: "taken-alt", code: "alternative_id_taken" as const },
+    { field: "username", value: "TAKEN_USER", code: "username_taken" as const },
   ])("PATCH $field to another live customer's → 409 $code and nothing changes", async ({ field, value, code }) => {
     const { key } = await newOrganization();
     const owner = await createCustomer(key, {

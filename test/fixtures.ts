@@ -18,3 +18,14 @@ export const PII_FIELDS = Object.keys(EXAMPLE_PII) as (keyof typeof EXAMPLE_PII)
 
 /** Strings that must not survive an archive anywhere (D1 rows, KV values, kept responses). */
 export const PII_VALUES = Object.values(EXAMPLE_PII);
+
+/** Every profile field set: the PII above plus the non-personal fields. */
+export const FULL_PROFILE = {
+  ...EXAMPLE_PII,
+  language: "en",
+  timezone: "America/New_York",
+  mail_marketing: true,
+  tele_marketing: false,
+  coupon_id: "WELCOME10",
+  metadata: { plan_source: "signup", seats: 3, beta: true },
+};

@@ -3,23 +3,20 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { HEALTH_PROBE_SHARED_FOR_MS } from "../src/system";
 import { recordingD1 } from "./d1-spy";
 import { call } from "./helpers";
+import { d1WithSessions } from "./storage-doubles";
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
 const failingD1 = (db: D1Database): D1Database =>
-  new Proxy(db, {
-    get(target, name) {
-      if (name === "prepare") {
-        return () => {
+  d1WithSessions(db, (_inner, name) =>
+    name === "prepare"
+      ? () => {
           throw new Error("D1_ERROR: injected outage");
-        };
-      }
-      const member = Reflect.get(target, name);
-      return typeof member === "function" ? member.bind(target) : member;
-    },
-  });
+        }
+      : undefined,
+  );
 
 describe("/healthz", () => {
   it("requests within a second share one D1 probe", async () => {

@@ -1,6 +1,16 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { z } from "@hono/zod-openapi";
+import { expect } from "vitest";
+import type {
+  ArchivedCustomer as ArchivedCustomerSchema,
+  CustomerList as CustomerListSchema,
+  CustomerObject,
+} from "../src/customers/customers.schemas";
 import worker from "../src/index";
+import type { Problem as ProblemSchema } from "../src/lib/openapi";
+import type { ProblemCode } from "../src/lib/problems";
+import type { CreatedOrganization as CreatedOrganizationSchema } from "../src/organizations/organizations.schemas";
 import { ConformanceChecker, type OpenApiDocument } from "./openapi-conformance";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -20,13 +30,41 @@ export type CallOptions = {
   checkDocument?: boolean;
 };
 
-export type Called = { status: number; headers: Headers; body: any; text: string };
+/**
+ * Legacy: the body of a response whose type the test has not declared. Files that call
+ * `call(...)` without a type argument and read `.body` fields still rely on it; new and
+ * converted tests name the body they expect (`call<CustomerObject>`, the typed wrappers below).
+ */
+export type UntypedBody = any;
+
+/** A problem+json body, as the app's own zod schema describes it. */
+export type Problem = z.infer<typeof ProblemSchema>;
+export type CustomerList = z.infer<typeof CustomerListSchema>;
+export type ArchivedCustomer = z.infer<typeof ArchivedCustomerSchema>;
+export type CreatedOrganization = z.infer<typeof CreatedOrganizationSchema>;
+export type { CustomerObject };
+
+/** A list envelope, for helpers that only need the ids. */
+export type ListBody<T> = { object: "list"; data: T[]; has_more: boolean; next_cursor: string | null };
+
+/**
+ * What a request answered. `T` is the body the test expects at the status it asserts; a
+ * problem (any 4xx/5xx) is read through `expectProblem`, which returns it typed.
+ */
+export type Called<T = UntypedBody> = { status: number; headers: Headers; body: T; text: string };
 
 /**
  * One request through the Worker's own fetch handler; background work (waitUntil) has
  * finished when it returns, so KV state is settled.
+ *
+ * `T` is trusted, not parsed: every /v1 response is checked against /v1/openapi.json below,
+ * and that document is generated from the same zod schemas the response types come from.
  */
-export async function call(method: string, path: string, options: CallOptions = {}): Promise<Called> {
+export async function call<T = UntypedBody>(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Called<T>> {
   const headers = new Headers(options.headers);
   if (options.key) headers.set("Authorization", `Bearer ${options.key}`);
   let body: BodyInit | undefined = options.rawBody;
@@ -51,7 +89,7 @@ export async function call(method: string, path: string, options: CallOptions = 
     const failures = (await documentChecker()).check(exchange);
     if (failures.length) throw new Error(`The response breaks /v1/openapi.json:\n${failures.join("\n")}`);
   }
-  return { status: response.status, headers: response.headers, body: parsed, text };
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
 /** What /v1/openapi.json describes: the API under /v1 and the health check. */
@@ -78,19 +116,81 @@ function documentChecker(): Promise<ConformanceChecker> {
 
 /** A fresh organization and its API key secret. */
 export async function newOrganization(name = "Acme"): Promise<{ orgId: string; key: string }> {
-  const response = await call("POST", "/v1/organizations", { key: ADMIN_TOKEN, body: { name } });
-  if (response.status !== 201) throw new Error(`could not create an organization: ${response.text}`);
-  return { orgId: response.body.organization.id, key: response.body.api_key.secret };
+  const response = await call<CreatedOrganization>("POST", "/v1/organizations", { key: ADMIN_TOKEN, body: { name } });
+  const secret = response.status === 201 ? response.body.api_key.secret : null;
+  if (secret === null) throw new Error(`could not create an organization: ${response.text}`);
+  return { orgId: response.body.organization.id, key: secret };
 }
 
 /** Creates a customer and returns its body; fails the test on anything but 201. */
-export async function createCustomer(key: string, body: Record<string, unknown> = {}) {
-  const response = await call("POST", "/v1/customers", { key, body });
+export async function createCustomer(key: string, body: Record<string, unknown> = {}): Promise<CustomerObject> {
+  const response = await call<CustomerObject>("POST", "/v1/customers", { key, body });
   if (response.status !== 201) throw new Error(`create failed (${response.status}): ${response.text}`);
   return response.body;
 }
 
+export const customerPath = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
 export const altPath = (alternativeId: string) => `/v1/customers/alternative-id/${encodeURIComponent(alternativeId)}`;
+
+/** GET a customer by id (`query` without "?", e.g. "expand=addresses"); the status is the test's to assert. */
+export const getCustomer = (key: string, id: string, query = "") =>
+  call<CustomerObject>("GET", `${customerPath(id)}${query ? `?${query}` : ""}`, { key });
+
+/** GET /v1/customers with these query parameters; the status is the test's to assert. */
+export function listCustomers(key: string, params: Record<string, string | number> = {}) {
+  const parts = Object.entries(params).map(([name, value]) => `${name}=${encodeURIComponent(String(value))}`);
+  return call<CustomerList>("GET", `/v1/customers${parts.length ? `?${parts.join("&")}` : ""}`, { key });
+}
+
+/** The ids of a list response's `data`, in order. */
+export const ids = (response: { body: { data: { id: string }[] } }): string[] =>
+  response.body.data.map((item) => item.id);
+
+/** Archives (DELETE) a customer; fails the test unless it answers the archived receipt. */
+export async function archive(key: string, id: string): Promise<ArchivedCustomer> {
+  const response = await call<ArchivedCustomer>("DELETE", customerPath(id), { key });
+  expect(response.status, response.text).toBe(200);
+  expect(response.body).toMatchObject({ object: "customer", id, archived: true });
+  return response.body;
+}
+
+/**
+ * Asserts the RFC 9457 shape every error shares (status, code, type, title, detail, and the
+ * body's request id is the X-Request-Id header's), and — with `pointer` — that `errors` names
+ * exactly that one field. Returns the problem, typed.
+ */
+export function expectProblem(response: Called<unknown>, status: number, code: ProblemCode, pointer?: string): Problem {
+  const problem = response.body as Problem;
+  expect({ status: response.status, code: problem?.code }, response.text).toEqual({ status, code });
+  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json(;|$)/);
+  const requestId = response.headers.get("X-Request-Id");
+  expect(requestId).toBeTruthy();
+  expect(problem).toMatchObject({ type: `/docs/problems#${code}`, status, code, request_id: requestId });
+  expect(typeof problem.title).toBe("string");
+  expect(problem.title.length).toBeGreaterThan(0);
+  expect(typeof problem.detail).toBe("string");
+  expect(problem.detail.length).toBeGreaterThan(0);
+  if (pointer !== undefined) expect(problem.errors).toEqual([expect.objectContaining({ pointer })]);
+  return problem;
+}
+
+/**
+ * A 400 validation_failed problem whose errors point (JSON Pointer) at exactly `pointers`
+ * (order and repeats free), each with a non-empty detail.
+ */
+export function expectValidationFailed(response: Called<unknown>, pointers: string[]): Problem {
+  const problem = expectProblem(response, 400, "validation_failed");
+  expect(response.headers.get("Content-Type")).toBe("application/problem+json");
+  expect(Array.isArray(problem.errors), response.text).toBe(true);
+  const errors = problem.errors ?? [];
+  for (const error of errors) {
+    expect(typeof error.detail).toBe("string");
+    expect(error.detail.length).toBeGreaterThan(0);
+  }
+  const got = [...new Set(errors.map((error) => error.pointer))].sort();
+  expect(got, response.text).toEqual([...new Set(pointers)].sort());
+  return problem;
+}
 
 const QUERY_METHODS = new Set(["first", "all", "run", "raw"]);
 

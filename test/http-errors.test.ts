@@ -4,25 +4,12 @@ import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { toApiError } from "../src/lib/create-app";
 import { StorageUnavailable } from "../src/lib/storage-errors";
-import { ADMIN_TOKEN, altPath, type Called, call, createCustomer, newOrganization } from "./helpers";
+import { ADMIN_TOKEN, altPath, type Called, call, createCustomer, expectProblem, newOrganization } from "./helpers";
 
 const KiB = 1024;
 const LIMIT = 64 * KiB;
 const GENERATED_REQUEST_ID = /^req_[A-Za-z0-9]+$/;
 const PROBLEM_KEYS = ["code", "detail", "request_id", "status", "title", "type"];
-
-/** Asserts the RFC 9457 shape every error shares, and that the body's request id is the header's. */
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json(;|$)/);
-  const requestId = response.headers.get("X-Request-Id");
-  expect(requestId).toBeTruthy();
-  expect(response.body).toMatchObject({ type: `/docs/problems#${code}`, status, code, request_id: requestId });
-  expect(typeof response.body.title).toBe("string");
-  expect(response.body.title.length).toBeGreaterThan(0);
-  expect(typeof response.body.detail).toBe("string");
-  expect(response.body.detail.length).toBeGreaterThan(0);
-}
 
 /** `{` + spaces + `}`: valid JSON for `{}` of exactly `size` bytes. */
 const paddedEmptyObject = (size: number) => new TextEncoder().encode(`{${" ".repeat(size - 2)}}`);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { altPath, call, countingD1, createCustomer, newOrganization } from "./helpers";
+import { d1WithSessions } from "./storage-doubles";
 
 // Import applies items in order: a value one item frees can be taken by a later item, in the
 // same bounded number of D1 round trips.
@@ -48,23 +49,19 @@ describe("import order", () => {
     await createCustomer(key, { id: "moving", email: "m@example.com", alternative_id: "m" });
     // Bump the version behind the import's back after its lookups: the write must skip it whole.
     let bumped = false;
-    const racing = new Proxy(env.DB, {
-      get(target, name) {
-        if (name === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
+    const racing = d1WithSessions(env.DB, (target, name) =>
+      name === "batch"
+        ? async (statements: D1PreparedStatement[]) => {
             if (!bumped && statements.length > 0) {
               const results = await target.batch(statements);
               bumped = true;
-              await target.prepare("UPDATE customers SET version = version + 1 WHERE id = 'moving'").run();
+              await env.DB.prepare("UPDATE customers SET version = version + 1 WHERE id = 'moving'").run();
               return results;
             }
             return target.batch(statements);
-          };
-        }
-        const member = Reflect.get(target, name);
-        return typeof member === "function" ? member.bind(target) : member;
-      },
-    });
+          }
+        : undefined,
+    );
     const response = await importCall(key, [{ id: "moving", email: "n@example.com", alternative_id: "n" }], {
       env: { ...env, DB: racing },
     });

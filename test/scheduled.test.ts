@@ -140,7 +140,7 @@ describe("the scheduled cleanup", () => {
       .bind(new Date(now - 4 * 24 * 60 * MINUTE).toISOString())
       .run();
     clock = 0;
-    const webhooks = await cleanUpWebhooks(env, new Date(now), options);
+    const webhooks = await cleanUpWebhooks(env.DB, new Date(now), options);
     expect(webhooks).toMatchObject({ webhookIdsForgotten: 15, webhookIdsBacklog: 2 });
   });
 

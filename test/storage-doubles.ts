@@ -31,14 +31,28 @@ export function kvWithFailingDeletes(kv: KVNamespace, failing: () => boolean = (
 export function d1FailingWritesTo(db: D1Database, table: string): D1Database {
   const target = new RegExp(`\\b(INSERT INTO|UPDATE) ${table}\\b`, "g");
   const rewrite = (sql: string) => sql.replace(target, "$1 no_such_table_in_test_double");
-  const wrap = <T extends object>(target: T): T =>
+  return d1WithSessions(db, (inner, name) =>
+    name === "prepare" ? (sql: string) => inner.prepare(rewrite(sql)) : undefined,
+  );
+}
+
+/**
+ * A D1 binding whose members `override` may replace (it returns undefined to keep one), on the
+ * binding and on every session taken from it: requests run their statements in a session
+ * (lib/db.ts), so a double of the binding alone would never see them.
+ */
+export function d1WithSessions(
+  db: D1Database,
+  override: (inner: D1Database | D1DatabaseSession, name: string | symbol) => unknown,
+): D1Database {
+  const wrap = <T extends D1Database | D1DatabaseSession>(target: T): T =>
     new Proxy(target, {
       get(inner, name) {
-        if (name === "prepare") return (sql: string) => (inner as unknown as D1Database).prepare(rewrite(sql));
-        if (name === "withSession") {
-          return (...args: unknown[]) =>
-            wrap((inner as unknown as { withSession: (...a: unknown[]) => object }).withSession(...args));
+        if (name === "withSession" && "withSession" in inner) {
+          return (start?: string) => wrap(inner.withSession(start));
         }
+        const replaced = override(inner, name);
+        if (replaced !== undefined) return replaced;
         const member = Reflect.get(inner, name);
         return typeof member === "function" ? member.bind(inner) : member;
       },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createCustomer, newOrganization } from "./helpers";
+import { call, createCustomer, type ListBody, newOrganization, type Problem, type UntypedBody } from "./helpers";
 
 /** What the sub-resources' timestamps look like: UTC with milliseconds. */
 export const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -14,14 +14,20 @@ export async function customerWith(resource: SubResource) {
 }
 
 /** POSTs `body` to the collection at `base` and returns the created object; fails the test on anything but 201. */
-export async function createAt(what: string, key: string, base: string, body: Record<string, unknown>) {
-  const response = await call("POST", base, { key, body });
+export async function createAt<T = UntypedBody>(
+  what: string,
+  key: string,
+  base: string,
+  body: Record<string, unknown>,
+): Promise<T> {
+  const response = await call<T>("POST", base, { key, body });
   if (response.status !== 201) throw new Error(`${what} create failed (${response.status}): ${response.text}`);
   return response.body;
 }
 
 /** The `data` of the list at `base`. */
-export const listOf = async (key: string, base: string) => (await call("GET", base, { key })).body.data as any[];
+export const listOf = async <T = UntypedBody>(key: string, base: string): Promise<T[]> =>
+  (await call<ListBody<T>>("GET", base, { key })).body.data;
 
 /** A route of a sub-resource: method, path and the body to send (if any). */
 export type Route = [method: string, path: string, body: unknown];
@@ -29,18 +35,27 @@ export type Route = [method: string, path: string, body: unknown];
 /** Calls every route with `key` (none when undefined): each answers `status`, and `code` when one is given. */
 export async function expectEveryRoute(routes: Route[], key: string | undefined, status: number, code?: string) {
   for (const [method, path, body] of routes) {
-    const response = await call(method, path, { key, body });
+    const response = await call<Problem>(method, path, { key, body });
     expect(response.status, `${method} ${path}`).toBe(status);
     if (code !== undefined) expect(response.body.code, `${method} ${path}`).toBe(code);
   }
 }
 
+/** The parts of /v1/openapi.json the sub-resource tests read. */
+export type ServedDocument = {
+  paths: Record<string, Record<string, { description?: string; responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, { required?: string[] }> };
+};
+
 /** The OpenAPI document declares each operation with its statuses, and the ones every route may answer. */
-export function expectOperations(document: any, expected: [method: string, path: string, statuses: string[]][]) {
+export function expectOperations(
+  document: ServedDocument,
+  expected: [method: string, path: string, statuses: string[]][],
+) {
   for (const [method, path, statuses] of expected) {
     const operation = document.paths[path]?.[method];
     expect(operation, `${method} ${path}`).toBeDefined();
-    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining([...statuses, "429", "500", "503"]));
+    expect(Object.keys(operation?.responses ?? {})).toEqual(expect.arrayContaining([...statuses, "429", "500", "503"]));
   }
 }
 
@@ -52,12 +67,12 @@ export type SubResourceRules = {
   /** A well-formed id that names no object. */
   unknownId: string;
   /** Creates one object in the collection at `base` and returns it. */
-  create: (key: string, base: string) => Promise<any>;
+  create: (key: string, base: string) => Promise<{ id: string }>;
   /**
    * Like `create`, but the object is its customer's default (where the resource has one); the cases in
    * which a stray write could clear a default use it. `create` when absent.
    */
-  createDefault?: (key: string, base: string) => Promise<any>;
+  createDefault?: (key: string, base: string) => Promise<{ id: string }>;
   /** Every route, given a customer path (`/v1/customers/{id}`) and an object id. */
   routes: (customerPath: string, id: string) => Route[];
   /** A method no route takes, on the collection or on one object, and the Allow header its 405 names. */
@@ -151,11 +166,11 @@ export function describeSubResourceRules(rules: SubResourceRules) {
         const { key, base } = await setup();
         const kept = await create(key, base);
         const doomed = await createDefault(key, base);
-        const response = await call("DELETE", `${base}/${doomed.id}`, { key });
+        const response = await call<unknown>("DELETE", `${base}/${doomed.id}`, { key });
         expect(response.status).toBe(200);
         expect(response.body).toEqual({ object: deletes, id: doomed.id, deleted: true });
-        expect(await listOf(key, base)).toEqual([kept]);
-        const again = await call("DELETE", `${base}/${doomed.id}`, { key });
+        expect(await listOf<unknown>(key, base)).toEqual([kept]);
+        const again = await call<Problem>("DELETE", `${base}/${doomed.id}`, { key });
         expect(again.status).toBe(404);
         expect(again.body.code).toBe("not_found");
       });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, altPath, type Called, call, createCustomer, newOrganization } from "./helpers";
+import { ADMIN_TOKEN, altPath, type Called, call, createCustomer, expectProblem, newOrganization } from "./helpers";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const KEY_ID = /^key_[0-9A-Z]{26}$/;
@@ -8,12 +8,6 @@ const SECRET = /^rk_[A-Za-z0-9]{20,}$/;
 
 const organizationCount = async () =>
   (await env.DB.prepare("SELECT COUNT(*) AS n FROM organizations").first<{ n: number }>())?.n;
-
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
-  expect(response.body.type).toBe(`/docs/problems#${code}`);
-}
 
 describe("POST /v1/organizations", () => {
   it("201 with the organization and its first API key (secret rk_…), which works", async () => {

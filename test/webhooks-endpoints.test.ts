@@ -3,17 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { cleanUpWebhooks } from "../src/webhooks/cleanup";
-import { type Called, call, newOrganization } from "./helpers";
+import { call, expectProblem, newOrganization } from "./helpers";
 import { countRows, createEndpoint, DAY, deliver, HOUR, isoAgo, provisionEvent } from "./webhooks-helpers";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const ENDPOINT_ID = /^we_[0-9A-Z]{26}$/;
 const FULL_SECRET = /^whsec_[A-Za-z0-9+/]{32}$/;
-
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
-}
 
 const secretBytes = (secret: string) => atob(secret.slice("whsec_".length)).length;
 
@@ -260,7 +255,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
         .run();
     await insert("old", isoAgo(3 * DAY + HOUR));
     await insert("young", isoAgo(3 * DAY - HOUR));
-    const result = await cleanUpWebhooks(env);
+    const result = await cleanUpWebhooks(env.DB);
     expect(result.webhookIdsForgotten).toBe(1);
     const { results } = await env.DB.prepare("SELECT message_id FROM webhook_messages").all<{ message_id: string }>();
     expect(results.map((row) => row.message_id)).toEqual(["young"]);
@@ -274,7 +269,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
     )
       .bind(isoAgo(4 * DAY))
       .run();
-    expect(await cleanUpWebhooks(env)).toMatchObject({ webhookIdsForgotten: 1200, webhookIdsBacklog: 0 });
+    expect(await cleanUpWebhooks(env.DB)).toMatchObject({ webhookIdsForgotten: 1200, webhookIdsBacklog: 0 });
     expect(await countRows("webhook_messages")).toBe(0);
   });
 
@@ -299,7 +294,7 @@ describe("cleanUpWebhooks (scheduled)", () => {
     await env.DB.prepare("UPDATE webhook_endpoints SET previous_secret_expires_at = ?2 WHERE id = ?1")
       .bind(expired.id, isoAgo(1000))
       .run();
-    const result = await cleanUpWebhooks(env);
+    const result = await cleanUpWebhooks(env.DB);
     expect(result.previousSecretsErased).toBe(1);
     const { results } = await env.DB.prepare(
       "SELECT id, previous_secret IS NOT NULL AS has_previous FROM webhook_endpoints ORDER BY id",

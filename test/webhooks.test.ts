@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Called, call, createCustomer, newOrganization } from "./helpers";
+import { call, createCustomer, expectProblem, newOrganization } from "./helpers";
 import {
   countRows,
   createEndpoint,
@@ -14,12 +14,6 @@ import {
   provisionEvent,
   signatureHeaders,
 } from "./webhooks-helpers";
-
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-  expect(response.headers.get("Content-Type")).toMatch(/^application\/problem\+json/);
-  expect(response.body.type).toBe(`/docs/problems#${code}`);
-}
 
 async function setup(source: "standard" | "clerk" = "standard") {
   const { key } = await newOrganization();
@@ -264,10 +258,22 @@ describe("deduplication", () => {
   it("a failure worth retrying (storage down) releases the claim: 503, then the retry applies", async () => {
     const { key, endpoint } = await setup();
     const id = newMessageId();
-    const prepare = env.DB.prepare.bind(env.DB);
-    const spy = vi.spyOn(env.DB, "prepare").mockImplementation((sql: string) => {
-      if (/INSERT INTO customers/.test(sql)) throw new Error("D1_ERROR: injected outage");
-      return prepare(sql);
+    // Requests run in sessions (lib/db.ts): the outage is injected into every session taken.
+    const withSession = env.DB.withSession.bind(env.DB);
+    const spy = vi.spyOn(env.DB, "withSession").mockImplementation((start) => {
+      const session = withSession(start);
+      return new Proxy(session, {
+        get(inner, name) {
+          if (name === "prepare") {
+            return (sql: string) => {
+              if (/INSERT INTO customers/.test(sql)) throw new Error("D1_ERROR: injected outage");
+              return inner.prepare(sql);
+            };
+          }
+          const member = Reflect.get(inner, name);
+          return typeof member === "function" ? member.bind(inner) : member;
+        },
+      });
     });
     const failed = await deliver(endpoint, provisionEvent(JENNY), { id });
     expectProblem(failed, 503, "storage_unavailable");

@@ -1,5 +1,5 @@
 import { deleteEventsCreatedBefore } from "../events/events.repository";
-import { primarySession } from "../lib/db";
+import type { Db } from "../lib/db";
 import { claimOverdueDeliveries, clearExpiredDestinationSecrets } from "./deliveries.repository";
 import { sendDeliveryMessages } from "./queue";
 
@@ -27,15 +27,14 @@ export type SweepResult = { deliveriesResent: number; eventsExpired: number; pre
  * deliveries; both in batches until done or the budget is spent (the rest waits for the next
  * run). Finally erases previous destination secrets whose 24 hours are over.
  */
-export async function sweepEvents(env: Env, now = new Date()): Promise<SweepResult> {
+export async function sweepEvents(db: Db, queue: Queue, now = new Date()): Promise<SweepResult> {
   const deadline = Date.now() + SWEEP_TIME_BUDGET_MS;
-  const db = primarySession(env.DB);
   const overdueBefore = new Date(now.getTime() - OVERDUE_GRACE_MS).toISOString();
   const leaseUntil = new Date(now.getTime() + RESEND_LEASE_MS).toISOString();
   let deliveriesResent = 0;
   for (let batch = 0; batch < SWEEP_MAX_BATCHES && Date.now() < deadline; batch++) {
     const overdue = await claimOverdueDeliveries(db, overdueBefore, leaseUntil, SWEEP_BATCH_SIZE);
-    await sendDeliveryMessages(env.EVENT_DELIVERIES, overdue);
+    await sendDeliveryMessages(queue, overdue);
     deliveriesResent += overdue.length;
     if (overdue.length < SWEEP_BATCH_SIZE) break;
   }

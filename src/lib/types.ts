@@ -4,7 +4,7 @@ import type { RequestDb } from "./db";
 /** What a request knows once the middleware has run. */
 export type AppVariables = {
   requestId: string;
-  /** The request's D1 session, set once by the app (createApp); work with no request behind it (auth's key lookup, health probe, background, Cron) opens its own primary session with `primarySession` (lib/db.ts); nothing else reads `env.DB`. */
+  /** The request's D1 session, set once by the app (createApp); work with no request behind it (background, queue consumer, Cron) opens its own primary session with `primarySession` (lib/db.ts). Only the API-key lookup and the health probe use the binding itself (no organization's data; the primary). */
   db: RequestDb;
   /** Set by the API-key middleware. */
   orgId: string;

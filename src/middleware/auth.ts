@@ -3,7 +3,6 @@ import { findActiveKey } from "../api-keys/api-key-cache";
 import { couldBeApiKey, isKnownUnknownKey, rememberUnknownKey } from "../api-keys/unknown-keys";
 import { inBackground } from "../lib/background";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
-import { primarySession } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { countFailure, refuseLimitedAddress } from "../lib/failure-limit";
 import type { AppEnv } from "../lib/types";
@@ -39,9 +38,10 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   if (isKnownUnknownKey(keyHash)) throw await refuse(UNKNOWN);
   // A key either cache tier knows passes whatever its address did (successes are never limited);
   // an address over its failure budget is refused before the lookup would read D1.
-  // On the primary whatever the request's own session: a key created a moment ago elsewhere works
-  // at once, which a replica may not know yet.
-  const key = await findActiveKey(primarySession(c.env.DB), keyHash, inBackground(c, "API-key cache fill"), () =>
+  // The binding itself, outside the request's session: keys are not an organization's data (they
+  // say which organization it is), and without a session D1 reads the primary, so a key created
+  // a moment ago elsewhere works at once, which a replica may not know yet.
+  const key = await findActiveKey(c.env.DB, keyHash, inBackground(c, "API-key cache fill"), () =>
     refuseLimitedAddress(headers),
   );
   if (!key) {

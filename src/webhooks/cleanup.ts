@@ -1,5 +1,5 @@
 import { type PurgeOptions, purgeInBatches } from "../lib/batched-purge";
-import { primarySession } from "../lib/db";
+import type { Db } from "../lib/db";
 import {
   clearExpiredPreviousSecrets,
   countWebhookMessagesReceivedBefore,
@@ -16,12 +16,11 @@ export const WEBHOOK_ID_RETENTION_MS = 3 * 24 * 60 * 60 * 1000;
  * anyway). Nothing younger than that at `now` is touched.
  */
 export async function cleanUpWebhooks(
-  env: Env,
+  db: Db,
   now = new Date(),
   options: PurgeOptions = {},
 ): Promise<{ webhookIdsForgotten: number; webhookIdsBacklog: number; previousSecretsErased: number }> {
   const cutoff = new Date(now.getTime() - WEBHOOK_ID_RETENTION_MS).toISOString();
-  const db = primarySession(env.DB);
   const ids = await purgeInBatches(
     (limit) => deleteWebhookMessagesReceivedBefore(db, cutoff, limit),
     () => countWebhookMessagesReceivedBefore(db, cutoff),
