@@ -29,7 +29,8 @@ import {
   seedOrganization,
   startEnvironment,
 } from "./lib/environment.mjs";
-import { eventsText, eventTargets, runEvents } from "./lib/events.mjs";
+import { runEvents } from "./lib/events.mjs";
+import { eventsText, eventTargets } from "./lib/events-report.mjs";
 import { drive, median } from "./lib/load.mjs";
 import { EXTRA_QUERIES, explainStatements } from "./lib/plans.mjs";
 import { profileDuring } from "./lib/profile.mjs";
