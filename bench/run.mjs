@@ -29,6 +29,8 @@ import {
   seedOrganization,
   startEnvironment,
 } from "./lib/environment.mjs";
+import { runEvents } from "./lib/events.mjs";
+import { eventsText, eventTargets } from "./lib/events-report.mjs";
 import { drive, median } from "./lib/load.mjs";
 import { EXTRA_QUERIES, explainStatements } from "./lib/plans.mjs";
 import { profileDuring } from "./lib/profile.mjs";
@@ -486,6 +488,19 @@ function evaluateTargets(result, large, scaling) {
   return targets;
 }
 
+/** The run as JSON in bench/results/<timestamp>.json; returns its path relative to the project. */
+async function writeResult(result, startedAt) {
+  const resultsDir = path.join(BENCH_DIR, "results");
+  await mkdir(resultsDir, { recursive: true });
+  const stamp = startedAt
+    .toISOString()
+    .replaceAll(":", "-")
+    .replace(/\.\d+Z$/, "Z");
+  const file = path.join(resultsDir, `${stamp}.json`);
+  await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+  return path.relative(PROJECT_DIR, file);
+}
+
 async function main() {
   const options = readOptions();
   const startedAt = new Date();
@@ -503,6 +518,15 @@ async function main() {
     say(
       `   ${bundle.size.wrangler_kib ?? bundle.size.kib} KiB, gzip ${bundle.size.wrangler_gzip_kib ?? bundle.size.gzip_kib} KiB`,
     );
+    if (options.eventsOnly) {
+      const events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
+      const targets = eventTargets(events);
+      const result = { started_at: startedAt.toISOString(), options, versions: versions(), events, targets };
+      const out = ["", eventsText(events), "", targetTable(targets)];
+      out.push(`written: ${await writeResult(result, startedAt)}`);
+      console.log(out.join("\n"));
+      return;
+    }
     say("startup: wrangler check startup, Roster and a one-route Hono Worker, 3 alternating runs …");
     const startupProfile = await measureStartup({
       projectDir: PROJECT_DIR,
@@ -567,6 +591,10 @@ async function main() {
       };
     }
     result.targets = evaluateTargets(result, large, result.scaling);
+    if (!options.skipEvents) {
+      result.events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
+      result.targets.push(...eventTargets(result.events));
+    }
     result.load_average = { before: loadBefore, after: os.loadavg() };
     result.total_seconds = round((performance.now() - began) / 1000, 1);
 
@@ -612,6 +640,10 @@ async function main() {
       out.push(profileText(profile));
     }
     out.push("");
+    if (result.events) {
+      out.push(eventsText(result.events));
+      out.push("");
+    }
     out.push("EXPLAIN QUERY PLAN:");
     out.push(plansText(result.query_plans));
     out.push("");
@@ -621,17 +653,7 @@ async function main() {
       `load average before ${loadBefore.map((x) => x.toFixed(2)).join(" ")}, after ${result.load_average.after.map((x) => x.toFixed(2)).join(" ")}; total ${result.total_seconds} s`,
     );
 
-    const resultsDir = path.join(BENCH_DIR, "results");
-    await mkdir(resultsDir, { recursive: true });
-    const file = path.join(
-      resultsDir,
-      `${startedAt
-        .toISOString()
-        .replaceAll(":", "-")
-        .replace(/\.\d+Z$/, "Z")}.json`,
-    );
-    await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
-    out.push(`written: ${path.relative(PROJECT_DIR, file)}`);
+    out.push(`written: ${await writeResult(result, startedAt)}`);
     console.log(out.join("\n"));
 
     const unexpected = result.scenarios.filter((s) => s.unexpected_statuses > 0);

@@ -3,10 +3,15 @@ import { env } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
 import { expect } from "vitest";
 import type {
+  ApiKeyList as ApiKeyListSchema,
+  ApiKeyWithSecret as ApiKeyWithSecretSchema,
+} from "../src/api-keys/api-keys.schemas";
+import type {
   ArchivedCustomer as ArchivedCustomerSchema,
   CustomerList as CustomerListSchema,
   CustomerObject,
 } from "../src/customers/customers.schemas";
+import type { ProvisioningResult as ProvisioningResultSchema } from "../src/customers/provision.schemas";
 import worker from "../src/index";
 import type { Problem as ProblemSchema } from "../src/lib/openapi";
 import type { ProblemCode } from "../src/lib/problems";
@@ -42,6 +47,9 @@ export type Problem = z.infer<typeof ProblemSchema>;
 export type CustomerList = z.infer<typeof CustomerListSchema>;
 export type ArchivedCustomer = z.infer<typeof ArchivedCustomerSchema>;
 export type CreatedOrganization = z.infer<typeof CreatedOrganizationSchema>;
+export type ApiKeyWithSecret = z.infer<typeof ApiKeyWithSecretSchema>;
+export type ApiKeyList = z.infer<typeof ApiKeyListSchema>;
+export type ProvisioningResult = z.infer<typeof ProvisioningResultSchema>;
 export type { CustomerObject };
 
 /** A list envelope, for helpers that only need the ids. */

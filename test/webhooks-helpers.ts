@@ -1,12 +1,13 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
-import { type Called, call } from "./helpers";
+import type { WebhookResult } from "../src/webhooks/webhooks.schemas";
+import { altPath, type Called, type CustomerObject, call, newOrganization } from "./helpers";
 
 export type Endpoint = { id: string; url: string; secret: string; source: string };
 
 /** Creates a webhook endpoint; fails the test on anything but 201. */
 export async function createEndpoint(key: string, source: "standard" | "clerk" = "standard"): Promise<Endpoint> {
-  const response = await call("POST", "/v1/webhook_endpoints", { key, body: { source } });
+  const response = await call<Endpoint>("POST", "/v1/webhook_endpoints", { key, body: { source } });
   if (response.status !== 201) throw new Error(`endpoint create failed (${response.status}): ${response.text}`);
   return response.body;
 }
@@ -47,14 +48,17 @@ export function signatureHeaders(secret: string, body: string, options: Delivery
   return headers;
 }
 
-/** Posts `payload` (an object, or a raw string) to the endpoint, signed. */
-export function deliver(
+/**
+ * Posts `payload` (an object, or a raw string) to the endpoint, signed. `T` is the body the test
+ * reads: the intake's result by default; a problem is read through `expectProblem`.
+ */
+export function deliver<T = WebhookResult>(
   endpoint: { id: string; secret: string },
   payload: unknown,
   options: DeliveryOptions = {},
-): Promise<Called> {
+): Promise<Called<T>> {
   const body = typeof payload === "string" ? payload : JSON.stringify(payload);
-  return call("POST", `/v1/webhooks/${endpoint.id}`, {
+  return call<T>("POST", `/v1/webhooks/${endpoint.id}`, {
     rawBody: options.sentBody ?? body,
     headers: {
       "Content-Type": "application/json",
@@ -79,6 +83,18 @@ export const provisionEvent = (data: Record<string, unknown>, timestamp?: string
   ...(timestamp === undefined ? {} : { timestamp }),
   data,
 });
+
+/** A fresh organization with one endpoint of `source`. */
+export async function setup(source: "standard" | "clerk" = "standard") {
+  const { key } = await newOrganization();
+  return { key, endpoint: await createEndpoint(key, source) };
+}
+
+export const getByAlternativeId = (key: string, alternativeId: string) =>
+  call<CustomerObject>("GET", altPath(alternativeId), { key });
+
+/** The customer most events here provision. */
+export const JENNY = { alternative_id: "user_jenny", email: "jenny@example.com", first_name: "Jenny" };
 
 type ClerkUserOptions = {
   id?: string;

@@ -14,6 +14,11 @@ const USAGE = `npm run bench [-- options]
   --only a,b              run only these scenarios (and their floors)
   --profile               also CPU-profile workerd's isolates (Roster's by package, D1, KV, cache,
                           rate limiter) during GET by id and create, through the inspector
+  --events-only           only the events section (create with one destination vs none, delivery
+                          throughput, import of 1,000 with a destination); no start-up or other scenarios
+  --skip-events           leave the events section out
+  --event-batch-size B    override the delivery queue consumer's max_batch_size (default: wrangler.toml's)
+  --event-batch-timeout S override its max_batch_timeout in seconds (default: wrangler.toml's)
   --keep-state            keep the local D1/KV state directory (its path is printed)
   --state-dir DIR         where the fresh local state goes (default /dev/shm when it exists, so disk
                           I/O of a shared machine stays out of the numbers; else the OS temp directory)
@@ -43,6 +48,10 @@ export function readOptions(argv = process.argv.slice(2)) {
       "import-concurrency": { type: "string" },
       only: { type: "string" },
       profile: { type: "boolean", default: false },
+      "events-only": { type: "boolean", default: false },
+      "skip-events": { type: "boolean", default: false },
+      "event-batch-size": { type: "string" },
+      "event-batch-timeout": { type: "string" },
       "keep-state": { type: "boolean", default: false },
       "state-dir": { type: "string" },
       help: { type: "boolean", default: false },
@@ -65,6 +74,10 @@ export function readOptions(argv = process.argv.slice(2)) {
     importConcurrency: values["import-concurrency"] ? parseCount(values["import-concurrency"]) : 2,
     only: values.only ? values.only.split(",").map((name) => name.trim()) : null,
     profile: values.profile,
+    eventsOnly: values["events-only"],
+    skipEvents: values["skip-events"],
+    eventBatchSize: values["event-batch-size"] ? parseCount(values["event-batch-size"]) : null,
+    eventBatchTimeout: values["event-batch-timeout"] ? Number(values["event-batch-timeout"]) : null,
     keepState: values["keep-state"],
     stateDir: values["state-dir"] ?? (existsSync("/dev/shm") ? "/dev/shm" : null),
   };

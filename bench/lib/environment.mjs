@@ -34,13 +34,23 @@ const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
  * - floor: bench/floor-worker.mjs, the bare storage work;
  * - roster_counted: the bundle behind bench/instrument-worker.mjs, for per-request counts.
  * Each listens on its own socket (no wrangler-dev proxy, no Miniflare entry worker).
- * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number }} options
+ * roster consumes the event-delivery queues as wrangler.toml configures them (a queue has one
+ * consumer: roster_counted only produces); `queueConsumers` overrides a consumer's settings.
+ * The Workers' info-level log lines (one per delivery attempt) are counted, not printed.
+ * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number, queueConsumers?: Record<string, { maxBatchSize?: number, maxBatchTimeout?: number }> }} options
  */
-export async function startEnvironment({ projectDir, bundle, persistDir, inspectorPort }) {
+export async function startEnvironment({ projectDir, bundle, persistDir, inspectorPort, queueConsumers = {} }) {
   const wrangler = await import("wrangler");
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await loadMiniflare();
   const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(projectDir, "wrangler.toml"));
-  const { modulesRules: _, ...shared } = workerOptions;
+  const { modulesRules: _, queueConsumers: configuredConsumers, ...shared } = workerOptions;
+  const consumers = Object.fromEntries(
+    Object.entries(configuredConsumers ?? {}).map(([queue, config]) => [
+      queue,
+      { .../** @type {object} */ (config), ...queueConsumers[queue] },
+    ]),
+  );
+  const workerLogs = { info: 0 };
 
   const limiter = Object.fromEntries(
     Object.entries(shared.ratelimits ?? {}).map(([name, config]) => [
@@ -68,6 +78,10 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
   // This Miniflare takes the v4-shaped options wrangler produces through its converter.
   const options = {
     log: new Log(LogLevel.WARN),
+    handleStructuredLogs: ({ level, message }) => {
+      if (level === "error" || level === "warn") process.stderr.write(`${message}\n`);
+      else workerLogs.info++;
+    },
     cf: false,
     ...(inspectorPort ? { inspectorPort } : {}),
     resourcePersistencePath: persistDir,
@@ -77,6 +91,7 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
         name: "roster",
         bindings: rosterBindings,
         ratelimits: limiter,
+        queueConsumers: consumers,
         modules: bundleModules,
         modulesRoot: bundleDir,
         unsafeDirectSockets: socket,
@@ -132,7 +147,7 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
   };
 
   const db = await mf.getD1Database("DB", "roster");
-  return { mf, urls, db, startup, dispose: () => mf.dispose() };
+  return { mf, urls, db, startup, workerLogs, queueConsumers: consumers, dispose: () => mf.dispose() };
 }
 
 export const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;

@@ -1,6 +1,6 @@
 // @ts-check
-const fixed = (value, digits) => (value === null || value === undefined ? "–" : value.toFixed(digits));
-const grouped = (value) => (value === null || value === undefined ? "–" : Math.round(value).toLocaleString("en-US"));
+const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
+const grouped = (value) => (Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "–");
 
 function table(headers, rows) {
   const widths = headers.map((header, column) =>
