@@ -256,7 +256,8 @@ describe("provision, import and webhook intake record what the single routes do"
     const endpoint = await createEndpoint(key);
     const first = await deliver(endpoint, provisionEvent({ alternative_id: "w1", email: "w1@example.com" }));
     expect(first.body.status).toBe("applied");
-    const id = first.body.customer_id;
+    const id = first.body.customer_id ?? "";
+    expect(id).toMatch(/^cus_/);
     await deliver(endpoint, provisionEvent({ alternative_id: "w1", name: "W" }));
     const archived = await deliver(endpoint, { type: "customer.archive", data: { alternative_id: "w1" } });
     expect(archived.body.status).toBe("applied");
