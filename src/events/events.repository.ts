@@ -60,7 +60,8 @@ const newEventId = () => newId("evt");
 /**
  * One pending delivery per enabled destination of the organization that selects the event's
  * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
- * does not exist, so it fans out to nothing.
+ * does not exist, so it fans out to nothing. (`+e.org_id` keeps the organization filter but
+ * off the index, so SQLite finds the events by their ids instead of walking the organization's.)
  */
 export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: string[]): D1PreparedStatement {
   return db
@@ -69,7 +70,7 @@ export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: strin
          (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
        SELECT 'evd_' || upper(hex(randomblob(13))), e.org_id, d.id, e.id, e.type, e.created_at, e.created_at, e.created_at
        FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.status = 'enabled'
-       WHERE e.org_id = ?1 AND e.id IN (SELECT value FROM json_each(?2)) AND ${selectsSql("d.event_types", "e.type")}
+       WHERE +e.org_id = ?1 AND e.id IN (SELECT value FROM json_each(?2)) AND ${selectsSql("d.event_types", "e.type")}
        ORDER BY e.seq`,
     )
     .bind(orgId, JSON.stringify(eventIds));
@@ -157,9 +158,11 @@ export function recordEventsStatements(
         .prepare(
           // Counted per customer first (each item finds its customer by index), then applied:
           // a correlated count per customer row would walk every item for every customer.
+          // CROSS JOIN fixes the order (items outer, customers by primary key): left to choose,
+          // SQLite walked the organization's customers and the whole item list for each.
           `UPDATE customers SET event_sequence = event_sequence + landed.count
            FROM (SELECT c.seq, COUNT(*) AS count FROM (${itemRows}) i
-                 JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND ${landed("i", "c")}
+                 CROSS JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND ${landed("i", "c")}
                  GROUP BY c.seq) AS landed
            WHERE customers.seq = landed.seq`,
         )
@@ -171,7 +174,7 @@ export function recordEventsStatements(
              c.event_sequence + 1 - row_number() OVER (PARTITION BY i.customer_id ORDER BY i.position DESC),
              json(i.data), ?3, ?4
            FROM (${itemRows}) i
-           JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND ${landed("i", "c")}
+           CROSS JOIN customers c ON c.org_id = ?1 AND c.id = i.customer_id AND ${landed("i", "c")}
            ORDER BY i.position`,
         )
         .bind(batch.orgId, itemsJson, batch.requestId, batch.createdAt),
