@@ -7,7 +7,7 @@ import {
   updateAddress,
 } from "../src/addresses/addresses.repository";
 import type { AddressObject } from "../src/addresses/addresses.schemas";
-import { findById, markArchived } from "../src/customers/customers.repository";
+import { archiveStatement, findById, writeCustomer } from "../src/customers/customers.repository";
 import { addAddress, customerSetup, HOME, UNKNOWN_ID } from "./addresses-helpers";
 import { call, createCustomer, newOrganization, type Problem } from "./helpers";
 import {
@@ -118,7 +118,13 @@ describe("repository helpers for the lead", () => {
     const row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
     const cascade = [deleteAddressesOnArchiveStatement(env.DB, orgId, customerId, archivedAt)];
-    expect(await markArchived(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade)).not.toBeNull();
+    expect(
+      (
+        await writeCustomer(env.DB, archiveStatement(env.DB, orgId, row!.seq, row!.version, archivedAt, null), {
+          after: cascade,
+        })
+      ).row,
+    ).not.toBeNull();
     expect(await count()).toBe(0);
     expect(await listOf<AddressObject>(key, `/v1/customers/${other.id}/addresses`)).toEqual([theirs]);
 
@@ -133,7 +139,13 @@ describe("repository helpers for the lead", () => {
     const row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
     const cascade = [deleteAddressesOnArchiveStatement(env.DB, orgId, customerId, archivedAt)];
-    expect(await markArchived(env.DB, orgId, row!.seq, row!.version + 1, archivedAt, null, cascade)).toBeNull();
+    expect(
+      (
+        await writeCustomer(env.DB, archiveStatement(env.DB, orgId, row!.seq, row!.version + 1, archivedAt, null), {
+          after: cascade,
+        })
+      ).row,
+    ).toBeNull();
     expect(await listOf<AddressObject>(key, base)).toEqual([address]);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import * as customersService from "../src/customers/customers.service";
+import type { CustomerDeps } from "../src/customers/customers.service";
+import { provisionFromEvent } from "../src/customers/provision.service";
 import { eventsOutbox } from "../src/event-deliveries/outbox";
 import { sha256Hex } from "../src/lib/crypto";
 import { kvKeys } from "../src/lib/kv-keys";
@@ -185,7 +186,7 @@ describe("unarchive", () => {
       .bind(created.body.id)
       .first<{ hash: string | null }>();
     expect(row?.hash).toBeNull();
-    const deps: customersService.CustomerDeps = {
+    const deps: CustomerDeps = {
       db: env.DB,
       kv: env.KV,
       orgId,
@@ -193,11 +194,7 @@ describe("unarchive", () => {
       settings: env,
       events: eventsOutbox(env, null, () => {}),
     };
-    const outcome = await customersService.provisionFromEvent(
-      deps,
-      { alternative_id: "comeback" },
-      new Date().toISOString(),
-    );
+    const outcome = await provisionFromEvent(deps, { alternative_id: "comeback" }, new Date().toISOString());
     expect(outcome.status).toBe("created");
   });
 });

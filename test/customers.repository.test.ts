@@ -16,6 +16,14 @@ beforeEach(async () => {
   ]);
 });
 
+// Each write as the services make it: its statement, run by insertCustomer / writeCustomer.
+const insert = async (orgId: string, id: string, fields: CustomerProfile, now = NOW) =>
+  (await repo.insertCustomer(env.DB, repo.insertStatement(env.DB, orgId, id, fields, now), {})).row;
+const updateProfile = async (orgId: string, seq: number, version: number, fields: CustomerProfile) =>
+  (await repo.writeCustomer(env.DB, repo.updateProfileStatement(env.DB, orgId, seq, version, fields, NOW), {})).row;
+const archive = async (seq: number, version: number) =>
+  (await repo.writeCustomer(env.DB, repo.archiveStatement(env.DB, ORG, seq, version, NOW, null), {})).row;
+
 async function violation(write: Promise<unknown>): Promise<string> {
   try {
     await write;
@@ -28,8 +36,7 @@ async function violation(write: Promise<unknown>): Promise<string> {
 
 describe("customers repository", () => {
   it("stores and reads back a profile, metadata as JSON and booleans as 0/1", async () => {
-    const row = await repo.insert(
-      env.DB,
+    const row = await insert(
       ORG,
       "c1",
       profile({ email: "A@x.io", mail_marketing: true, metadata: { k: "v", n: 2 } }),
@@ -49,37 +56,37 @@ describe("customers repository", () => {
   ])("names the unique field %s that a write violates", async (field, first, second) => {
     const { id: firstId = "first", ...firstProfile } = first as Partial<CustomerProfile> & { id?: string };
     const { id: secondId = "second", ...secondProfile } = second as Partial<CustomerProfile> & { id?: string };
-    await repo.insert(env.DB, ORG, firstId, profile(firstProfile), NOW);
-    expect(await violation(repo.insert(env.DB, ORG, secondId, profile(secondProfile), NOW))).toBe(field);
+    await insert(ORG, firstId, profile(firstProfile), NOW);
+    expect(await violation(insert(ORG, secondId, profile(secondProfile), NOW))).toBe(field);
     // Uniqueness is per organization.
-    await expect(repo.insert(env.DB, OTHER_ORG, secondId, profile(secondProfile), NOW)).resolves.toBeTruthy();
+    await expect(insert(OTHER_ORG, secondId, profile(secondProfile), NOW)).resolves.toBeTruthy();
   });
 
   it("frees unique values once a customer is archived, but never its id", async () => {
-    const row = await repo.insert(env.DB, ORG, "c1", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
-    const archived = await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
+    const row = await insert(ORG, "c1", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
+    const archived = await archive(row.seq, row.version);
     expect(archived).toMatchObject({ archived_at: NOW, alternative_id: null, email: null, version: 2 });
-    await repo.insert(env.DB, ORG, "c2", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
-    expect(await violation(repo.insert(env.DB, ORG, "c1", profile(), NOW))).toBe("id");
+    await insert(ORG, "c2", profile({ alternative_id: "a", email: "e@x.io" }), NOW);
+    expect(await violation(insert(ORG, "c1", profile(), NOW))).toBe("id");
   });
 
   it("updates only at the expected version (optimistic concurrency)", async () => {
-    const row = await repo.insert(env.DB, ORG, "c1", profile({ name: "v1" }), NOW);
-    const updated = await repo.updateProfile(env.DB, ORG, row.seq, row.version, profile({ name: "v2" }), NOW);
+    const row = await insert(ORG, "c1", profile({ name: "v1" }), NOW);
+    const updated = await updateProfile(ORG, row.seq, row.version, profile({ name: "v2" }));
     expect(updated).toMatchObject({ name: "v2", version: 2 });
-    const stale = await repo.updateProfile(env.DB, ORG, row.seq, row.version, profile({ name: "v3" }), NOW);
+    const stale = await updateProfile(ORG, row.seq, row.version, profile({ name: "v3" }));
     expect(stale).toBeNull();
     expect((await repo.findById(env.DB, ORG, "c1"))?.name).toBe("v2");
     // Another organization's seq never matches.
-    expect(await repo.updateProfile(env.DB, OTHER_ORG, row.seq, 2, profile({ name: "x" }), NOW)).toBeNull();
+    expect(await updateProfile(OTHER_ORG, row.seq, 2, profile({ name: "x" }))).toBeNull();
   });
 
   it("unarchives only archived customers, at the version read", async () => {
     const unarchive = async (version: number) =>
       (await repo.writeCustomer(env.DB, repo.markUnarchivedStatement(env.DB, ORG, row.seq, version, NOW), {})).row;
-    const row = await repo.insert(env.DB, ORG, "c1", profile(), NOW);
+    const row = await insert(ORG, "c1", profile(), NOW);
     expect(await unarchive(1)).toBeNull();
-    await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
+    await archive(row.seq, row.version);
     expect(await unarchive(1)).toBeNull();
     expect(await unarchive(2)).toMatchObject({ archived_at: null, version: 3 });
   });
@@ -87,11 +94,9 @@ describe("customers repository", () => {
   it("lists live customers newest first in keyset pages with filters", async () => {
     const rows = [];
     for (let i = 0; i < 5; i++) {
-      rows.push(
-        await repo.insert(env.DB, ORG, `c${i}`, profile({ email: `u${i}@x.io` }), `2026-01-0${i + 1}T00:00:00.000Z`),
-      );
+      rows.push(await insert(ORG, `c${i}`, profile({ email: `u${i}@x.io` }), `2026-01-0${i + 1}T00:00:00.000Z`));
     }
-    await repo.markArchived(env.DB, ORG, rows[2]!.seq, 1, NOW, null, []);
+    await archive(rows[2]!.seq, 1);
     const ids = async (...args: Parameters<typeof repo.listLive> extends [unknown, unknown, ...infer R] ? R : never) =>
       (await repo.listLive(env.DB, ORG, ...args)).map((row) => row.id);
     expect(await ids({}, null, 10)).toEqual(["c4", "c3", "c1", "c0"]);
@@ -104,10 +109,10 @@ describe("customers repository", () => {
   });
 
   it("finds live customers by alternative ID only", async () => {
-    const row = await repo.insert(env.DB, ORG, "c1", profile({ alternative_id: "alt" }), NOW);
+    const row = await insert(ORG, "c1", profile({ alternative_id: "alt" }), NOW);
     expect((await repo.findLiveByAlternativeId(env.DB, ORG, "alt"))?.id).toBe("c1");
     expect(await repo.findLiveByAlternativeId(env.DB, OTHER_ORG, "alt")).toBeNull();
-    await repo.markArchived(env.DB, ORG, row.seq, row.version, NOW, null, []);
+    await archive(row.seq, row.version);
     expect(await repo.findLiveByAlternativeId(env.DB, ORG, "alt")).toBeNull();
   });
 

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { type CustomerProfile, EMPTY_PROFILE } from "../src/customer-records/customer-columns";
-import { insert } from "../src/customers/customers.repository";
+import { insertCustomer, insertStatement } from "../src/customers/customers.repository";
 import type { EventType } from "../src/events/event-types";
 import { customerVersionGuard, recordEventStatements } from "../src/events/events.repository";
 import worker from "../src/index";
@@ -34,8 +34,11 @@ export async function createDestination(key: string, body: Record<string, unknow
  * A customer straight into D1, recording no event: through the API a create records its own
  * customer.created, which tests of the events machinery itself do not expect.
  */
-export const bareCustomer = (orgId: string, fields: Partial<CustomerProfile> = {}) =>
-  insert(env.DB, orgId, newId("cus"), { ...EMPTY_PROFILE, ...fields }, new Date().toISOString());
+export async function bareCustomer(orgId: string, fields: Partial<CustomerProfile> = {}) {
+  const profile = { ...EMPTY_PROFILE, ...fields };
+  const insert = insertStatement(env.DB, orgId, newId("cus"), profile, new Date().toISOString());
+  return (await insertCustomer(env.DB, insert, {})).row;
+}
 
 async function customerVersion(orgId: string, customerId: string): Promise<number> {
   const row = await env.DB.prepare("SELECT version FROM customers WHERE org_id = ?1 AND id = ?2")

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { findById, markArchived } from "../src/customers/customers.repository";
+import { archiveStatement, findById, writeCustomer } from "../src/customers/customers.repository";
 import {
   deletePaymentMethodsOnArchiveStatement,
   insertPaymentMethod,
@@ -104,13 +104,23 @@ describe("repository helpers for the lead", () => {
     // An archive that loses its version check: nothing either.
     let row = await findById(env.DB, orgId, customerId);
     const lost = new Date().toISOString();
-    expect(await markArchived(env.DB, orgId, row!.seq, row!.version + 1, lost, null, cascade(lost))).toBeNull();
+    expect(
+      (
+        await writeCustomer(env.DB, archiveStatement(env.DB, orgId, row!.seq, row!.version + 1, lost, null), {
+          after: cascade(lost),
+        })
+      ).row,
+    ).toBeNull();
     expect(await listOf<PaymentMethodObject>(key, base)).toHaveLength(2);
 
     row = await findById(env.DB, orgId, customerId);
     const archivedAt = new Date().toISOString();
     expect(
-      await markArchived(env.DB, orgId, row!.seq, row!.version, archivedAt, null, cascade(archivedAt)),
+      (
+        await writeCustomer(env.DB, archiveStatement(env.DB, orgId, row!.seq, row!.version, archivedAt, null), {
+          after: cascade(archivedAt),
+        })
+      ).row,
     ).not.toBeNull();
     const remaining = await env.DB.prepare("SELECT customer_id FROM payment_methods").all<{ customer_id: string }>();
     expect(remaining.results).toEqual([{ customer_id: other.id }]);

@@ -4,16 +4,18 @@ import { requestOutbox } from "../event-deliveries/outbox";
 import { inBackground, type RequestContext } from "../lib/background";
 import type { AppRouteHandler } from "../lib/types";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
+import * as archiving from "./archive.service";
 import { alternativeIdNotFound } from "./customers.errors";
 import { etagOf, toCustomerObject } from "./customers.object";
 import type * as routes from "./customers.routes";
 import * as service from "./customers.service";
 import { importAll } from "./import";
+import * as provisioning from "./provision.service";
 
 /**
- * HTTP in, HTTP out: each handler reads its validated request, calls the customers service
+ * HTTP in, HTTP out: each handler reads its validated request, calls the customers services
  * and shapes the response. The `{id}` routes and their alternative-ID twins have a handler
- * each, typed by their own route, and share everything else through the service.
+ * each, typed by their own route, and share everything else through the services.
  */
 
 type GetRoute = ReturnType<typeof routes.getCustomer<"id">>;
@@ -106,25 +108,25 @@ export const removeMetadataKeyByAlternativeId: AppRouteHandler<MetadataKeyByAlte
 
 export const remove: AppRouteHandler<ArchiveRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const row = await service.archive(deps(c), { id }, c.req.header("If-Match"));
+  const row = await archiving.archive(deps(c), { id }, c.req.header("If-Match"));
   if (!row) throw customerNotFound();
   return c.json(archivedBody(row), 200);
 };
 
 export const removeByAlternativeId: AppRouteHandler<ArchiveByAlternativeIdRoute> = async (c) => {
   const { alternative_id: alternativeId } = c.req.valid("param");
-  const row = await service.archive(deps(c), { alternativeId }, c.req.header("If-Match"));
+  const row = await archiving.archive(deps(c), { alternativeId }, c.req.header("If-Match"));
   if (!row) throw alternativeIdNotFound();
   return c.json(archivedBody(row), 200);
 };
 
 export const unarchive: AppRouteHandler<typeof routes.unarchiveCustomer> = async (c) => {
-  const row = await service.unarchive(deps(c), c.req.valid("param"));
+  const row = await archiving.unarchive(deps(c), c.req.valid("param"));
   return c.json(toCustomerObject(row), 200, etag(row));
 };
 
 export const provision: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
-  const { status, customer, subscription } = await service.provision(deps(c), c.req.valid("json"));
+  const { status, customer, subscription } = await provisioning.provision(deps(c), c.req.valid("json"));
   const body = {
     object: "provisioning_result" as const,
     created: status === "created",

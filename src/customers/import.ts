@@ -17,13 +17,13 @@ import {
 import { customerObjectAfter, previousAttributes } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
+import type { CustomerDeps } from "./customers.service";
 import {
   type ImportInsert,
   type ImportUpdate,
   importLookupStatements,
   importWriteStatements,
-} from "./customers.repository";
-import type { CustomerDeps } from "./customers.service";
+} from "./import.repository";
 import { type ImportItemResult, ProvisionBody } from "./provision.schemas";
 
 /** A customer as the import sees it while it walks the items in order. */

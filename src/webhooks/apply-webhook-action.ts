@@ -1,4 +1,6 @@
-import * as customers from "../customers/customers.service";
+import { archive } from "../customers/archive.service";
+import type { CustomerDeps } from "../customers/customers.service";
+import { provisionFromEvent } from "../customers/provision.service";
 import { ApiError } from "../lib/errors";
 import type { WebhookAction } from "./webhook-events";
 
@@ -13,7 +15,7 @@ export type WebhookOutcome =
  * provisioning such as a conflict) become `failed`, since a retry cannot fix them; anything
  * else (storage unavailable, a bug) is thrown, so the delivery answers 5xx and is retried.
  */
-export async function applyWebhookAction(deps: customers.CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
+export async function applyWebhookAction(deps: CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
   try {
     return await apply(deps, action);
   } catch (error) {
@@ -22,7 +24,7 @@ export async function applyWebhookAction(deps: customers.CustomerDeps, action: W
   }
 }
 
-async function apply(deps: customers.CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
+async function apply(deps: CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
   switch (action.kind) {
     case "ignore":
       return { status: "ignored" };
@@ -36,11 +38,11 @@ async function apply(deps: customers.CustomerDeps, action: WebhookAction): Promi
       const { identity } = action;
       const ref = "id" in identity ? { id: identity.id } : { alternativeId: identity.alternative_id };
       // Archiving an archived customer again is what the event asks for: done.
-      const archived = await customers.archive(deps, ref, undefined);
+      const archived = await archive(deps, ref, undefined);
       return archived ? { status: "applied", customerId: archived.id } : { status: "ignored" };
     }
     case "provision": {
-      const provisioned = await customers.provisionFromEvent(deps, action.body, action.eventAt);
+      const provisioned = await provisionFromEvent(deps, action.body, action.eventAt);
       if (provisioned.status === "stale" || provisioned.status === "archived") return { status: provisioned.status };
       return { status: "applied", customerId: provisioned.customer.id };
     }

@@ -1,0 +1,120 @@
+import type { CustomerRow } from "../customer-records/customer-columns";
+import { customerNotFound } from "../customer-records/customer-records.repository";
+import { forgetRedactedReplays } from "../idempotency/replay-cache";
+import { hmacSha256Hex } from "../lib/crypto";
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { followUp } from "../lib/follow-up";
+import { logError } from "../lib/logger";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
+import { archiveCascadeStatements } from "./archive-cascade";
+import { archivedEvent, committed, unarchivedEvent } from "./customer-events";
+import * as repo from "./customers.repository";
+import { byId, type CustomerDeps, type CustomerRef, checkIfMatch } from "./customers.service";
+
+/**
+ * Archiving and unarchiving a customer, and the clean-up an archive owes KV afterwards (see
+ * `archive` in ARCHITECTURE.md, "One request, end to end").
+ */
+
+/**
+ * The keyed hash under which an archived customer's alternative ID is remembered (so a late
+ * webhook event for it can be refused) without keeping the ID itself. Null when the
+ * deployment has no ALTERNATIVE_ID_HASH_KEY secret.
+ */
+export async function alternativeIdHash(deps: CustomerDeps, alternativeId: string): Promise<string | null> {
+  const key = deps.settings.ALTERNATIVE_ID_HASH_KEY;
+  return key ? hmacSha256Hex(key, `${deps.orgId}\n${alternativeId}`) : null;
+}
+
+/**
+ * Archives a live customer (PII erased and every cascade in one atomic batch), then cleans up
+ * after it. Null when the customer changed or was archived meanwhile: re-read and retry.
+ */
+async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<CustomerRow | null> {
+  const now = nowIso();
+  const hash = row.alternative_id === null ? null : await alternativeIdHash(deps, row.alternative_id);
+  if (row.alternative_id !== null && hash === null) {
+    logError("ALTERNATIVE_ID_HASH_KEY is not set: late webhook events for this archived customer cannot be refused", {
+      org_id: deps.orgId,
+    });
+  }
+  const event = archivedEvent(deps, row, now);
+  const cascade = archiveCascadeStatements(deps.db, deps.orgId, row.id, now);
+  const written = await repo.writeCustomer(
+    deps.db,
+    repo.archiveStatement(deps.db, deps.orgId, row.seq, row.version, now, hash),
+    { before: event.statements, after: cascade },
+  );
+  const archived = written.row;
+  if (archived) {
+    committed(deps, [event], written);
+    await cleanUpAfterArchive(deps, archived, row);
+  }
+  return archived;
+}
+
+/**
+ * The follow-up work of an archive, in KV, which never changes its answer (`followUp`: tried
+ * now, retried in the background). The KV copies of the kept responses the archive redacted in
+ * D1 must go: they hold the erased PII. That part is idempotent and cheap (one indexed read, one
+ * KV delete per kept response), so every repeated DELETE of the archived customer runs it again
+ * rather than recording in D1 what is owed: a retry after a failed clean-up finishes it, with
+ * no new column to keep in step. The released alternative ID's KV entry (`before`, only on the
+ * archive itself) cannot be redone later: its key derives from the alternative ID, which the
+ * archive erased. It holds only the customer id, every read of it is confirmed by D1 (which
+ * refuses it) and it expires within ALTERNATIVE_ID_TTL_SECONDS.
+ */
+async function cleanUpAfterArchive(deps: CustomerDeps, archived: CustomerRow, before?: CustomerRow): Promise<void> {
+  if (before) await forgetReleasedAlternativeId(deps, deps.orgId, before, archived, deps.background);
+  await followUp(deps.background, () => forgetRedactedReplays(deps, deps.orgId, archived.id));
+}
+
+/**
+ * Archives the referenced customer, retrying concurrent changes, and returns it archived; null
+ * when there is no such customer. By id an archived customer is found too and answers as its
+ * first archive did (idempotent; If-Match is not checked, there is no current representation),
+ * after finishing any clean-up a failed attempt left. By alternative ID only live customers
+ * are found (archiving released the ID).
+ */
+export async function archive(
+  deps: CustomerDeps,
+  ref: CustomerRef,
+  ifMatch: string | undefined,
+): Promise<CustomerRow | null> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = byId(ref)
+      ? await repo.findById(deps.db, deps.orgId, ref.id)
+      : await resolveByAlternativeId(deps, deps.orgId, ref.alternativeId, deps.background);
+    if (!row) return null;
+    if (row.archived_at !== null) {
+      await cleanUpAfterArchive(deps, row);
+      return row;
+    }
+    checkIfMatch(ifMatch, row);
+    const archived = await archiveLive(deps, row);
+    if (archived) return archived;
+  }
+  throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
+}
+
+/** Brings an archived customer back, PII still empty; a live one is returned unchanged. */
+export async function unarchive(deps: CustomerDeps, ref: { id: string }): Promise<CustomerRow> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const row = await repo.findById(deps.db, deps.orgId, ref.id);
+    if (!row) throw customerNotFound();
+    if (row.archived_at === null) return row;
+    const now = nowIso();
+    const event = unarchivedEvent(deps, row, now);
+    const write = repo.markUnarchivedStatement(deps.db, deps.orgId, row.seq, row.version, now);
+    const written = await repo.writeCustomer(deps.db, write, { before: event.statements });
+    if (written.row) {
+      committed(deps, [event], written);
+      return written.row;
+    }
+  }
+  throw new ApiError("storage_unavailable", "The customer kept changing during this unarchive; retry.");
+}

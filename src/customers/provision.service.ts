@@ -1,0 +1,166 @@
+import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
+import type { RecordedEvents } from "../events/events.repository";
+import { ApiError } from "../lib/errors";
+import { nowIso } from "../lib/fields";
+import { newId } from "../lib/ids";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
+import {
+  type CreateSubscriptionOutcome,
+  readCreated,
+  type SubscriptionRow,
+} from "../subscriptions/subscriptions.repository";
+import * as subscriptions from "../subscriptions/subscriptions.service";
+import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
+import { alternativeIdHash } from "./archive.service";
+import { committed, createdEvent, updatedEvent } from "./customer-events";
+import { conflictError, customerIdArchived, identityConflict } from "./customers.errors";
+import { profileForCreate, profileForPatch, sameProfile } from "./customers.profile";
+import * as repo from "./customers.repository";
+import { type CustomerDeps, checkEmail } from "./customers.service";
+import type { ProvisionBody } from "./provision.schemas";
+
+/**
+ * Provision, the idempotent get-or-create/upsert of a customer and its subscription: through
+ * the API (`provision`) and for webhook events (`provisionFromEvent`).
+ */
+
+export type ProvisionOutcome =
+  | { status: "created" | "updated"; customer: CustomerRow; subscription: SubscriptionRow | null }
+  | { status: "stale"; customer: CustomerRow }
+  | { status: "archived"; customerId: string | null };
+
+/** The live customer the body identifies, or null for "create it"; throws on a conflict. */
+async function findIdentified(
+  deps: CustomerDeps,
+  body: ProvisionBody,
+  eventAt: string | undefined,
+): Promise<CustomerRow | { archived: string | null } | null> {
+  const found = body.id === undefined ? null : await repo.findById(deps.db, deps.orgId, body.id);
+  if (found?.archived_at) {
+    if (eventAt !== undefined) return { archived: found.id };
+    throw customerIdArchived(found.id);
+  }
+  if (body.alternative_id === undefined) return found;
+  // The customer found by id already holds this alternative ID: nothing more to resolve.
+  if (found && found.alternative_id === body.alternative_id) return found;
+
+  const byAlternativeId = await resolveByAlternativeId(deps, deps.orgId, body.alternative_id, deps.background);
+  if (byAlternativeId && found && byAlternativeId.seq !== found.seq) {
+    throw identityConflict("id and alternative_id identify two different customers.");
+  }
+  if (byAlternativeId && body.id !== undefined && !found) {
+    throw identityConflict(`No customer has id '${body.id}', but another customer has this alternative_id.`);
+  }
+  const identified = found ?? byAlternativeId;
+  if (!identified && eventAt !== undefined) {
+    const hash = await alternativeIdHash(deps, body.alternative_id);
+    const archived = hash ? await repo.findArchivedByAlternativeIdHash(deps.db, deps.orgId, hash) : null;
+    if (archived) return { archived: archived.id };
+  }
+  return identified;
+}
+
+// Event times are compared as instants: ISO strings only sort right within four-digit years.
+const isStale = (row: CustomerRow, eventAt: string | undefined) =>
+  eventAt !== undefined && row.last_event_at !== null && Date.parse(eventAt) < Date.parse(row.last_event_at);
+
+/**
+ * Get-or-create/upsert (Stigg's provisionCustomer, made idempotent): creates the customer the
+ * body identifies, or applies the fields sent as a PATCH; then reuses or creates the
+ * subscription. Races between identical calls end in one customer and at most one matching
+ * active subscription: D1's unique indexes pick the winner, the losers retry as updates.
+ *
+ * `eventAt` is set for webhook events: when the event happened at its source. An event older
+ * than the last one applied to the customer changes nothing (`stale`), and an event for an
+ * archived customer (by id, or by the keyed hash of its alternative ID) does not bring it back.
+ */
+async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string | undefined): Promise<ProvisionOutcome> {
+  const { id, subscription, skip_email_dns_validation: _, ...fields } = body;
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const found = await findIdentified(deps, body, eventAt);
+    if (found && "archived" in found) return { status: "archived", customerId: found.archived };
+
+    // The customer's write (none when nothing changes) and the subscription commit together.
+    const now = nowIso();
+    let write: D1PreparedStatement | null = null;
+    let customerId: string;
+    let versionAfter: number;
+    // Its events: an update's before it (guarded by the version it expects), a create's after.
+    const beforeWrite: RecordedEvents[] = [];
+    const afterWrite: RecordedEvents[] = [];
+    if (!found) {
+      customerId = id ?? newId("cus");
+      const profile = profileForCreate(fields);
+      write = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
+      versionAfter = 1;
+      afterWrite.push(createdEvent(deps, customerId, profile, now));
+    } else {
+      if (isStale(found, eventAt)) return { status: "stale", customer: found };
+      customerId = found.id;
+      versionAfter = found.version;
+      const profile = profileForPatch(found, fields);
+      const eventIsNewer =
+        eventAt !== undefined &&
+        (found.last_event_at === null || Date.parse(eventAt) !== Date.parse(found.last_event_at));
+      if (!sameProfile(profileOf(found), profile) || eventIsNewer) {
+        const { seq, version } = found;
+        write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
+        versionAfter = version + 1;
+        // A newer event that changes no field moves only last_event_at: no customer.updated.
+        const event = updatedEvent(deps, found, profile, now);
+        if (event) beforeWrite.push(event);
+      }
+    }
+    // Lands only at the version the customer write leaves: never beside a write that did not.
+    const wanted = subscription ? newSubscriptionFrom(subscription) : null;
+    const created =
+      wanted && write ? subscriptions.createStatements(deps, customerId, wanted, now, versionAfter) : null;
+
+    let customer = found;
+    let ensured: CreateSubscriptionOutcome | null = null;
+    if (write) {
+      try {
+        const recorded = [...beforeWrite, ...afterWrite, ...(created ? [created.event] : [])];
+        const before = beforeWrite.flatMap((each) => each.statements);
+        const after = afterWrite.flatMap((each) => each.statements);
+        const subscriptionAt = before.length + 1 + after.length;
+        if (created) after.push(...created.statements, ...created.event.statements);
+        const written = await repo.writeCustomer(deps.db, write, { before, after });
+        customer = written.row;
+        if (customer) committed(deps, recorded, written);
+        if (created) ensured = readCreated(written.results[subscriptionAt], written.results[subscriptionAt + 1]);
+      } catch (error) {
+        if (!(error instanceof repo.UniqueViolation)) throw error;
+        // Another request may have created this identity first (SQLite names whichever index
+        // it checked first, often email): if so, go round and update it instead.
+        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) continue;
+        throw await conflictError(deps.db, deps.orgId, error);
+      }
+      // The customer changed since it was read: nothing was written, go round.
+      if (!customer) continue;
+      if (found) await forgetReleasedAlternativeId(deps, deps.orgId, found, customer, deps.background);
+    } else if (wanted) {
+      ensured = await subscriptions.create(deps.db, deps.orgId, customerId, wanted, deps.events, versionAfter);
+    }
+    // Only without a customer write: it changed or was archived since it was read.
+    if (!customer || ensured?.status === "customer_gone") continue;
+    return { status: found ? "updated" : "created", customer, subscription: ensured?.row ?? null };
+  }
+  throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");
+}
+
+/** Provision through the API: the email DNS check, then the upsert, which never answers stale or archived. */
+export async function provision(deps: CustomerDeps, body: ProvisionBody) {
+  await checkEmail(deps, body);
+  const outcome = await upsert(deps, body, undefined);
+  if (outcome.status === "stale" || outcome.status === "archived") {
+    throw new Error(`provision without an event time answered ${outcome.status}`);
+  }
+  return outcome;
+}
+
+/** Provision for a webhook event that happened at `eventAt` (no DNS check: the source vouched for the email). */
+export const provisionFromEvent = (deps: CustomerDeps, body: ProvisionBody, eventAt: string) =>
+  upsert(deps, body, eventAt);
