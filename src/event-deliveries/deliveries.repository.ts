@@ -42,10 +42,12 @@ type DeliveryMessageRef = { id: string; org_id: string };
 
 /** The pending, never-attempted deliveries of these events (what a commit's enqueue sends). */
 export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryMessageRef[]> {
+  // `+org_id` keeps SQLite from walking the organization's deliveries through the
+  // by-destination index (org_id first): the event index finds the few rows of these events.
   const { results } = await db
     .prepare(
       `SELECT id, org_id FROM event_deliveries
-       WHERE event_id IN (SELECT value FROM json_each(?2)) AND org_id = ?1 AND status = 'pending' AND attempts = 0`,
+       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1 AND status = 'pending' AND attempts = 0`,
     )
     .bind(orgId, JSON.stringify(eventIds))
     .all<DeliveryMessageRef>();
