@@ -1,13 +1,13 @@
 import { toEventObject } from "../events/events.object";
-import type { Db } from "../lib/db";
-import { primarySession } from "../lib/db";
+import { type Db, primarySession } from "../lib/db";
 import { logError, logInfo } from "../lib/logger";
 import {
+  type ClaimedDelivery,
+  claimDeliveriesToSend,
+  type DeliveryOutcome,
+  type DeliveryRef,
   type DeliveryToSend,
-  disableGoneDestination,
-  findDeliveryToSend,
-  recordOutcome,
-  startAttempt,
+  recordOutcomes,
 } from "./deliveries.repository";
 import type { DeliveryMessage } from "./queue";
 import { retryDelayAfter } from "./schedule";
@@ -19,12 +19,19 @@ export const CONSUMER_ERROR_RETRY_SECONDS = 60;
 type Decision = { ack: true } | { ack: false; delaySeconds: number };
 
 const ACK: Decision = { ack: true };
+const CONSUMER_ERROR: Decision = { ack: false, delaySeconds: CONSUMER_ERROR_RETRY_SECONDS };
+
+/** What one delivery's attempt decided: an outcome to record (if any) and its messages' fate. */
+type Settled = { outcome: DeliveryOutcome | null; decision: Decision };
 
 const isDeliveryMessage = (body: unknown): body is DeliveryMessage =>
   typeof body === "object" &&
   body !== null &&
   typeof (body as Record<string, unknown>).org_id === "string" &&
   typeof (body as Record<string, unknown>).delivery_id === "string";
+
+/** Messages are matched to rows by organization and delivery id together (tenancy). */
+const refKey = (orgId: string, deliveryId: string) => JSON.stringify([orgId, deliveryId]);
 
 function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
   const previousValid =
@@ -34,122 +41,173 @@ function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
   return previousValid && delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
 }
 
-/** One attempt of one delivery, and what to do with its message. */
-async function attemptDelivery(db: Db, message: DeliveryMessage, now: Date): Promise<Decision> {
-  const nowIso = now.toISOString();
-  const delivery = await findDeliveryToSend(db, message.org_id, message.delivery_id);
-  // Gone with its destination or its expired event, or already settled by another copy.
-  if (delivery?.delivery_status !== "pending") return ACK;
+/** One attempt of one claimed delivery: the POST, and what to record and do with its messages. */
+async function attempt(delivery: ClaimedDelivery, now: Date): Promise<Settled> {
+  // Already settled by another copy of the message.
+  if (delivery.delivery_status !== "pending") return { outcome: null, decision: ACK };
   if (delivery.destination_status === "disabled") {
-    await recordOutcome(
-      db,
-      delivery.delivery_id,
-      { status: "failed", responseStatus: null, error: "destination_disabled", nextAttemptAt: null },
-      nowIso,
-    );
-    return ACK;
+    const outcome: DeliveryOutcome = {
+      deliveryId: delivery.delivery_id,
+      status: "failed",
+      responseStatus: null,
+      error: "destination_disabled",
+      nextAttemptAt: null,
+      at: now.toISOString(),
+    };
+    return { outcome, decision: ACK };
   }
-  const attempt = await startAttempt(db, delivery.delivery_id, nowIso);
-  if (attempt === null) return ACK;
+  // Pending and enabled yet not claimed cannot happen within the claim's batch; ack defensively.
+  if (delivery.attempt === null) return { outcome: null, decision: ACK };
 
-  const outcome = await postSigned({
+  const sent = await postSigned({
     url: delivery.url,
     messageId: delivery.event.id,
     body: JSON.stringify(toEventObject(delivery.event)),
     secrets: signingSecrets(delivery, now),
     now,
   });
-  const done = new Date().toISOString();
+  const at = new Date().toISOString();
   logInfo("event delivery attempt", {
     org_id: delivery.org_id,
     delivery_id: delivery.delivery_id,
     destination_id: delivery.destination_id,
     event_id: delivery.event.id,
-    attempt,
-    outcome: outcome.kind,
-    response_status: outcome.responseStatus,
+    attempt: delivery.attempt,
+    outcome: sent.kind,
+    response_status: sent.responseStatus,
   });
-  if (outcome.kind === "succeeded") {
-    await recordOutcome(
-      db,
-      delivery.delivery_id,
-      { status: "succeeded", responseStatus: outcome.responseStatus, error: null, nextAttemptAt: null },
-      done,
-    );
-    return ACK;
+  const settled = { deliveryId: delivery.delivery_id, at };
+  if (sent.kind === "succeeded") {
+    return {
+      outcome: {
+        ...settled,
+        status: "succeeded",
+        responseStatus: sent.responseStatus,
+        error: null,
+        nextAttemptAt: null,
+      },
+      decision: ACK,
+    };
   }
-  if (outcome.kind === "gone") {
-    await disableGoneDestination(
-      db,
-      { orgId: delivery.org_id, deliveryId: delivery.delivery_id, destinationId: delivery.destination_id },
-      done,
-    );
-    return ACK;
+  if (sent.kind === "gone") {
+    return {
+      outcome: {
+        ...settled,
+        status: "failed",
+        responseStatus: 410,
+        error: "http_status",
+        nextAttemptAt: null,
+        disableDestination: { orgId: delivery.org_id, destinationId: delivery.destination_id },
+      },
+      decision: ACK,
+    };
   }
-  const delaySeconds = retryDelayAfter(attempt);
+  const delaySeconds = retryDelayAfter(delivery.attempt);
   const nextAttemptAt = delaySeconds === null ? null : new Date(Date.now() + delaySeconds * 1000).toISOString();
-  await recordOutcome(
-    db,
-    delivery.delivery_id,
-    {
+  return {
+    outcome: {
+      ...settled,
       status: delaySeconds === null ? "failed" : "pending",
-      responseStatus: outcome.responseStatus,
-      error: outcome.error,
+      responseStatus: sent.responseStatus,
+      error: sent.error,
       nextAttemptAt,
     },
-    done,
+    decision: delaySeconds === null ? ACK : { ack: false, delaySeconds },
+  };
+}
+
+/**
+ * Every delivery of a batch, in two D1 round trips whatever its size: one claims and reads
+ * them all, then the POSTs run concurrently, then one batch records every outcome. Copies of
+ * a message in the batch share one attempt. Returns each referenced delivery's decision by
+ * `refKey`; a delivery gone (with its destination or expired event) is absent (ack it).
+ */
+async function attemptBatch(db: Db, refs: DeliveryRef[]): Promise<Map<string, Decision>> {
+  const now = new Date();
+  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString());
+  const settled = await Promise.all(
+    claimed.map(async (delivery): Promise<[string, Settled]> => {
+      const key = refKey(delivery.org_id, delivery.delivery_id);
+      try {
+        return [key, await attempt(delivery, now)];
+      } catch (error) {
+        logError("event delivery failed in the consumer", {
+          delivery_id: delivery.delivery_id,
+          error: error instanceof Error ? error.name : "unknown",
+        });
+        return [key, { outcome: null, decision: CONSUMER_ERROR }];
+      }
+    }),
   );
-  return delaySeconds === null ? ACK : { ack: false, delaySeconds };
+  await recordOutcomes(
+    db,
+    settled.flatMap(([, { outcome }]) => (outcome ? [outcome] : [])),
+  );
+  return new Map(settled.map(([key, { decision }]) => [key, decision]));
 }
 
 /**
  * The delivery queue's consumer: each message is one attempt of one delivery. A failed attempt
  * comes back through `message.retry` after the schedule's delay; a message the consumer itself
  * could not handle comes back after a minute (and, past max_retries, lands in the dead-letter
- * queue). Messages of a batch are attempted concurrently.
+ * queue). The batch's deliveries are read in one round trip, attempted concurrently, and their
+ * outcomes recorded in one more.
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  // No request behind a batch: its own session, on the primary (it records outcomes).
-  const db = primarySession(env.DB);
-  await Promise.all(
-    batch.messages.map(async (message) => {
-      if (!isDeliveryMessage(message.body)) {
-        message.ack();
-        return;
-      }
-      try {
-        const decision = await attemptDelivery(db, message.body, new Date());
-        if (decision.ack) message.ack();
-        else message.retry({ delaySeconds: decision.delaySeconds });
-      } catch (error) {
-        logError("event delivery failed in the consumer", {
-          delivery_id: message.body.delivery_id,
-          error: error instanceof Error ? error.name : "unknown",
-        });
-        message.retry({ delaySeconds: CONSUMER_ERROR_RETRY_SECONDS });
-      }
-    }),
-  );
+  const messages: { message: Message<unknown>; key: string }[] = [];
+  const refs = new Map<string, DeliveryRef>();
+  for (const message of batch.messages) {
+    if (!isDeliveryMessage(message.body)) {
+      message.ack();
+      continue;
+    }
+    const { org_id: orgId, delivery_id: deliveryId } = message.body;
+    const key = refKey(orgId, deliveryId);
+    refs.set(key, { orgId, deliveryId });
+    messages.push({ message, key });
+  }
+  if (messages.length === 0) return;
+  let decisions: Map<string, Decision>;
+  try {
+    // No request behind a batch: its own session, on the primary (it records outcomes).
+    decisions = await attemptBatch(primarySession(env.DB), [...refs.values()]);
+  } catch (error) {
+    logError("event delivery batch failed in the consumer", {
+      messages: messages.length,
+      error: error instanceof Error ? error.name : "unknown",
+    });
+    decisions = new Map();
+    for (const key of refs.keys()) decisions.set(key, CONSUMER_ERROR);
+  }
+  for (const { message, key } of messages) {
+    const decision = decisions.get(key) ?? ACK;
+    if (decision.ack) message.ack();
+    else message.retry({ delaySeconds: decision.delaySeconds });
+  }
 }
 
 /**
  * The dead-letter queue's consumer. A message lands there only after the consumer failed on
  * it more times than max_retries (far more than the schedule's 7 retries): it is poison, and
  * re-sending it would loop. Its delivery, if still pending, is marked `failed`
- * (`dead_lettered`); a replay can send the event again.
+ * (`dead_lettered`), the whole batch in one round trip; a replay can send the event again.
  */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  const now = new Date().toISOString();
-  const db = primarySession(env.DB);
+  const at = new Date().toISOString();
+  const deliveryIds = new Set<string>();
   for (const message of batch.messages) {
-    if (isDeliveryMessage(message.body)) {
-      await recordOutcome(
-        db,
-        message.body.delivery_id,
-        { status: "failed", responseStatus: null, error: "dead_lettered", nextAttemptAt: null },
-        now,
-      );
-    }
-    message.ack();
+    if (isDeliveryMessage(message.body)) deliveryIds.add(message.body.delivery_id);
   }
+  await recordOutcomes(
+    primarySession(env.DB),
+    [...deliveryIds].map((deliveryId) => ({
+      deliveryId,
+      status: "failed",
+      responseStatus: null,
+      error: "dead_lettered",
+      nextAttemptAt: null,
+      at,
+    })),
+  );
+  for (const message of batch.messages) message.ack();
 }

@@ -42,98 +42,117 @@ type DeliveryMessageRef = { id: string; org_id: string };
 
 /** The pending, never-attempted deliveries of these events (what a commit's enqueue sends). */
 export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryMessageRef[]> {
+  // `+org_id` keeps SQLite from walking the organization's deliveries through the
+  // by-destination index (org_id first): the event index finds the few rows of these events.
   const { results } = await db
     .prepare(
       `SELECT id, org_id FROM event_deliveries
-       WHERE event_id IN (SELECT value FROM json_each(?2)) AND org_id = ?1 AND status = 'pending' AND attempts = 0`,
+       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1 AND status = 'pending' AND attempts = 0`,
     )
     .bind(orgId, JSON.stringify(eventIds))
     .all<DeliveryMessageRef>();
   return results;
 }
 
-export async function findDeliveryToSend(db: Db, orgId: string, deliveryId: string): Promise<DeliveryToSend | null> {
-  const row = await db
-    .prepare(
-      `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
-         d.status AS destination_status, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at,
-         e.seq, e.id, e.type, e.customer_id, e.sequence, e.data, e.request_id, e.created_at
-       FROM event_deliveries v
-       JOIN event_destinations d ON d.org_id = v.org_id AND d.id = v.destination_id
-       JOIN events e ON e.org_id = v.org_id AND e.id = v.event_id
-       WHERE v.org_id = ?1 AND v.id = ?2`,
-    )
-    .bind(orgId, deliveryId)
-    .first<Omit<DeliveryToSend, "event"> & Omit<EventRow, "org_id">>();
-  if (!row) return null;
-  const { seq, id, type, customer_id, sequence, data, request_id, created_at, ...delivery } = row;
-  return {
-    ...delivery,
-    event: { seq, id, org_id: row.org_id, type, customer_id, sequence, data, request_id, created_at },
-  };
-}
-
-/** Counts an attempt on a pending delivery; its attempt number, or null when it is no longer pending. */
-export async function startAttempt(db: Db, deliveryId: string, now: string): Promise<number | null> {
-  const row = await db
-    .prepare(
-      `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
-       WHERE id = ?1 AND status = 'pending' RETURNING attempts`,
-    )
-    .bind(deliveryId, now)
-    .first<{ attempts: number }>();
-  return row?.attempts ?? null;
-}
+/** A delivery a queue message names: the message's organization must own it. */
+export type DeliveryRef = { orgId: string; deliveryId: string };
 
 /**
- * Records an attempt's outcome on a delivery that is still pending (a copy of the message that
- * already recorded success or failure is not overwritten). `nextAttemptAt` null with a failure
- * makes it `failed`. True when this call recorded it.
+ * A delivery with what sending it needs, and the number of the attempt this claim started
+ * (null when none was started: no longer pending, or its destination is disabled).
  */
-export async function recordOutcome(
-  db: Db,
-  deliveryId: string,
-  outcome: {
-    status: DeliveryStatus;
-    responseStatus: number | null;
-    error: DeliveryFailure | null;
-    nextAttemptAt: string | null;
-  },
-  now: string,
-): Promise<boolean> {
-  const result = await db
-    .prepare(
-      `UPDATE event_deliveries
-       SET status = ?2, last_response_status = coalesce(?3, last_response_status), last_error = ?4,
-         next_attempt_at = ?5, updated_at = ?6
-       WHERE id = ?1 AND status = 'pending'`,
-    )
-    .bind(deliveryId, outcome.status, outcome.responseStatus, outcome.error, outcome.nextAttemptAt, now)
-    .run();
-  return result.meta.changes > 0;
-}
+export type ClaimedDelivery = DeliveryToSend & { attempt: number | null };
 
-/** The receiver answered 410: the delivery fails and the destination is disabled, in one batch. */
-export async function disableGoneDestination(
-  db: Db,
-  delivery: { orgId: string; deliveryId: string; destinationId: string },
-  now: string,
-): Promise<void> {
-  await db.batch([
+/**
+ * The rows behind a batch's messages (by the JSON list ?1 of {org_id, delivery_id}), each with
+ * its destination and event; a reference to another organization's delivery matches nothing.
+ */
+const CLAIM_ROWS = `FROM json_each(?1) AS m
+  JOIN event_deliveries v ON v.id = json_extract(m.value, '$.delivery_id') AND v.org_id = json_extract(m.value, '$.org_id')
+  JOIN event_destinations d ON d.org_id = v.org_id AND d.id = v.destination_id
+  JOIN events e ON e.org_id = v.org_id AND e.id = v.event_id`;
+
+/**
+ * One round trip for a whole batch of messages: counts an attempt on each referenced delivery
+ * that is pending and whose destination is enabled, and reads every referenced delivery with
+ * its destination and event. Deliveries gone (with their destination or their expired event)
+ * are absent from the result.
+ */
+export async function claimDeliveriesToSend(db: Db, refs: DeliveryRef[], now: string): Promise<ClaimedDelivery[]> {
+  if (refs.length === 0) return [];
+  const list = JSON.stringify(refs.map((ref) => ({ org_id: ref.orgId, delivery_id: ref.deliveryId })));
+  const [started, read] = await db.batch([
     db
       .prepare(
-        `UPDATE event_deliveries SET status = 'failed', last_response_status = 410, last_error = 'http_status',
-           next_attempt_at = NULL, updated_at = ?2
+        `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
+         WHERE seq IN (SELECT v.seq ${CLAIM_ROWS} WHERE v.status = 'pending' AND d.status = 'enabled')
+         RETURNING id, attempts`,
+      )
+      .bind(list, now),
+    db
+      .prepare(
+        `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
+           d.status AS destination_status, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at,
+           e.seq, e.id, e.type, e.customer_id, e.sequence, e.data, e.request_id, e.created_at
+         ${CLAIM_ROWS}`,
+      )
+      .bind(list),
+  ]);
+  const attempts = new Map(
+    ((started?.results ?? []) as { id: string; attempts: number }[]).map((row) => [row.id, row.attempts]),
+  );
+  const rows = (read?.results ?? []) as (Omit<DeliveryToSend, "event"> & Omit<EventRow, "org_id">)[];
+  return rows.map(({ seq, id, type, customer_id, sequence, data, request_id, created_at, ...delivery }) => ({
+    ...delivery,
+    event: { seq, id, org_id: delivery.org_id, type, customer_id, sequence, data, request_id, created_at },
+    attempt: attempts.get(delivery.delivery_id) ?? null,
+  }));
+}
+
+/** An attempt's outcome to record on a delivery; `nextAttemptAt` null with a failure makes it `failed`. */
+export type DeliveryOutcome = {
+  deliveryId: string;
+  status: DeliveryStatus;
+  responseStatus: number | null;
+  error: DeliveryFailure | null;
+  nextAttemptAt: string | null;
+  at: string;
+  /** The receiver answered 410: the destination is disabled with the delivery's failure. */
+  disableDestination?: { orgId: string; destinationId: string };
+};
+
+/**
+ * Records outcomes in one batch (one round trip, atomic). Only a delivery still pending is
+ * written, so a copy of a message that already recorded success or failure changes nothing;
+ * a destination is disabled only while enabled, keeping its first reason.
+ */
+export async function recordOutcomes(db: Db, outcomes: DeliveryOutcome[]): Promise<void> {
+  const statements = outcomes.flatMap((outcome) => {
+    const delivery = db
+      .prepare(
+        `UPDATE event_deliveries
+         SET status = ?2, last_response_status = coalesce(?3, last_response_status), last_error = ?4,
+           next_attempt_at = ?5, updated_at = ?6
          WHERE id = ?1 AND status = 'pending'`,
       )
-      .bind(delivery.deliveryId, now),
-    db
+      .bind(
+        outcome.deliveryId,
+        outcome.status,
+        outcome.responseStatus,
+        outcome.error,
+        outcome.nextAttemptAt,
+        outcome.at,
+      );
+    if (!outcome.disableDestination) return [delivery];
+    const destination = db
       .prepare(
         `UPDATE event_destinations SET status = 'disabled', disabled_reason = 'endpoint_gone', updated_at = ?3
          WHERE org_id = ?1 AND id = ?2 AND status = 'enabled'`,
       )
-      .bind(delivery.orgId, delivery.destinationId, now),
-  ]);
+      .bind(outcome.disableDestination.orgId, outcome.disableDestination.destinationId, outcome.at);
+    return [delivery, destination];
+  });
+  if (statements.length > 0) await db.batch(statements);
 }
 
 /**
