@@ -10,7 +10,7 @@ import {
   REVOCATION_BOUND_SECONDS,
   REVOCATION_WORST_CASE_SECONDS,
   rememberActiveKey,
-} from "../src/api-keys/api-key-cache";
+} from "../src/auth/api-key-cache";
 import { sha256Hex } from "../src/lib/crypto";
 import { call, countingD1, newOrganization } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { couldBeApiKey, UNKNOWN_KEY_TTL_MS } from "../src/api-keys/unknown-keys";
+import { couldBeApiKey, UNKNOWN_KEY_TTL_MS } from "../src/auth/unknown-keys";
 import { sha256Hex } from "../src/lib/crypto";
 import { randomWellFormedKey, recordingD1, unreachableD1 } from "./d1-spy";
 import { call, newOrganization } from "./helpers";

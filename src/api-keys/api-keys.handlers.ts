@@ -1,8 +1,8 @@
+import { forgetRevokedKey } from "../auth/api-key-cache";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
-import { forgetRevokedKey } from "./api-key-cache";
 import * as repo from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
 

@@ -37,16 +37,6 @@ export async function insertApiKey(db: Db, key: NewApiKey): Promise<void> {
 }
 
 /** What authentication needs of a live key. */
-export type ActiveKey = { id: string; org_id: string };
-
-/** The live key with this hash (authentication reads it through api-key-cache.ts). */
-export async function findActiveKeyByHash(db: Db, keyHash: string): Promise<ActiveKey | null> {
-  return db
-    .prepare("SELECT id, org_id FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL")
-    .bind(keyHash)
-    .first<ActiveKey>();
-}
-
 export async function listApiKeys(db: Db, orgId: string): Promise<ApiKeyRow[]> {
   const { results } = await db
     .prepare(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)

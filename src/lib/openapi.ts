@@ -39,7 +39,7 @@ type HeaderObject = {
   schema: { type: "string" | "integer"; minimum?: number };
 };
 
-/** Headers a problem is always sent with (src/middleware/auth.ts, src/middleware/rate-limit.ts). */
+/** Headers a problem is always sent with (src/auth/auth.middleware.ts, src/middleware/rate-limit.ts). */
 const PROBLEM_HEADERS: Partial<Record<ProblemCode, Record<string, HeaderObject>>> = {
   unauthorized: {
     "WWW-Authenticate": {

@@ -1,5 +1,5 @@
+import { requireApiKey } from "../auth/auth.middleware";
 import { idempotencyKey } from "../idempotency/middleware";
-import { requireApiKey } from "./auth";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./json-body";
 import { rateLimitByKey } from "./rate-limit";
 

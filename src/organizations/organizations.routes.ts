@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
+import { requireAdminToken } from "../auth/auth.middleware";
 import { jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
-import { requireAdminToken } from "../middleware/auth";
 import { jsonBody } from "../middleware/json-body";
 import { CreatedOrganization, CreateOrganizationBody } from "./organizations.schemas";
 

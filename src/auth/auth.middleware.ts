@@ -1,11 +1,11 @@
 import { createMiddleware } from "hono/factory";
-import { findActiveKey } from "../api-keys/api-key-cache";
-import { couldBeApiKey, isKnownUnknownKey, rememberUnknownKey } from "../api-keys/unknown-keys";
 import { inBackground } from "../lib/background";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { countFailure, refuseLimitedAddress } from "../lib/failure-limit";
 import type { AppEnv } from "../lib/types";
+import { findActiveKey } from "./api-key-cache";
+import { couldBeApiKey, isKnownUnknownKey, rememberUnknownKey } from "./unknown-keys";
 
 const BEARER = /^Bearer[ ]+([\x21-\x7e]{1,512})$/i;
 

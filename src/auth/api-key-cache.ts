@@ -1,7 +1,7 @@
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
 import { BoundedLru } from "../lib/lru";
-import { type ActiveKey, findActiveKeyByHash } from "./api-keys.repository";
+import { type ActiveKey, findActiveKeyByHash } from "./auth.repository";
 
 /**
  * Live API keys in two cache tiers in front of the D1 lookup that authentication would otherwise
