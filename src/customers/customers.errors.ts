@@ -1,4 +1,3 @@
-import type { CustomerRow } from "../customer-records/customer-columns";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { findById, type UniqueField, type UniqueViolation } from "./customers.repository";
@@ -13,9 +12,9 @@ import { findById, type UniqueField, type UniqueViolation } from "./customers.re
 export const alternativeIdNotFound = () =>
   new ApiError("customer_not_found", "No live customer with this alternative ID in this organization.");
 
-export const customerArchived = (row: CustomerRow) =>
-  new ApiError("customer_archived", `Customer '${row.id}' was archived at ${row.archived_at}.`, {
-    extensions: { archived_at: row.archived_at },
+export const customerArchived = (id: string, archivedAt: string) =>
+  new ApiError("customer_archived", `Customer '${id}' was archived at ${archivedAt}.`, {
+    extensions: { archived_at: archivedAt },
   });
 
 export const preconditionFailed = (currentEtag: string) =>

@@ -57,7 +57,7 @@ export async function get(deps: CustomerDeps, ref: CustomerRef): Promise<Custome
   }
   const row = await repo.findById(deps.db, deps.orgId, ref.id);
   if (!row) throw customerNotFound();
-  if (row.archived_at !== null) throw customerArchived(row);
+  if (row.archived_at !== null) throw customerArchived(row.id, row.archived_at);
   return row;
 }
 

@@ -5,10 +5,29 @@ export type FieldError = { pointer: string; detail: string };
 
 export type ApiErrorOptions = {
   errors?: FieldError[];
-  /** Extension members added to the problem body (e.g. `archived_at`). */
-  extensions?: Record<string, unknown>;
+  /** Extension members added to the problem body (each declared on the Problem schema). */
+  extensions?: ProblemExtensions;
   headers?: Record<string, string>;
 };
+
+/** The extension members a problem may carry (declared on the Problem schema in lib/openapi.ts). */
+export type ProblemExtensions = {
+  /** customer_archived: when the customer was archived. */
+  archived_at?: string;
+  /** subscription_exists: the active subscription. */
+  subscription_id?: string;
+};
+
+/** A problem+json body as Roster sends it. */
+export type ProblemBody = {
+  type: string;
+  title: string;
+  status: number;
+  code: ProblemCode;
+  detail: string;
+  request_id: string;
+  errors?: FieldError[];
+} & ProblemExtensions;
 
 /** The one error type handlers throw; the app's error handler turns it into problem+json. */
 export class ApiError extends Error {
@@ -26,8 +45,8 @@ export class ApiError extends Error {
     this.options = options;
   }
 
-  toProblem(requestId: string): Record<string, unknown> {
-    const body: Record<string, unknown> = {
+  toProblem(requestId: string): ProblemBody {
+    const body: ProblemBody = {
       type: problemType(this.code),
       title: problems[this.code].title,
       status: this.status,

@@ -44,7 +44,7 @@ function resultBody(outcome: WebhookOutcome, requestId: string): WebhookResult {
     case "applied":
       return { status: "applied", customer_id: outcome.customerId };
     case "failed":
-      return { status: "failed", error: outcome.error.toProblem(requestId) as WebhookResult["error"] };
+      return { status: "failed", error: outcome.error.toProblem(requestId) };
     default:
       return { status: outcome.status };
   }
