@@ -2,16 +2,23 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDestination, delivery, mockReceiver } from "./events-helpers";
-import { call, createCustomer, newOrganization } from "./helpers";
+import {
+  type CustomerObject,
+  call,
+  createCustomer,
+  type Event,
+  type EventDeliveryList,
+  type EventList,
+  newOrganization,
+  type Subscription,
+} from "./helpers";
 
 /** One event per committed change under concurrency, and delivery of recorded events end to end. */
 
-type Event = { id: string; type: string; sequence: number; data: { previous_attributes?: Record<string, unknown> } };
-
 async function eventsOf(key: string, customerId: string): Promise<Event[]> {
-  const response = await call("GET", `/v1/events?limit=100&customer_id=${customerId}`, { key });
+  const response = await call<EventList>("GET", `/v1/events?limit=100&customer_id=${customerId}`, { key });
   expect(response.status).toBe(200);
-  return (response.body.data as Event[]).reverse();
+  return response.body.data.reverse();
 }
 
 afterEach(() => {
@@ -32,7 +39,7 @@ describe("concurrent changes", () => {
     const succeeded = changed.filter((response) => response.status === 200).length;
     expect(succeeded).toBeGreaterThan(0);
     for (const response of [...changed, ...same]) expect([200, 503]).toContain(response.status);
-    const final = await call("GET", path, { key });
+    const final = await call<CustomerObject>("GET", path, { key });
     expect(Object.keys(final.body.metadata)).toHaveLength(succeeded);
     expect(final.body.language).toBe("de");
 
@@ -53,7 +60,7 @@ describe("concurrent changes", () => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key);
     const base = `/v1/customers/${customer.id}/subscriptions`;
-    const subscription = await call("POST", base, { key, body: { plan_id: "pro" } });
+    const subscription = await call<Subscription>("POST", base, { key, body: { plan_id: "pro" } });
     const cancels = await Promise.all(
       Array.from({ length: 10 }, () => call("DELETE", `${base}/${subscription.body.id}`, { key })),
     );
@@ -73,9 +80,11 @@ describe("delivery of recorded events", () => {
 
     const customer = await createCustomer(key, { email: "d@example.com" });
     const [event] = await eventsOf(key, customer.id);
-    const deliveries = await call("GET", `/v1/event_destinations/${destination.id}/deliveries`, { key });
+    const deliveries = await call<EventDeliveryList>("GET", `/v1/event_destinations/${destination.id}/deliveries`, {
+      key,
+    });
     expect(deliveries.body.data).toHaveLength(1);
-    const deliveryId = deliveries.body.data[0].id;
+    const deliveryId = deliveries.body.data[0]?.id ?? "";
     await vi.waitFor(async () => expect((await delivery(deliveryId)).status).toBe("succeeded"), {
       timeout: 5000,
       interval: 50,
@@ -87,7 +96,9 @@ describe("delivery of recorded events", () => {
     );
     expect(verified).toMatchObject({ id: event?.id, type: "customer.created", customer_id: customer.id });
 
-    const theirs = await call("GET", `/v1/event_destinations/${elsewhere.id}/deliveries`, { key: other.key });
+    const theirs = await call<EventDeliveryList>("GET", `/v1/event_destinations/${elsewhere.id}/deliveries`, {
+      key: other.key,
+    });
     expect(theirs.body.data).toEqual([]);
     const stored = await env.DB.prepare("SELECT count(*) AS n FROM event_deliveries WHERE destination_id = ?1")
       .bind(elsewhere.id)

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { randomWellFormedKey, unreachableD1 } from "./d1-spy";
-import { ADMIN_TOKEN, type Called, call, newOrganization } from "./helpers";
+import { ADMIN_TOKEN, type Called, call, newOrganization, type Problem, type WebhookResult } from "./helpers";
 import { createEndpoint, provisionEvent, signatureHeaders } from "./webhooks-helpers";
 
 // This file runs with a failure limit of 3 per 60 s per client address (see vitest.config.ts).
@@ -11,7 +11,7 @@ let next = 0;
 const newAddress = () => `198.51.100.${++next}`;
 
 const get = (key: string, address: string, testEnv?: Env) =>
-  call("GET", "/v1/customers", { key, headers: { "CF-Connecting-IP": address }, env: testEnv });
+  call<Problem>("GET", "/v1/customers", { key, headers: { "CF-Connecting-IP": address }, env: testEnv });
 
 function deliverFrom(
   address: string,
@@ -20,15 +20,18 @@ function deliverFrom(
   secret = endpoint.secret,
 ) {
   const body = JSON.stringify(payload);
-  return call("POST", `/v1/webhooks/${endpoint.id}`, {
+  return call<Problem | WebhookResult>("POST", `/v1/webhooks/${endpoint.id}`, {
     rawBody: body,
     headers: { "Content-Type": "application/json", "CF-Connecting-IP": address, ...signatureHeaders(secret, body) },
   });
 }
 
-const outcome = (response: Called) => `${response.status} ${response.body?.code ?? response.body?.status}`;
+/** A problem's code, or the intake's result status. */
+const codeOf = (body: Problem | WebhookResult) => ("code" in body ? body.code : body.status);
 
-function expectRateLimited(response: Called) {
+const outcome = (response: Called<Problem | WebhookResult>) => `${response.status} ${codeOf(response.body)}`;
+
+function expectRateLimited(response: Called<Problem | WebhookResult>) {
   expect(outcome(response)).toBe("429 rate_limited");
   expect(response.headers.get("Retry-After")).toBe("60");
 }
@@ -70,7 +73,11 @@ describe("failures are rate-limited per client address", () => {
 
     const admin = newAddress();
     const create = (token: string) =>
-      call("POST", "/v1/organizations", { key: token, body: { name: "x" }, headers: { "CF-Connecting-IP": admin } });
+      call<Problem>("POST", "/v1/organizations", {
+        key: token,
+        body: { name: "x" },
+        headers: { "CF-Connecting-IP": admin },
+      });
     for (let i = 0; i < 3; i++) expect((await create("wrong-admin-token")).status).toBe(401);
     expectRateLimited(await create("wrong-admin-token"));
     // Checking the admin token needs no storage: the right one still works (successes are never limited).

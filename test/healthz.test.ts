@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { HEALTH_PROBE_SHARED_FOR_MS } from "../src/system";
 import { recordingD1 } from "./d1-spy";
-import { call } from "./helpers";
+import { call, type Problem } from "./helpers";
 import { d1WithSessions } from "./storage-doubles";
 
 afterEach(() => {
@@ -38,7 +38,7 @@ describe("/healthz", () => {
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = Date.now() + 60_000; // past any probe an earlier test started
     vi.setSystemTime(start);
-    const down = await call("GET", "/healthz", { env: { ...env, DB: failingD1(env.DB) } });
+    const down = await call<Problem>("GET", "/healthz", { env: { ...env, DB: failingD1(env.DB) } });
     expect({ status: down.status, code: down.body.code }).toEqual({ status: 503, code: "storage_unavailable" });
     vi.setSystemTime(start + HEALTH_PROBE_SHARED_FOR_MS);
     expect((await call("GET", "/healthz")).status).toBe(200);

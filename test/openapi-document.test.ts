@@ -1,8 +1,17 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { buildApp } from "../src/app";
-import { call, newOrganization } from "./helpers";
+import { type ApiKeyWithSecret, call, newOrganization, type ProvisioningResult } from "./helpers";
 import { ConformanceChecker, type Exchange, type OpenApiDocument } from "./openapi-conformance";
+
+/** The parts of /v1/openapi.json these tests read. */
+type ServedDocument = {
+  paths: Record<
+    string,
+    Record<string, { security?: unknown[]; responses: Record<string, { headers?: Record<string, unknown> }> }>
+  >;
+  components: { headers: Record<string, { required?: boolean }> };
+};
 
 describe("GET /v1/openapi.json", () => {
   it("builds the document once per isolate, on the first request, and serves it identically after", async () => {
@@ -18,32 +27,35 @@ describe("GET /v1/openapi.json", () => {
   });
 
   it("declares itself and the health check as open (security: [])", async () => {
-    const { body } = await call("GET", "/v1/openapi.json");
-    expect(body.paths["/v1/openapi.json"].get.security).toEqual([]);
-    expect(body.paths["/healthz"].get.security).toEqual([]);
+    const { body } = await call<ServedDocument>("GET", "/v1/openapi.json");
+    expect(body.paths["/v1/openapi.json"]?.get?.security).toEqual([]);
+    expect(body.paths["/healthz"]?.get?.security).toEqual([]);
   });
 
   it("declares X-Request-Id, required, on every response", async () => {
-    const { body } = await call("GET", "/v1/openapi.json");
-    const responses = Object.values(body.paths as Record<string, Record<string, { responses: object }>>).flatMap(
-      (item) => Object.values(item).flatMap((operation) => Object.values(operation.responses)),
+    const { body } = await call<ServedDocument>("GET", "/v1/openapi.json");
+    const responses = Object.values(body.paths).flatMap((item) =>
+      Object.values(item).flatMap((operation) => Object.values(operation.responses)),
     );
     expect(responses.length).toBeGreaterThan(100);
     for (const response of responses) {
-      expect(response.headers["X-Request-Id"]).toEqual({ $ref: "#/components/headers/X-Request-Id" });
+      expect(response.headers?.["X-Request-Id"]).toEqual({ $ref: "#/components/headers/X-Request-Id" });
     }
-    expect(body.components.headers["X-Request-Id"].required).toBe(true);
+    expect(body.components.headers["X-Request-Id"]?.required).toBe(true);
   });
 
   it("matches a provisioning result without a subscription (null) and a replayed secret (null)", async () => {
     // call() fails the test when a response breaks the document; before the fix both did.
     const { key } = await newOrganization();
-    const provisioned = await call("POST", "/v1/customers/provision", { key, body: { alternative_id: "p1" } });
+    const provisioned = await call<ProvisioningResult>("POST", "/v1/customers/provision", {
+      key,
+      body: { alternative_id: "p1" },
+    });
     expect(provisioned.status).toBe(201);
     expect(provisioned.body.subscription).toBeNull();
     const idempotent = { key, body: { name: "ci" }, headers: { "Idempotency-Key": "key-1" } };
     await call("POST", "/v1/api_keys", idempotent);
-    const replayed = await call("POST", "/v1/api_keys", idempotent);
+    const replayed = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", idempotent);
     expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
     expect(replayed.body.secret).toBeNull();
   });
@@ -58,7 +70,7 @@ describe("the conformance checker (test/openapi-conformance.ts)", () => {
     text: '{"status":"ok"}',
     ...overrides,
   });
-  const checker = async () => new ConformanceChecker((await call("GET", "/v1/openapi.json")).body as OpenApiDocument);
+  const checker = async () => new ConformanceChecker((await call<OpenApiDocument>("GET", "/v1/openapi.json")).body);
 
   it("accepts a response that matches", async () => {
     expect((await checker()).check(exchange({}))).toEqual([]);

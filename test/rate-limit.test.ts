@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, newOrganization } from "./helpers";
+import { call, newOrganization, type Problem } from "./helpers";
 
 // This file runs with a limit of 3 requests per 10 s per API key (see vitest.config.ts).
 describe("per-API-key rate limit", () => {
@@ -8,7 +8,7 @@ describe("per-API-key rate limit", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await call("GET", "/v1/customers", { key })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    const limited = await call("GET", "/v1/customers", { key });
+    const limited = await call<Problem>("GET", "/v1/customers", { key });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Content-Type")).toBe("application/problem+json");
     expect(limited.headers.get("Retry-After")).toBe("10");

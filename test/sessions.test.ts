@@ -1,6 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, altPath, call, createCustomer, newOrganization } from "./helpers";
+import type { AddressObject } from "../src/addresses/addresses.schemas";
+import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
+import {
+  ADMIN_TOKEN,
+  altPath,
+  type CustomerList,
+  type CustomerObject,
+  call,
+  createCustomer,
+  newOrganization,
+  type Problem,
+  type Subscription,
+  type WebhookEndpointWithSecret,
+} from "./helpers";
 import { BOOKMARK } from "./session-recorder";
 
 /**
@@ -19,11 +32,16 @@ async function everyKindOfRoute(): Promise<{ key: string; steps: Step[] }> {
   const customer = await createCustomer(key, { alternative_id: "sess-alt", email: "s@example.com" });
   const doomed = await createCustomer(key);
   const base = `/v1/customers/${customer.id}`;
-  const address = (await call("POST", `${base}/addresses`, { key, body: { line1: "1 Main St", country: "US" } })).body;
-  const subscription = (await call("POST", `${base}/subscriptions`, { key, body: { plan_id: "p" } })).body;
+  const address = (
+    await call<AddressObject>("POST", `${base}/addresses`, { key, body: { line1: "1 Main St", country: "US" } })
+  ).body;
+  const subscription = (await call<Subscription>("POST", `${base}/subscriptions`, { key, body: { plan_id: "p" } }))
+    .body;
   const card = { gateway: "stripe", gateway_reference: "pm_1MqLiJLkdIwHu7ixUEgbFdYF" };
-  const paymentMethod = (await call("POST", `${base}/payment_methods`, { key, body: card })).body;
-  const endpoint = (await call("POST", "/v1/webhook_endpoints", { key, body: { source: "standard" } })).body;
+  const paymentMethod = (await call<PaymentMethodObject>("POST", `${base}/payment_methods`, { key, body: card })).body;
+  const endpoint = (
+    await call<WebhookEndpointWithSecret>("POST", "/v1/webhook_endpoints", { key, body: { source: "standard" } })
+  ).body;
   return {
     key,
     steps: [
@@ -107,17 +125,20 @@ describe("Roster-Bookmark on responses", () => {
 describe("Roster-Bookmark on requests", () => {
   it("a read sent with the bookmark of a write sees that write", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/customers", { key, body: { alternative_id: "fresh", name: "Fresh" } });
+    const created = await call<CustomerObject>("POST", "/v1/customers", {
+      key,
+      body: { alternative_id: "fresh", name: "Fresh" },
+    });
     const bookmark = bookmarkOf(created) ?? "";
     expect(bookmark).toMatch(BOOKMARK);
     const headers = { "Roster-Bookmark": bookmark };
-    const byId = await call("GET", `/v1/customers/${created.body.id}`, { key, headers });
+    const byId = await call<CustomerObject>("GET", `/v1/customers/${created.body.id}`, { key, headers });
     expect(byId.status).toBe(200);
     expect(byId.body.name).toBe("Fresh");
-    const byAlternativeId = await call("GET", altPath("fresh"), { key, headers });
+    const byAlternativeId = await call<CustomerObject>("GET", altPath("fresh"), { key, headers });
     expect(byAlternativeId.body.id).toBe(created.body.id);
-    const list = await call("GET", "/v1/customers", { key, headers });
-    expect(list.body.data.map((customer: { id: string }) => customer.id)).toContain(created.body.id);
+    const list = await call<CustomerList>("GET", "/v1/customers", { key, headers });
+    expect(list.body.data.map((customer) => customer.id)).toContain(created.body.id);
     // The answer's bookmark is at least the one sent.
     expect((bookmarkOf(byId) ?? "") >= bookmark).toBe(true);
   });
@@ -126,7 +147,10 @@ describe("Roster-Bookmark on requests", () => {
     const { key } = await newOrganization();
     const created = await createCustomer(key, { name: "Strong" });
     await call("PATCH", `/v1/customers/${created.id}`, { key, body: { name: "Stronger" } });
-    const read = await call("GET", `/v1/customers/${created.id}`, { key, headers: { "Roster-Consistency": "strong" } });
+    const read = await call<CustomerObject>("GET", `/v1/customers/${created.id}`, {
+      key,
+      headers: { "Roster-Consistency": "strong" },
+    });
     expect(read.status).toBe(200);
     expect(read.body.name).toBe("Stronger");
     expect(bookmarkOf(read)).toMatch(BOOKMARK);
@@ -164,7 +188,7 @@ describe("bad consistency headers", () => {
       ["GET", "/v1/customers", undefined],
       ["POST", "/v1/customers", { name: "never" }],
     ] as const) {
-      const response = await call(method, path, { key, body, headers });
+      const response = await call<Problem>(method, path, { key, body, headers });
       expect(response.status, `${method} ${path}`).toBe(400);
       expect(response.body.code).toBe("validation_failed");
       expect(response.body.errors).toEqual([{ pointer: "#/header/Roster-Bookmark", detail: expect.any(String) }]);
@@ -181,7 +205,11 @@ describe("bad consistency headers", () => {
         ["GET", "/v1/customers", undefined],
         ["POST", "/v1/customers", { name: "never" }],
       ] as const) {
-        const response = await call(method, path, { key, body, headers: { "Roster-Consistency": consistency } });
+        const response = await call<Problem>(method, path, {
+          key,
+          body,
+          headers: { "Roster-Consistency": consistency },
+        });
         expect(response.status, `${method} ${path}`).toBe(400);
         expect(response.body.errors).toEqual([{ pointer: "#/header/Roster-Consistency", detail: expect.any(String) }]);
       }
@@ -204,38 +232,54 @@ describe("bad consistency headers", () => {
   });
 });
 
+/** The parts of /v1/openapi.json this test reads. */
+type ServedDocument = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        description?: string;
+        parameters?: { in: string; name: string }[];
+        responses: Record<string, { description: string; headers?: Record<string, unknown> }>;
+      }
+    >
+  >;
+};
+
 describe("the OpenAPI document", () => {
   it("declares both request headers and the response header on every /v1 operation that reads D1, and a 400 for them", async () => {
-    const document = (await call("GET", "/v1/openapi.json")).body;
+    const document = (await call<ServedDocument>("GET", "/v1/openapi.json")).body;
     const readingD1 = Object.entries(document.paths).filter(
       ([path]) => path.startsWith("/v1/") && path !== "/v1/openapi.json",
     );
     const operations = readingD1.flatMap(([path, item]) =>
-      Object.entries(item as Record<string, any>).map(([method, operation]) => ({
+      Object.entries(item).map(([method, operation]) => ({
         name: `${method} ${path}`,
         operation,
       })),
     );
     expect(operations.length).toBeGreaterThan(20);
     for (const { name, operation } of operations) {
-      const headers = operation.parameters.filter((parameter: any) => parameter.in === "header");
+      const headers = (operation.parameters ?? []).filter((parameter) => parameter.in === "header");
       expect(
-        headers.map((parameter: any) => parameter.name),
+        headers.map((parameter) => parameter.name),
         name,
       ).toEqual(expect.arrayContaining(["Roster-Bookmark", "Roster-Consistency"]));
-      for (const [status, response] of Object.entries(operation.responses as Record<string, any>)) {
+      for (const [status, response] of Object.entries(operation.responses)) {
         expect(response.headers?.["Roster-Bookmark"], `${name} ${status}`).toBeDefined();
       }
-      expect(operation.responses["400"].description, name).toContain("`validation_failed`");
+      expect(operation.responses["400"]?.description, name).toContain("`validation_failed`");
     }
     for (const path of ["/v1/openapi.json", "/healthz"]) {
-      const parameters = document.paths[path].get.parameters ?? [];
+      expect(document.paths[path]?.get, path).toBeDefined();
+      const parameters = document.paths[path]?.get?.parameters ?? [];
       expect(
-        parameters.map((parameter: any) => parameter.name),
+        parameters.map((parameter) => parameter.name),
         path,
       ).not.toContain("Roster-Bookmark");
     }
-    const altGet = document.paths["/v1/customers/alternative-id/{alternative_id}"].get;
-    expect(altGet.description).toContain("Roster-Bookmark");
+    const altGet = document.paths["/v1/customers/alternative-id/{alternative_id}"]?.get;
+    expect(altGet?.description).toContain("Roster-Bookmark");
   });
 });

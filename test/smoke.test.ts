@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { altPath, call, createCustomer, newOrganization } from "./helpers";
+import { altPath, type CustomerObject, call, createCustomer, newOrganization } from "./helpers";
 
 describe("smoke", () => {
   it("creates and reads a customer by id and alternative id", async () => {
@@ -8,7 +8,7 @@ describe("smoke", () => {
     expect(created.id).toMatch(/^cus_/);
     const byId = await call("GET", `/v1/customers/${created.id}`, { key });
     expect(byId.status).toBe(200);
-    const byAlt = await call("GET", altPath("user_1"), { key });
+    const byAlt = await call<CustomerObject>("GET", altPath("user_1"), { key });
     expect(byAlt.status).toBe(200);
     expect(byAlt.body.id).toBe(created.id);
   });

@@ -2,7 +2,15 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newSubscriptionFrom } from "../src/subscriptions/subscriptions.object";
 import { createSubscription, subscriptionsOfCustomersStatement } from "../src/subscriptions/subscriptions.repository";
-import { call, createCustomer, newOrganization } from "./helpers";
+import {
+  call,
+  createCustomer,
+  type ListBody,
+  newOrganization,
+  type Problem,
+  type ProvisioningResult,
+  type Subscription,
+} from "./helpers";
 import {
   createAt,
   customerWith,
@@ -11,6 +19,7 @@ import {
   ISO_MS,
   listOf,
   type Route,
+  type ServedDocument,
 } from "./sub-resources-helpers";
 
 const UNKNOWN_ID = "sub_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R";
@@ -20,7 +29,7 @@ const PRO = { plan_id: "plan-pro" };
 const customerSetup = () => customerWith("subscriptions");
 
 const subscribe = (key: string, base: string, body: Record<string, unknown> = PRO) =>
-  createAt("subscription", key, base, body);
+  createAt<Subscription>("subscription", key, base, body);
 
 const activeCount = async (customerId: string) =>
   (
@@ -42,7 +51,7 @@ describe("POST /v1/customers/{id}/subscriptions", () => {
       billing_country_code: "FR",
       metadata: { source: "api", dropped: null, seats: 3 },
     };
-    const response = await call("POST", base, { key, body });
+    const response = await call<Subscription>("POST", base, { key, body });
     expect(response.status).toBe(201);
     expect(response.body).toEqual({
       object: "subscription",
@@ -56,7 +65,7 @@ describe("POST /v1/customers/{id}/subscriptions", () => {
       created_at: expect.stringMatching(ISO_MS),
     });
     expect(response.headers.get("Location")).toBe(`${base}/${response.body.id}`);
-    expect((await call("GET", `${base}/${response.body.id}`, { key })).body).toEqual(response.body);
+    expect((await call<Subscription>("GET", `${base}/${response.body.id}`, { key })).body).toEqual(response.body);
   });
 
   it("defaults the optional fields", async () => {
@@ -81,17 +90,20 @@ describe("POST /v1/customers/{id}/subscriptions", () => {
     ["a negative quantity", { ...PRO, addons: [{ addon_id: "a", quantity: -1 }] }, "/addons/0/quantity"],
   ])("400 for %s", async (_case, body, pointer) => {
     const { key, base } = await customerSetup();
-    const response = await call("POST", base, { key, body });
+    const response = await call<Problem>("POST", base, { key, body });
     expect(response.status).toBe(400);
     expect(response.body.code).toBe("validation_failed");
-    expect(response.body.errors.map((error: { pointer: string }) => error.pointer)).toContain(pointer);
+    expect(response.body.errors?.map((error) => error.pointer)).toContain(pointer);
     expect(await listOf(key, base)).toEqual([]);
   });
 
   it("409 subscription_exists for a second active subscription of the same plan and resource, naming it", async () => {
     const { key, customerId, base } = await customerSetup();
     const first = await subscribe(key, base, { ...PRO, resource_id: "site-1" });
-    const response = await call("POST", base, { key, body: { ...PRO, resource_id: "site-1", promotion_code: "X" } });
+    const response = await call<Problem>("POST", base, {
+      key,
+      body: { ...PRO, resource_id: "site-1", promotion_code: "X" },
+    });
     expect(response.status).toBe(409);
     expect(response.headers.get("Content-Type")).toBe("application/problem+json");
     expect(response.body).toMatchObject({
@@ -124,19 +136,22 @@ describe("POST /v1/customers/{id}/subscriptions", () => {
     const { key, base } = await customerSetup();
     const first = await subscribe(key, base);
     await call("DELETE", `${base}/${first.id}`, { key });
-    const second = await call("POST", base, { key, body: PRO });
+    const second = await call<Subscription>("POST", base, { key, body: PRO });
     expect(second.status).toBe(201);
     expect(second.body.id).not.toBe(first.id);
   });
 
   it("concurrent identical creates leave one active subscription; the rest are 409", async () => {
     const { key, customerId, base } = await customerSetup();
-    const responses = await Promise.all(Array.from({ length: 5 }, () => call("POST", base, { key, body: PRO })));
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => call<Subscription | Problem>("POST", base, { key, body: PRO })),
+    );
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409, 409]);
-    const winner = responses.find((response) => response.status === 201)?.body.id;
+    const winner = responses.find((response) => response.status === 201)?.body as Subscription | undefined;
+    expect(winner?.id).toBeDefined();
     for (const response of responses.filter((r) => r.status === 409)) {
-      expect(response.body.subscription_id).toBe(winner);
+      expect((response.body as Problem).subscription_id).toBe(winner?.id);
     }
     expect(await activeCount(customerId)).toBe(1);
   });
@@ -145,18 +160,18 @@ describe("POST /v1/customers/{id}/subscriptions", () => {
 describe("GET /v1/customers/{id}/subscriptions", () => {
   it("lists active and canceled subscriptions in insertion order, including provisioned ones", async () => {
     const { key, customerId, base } = await customerSetup();
-    const empty = await call("GET", base, { key });
+    const empty = await call<ListBody<Subscription>>("GET", base, { key });
     expect(empty.status).toBe(200);
     expect(empty.body).toEqual({ object: "list", data: [], has_more: false, next_cursor: null });
 
-    const provisioned = await call("POST", "/v1/customers/provision", {
+    const provisioned = await call<ProvisioningResult>("POST", "/v1/customers/provision", {
       key,
       body: { id: customerId, subscription: { plan_id: "plan-free" } },
     });
     const a = await subscribe(key, base, { plan_id: "plan-a" });
     const b = await subscribe(key, base, { plan_id: "plan-b" });
-    const canceledA = (await call("DELETE", `${base}/${a.id}`, { key })).body;
-    const listed = await call("GET", base, { key });
+    const canceledA = (await call<Subscription>("DELETE", `${base}/${a.id}`, { key })).body;
+    const listed = await call<ListBody<Subscription>>("GET", base, { key });
     expect(listed.body).toEqual({
       object: "list",
       data: [provisioned.body.subscription, canceledA, b],
@@ -167,7 +182,7 @@ describe("GET /v1/customers/{id}/subscriptions", () => {
 
   it("400 for a query parameter", async () => {
     const { key, base } = await customerSetup();
-    const response = await call("GET", `${base}?status=active`, { key });
+    const response = await call<Problem>("GET", `${base}?status=active`, { key });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ pointer: "#/query/status", detail: "is not a known field" }]);
   });
@@ -177,7 +192,7 @@ describe("GET /v1/customers/{id}/subscriptions/{subscription_id}", () => {
   it("returns the subscription", async () => {
     const { key, base } = await customerSetup();
     const created = await subscribe(key, base);
-    const response = await call("GET", `${base}/${created.id}`, { key });
+    const response = await call<Subscription>("GET", `${base}/${created.id}`, { key });
     expect(response.status).toBe(200);
     expect(response.body).toEqual(created);
   });
@@ -187,7 +202,7 @@ describe("GET /v1/customers/{id}/subscriptions/{subscription_id}", () => {
     const other = await createCustomer(key);
     const theirs = await subscribe(key, `/v1/customers/${other.id}/subscriptions`);
     for (const id of [UNKNOWN_ID, "sub_nonexistent", theirs.id]) {
-      const response = await call("GET", `${base}/${id}`, { key });
+      const response = await call<Problem>("GET", `${base}/${id}`, { key });
       expect(response.status).toBe(404);
       expect(response.body.code).toBe("not_found");
     }
@@ -195,9 +210,9 @@ describe("GET /v1/customers/{id}/subscriptions/{subscription_id}", () => {
 
   it("400 for a malformed subscription id", async () => {
     const { key, base } = await customerSetup();
-    const response = await call("GET", `${base}/sub%3Bdrop`, { key });
+    const response = await call<Problem>("GET", `${base}/sub%3Bdrop`, { key });
     expect(response.status).toBe(400);
-    expect(response.body.errors[0].pointer).toBe("#/path/subscription_id");
+    expect(response.body.errors?.[0]?.pointer).toBe("#/path/subscription_id");
   });
 });
 
@@ -205,7 +220,7 @@ describe("DELETE /v1/customers/{id}/subscriptions/{subscription_id}", () => {
   it("cancels and keeps the subscription; cancelling again changes nothing", async () => {
     const { key, base } = await customerSetup();
     const created = await subscribe(key, base);
-    const response = await call("DELETE", `${base}/${created.id}`, { key });
+    const response = await call<Subscription>("DELETE", `${base}/${created.id}`, { key });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       ...created,
@@ -214,10 +229,10 @@ describe("DELETE /v1/customers/{id}/subscriptions/{subscription_id}", () => {
       canceled_at: expect.stringMatching(ISO_MS),
     });
     await new Promise((resolve) => setTimeout(resolve, 3));
-    const again = await call("DELETE", `${base}/${created.id}`, { key });
+    const again = await call<Subscription>("DELETE", `${base}/${created.id}`, { key });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(response.body);
-    expect((await call("GET", `${base}/${created.id}`, { key })).body).toEqual(response.body);
+    expect((await call<Subscription>("GET", `${base}/${created.id}`, { key })).body).toEqual(response.body);
   });
 
   it("cancels only that subscription", async () => {
@@ -225,7 +240,7 @@ describe("DELETE /v1/customers/{id}/subscriptions/{subscription_id}", () => {
     const doomed = await subscribe(key, base, { plan_id: "a" });
     const kept = await subscribe(key, base, { plan_id: "b" });
     await call("DELETE", `${base}/${doomed.id}`, { key });
-    expect((await call("GET", `${base}/${kept.id}`, { key })).body.status).toBe("active");
+    expect((await call<Subscription>("GET", `${base}/${kept.id}`, { key })).body.status).toBe("active");
   });
 
   it("404 not_found for an unknown id and for another customer's subscription, which stays active", async () => {
@@ -233,13 +248,13 @@ describe("DELETE /v1/customers/{id}/subscriptions/{subscription_id}", () => {
     const other = await createCustomer(key);
     const theirs = await subscribe(key, `/v1/customers/${other.id}/subscriptions`);
     for (const id of [UNKNOWN_ID, theirs.id]) {
-      const response = await call("DELETE", `${base}/${id}`, { key });
+      const response = await call<Problem>("DELETE", `${base}/${id}`, { key });
       expect(response.status).toBe(404);
       expect(response.body.code).toBe("not_found");
     }
-    expect((await call("GET", `/v1/customers/${other.id}/subscriptions/${theirs.id}`, { key })).body.status).toBe(
-      "active",
-    );
+    expect(
+      (await call<Subscription>("GET", `/v1/customers/${other.id}/subscriptions/${theirs.id}`, { key })).body.status,
+    ).toBe("active");
   });
 });
 
@@ -307,7 +322,7 @@ describe("subscriptionsOfCustomersStatement", () => {
 
 describe("OpenAPI document", () => {
   it("declares every subscription route with its statuses, and the new problem code", async () => {
-    const document = (await call("GET", "/v1/openapi.json")).body;
+    const document = (await call<ServedDocument>("GET", "/v1/openapi.json")).body;
     const expected: [string, string, string[]][] = [
       ["get", "/v1/customers/{id}/subscriptions", ["200", "400", "401", "404"]],
       ["post", "/v1/customers/{id}/subscriptions", ["201", "400", "401", "404", "409", "413", "415"]],
@@ -315,8 +330,8 @@ describe("OpenAPI document", () => {
       ["delete", "/v1/customers/{id}/subscriptions/{subscription_id}", ["200", "400", "401", "404"]],
     ];
     expectOperations(document, expected);
-    const conflict = document.paths["/v1/customers/{id}/subscriptions"].post.responses["409"];
-    expect(conflict.description).toContain("subscription_exists");
+    const conflict = document.paths["/v1/customers/{id}/subscriptions"]?.post?.responses["409"];
+    expect(conflict).toMatchObject({ description: expect.stringContaining("subscription_exists") });
     const problems = await call("GET", "/docs/problems");
     expect(problems.text).toMatch(/id="subscription_exists"/);
   });

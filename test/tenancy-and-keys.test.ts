@@ -1,6 +1,20 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, altPath, type Called, call, createCustomer, expectProblem, newOrganization } from "./helpers";
+import {
+  ADMIN_TOKEN,
+  type ApiKeyList,
+  type ApiKeyWithSecret,
+  altPath,
+  type Called,
+  type CreatedOrganization,
+  type CustomerList,
+  type CustomerObject,
+  call,
+  createCustomer,
+  expectProblem,
+  newOrganization,
+  type RevokedApiKey,
+} from "./helpers";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const KEY_ID = /^key_[0-9A-Z]{26}$/;
@@ -11,7 +25,10 @@ const organizationCount = async () =>
 
 describe("POST /v1/organizations", () => {
   it("201 with the organization and its first API key (secret rk_…), which works", async () => {
-    const response = await call("POST", "/v1/organizations", { key: ADMIN_TOKEN, body: { name: "Acme" } });
+    const response = await call<CreatedOrganization>("POST", "/v1/organizations", {
+      key: ADMIN_TOKEN,
+      body: { name: "Acme" },
+    });
     expect(response.status).toBe(201);
     expect(response.body.organization).toMatchObject({
       id: expect.stringMatching(/^org_[0-9A-Z]{26}$/),
@@ -20,14 +37,20 @@ describe("POST /v1/organizations", () => {
     });
     expect(response.body.api_key.id).toMatch(KEY_ID);
     expect(response.body.api_key.secret).toMatch(SECRET);
-    const listed = await call("GET", "/v1/customers", { key: response.body.api_key.secret });
+    const listed = await call<CustomerList>("GET", "/v1/customers", { key: response.body.api_key.secret });
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({ object: "list", data: [], has_more: false, next_cursor: null });
   });
 
   it("each organization gets its own id and key", async () => {
-    const a = await call("POST", "/v1/organizations", { key: ADMIN_TOKEN, body: { name: "Acme" } });
-    const b = await call("POST", "/v1/organizations", { key: ADMIN_TOKEN, body: { name: "Acme" } });
+    const a = await call<CreatedOrganization>("POST", "/v1/organizations", {
+      key: ADMIN_TOKEN,
+      body: { name: "Acme" },
+    });
+    const b = await call<CreatedOrganization>("POST", "/v1/organizations", {
+      key: ADMIN_TOKEN,
+      body: { name: "Acme" },
+    });
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     expect(a.body.organization.id).not.toBe(b.body.organization.id);
@@ -57,8 +80,8 @@ describe("POST /v1/organizations", () => {
       key: ADMIN_TOKEN,
       body: { name: "Acme", plan: "pro", owner: { email: "x@example.com" } },
     });
-    expectProblem(response, 400, "validation_failed");
-    const pointers = response.body.errors.map((e: { pointer: string }) => e.pointer).sort();
+    const problem = expectProblem(response, 400, "validation_failed");
+    const pointers = problem.errors?.map((e) => e.pointer).sort();
     expect(pointers).toEqual(["/owner", "/plan"]);
   });
 
@@ -69,8 +92,8 @@ describe("POST /v1/organizations", () => {
     ["a numeric name", { name: 42 }],
   ])("400 validation_failed for %s (pointer /name)", async (_label, body) => {
     const response = await call("POST", "/v1/organizations", { key: ADMIN_TOKEN, body });
-    expectProblem(response, 400, "validation_failed");
-    expect(response.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(["/name"]);
+    const problem = expectProblem(response, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(["/name"]);
     expect(await organizationCount()).toBe(0);
   });
 });
@@ -79,7 +102,7 @@ describe("API keys", () => {
   it("POST creates a key whose secret is shown once and works at once", async () => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key, { email: "jenny@example.com" });
-    const created = await call("POST", "/v1/api_keys", { key, body: { name: "ci" } });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "ci" } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       object: "api_key",
@@ -90,16 +113,16 @@ describe("API keys", () => {
       revoked_at: null,
     });
     expect(created.body.secret).not.toBe(key);
-    expect(created.body.secret.startsWith(created.body.prefix)).toBe(true);
+    expect(created.body.secret?.startsWith(created.body.prefix)).toBe(true);
     // The new key belongs to the same organization.
-    const read = await call("GET", `/v1/customers/${customer.id}`, { key: created.body.secret });
+    const read = await call<CustomerObject>("GET", `/v1/customers/${customer.id}`, { key: created.body.secret });
     expect(read.status).toBe(200);
     expect(read.body.email).toBe("jenny@example.com");
   });
 
   it("POST with no body creates an unnamed key", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/api_keys", { key });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key });
     expect(created.status).toBe(201);
     expect(created.body.name).toBeNull();
     expect(created.body.secret).toMatch(SECRET);
@@ -108,14 +131,14 @@ describe("API keys", () => {
   it("POST rejects unknown fields", async () => {
     const { key } = await newOrganization();
     const response = await call("POST", "/v1/api_keys", { key, body: { name: "ci", scopes: ["all"] } });
-    expectProblem(response, 400, "validation_failed");
-    expect(response.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(["/scopes"]);
+    const problem = expectProblem(response, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(["/scopes"]);
   });
 
   it("GET lists the organization's keys with prefix and never a secret", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/api_keys", { key, body: { name: "ci" } });
-    const listed = await call("GET", "/v1/api_keys", { key });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "ci" } });
+    const listed = await call<ApiKeyList>("GET", "/v1/api_keys", { key });
     expect(listed.status).toBe(200);
     expect(listed.body).toMatchObject({ object: "list", has_more: false, next_cursor: null });
     expect(listed.body.data).toHaveLength(2);
@@ -129,19 +152,19 @@ describe("API keys", () => {
     // No secret (and no hash of one) anywhere in the list.
     expect(listed.text).not.toContain(key);
     expect(listed.text).not.toContain(created.body.secret);
-    const ci = listed.body.data.find((item: { id: string }) => item.id === created.body.id);
+    const ci = listed.body.data.find((item) => item.id === created.body.id);
     expect(ci).toMatchObject({ name: "ci", prefix: created.body.prefix, revoked_at: null });
-    expect(created.body.secret.startsWith(ci.prefix)).toBe(true);
-    expect(ci.prefix.length).toBeLessThan(created.body.secret.length - 16);
+    expect(created.body.secret?.startsWith(ci?.prefix ?? "\u0000")).toBe(true);
+    expect(ci?.prefix.length).toBeLessThan((created.body.secret?.length ?? 0) - 16);
   });
 
   it("DELETE revokes: 200 {object, id, revoked, revoked_at}, and the key is refused at once", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/api_keys", { key, body: { name: "temp" } });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "temp" } });
     const secret = created.body.secret;
     expect((await call("GET", "/v1/customers", { key: secret })).status).toBe(200);
 
-    const revoked = await call("DELETE", `/v1/api_keys/${created.body.id}`, { key });
+    const revoked = await call<RevokedApiKey>("DELETE", `/v1/api_keys/${created.body.id}`, { key });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toEqual({
       object: "api_key",
@@ -153,17 +176,17 @@ describe("API keys", () => {
     const refused = await call("GET", "/v1/customers", { key: secret });
     expectProblem(refused, 401, "unauthorized");
     // The revoking key itself still works, and the list shows the revocation.
-    const listed = await call("GET", "/v1/api_keys", { key });
+    const listed = await call<ApiKeyList>("GET", "/v1/api_keys", { key });
     expect(listed.status).toBe(200);
-    const item = listed.body.data.find((k: { id: string }) => k.id === created.body.id);
-    expect(item.revoked_at).toBe(revoked.body.revoked_at);
+    const item = listed.body.data.find((k) => k.id === created.body.id);
+    expect(item?.revoked_at).toBe(revoked.body.revoked_at);
   });
 
   it("DELETE is idempotent: revoking a revoked key answers 200 with the original revoked_at", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/api_keys", { key });
-    const first = await call("DELETE", `/v1/api_keys/${created.body.id}`, { key });
-    const second = await call("DELETE", `/v1/api_keys/${created.body.id}`, { key });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key });
+    const first = await call<RevokedApiKey>("DELETE", `/v1/api_keys/${created.body.id}`, { key });
+    const second = await call<RevokedApiKey>("DELETE", `/v1/api_keys/${created.body.id}`, { key });
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
@@ -171,11 +194,11 @@ describe("API keys", () => {
 
   it("a key may revoke itself; its next request is a 401", async () => {
     const { orgId, key } = await newOrganization();
-    const listed = await call("GET", "/v1/api_keys", { key });
+    const listed = await call<ApiKeyList>("GET", "/v1/api_keys", { key });
     const own = listed.body.data[0];
     expect(listed.body.data).toHaveLength(1);
     expect(orgId).toMatch(/^org_/);
-    const revoked = await call("DELETE", `/v1/api_keys/${own.id}`, { key });
+    const revoked = await call("DELETE", `/v1/api_keys/${own?.id}`, { key });
     expect(revoked.status).toBe(200);
     expectProblem(await call("GET", "/v1/api_keys", { key }), 401, "unauthorized");
   });
@@ -184,20 +207,21 @@ describe("API keys", () => {
     const { key } = await newOrganization();
     expectProblem(await call("DELETE", "/v1/api_keys/key_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R", { key }), 404, "not_found");
     const malformed = await call("DELETE", "/v1/api_keys/nope", { key });
-    expectProblem(malformed, 400, "validation_failed");
-    expect(malformed.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(["#/path/id"]);
+    const problem = expectProblem(malformed, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(["#/path/id"]);
   });
 
   it("revoking another organization's key is a 404, and that key keeps working", async () => {
     const a = await newOrganization("A");
     const b = await newOrganization("B");
-    const bKeys = await call("GET", "/v1/api_keys", { key: b.key });
-    const bKeyId = bKeys.body.data[0].id;
+    const bKeys = await call<ApiKeyList>("GET", "/v1/api_keys", { key: b.key });
+    const bKeyId = bKeys.body.data[0]?.id;
+    expect(bKeyId).toBeDefined();
 
     const response = await call("DELETE", `/v1/api_keys/${bKeyId}`, { key: a.key });
     expectProblem(response, 404, "not_found");
 
-    const stillWorks = await call("GET", "/v1/api_keys", { key: b.key });
+    const stillWorks = await call<ApiKeyList>("GET", "/v1/api_keys", { key: b.key });
     expect(stillWorks.status).toBe(200);
     expect(stillWorks.body.data[0]).toMatchObject({ id: bKeyId, revoked_at: null });
   });
@@ -206,12 +230,14 @@ describe("API keys", () => {
     const a = await newOrganization("A");
     const b = await newOrganization("B");
     await call("POST", "/v1/api_keys", { key: a.key, body: { name: "a2" } });
-    const aKeys = await call("GET", "/v1/api_keys", { key: a.key });
-    const bKeys = await call("GET", "/v1/api_keys", { key: b.key });
+    const aKeys = await call<ApiKeyList>("GET", "/v1/api_keys", { key: a.key });
+    const bKeys = await call<ApiKeyList>("GET", "/v1/api_keys", { key: b.key });
     expect(aKeys.body.data).toHaveLength(2);
     expect(bKeys.body.data).toHaveLength(1);
-    const aIds = new Set(aKeys.body.data.map((k: { id: string }) => k.id));
-    expect(aIds.has(bKeys.body.data[0].id)).toBe(false);
+    const aIds = new Set(aKeys.body.data.map((k) => k.id));
+    const bKeyId = bKeys.body.data[0]?.id;
+    expect(bKeyId).toBeDefined();
+    expect(aIds.has(bKeyId ?? "")).toBe(false);
   });
 });
 
@@ -231,18 +257,18 @@ describe("tenant isolation", () => {
       name: "Jenny Doe",
       metadata: { plan: "pro", seats: 3 },
     });
-    const before = await call("GET", `/v1/customers/${customer.id}`, { key: a.key });
+    const before = await call<CustomerObject>("GET", `/v1/customers/${customer.id}`, { key: a.key });
     expect(before.status).toBe(200);
     expect(before.headers.get("ETag")).toBeTruthy();
     return { a, b, customer, before };
   }
 
-  async function expectUnchanged(key: string, id: string, before: Called) {
-    const after = await call("GET", `/v1/customers/${id}`, { key });
+  async function expectUnchanged(key: string, id: string, before: Called<CustomerObject>) {
+    const after = await call<CustomerObject>("GET", `/v1/customers/${id}`, { key });
     expect(after.status).toBe(200);
     expect(after.body).toEqual(before.body);
     expect(after.headers.get("ETag")).toBe(before.headers.get("ETag"));
-    const byAlt = await call("GET", altPath(ALT), { key });
+    const byAlt = await call<CustomerObject>("GET", altPath(ALT), { key });
     expect(byAlt.status).toBe(200);
     expect(byAlt.body).toEqual(before.body);
   }
@@ -295,12 +321,12 @@ describe("tenant isolation", () => {
     ["alternative_id", `?alternative_id=${encodeURIComponent(ALT)}`],
   ])("list with another organization's key (%s) is empty", async (_label, query) => {
     const { a, b, customer } = await twoTenants();
-    const theirs = await call("GET", `/v1/customers${query}`, { key: b.key });
+    const theirs = await call<CustomerList>("GET", `/v1/customers${query}`, { key: b.key });
     expect(theirs.status).toBe(200);
     expect(theirs.body).toEqual({ object: "list", data: [], has_more: false, next_cursor: null });
     // The same query with A's key finds it, so the filter itself is right.
-    const ours = await call("GET", `/v1/customers${query}`, { key: a.key });
-    expect(ours.body.data.map((c: { id: string }) => c.id)).toEqual([customer.id]);
+    const ours = await call<CustomerList>("GET", `/v1/customers${query}`, { key: a.key });
+    expect(ours.body.data.map((c) => c.id)).toEqual([customer.id]);
   });
 
   it("an archived customer of another organization is 404 (not 410) and cannot be unarchived", async () => {
@@ -323,7 +349,7 @@ describe("tenant isolation", () => {
 
   it("another organization may create a customer with the same id, alternative_id, email and username", async () => {
     const { a, b, customer, before } = await twoTenants();
-    const response = await call("POST", "/v1/customers", {
+    const response = await call<CustomerObject>("POST", "/v1/customers", {
       key: b.key,
       body: {
         id: customer.id,
@@ -343,9 +369,9 @@ describe("tenant isolation", () => {
     });
 
     // Each organization sees its own customer under the shared identifiers.
-    const bById = await call("GET", `/v1/customers/${customer.id}`, { key: b.key });
+    const bById = await call<CustomerObject>("GET", `/v1/customers/${customer.id}`, { key: b.key });
     expect(bById.body.name).toBe("Other Jenny");
-    const bByAlt = await call("GET", altPath(ALT), { key: b.key });
+    const bByAlt = await call<CustomerObject>("GET", altPath(ALT), { key: b.key });
     expect(bByAlt.body.name).toBe("Other Jenny");
     await expectUnchanged(a.key, customer.id, before);
 
@@ -361,7 +387,7 @@ describe("tenant isolation", () => {
   it("another organization may reuse the id of this organization's archived customer", async () => {
     const { a, b, customer } = await twoTenants();
     expect((await call("DELETE", `/v1/customers/${customer.id}`, { key: a.key })).status).toBe(200);
-    const response = await call("POST", "/v1/customers", { key: b.key, body: { id: customer.id } });
+    const response = await call<CustomerObject>("POST", "/v1/customers", { key: b.key, body: { id: customer.id } });
     expect(response.status).toBe(201);
     expect(response.body.id).toBe(customer.id);
     // …while in A the id stays burnt.

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, newOrganization } from "./helpers";
+import { type CustomerObject, call, newOrganization } from "./helpers";
 import {
   clerkUserDeleted,
   clerkUserEvent,
@@ -20,7 +20,7 @@ async function setup() {
 }
 
 const getUser = (key: string, userId = USER_ID) =>
-  call("GET", `/v1/customers/alternative-id/${encodeURIComponent(userId)}`, { key });
+  call<CustomerObject>("GET", `/v1/customers/alternative-id/${encodeURIComponent(userId)}`, { key });
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -3,7 +3,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { cleanUpWebhooks } from "../src/webhooks/cleanup";
-import { call, expectProblem, newOrganization } from "./helpers";
+import {
+  call,
+  type DeletedWebhookEndpoint,
+  expectProblem,
+  newOrganization,
+  type WebhookEndpointList,
+  type WebhookEndpointWithSecret,
+} from "./helpers";
 import { countRows, createEndpoint, DAY, deliver, HOUR, isoAgo, provisionEvent } from "./webhooks-helpers";
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -15,7 +22,7 @@ const secretBytes = (secret: string) => atob(secret.slice("whsec_".length)).leng
 describe("POST /v1/webhook_endpoints", () => {
   it("201 with the endpoint, its url and its full secret (whsec_ + base64 of 24 random bytes)", async () => {
     const { key } = await newOrganization();
-    const response = await call("POST", "/v1/webhook_endpoints", {
+    const response = await call<WebhookEndpointWithSecret>("POST", "/v1/webhook_endpoints", {
       key,
       body: { source: "clerk", description: "Clerk production" },
     });
@@ -33,13 +40,19 @@ describe("POST /v1/webhook_endpoints", () => {
       created_at: expect.stringMatching(ISO_MS),
     });
     expect(secret).toMatch(FULL_SECRET);
-    expect(secretBytes(secret)).toBe(24);
+    expect(secretBytes(secret ?? "")).toBe(24);
   });
 
   it("each endpoint gets its own id and secret; description defaults to null", async () => {
     const { key } = await newOrganization();
-    const a = await call("POST", "/v1/webhook_endpoints", { key, body: { source: "standard" } });
-    const b = await call("POST", "/v1/webhook_endpoints", { key, body: { source: "standard", description: null } });
+    const a = await call<WebhookEndpointWithSecret>("POST", "/v1/webhook_endpoints", {
+      key,
+      body: { source: "standard" },
+    });
+    const b = await call<WebhookEndpointWithSecret>("POST", "/v1/webhook_endpoints", {
+      key,
+      body: { source: "standard", description: null },
+    });
     expect([a.status, b.status]).toEqual([201, 201]);
     expect(a.body.id).not.toBe(b.body.id);
     expect(a.body.secret).not.toBe(b.body.secret);
@@ -61,15 +74,18 @@ describe("POST /v1/webhook_endpoints", () => {
   ])("400 validation_failed for %s, and nothing is created", async (_label, body, pointers) => {
     const { key } = await newOrganization();
     const response = await call("POST", "/v1/webhook_endpoints", { key, body });
-    expectProblem(response, 400, "validation_failed");
-    expect(response.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(pointers);
+    const problem = expectProblem(response, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(pointers);
     expect(await countRows("webhook_endpoints")).toBe(0);
   });
 
   it("takes a secret the sender issued (Clerk's), which then verifies deliveries", async () => {
     const { key } = await newOrganization();
     const issued = `whsec_${btoa("clerk-issued-secret-0123")}`;
-    const response = await call("POST", "/v1/webhook_endpoints", { key, body: { source: "standard", secret: issued } });
+    const response = await call<WebhookEndpointWithSecret>("POST", "/v1/webhook_endpoints", {
+      key,
+      body: { source: "standard", secret: issued },
+    });
     expect(response.status).toBe(201);
     expect(response.body.secret).toBe(issued);
     const delivered = await deliver({ id: response.body.id, secret: issued }, provisionEvent({ alternative_id: "u1" }));
@@ -88,11 +104,11 @@ describe("GET /v1/webhook_endpoints", () => {
     const { key } = await newOrganization();
     const first = await createEndpoint(key, "standard");
     const second = await createEndpoint(key, "clerk");
-    const response = await call("GET", "/v1/webhook_endpoints", { key });
+    const response = await call<WebhookEndpointList>("GET", "/v1/webhook_endpoints", { key });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ object: "list", has_more: false, next_cursor: null });
-    expect(response.body.data.map((e: { id: string }) => e.id)).toEqual([second.id, first.id]);
-    expect(response.body.data.map((e: { secret: string }) => e.secret)).toEqual([
+    expect(response.body.data.map((e) => e.id)).toEqual([second.id, first.id]);
+    expect(response.body.data.map((e) => e.secret)).toEqual([
       `whsec_…${second.secret.slice(-4)}`,
       `whsec_…${first.secret.slice(-4)}`,
     ]);
@@ -114,7 +130,7 @@ describe("GET /v1/webhook_endpoints", () => {
     const acme = await newOrganization("Acme");
     const globex = await newOrganization("Globex");
     await createEndpoint(acme.key);
-    const response = await call("GET", "/v1/webhook_endpoints", { key: globex.key });
+    const response = await call<WebhookEndpointList>("GET", "/v1/webhook_endpoints", { key: globex.key });
     expect(response.status).toBe(200);
     expect(response.body.data).toEqual([]);
   });
@@ -129,11 +145,11 @@ describe("DELETE /v1/webhook_endpoints/{id}", () => {
     const { key } = await newOrganization();
     const endpoint = await createEndpoint(key);
     const kept = await createEndpoint(key);
-    const response = await call("DELETE", `/v1/webhook_endpoints/${endpoint.id}`, { key });
+    const response = await call<DeletedWebhookEndpoint>("DELETE", `/v1/webhook_endpoints/${endpoint.id}`, { key });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ object: "webhook_endpoint", id: endpoint.id, deleted: true });
-    const listed = await call("GET", "/v1/webhook_endpoints", { key });
-    expect(listed.body.data.map((e: { id: string }) => e.id)).toEqual([kept.id]);
+    const listed = await call<WebhookEndpointList>("GET", "/v1/webhook_endpoints", { key });
+    expect(listed.body.data.map((e) => e.id)).toEqual([kept.id]);
     const stored = await env.DB.prepare(
       "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE secret = ?1 OR previous_secret = ?1",
     )
@@ -163,8 +179,8 @@ describe("DELETE /v1/webhook_endpoints/{id}", () => {
   it("400 validation_failed for a malformed id (pointer #/path/id)", async () => {
     const { key } = await newOrganization();
     const response = await call("DELETE", "/v1/webhook_endpoints/nope", { key });
-    expectProblem(response, 400, "validation_failed");
-    expect(response.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual(["#/path/id"]);
+    const problem = expectProblem(response, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual(["#/path/id"]);
   });
 
   it("401 without an API key, and the endpoint stays", async () => {
@@ -180,26 +196,36 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", () => {
     const { key } = await newOrganization();
     const endpoint = await createEndpoint(key);
     const before = Date.now();
-    const response = await call("POST", `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, { key });
+    const response = await call<WebhookEndpointWithSecret>(
+      "POST",
+      `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`,
+      {
+        key,
+      },
+    );
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ object: "webhook_endpoint", id: endpoint.id, source: "standard" });
     expect(response.body.secret).toMatch(FULL_SECRET);
     expect(response.body.secret).not.toBe(endpoint.secret);
-    const expiresAt = Date.parse(response.body.previous_secret_expires_at);
+    const expiresAt = Date.parse(response.body.previous_secret_expires_at ?? "");
     expect(expiresAt).toBeGreaterThanOrEqual(before + 24 * HOUR);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + 24 * HOUR);
-    const listed = await call("GET", "/v1/webhook_endpoints", { key });
-    expect(listed.body.data[0].secret).toBe(`whsec_…${response.body.secret.slice(-4)}`);
+    const listed = await call<WebhookEndpointList>("GET", "/v1/webhook_endpoints", { key });
+    expect(listed.body.data[0]?.secret).toBe(`whsec_…${response.body.secret?.slice(-4)}`);
   });
 
   it("takes the sender's new secret; both it and the old one verify", async () => {
     const { key } = await newOrganization();
     const endpoint = await createEndpoint(key);
     const issued = `whsec_${btoa("sender-rotated-secret-01")}`;
-    const response = await call("POST", `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, {
-      key,
-      body: { secret: issued },
-    });
+    const response = await call<WebhookEndpointWithSecret>(
+      "POST",
+      `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`,
+      {
+        key,
+        body: { secret: issued },
+      },
+    );
     expect(response.status).toBe(200);
     expect(response.body.secret).toBe(issued);
     expect((await deliver({ ...endpoint, secret: issued }, provisionEvent({ alternative_id: "a" }))).body.status).toBe(
@@ -215,9 +241,9 @@ describe("POST /v1/webhook_endpoints/{id}/rotate_secret", () => {
     const { key } = await newOrganization();
     const endpoint = await createEndpoint(key);
     const response = await call("POST", `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, { key, body });
-    expectProblem(response, 400, "validation_failed");
-    expect(response.body.errors.map((e: { pointer: string }) => e.pointer)).toEqual([pointer]);
-    const listed = await call("GET", "/v1/webhook_endpoints", { key });
+    const problem = expectProblem(response, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.pointer)).toEqual([pointer]);
+    const listed = await call<WebhookEndpointList>("GET", "/v1/webhook_endpoints", { key });
     expect(listed.body.data[0]).toMatchObject({
       secret: `whsec_…${endpoint.secret.slice(-4)}`,
       previous_secret_expires_at: null,
@@ -306,9 +332,25 @@ describe("cleanUpWebhooks (scheduled)", () => {
   });
 });
 
+/** The parts of /v1/openapi.json these tests read. */
+type ServedDocument = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        security?: unknown[];
+        responses: Record<string, { description: string; content?: Record<string, { schema: { $ref?: string } }> }>;
+        requestBody?: { content: Record<string, { schema: { anyOf?: { $ref: string }[] } }> };
+      }
+    >
+  >;
+  components: { schemas: Record<string, unknown> };
+};
+
 describe("documentation", () => {
   it("the OpenAPI document has every webhook path with exactly its methods", async () => {
-    const { body } = await call("GET", "/v1/openapi.json");
+    const { body } = await call<ServedDocument>("GET", "/v1/openapi.json");
     const methods = (path: string) => Object.keys(body.paths[path] ?? {}).sort();
     expect(methods("/v1/webhook_endpoints")).toEqual(["get", "post"]);
     expect(methods("/v1/webhook_endpoints/{id}")).toEqual(["delete"]);
@@ -317,20 +359,25 @@ describe("documentation", () => {
   });
 
   it("intake needs no API key and declares 200, its 401 codes, 404 and 413", async () => {
-    const { body } = await call("GET", "/v1/openapi.json");
-    const intake = body.paths["/v1/webhooks/{endpoint_id}"].post;
-    expect(intake.security).toEqual([]);
-    expect(Object.keys(intake.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "404", "413", "415"]));
-    expect(intake.responses["401"].description).toContain("webhook_signature_invalid");
-    expect(intake.responses["401"].description).toContain("webhook_timestamp_out_of_range");
-    expect(intake.responses["200"].content["application/json"].schema.$ref).toBe("#/components/schemas/WebhookResult");
-    const documented = intake.requestBody.content["application/json"].schema.anyOf.map((s: { $ref: string }) => s.$ref);
-    for (const ref of documented) expect(body.components.schemas[ref.split("/").pop()]).toBeDefined();
+    const { body } = await call<ServedDocument>("GET", "/v1/openapi.json");
+    const intake = body.paths["/v1/webhooks/{endpoint_id}"]?.post;
+    expect(intake?.security).toEqual([]);
+    expect(Object.keys(intake?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "400", "401", "404", "413", "415"]),
+    );
+    expect(intake?.responses["401"]?.description).toContain("webhook_signature_invalid");
+    expect(intake?.responses["401"]?.description).toContain("webhook_timestamp_out_of_range");
+    expect(intake?.responses["200"]?.content?.["application/json"]?.schema.$ref).toBe(
+      "#/components/schemas/WebhookResult",
+    );
+    const documented = intake?.requestBody?.content["application/json"]?.schema.anyOf?.map((s) => s.$ref);
+    expect(documented?.length).toBeGreaterThan(0);
+    for (const ref of documented ?? []) expect(body.components.schemas[ref.split("/").pop() ?? ""]).toBeDefined();
   });
 
   it("the endpoint routes declare their success statuses and 401", async () => {
-    const { body } = await call("GET", "/v1/openapi.json");
-    const responses = (method: string, path: string) => Object.keys(body.paths[path][method].responses);
+    const { body } = await call<ServedDocument>("GET", "/v1/openapi.json");
+    const responses = (method: string, path: string) => Object.keys(body.paths[path]?.[method]?.responses ?? {});
     expect(responses("post", "/v1/webhook_endpoints")).toEqual(expect.arrayContaining(["201", "401"]));
     expect(responses("get", "/v1/webhook_endpoints")).toEqual(expect.arrayContaining(["200", "401"]));
     expect(responses("delete", "/v1/webhook_endpoints/{id}")).toEqual(expect.arrayContaining(["200", "401", "404"]));
