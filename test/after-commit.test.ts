@@ -6,14 +6,25 @@ import { eventsOutbox } from "../src/event-deliveries/outbox";
 import { sha256Hex } from "../src/lib/crypto";
 import { kvKeys } from "../src/lib/kv-keys";
 import { EXAMPLE_PII } from "./fixtures";
-import { altPath, type CallOptions, call, newOrganization } from "./helpers";
+import {
+  type ArchivedCustomer,
+  altPath,
+  type CallOptions,
+  type CustomerObject,
+  call,
+  newOrganization,
+  type Problem,
+  type ProvisioningResult,
+} from "./helpers";
+import type { ImportResult } from "./response-types";
 import { d1FailingWritesTo, kvWithFailingDeletes } from "./storage-doubles";
 
 // Once a change commits, its answer is its success response: follow-up work (KV clean-up)
 // runs after it, retried, and a repeated DELETE finishes what is still owed.
 
-function keyed(method: string, path: string, idempotencyKey: string, options: CallOptions = {}) {
-  return call(method, path, { ...options, headers: { ...options.headers, "Idempotency-Key": idempotencyKey } });
+/** `T`: the body expected at the status the test asserts. */
+function keyed<T>(method: string, path: string, idempotencyKey: string, options: CallOptions = {}) {
+  return call<T>(method, path, { ...options, headers: { ...options.headers, "Idempotency-Key": idempotencyKey } });
 }
 
 const replayKey = async (orgId: string, idempotencyKey: string) =>
@@ -32,14 +43,14 @@ const count = async (table: "customers" | "subscriptions") =>
 describe("follow-up work after an archive", () => {
   it("answers 200 when the KV clean-up fails, and a repeated DELETE finishes it", async () => {
     const { key, orgId } = await newOrganization();
-    const created = await keyed("POST", "/v1/customers", "create-jenny", { key, body: EXAMPLE_PII });
+    const created = await keyed<CustomerObject>("POST", "/v1/customers", "create-jenny", { key, body: EXAMPLE_PII });
     expect(created.status).toBe(201);
     const cacheKey = await replayKey(orgId, "create-jenny");
     expect(await env.KV.get(cacheKey)).toContain(EXAMPLE_PII.email);
 
     const failing = kvWithFailingDeletes(env.KV);
     const path = `/v1/customers/${created.body.id}`;
-    const first = await call("DELETE", path, { key, env: { ...env, KV: failing.kv } });
+    const first = await call<ArchivedCustomer>("DELETE", path, { key, env: { ...env, KV: failing.kv } });
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ object: "customer", id: created.body.id, archived: true });
     // Retried in the background, never answered: more than one attempt per entry was made.
@@ -57,7 +68,7 @@ describe("follow-up work after an archive", () => {
 
   it("retries a failed KV clean-up in the background until it is done", async () => {
     const { key, orgId } = await newOrganization();
-    const created = await keyed("POST", "/v1/customers", "create-1", { key, body: EXAMPLE_PII });
+    const created = await keyed<CustomerObject>("POST", "/v1/customers", "create-1", { key, body: EXAMPLE_PII });
     expect((await call("GET", altPath(EXAMPLE_PII.alternative_id), { key })).status).toBe(200);
     const altKey = await kvKeys.alternativeId(orgId, EXAMPLE_PII.alternative_id);
     expect(await env.KV.get(altKey)).toBe(created.body.id);
@@ -72,10 +83,10 @@ describe("follow-up work after an archive", () => {
 
   it("answers 200 to a PATCH that released an alternative ID when KV fails", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/customers", { key, body: { alternative_id: "old" } });
+    const created = await call<CustomerObject>("POST", "/v1/customers", { key, body: { alternative_id: "old" } });
     expect((await call("GET", altPath("old"), { key })).status).toBe(200);
     const failing = kvWithFailingDeletes(env.KV);
-    const patched = await call("PATCH", `/v1/customers/${created.body.id}`, {
+    const patched = await call<CustomerObject>("PATCH", `/v1/customers/${created.body.id}`, {
       key,
       body: { alternative_id: "new" },
       env: { ...env, KV: failing.kv },
@@ -99,7 +110,7 @@ describe("provision with a subscription", () => {
     expect(await count("customers")).toBe(0);
     expect(await count("subscriptions")).toBe(0);
 
-    const retried = await call("POST", "/v1/customers/provision", {
+    const retried = await call<ProvisioningResult>("POST", "/v1/customers/provision", {
       key,
       body: { alternative_id: "atomic", email: "a@example.com", subscription: { plan_id: "pro" } },
     });
@@ -116,10 +127,10 @@ describe("provision with a subscription", () => {
       env: { ...env, DB: d1FailingWritesTo(env.DB, "subscriptions") },
     });
     expect(response.status).toBe(503);
-    expect((await call("GET", altPath("known"), { key })).body.name).toBe("Before");
+    expect((await call<CustomerObject>("GET", altPath("known"), { key })).body.name).toBe("Before");
     expect(await count("subscriptions")).toBe(0);
 
-    const retried = await call("POST", "/v1/customers/provision", {
+    const retried = await call<ProvisioningResult>("POST", "/v1/customers/provision", {
       key,
       body: { alternative_id: "known", name: "After", subscription: { plan_id: "pro" } },
     });
@@ -136,9 +147,9 @@ describe("kept conflicts name the field, not the value", () => {
     ["username", { username: "taken_name" }],
   ])("a kept 409 for a taken %s replays no value of the archived holder", async (field, conflicting) => {
     const { key, orgId } = await newOrganization();
-    const holder = await call("POST", "/v1/customers", { key, body: conflicting });
+    const holder = await call<CustomerObject>("POST", "/v1/customers", { key, body: conflicting });
     const value = Object.values(conflicting)[0] as string;
-    const refused = await keyed("POST", "/v1/customers", "conflict-1", { key, body: conflicting });
+    const refused = await keyed<Problem>("POST", "/v1/customers", "conflict-1", { key, body: conflicting });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe(`${field}_taken`);
     expect(refused.body.errors).toEqual([{ pointer: `/${field}`, detail: "already in use" }]);
@@ -158,7 +169,7 @@ describe("kept conflicts name the field, not the value", () => {
       key,
       body: { id: "holder", alternative_id: "held", email: "h@example.com" },
     });
-    const response = await call("POST", "/v1/customers/import", {
+    const response = await call<ImportResult>("POST", "/v1/customers/import", {
       key,
       body: {
         customers: [
@@ -177,7 +188,7 @@ describe("kept conflicts name the field, not the value", () => {
 describe("unarchive", () => {
   it("forgets the archived alternative ID's hash, so a webhook event for that ID is not refused", async () => {
     const { key, orgId } = await newOrganization();
-    const created = await call("POST", "/v1/customers", { key, body: { alternative_id: "comeback" } });
+    const created = await call<CustomerObject>("POST", "/v1/customers", { key, body: { alternative_id: "comeback" } });
     const path = `/v1/customers/${created.body.id}`;
     expect((await call("DELETE", path, { key })).status).toBe(200);
     expect((await call("POST", `${path}/unarchive`, { key })).status).toBe(200);

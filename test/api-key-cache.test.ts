@@ -12,7 +12,7 @@ import {
   rememberActiveKey,
 } from "../src/auth/api-key-cache";
 import { sha256Hex } from "../src/lib/crypto";
-import { call, countingD1, newOrganization } from "./helpers";
+import { type ApiKeyWithSecret, type Called, call, countingD1, newOrganization, type Problem } from "./helpers";
 
 /** How api_keys stores a secret: its hex SHA-256. */
 const hashOf = (secret: string) => sha256Hex(secret);
@@ -22,6 +22,13 @@ const keyIdOf = async (secret: string) =>
       .bind(await hashOf(secret))
       .first<{ id: string }>()
   )?.id;
+
+/** The secret a key create answered in full; fails the test when it is missing. */
+function secretOf(created: Called<ApiKeyWithSecret>): string {
+  const { secret } = created.body;
+  if (secret === null) throw new Error(`no secret in the create response: ${created.text}`);
+  return secret;
+}
 
 /** GET /v1/customers through a D1 binding that counts round trips. */
 async function listCounted(key: string) {
@@ -60,13 +67,13 @@ describe("API-key lookups cached per isolate, then per location (Cache API), the
 
   it("a revoked key is refused at once in the isolate and location that revoked it, though it was cached", async () => {
     const { key } = await newOrganization();
-    const second = await call("POST", "/v1/api_keys", { key, body: { name: "second" } });
-    const secret = second.body.secret;
+    const second = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "second" } });
+    const secret = secretOf(second);
     expect(await listCounted(secret)).toEqual({ status: 200, roundTrips: 2 });
     expect(await listCounted(secret)).toEqual({ status: 200, roundTrips: 1 }); // cached now
 
     expect((await call("DELETE", `/v1/api_keys/${second.body.id}`, { key })).status).toBe(200);
-    const refused = await call("GET", "/v1/customers", { key: secret });
+    const refused = await call<Problem>("GET", "/v1/customers", { key: secret });
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe("unauthorized");
     // The other key of the organization is untouched.
@@ -75,8 +82,8 @@ describe("API-key lookups cached per isolate, then per location (Cache API), the
 
   it("revoking also deletes the entry the previous release cached (isolates still running it read that)", async () => {
     const { key } = await newOrganization();
-    const second = await call("POST", "/v1/api_keys", { key, body: { name: "second" } });
-    const previousReleaseEntry = entryUrl(await hashOf(second.body.secret)).replace("/v2/live/", "/v1/live/");
+    const second = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "second" } });
+    const previousReleaseEntry = entryUrl(await hashOf(secretOf(second))).replace("/v2/live/", "/v1/live/");
     await caches.default.put(previousReleaseEntry, new Response("{}", { headers: { "Cache-Control": "max-age=30" } }));
     expect(await caches.default.match(previousReleaseEntry)).toBeDefined();
     expect((await call("DELETE", `/v1/api_keys/${second.body.id}`, { key })).status).toBe(200);
@@ -94,7 +101,7 @@ describe("API-key lookups cached per isolate, then per location (Cache API), the
   it("a lookup that read D1 before a revocation and caches after it does not bring the key back", async () => {
     const { orgId, key } = await newOrganization();
     const id = await keyIdOf(key);
-    const other = await call("POST", "/v1/api_keys", { key, body: { name: "other" } });
+    const other = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "other" } });
     expect((await call("DELETE", `/v1/api_keys/${id}`, { key: other.body.secret })).status).toBe(200);
     // The racing lookup saw the key live, and writes its cache entry only now.
     await rememberActiveKey(await hashOf(key), { id: id ?? "", org_id: orgId });
@@ -200,7 +207,7 @@ describe("API-key lookups cached per isolate, then per location (Cache API), the
   it("a key created a moment ago works at once, on a warm isolate", async () => {
     const { key } = await newOrganization();
     expect((await call("GET", "/v1/customers", { key })).status).toBe(200);
-    const created = await call("POST", "/v1/api_keys", { key, body: { name: "fresh" } });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "fresh" } });
     expect(created.status).toBe(201);
     expect((await call("GET", "/v1/customers", { key: created.body.secret })).status).toBe(200);
   });

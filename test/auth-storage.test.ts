@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { couldBeApiKey, UNKNOWN_KEY_TTL_MS } from "../src/auth/unknown-keys";
 import { sha256Hex } from "../src/lib/crypto";
 import { randomWellFormedKey, recordingD1, unreachableD1 } from "./d1-spy";
-import { call, newOrganization } from "./helpers";
+import { type ApiKeyWithSecret, call, newOrganization, type Problem } from "./helpers";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -19,7 +19,10 @@ describe("no storage without a key that could be valid", () => {
     ["too long", `rk_${"a".repeat(65)}`],
     ["outside the alphabet", `rk_${"a".repeat(30)}-.~+/=`],
   ])("a token that cannot be a Roster key (%s) is 401 without touching storage", async (_label, token) => {
-    const response = await call("GET", "/v1/customers", { key: token, env: { ...env, DB: unreachableD1(env.DB) } });
+    const response = await call<Problem>("GET", "/v1/customers", {
+      key: token,
+      env: { ...env, DB: unreachableD1(env.DB) },
+    });
     expect({ status: response.status, code: response.body?.code }).toEqual({ status: 401, code: "unauthorized" });
   });
 
@@ -56,7 +59,7 @@ describe("no storage without a key that could be valid", () => {
     const { key } = await newOrganization();
     for (let i = 0; i < 3; i++)
       expect((await call("GET", "/v1/customers", { key: randomWellFormedKey() })).status).toBe(401);
-    const created = await call("POST", "/v1/api_keys", { key, body: { name: "new" } });
+    const created = await call<ApiKeyWithSecret>("POST", "/v1/api_keys", { key, body: { name: "new" } });
     expect(created.status).toBe(201);
     expect((await call("GET", "/v1/customers", { key: created.body.secret })).status).toBe(200);
   });

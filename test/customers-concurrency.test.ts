@@ -1,16 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { altPath, archive, type Called, call, createCustomer, expectProblem, ids, newOrganization } from "./helpers";
+import {
+  altPath,
+  archive,
+  type Called,
+  type CustomerList,
+  type CustomerObject,
+  call,
+  createCustomer,
+  expectProblem,
+  ids,
+  newOrganization,
+} from "./helpers";
 
 /** Uniqueness among live customers under concurrency (spec §1 error table, §2 field rules, §3 archive). */
 
 const N = 20;
 
 const listAll = async (key: string, query = "") => {
-  const response = await call("GET", `/v1/customers?limit=100${query}`, { key });
+  const response = await call<CustomerList>("GET", `/v1/customers?limit=100${query}`, { key });
   expect(response.status, response.text).toBe(200);
   expect(response.body.has_more).toBe(false);
   return response;
 };
+
+/** The `code` of a problem body; "" for any other body (a success). */
+function problemCode(response: Called<unknown>): string {
+  const { body } = response;
+  return typeof body === "object" && body !== null && "code" in body ? String(body.code) : "";
+}
 
 /** The same string with its letters' case flipped by the bits of `n` (n = 0 leaves it as is). */
 function caseVariant(value: string, n: number): string {
@@ -29,7 +46,7 @@ function caseVariant(value: string, n: number): string {
 }
 
 /** Splits concurrent results into the one 201 and the others; fails unless exactly one won. */
-function oneWinner(responses: Called[], winnerStatus = 201) {
+function oneWinner(responses: Called<CustomerObject>[], winnerStatus = 201) {
   const statuses = responses.map((response) => response.status).sort();
   expect(statuses).toEqual([winnerStatus, ...Array(responses.length - 1).fill(409)]);
   const winnerIndex = responses.findIndex((response) => response.status === winnerStatus);
@@ -73,7 +90,9 @@ describe("concurrent creates with one contested unique field", () => {
       name: `request ${n}`,
       ...contested(n),
     }));
-    const responses = await Promise.all(bodies.map((body) => call("POST", "/v1/customers", { key, body })));
+    const responses = await Promise.all(
+      bodies.map((body) => call<CustomerObject>("POST", "/v1/customers", { key, body })),
+    );
     const { winner, winnerIndex, losers } = oneWinner(responses);
     const pointer = `/${field.split(" ")[0]}`;
     for (const loser of losers) expectProblem(loser, 409, code, pointer);
@@ -84,7 +103,7 @@ describe("concurrent creates with one contested unique field", () => {
     // Exactly one customer stored: the winner.
     expect((await listAll(key)).body.data).toEqual([winner.body]);
     if (field === "alternative_id") {
-      const byAlt = await call("GET", altPath("race/ü 42"), { key });
+      const byAlt = await call<CustomerObject>("GET", altPath("race/ü 42"), { key });
       expect(byAlt.status).toBe(200);
       expect(byAlt.body).toEqual(winner.body);
       expect(ids(await listAll(key, `&alternative_id=${encodeURIComponent("race/ü 42")}`))).toEqual([winner.body.id]);
@@ -94,7 +113,7 @@ describe("concurrent creates with one contested unique field", () => {
       }
     } else {
       for (let n = 0; n < N; n++) {
-        const byAlt = await call("GET", altPath(`own-${n}`), { key });
+        const byAlt = await call<CustomerObject>("GET", altPath(`own-${n}`), { key });
         expect(byAlt.status, `own-${n}`).toBe(n === winnerIndex ? 200 : 404);
         if (n === winnerIndex) expect(byAlt.body.id).toBe(winner.body.id);
       }
@@ -109,19 +128,21 @@ describe("concurrent creates with one contested unique field", () => {
     const { key } = await newOrganization();
     const responses = await Promise.all(
       Array.from({ length: N }, (_, n) =>
-        call("POST", "/v1/customers", { key, body: { id: "cus_race", alternative_id: `own-${n}` } }),
+        call<CustomerObject>("POST", "/v1/customers", { key, body: { id: "cus_race", alternative_id: `own-${n}` } }),
       ),
     );
     const { winner, winnerIndex, losers } = oneWinner(responses);
     for (const loser of losers) expectProblem(loser, 409, "customer_exists", "/id");
     expect(winner.body.id).toBe("cus_race");
     expect(winner.body.alternative_id).toBe(`own-${winnerIndex}`);
-    const byId = await call("GET", "/v1/customers/cus_race", { key });
+    const byId = await call<CustomerObject>("GET", "/v1/customers/cus_race", { key });
     expect(byId.status).toBe(200);
     expect(byId.body).toEqual(winner.body);
     expect((await listAll(key)).body.data).toEqual([winner.body]);
     for (let n = 0; n < N; n++) {
-      expect((await call("GET", altPath(`own-${n}`), { key })).status, `own-${n}`).toBe(n === winnerIndex ? 200 : 404);
+      expect((await call<CustomerObject>("GET", altPath(`own-${n}`), { key })).status, `own-${n}`).toBe(
+        n === winnerIndex ? 200 : 404,
+      );
     }
   });
 
@@ -129,11 +150,11 @@ describe("concurrent creates with one contested unique field", () => {
     const a = await newOrganization("A");
     const b = await newOrganization("B");
     const [inA, inB] = await Promise.all([
-      call("POST", "/v1/customers", {
+      call<CustomerObject>("POST", "/v1/customers", {
         key: a.key,
         body: { id: "shared", email: "same@example.com", username: "same" },
       }),
-      call("POST", "/v1/customers", {
+      call<CustomerObject>("POST", "/v1/customers", {
         key: b.key,
         body: { id: "shared", email: "same@example.com", username: "same" },
       }),
@@ -147,24 +168,33 @@ describe("archived customers' identifiers", () => {
     const { key } = await newOrganization();
     await createCustomer(key, { id: "gone-1", alternative_id: "gone-alt" });
     await archive(key, "gone-1");
-    const single = await call("POST", "/v1/customers", { key, body: { id: "gone-1", alternative_id: "try-0" } });
+    const single = await call<CustomerObject>("POST", "/v1/customers", {
+      key,
+      body: { id: "gone-1", alternative_id: "try-0" },
+    });
     expectProblem(single, 409, "customer_id_archived", "/id");
     const responses = await Promise.all(
       Array.from({ length: 5 }, (_, n) =>
-        call("POST", "/v1/customers", { key, body: { id: "gone-1", alternative_id: `try-${n + 1}` } }),
+        call<CustomerObject>("POST", "/v1/customers", { key, body: { id: "gone-1", alternative_id: `try-${n + 1}` } }),
       ),
     );
     for (const response of responses) expectProblem(response, 409, "customer_id_archived", "/id");
-    const get = await call("GET", "/v1/customers/gone-1", { key });
+    const get = await call<CustomerObject>("GET", "/v1/customers/gone-1", { key });
     expectProblem(get, 410, "customer_archived");
     expect((await listAll(key)).body.data).toEqual([]);
-    for (let n = 0; n <= 5; n++) expect((await call("GET", altPath(`try-${n}`), { key })).status).toBe(404);
+    for (let n = 0; n <= 5; n++)
+      expect((await call<CustomerObject>("GET", altPath(`try-${n}`), { key })).status).toBe(404);
   });
 
   it("a live customer's id is customer_exists, not customer_id_archived", async () => {
     const { key } = await newOrganization();
     await createCustomer(key, { id: "live-1" });
-    expectProblem(await call("POST", "/v1/customers", { key, body: { id: "live-1" } }), 409, "customer_exists", "/id");
+    expectProblem(
+      await call<CustomerObject>("POST", "/v1/customers", { key, body: { id: "live-1" } }),
+      409,
+      "customer_exists",
+      "/id",
+    );
   });
 
   it("after archiving, its alternative_id, email and username are free at once", async () => {
@@ -180,10 +210,10 @@ describe("archived customers' identifiers", () => {
       [{ email: "reused@example.com" }, "email_taken"],
       [{ username: "reused_user" }, "username_taken"],
     ] as const) {
-      expectProblem(await call("POST", "/v1/customers", { key, body }), 409, code);
+      expectProblem(await call<CustomerObject>("POST", "/v1/customers", { key, body }), 409, code);
     }
     // ... the KV cache knows the old owner ...
-    expect((await call("GET", altPath("reused alt/ä"), { key })).body.id).toBe(old.id);
+    expect((await call<CustomerObject>("GET", altPath("reused alt/ä"), { key })).body.id).toBe(old.id);
     await archive(key, old.id);
     // ... and free right after the archive, all three in one new customer (other letter case).
     const fresh = await createCustomer(key, {
@@ -192,7 +222,7 @@ describe("archived customers' identifiers", () => {
       username: "REUSED_USER",
     });
     expect(fresh.id).not.toBe(old.id);
-    const byAlt = await call("GET", altPath("reused alt/ä"), { key });
+    const byAlt = await call<CustomerObject>("GET", altPath("reused alt/ä"), { key });
     expect(byAlt.status).toBe(200);
     expect(byAlt.body.id).toBe(fresh.id);
     expect(ids(await listAll(key, "&email=reused@example.com"))).toEqual([fresh.id]);
@@ -204,11 +234,13 @@ describe("archived customers' identifiers", () => {
     const old = await createCustomer(key, { alternative_id: "reclaim" });
     await archive(key, old.id);
     const responses = await Promise.all(
-      Array.from({ length: N }, () => call("POST", "/v1/customers", { key, body: { alternative_id: "reclaim" } })),
+      Array.from({ length: N }, () =>
+        call<CustomerObject>("POST", "/v1/customers", { key, body: { alternative_id: "reclaim" } }),
+      ),
     );
     const { winner, losers } = oneWinner(responses);
     for (const loser of losers) expectProblem(loser, 409, "alternative_id_taken", "/alternative_id");
-    expect((await call("GET", altPath("reclaim"), { key })).body.id).toBe(winner.body.id);
+    expect((await call<CustomerObject>("GET", altPath("reclaim"), { key })).body.id).toBe(winner.body.id);
     expect(ids(await listAll(key))).toEqual([winner.body.id]);
   });
 });
@@ -217,13 +249,13 @@ describe("concurrent PATCHes", () => {
   it.each([5, 10, N])("%i concurrent PATCHes of different metadata keys all land (no lost update)", async (count) => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key, { alternative_id: "meta", metadata: { base: "kept" } });
-    const before = await call("GET", `/v1/customers/${customer.id}`, { key });
+    const before = await call<CustomerObject>("GET", `/v1/customers/${customer.id}`, { key });
     const responses = await Promise.all(
       Array.from({ length: count }, (_, n) =>
-        call("PATCH", `/v1/customers/${customer.id}`, { key, body: { metadata: { [`k${n}`]: n } } }),
+        call<CustomerObject>("PATCH", `/v1/customers/${customer.id}`, { key, body: { metadata: { [`k${n}`]: n } } }),
       ),
     );
-    const after = await call("GET", `/v1/customers/${customer.id}`, { key });
+    const after = await call<CustomerObject>("GET", `/v1/customers/${customer.id}`, { key });
     // Never a silent lost update: every key a 200 confirmed is in the final metadata.
     responses.forEach((response, n) => {
       if (response.status !== 200) return;
@@ -232,7 +264,7 @@ describe("concurrent PATCHes", () => {
       expect(after.body.metadata[`k${n}`], `k${n} was confirmed, then lost`).toBe(n);
     });
     // And every PATCH lands: none is refused because the others were writing at the same time.
-    const statuses = responses.map((response) => `${response.status} ${response.body?.code ?? ""}`.trim());
+    const statuses = responses.map((response) => `${response.status} ${problemCode(response)}`.trim());
     expect(statuses).toEqual(Array(count).fill("200"));
     const expected: Record<string, string | number> = { base: "kept" };
     for (let n = 0; n < count; n++) expected[`k${n}`] = n;
@@ -258,10 +290,10 @@ describe("concurrent PATCHes", () => {
       { display_name: "jenny" },
     ];
     const responses = await Promise.all(
-      patches.map((body) => call("PATCH", `/v1/customers/${customer.id}`, { key, body })),
+      patches.map((body) => call<CustomerObject>("PATCH", `/v1/customers/${customer.id}`, { key, body })),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(patches.length).fill(200));
-    const after = await call("GET", `/v1/customers/${customer.id}`, { key });
+    const after = await call<CustomerObject>("GET", `/v1/customers/${customer.id}`, { key });
     expect(after.body).toMatchObject({
       name: "After",
       company: "Acme Inc.",
@@ -294,18 +326,18 @@ describe("concurrent PATCHes", () => {
       name: "Unchanged",
       metadata: { keep: true },
     });
-    const before = await call("GET", `/v1/customers/${target.id}`, { key });
-    const response = await call("PATCH", `/v1/customers/${target.id}`, {
+    const before = await call<CustomerObject>("GET", `/v1/customers/${target.id}`, { key });
+    const response = await call<CustomerObject>("PATCH", `/v1/customers/${target.id}`, {
       key,
       body: { [field]: value, name: "Changed", metadata: { touched: true } },
     });
     expectProblem(response, 409, code, `/${field}`);
-    const after = await call("GET", `/v1/customers/${target.id}`, { key });
+    const after = await call<CustomerObject>("GET", `/v1/customers/${target.id}`, { key });
     expect(after.body).toEqual(before.body);
     expect(after.headers.get("ETag")).toBe(before.headers.get("ETag"));
-    expect((await call("GET", `/v1/customers/${owner.id}`, { key })).body).toEqual(owner);
-    expect((await call("GET", altPath("mine-alt"), { key })).body.id).toBe(target.id);
-    expect((await call("GET", altPath("taken-alt"), { key })).body.id).toBe(owner.id);
+    expect((await call<CustomerObject>("GET", `/v1/customers/${owner.id}`, { key })).body).toEqual(owner);
+    expect((await call<CustomerObject>("GET", altPath("mine-alt"), { key })).body.id).toBe(target.id);
+    expect((await call<CustomerObject>("GET", altPath("taken-alt"), { key })).body.id).toBe(owner.id);
   });
 
   it("PATCH to an archived customer's email, username and alternative ID succeeds", async () => {
@@ -313,12 +345,12 @@ describe("concurrent PATCHes", () => {
     const old = await createCustomer(key, { email: "free@example.com", alternative_id: "free", username: "free" });
     const target = await createCustomer(key, {});
     await archive(key, old.id);
-    const response = await call("PATCH", `/v1/customers/${target.id}`, {
+    const response = await call<CustomerObject>("PATCH", `/v1/customers/${target.id}`, {
       key,
       body: { email: "FREE@example.com", alternative_id: "free", username: "FREE" },
     });
     expect(response.status, response.text).toBe(200);
-    expect((await call("GET", altPath("free"), { key })).body.id).toBe(target.id);
+    expect((await call<CustomerObject>("GET", altPath("free"), { key })).body.id).toBe(target.id);
   });
 
   it("20 customers PATCHed concurrently to one alternative ID: one 200, nineteen 409", async () => {
@@ -328,16 +360,16 @@ describe("concurrent PATCHes", () => {
     );
     const responses = await Promise.all(
       customers.map((customer) =>
-        call("PATCH", `/v1/customers/${customer.id}`, { key, body: { alternative_id: "contested" } }),
+        call<CustomerObject>("PATCH", `/v1/customers/${customer.id}`, { key, body: { alternative_id: "contested" } }),
       ),
     );
     const { winner, winnerIndex, losers } = oneWinner(responses, 200);
     for (const loser of losers) expectProblem(loser, 409, "alternative_id_taken", "/alternative_id");
     expect(winner.body.id).toBe(customers[winnerIndex]!.id);
-    expect((await call("GET", altPath("contested"), { key })).body.id).toBe(winner.body.id);
+    expect((await call<CustomerObject>("GET", altPath("contested"), { key })).body.id).toBe(winner.body.id);
     expect(ids(await listAll(key, "&alternative_id=contested"))).toEqual([winner.body.id]);
     for (let n = 0; n < N; n++) {
-      const status = (await call("GET", altPath(`start-${n}`), { key })).status;
+      const status = (await call<CustomerObject>("GET", altPath(`start-${n}`), { key })).status;
       expect(status, `start-${n}`).toBe(n === winnerIndex ? 404 : 200);
     }
   });

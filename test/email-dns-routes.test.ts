@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, createCustomer, newOrganization } from "./helpers";
+import { type CustomerList, type CustomerObject, call, createCustomer, newOrganization } from "./helpers";
+import type { ImportResult } from "./response-types";
 
 // The DNS check as the write routes use it, with the check turned on and the resolver mocked:
 // "good.example" has an MX record, "nomail.example" has nothing.
@@ -31,8 +32,8 @@ describe("email DNS check on writes", () => {
     });
     const accepted = await call("POST", "/v1/customers", { key, env: on, body: { email: "a@good.example" } });
     expect(accepted.status).toBe(201);
-    const list = await call("GET", "/v1/customers", { key });
-    expect(list.body.data.map((c: { email: string }) => c.email)).toEqual(["a@good.example"]);
+    const list = await call<CustomerList>("GET", "/v1/customers", { key });
+    expect(list.body.data.map((c) => c.email)).toEqual(["a@good.example"]);
   });
 
   it("skips the lookup when the request sends skip_email_dns_validation, and never stores the flag", async () => {
@@ -64,7 +65,9 @@ describe("email DNS check on writes", () => {
     expect(patched.status).toBe(422);
     const put = await call("PUT", `/v1/customers/${created.id}`, { key, env: on, body: { email: "b@nomail.example" } });
     expect(put.status).toBe(422);
-    expect((await call("GET", `/v1/customers/${created.id}`, { key })).body.email).toBe("old@anything.example");
+    expect((await call<CustomerObject>("GET", `/v1/customers/${created.id}`, { key })).body.email).toBe(
+      "old@anything.example",
+    );
   });
 
   it("refuses on provision and fails only the affected import items", async () => {
@@ -76,7 +79,7 @@ describe("email DNS check on writes", () => {
       body: { alternative_id: "p", email: "p@nomail.example" },
     });
     expect(provisioned.status).toBe(422);
-    const imported = await call("POST", "/v1/customers/import", {
+    const imported = await call<ImportResult>("POST", "/v1/customers/import", {
       key,
       env: on,
       body: {
@@ -87,8 +90,8 @@ describe("email DNS check on writes", () => {
         ],
       },
     });
-    expect(imported.body.results.map((r: { status: string }) => r.status)).toEqual(["created", "failed", "created"]);
-    expect(imported.body.results[1].error).toMatchObject({ code: "email_domain_unresolvable", status: 422 });
+    expect(imported.body.results.map((r) => r.status)).toEqual(["created", "failed", "created"]);
+    expect(imported.body.results[1]?.error).toMatchObject({ code: "email_domain_unresolvable", status: 422 });
   });
 
   it("is off unless the deployment turns it on", async () => {

@@ -20,6 +20,7 @@ import {
   timeoutError,
 } from "./events-helpers";
 import { call, newOrganization } from "./helpers";
+import type { EventDestinationWithSecret } from "./response-types";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -79,7 +80,13 @@ describe("the delivery consumer", () => {
 
   it("signs with both secrets for 24 hours after a rotation", async () => {
     const { destination, row, key } = await oneDelivery();
-    const rotated = await call("POST", `/v1/event_destinations/${destination.id}/rotate_secret`, { key });
+    const rotated = await call<EventDestinationWithSecret>(
+      "POST",
+      `/v1/event_destinations/${destination.id}/rotate_secret`,
+      {
+        key,
+      },
+    );
     const { received } = mockReceiver(() => 200);
     await consume([row]);
     const [sent] = received;

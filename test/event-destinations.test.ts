@@ -8,14 +8,22 @@ import {
   RECEIVER_URL,
   recordEvent,
 } from "./events-helpers";
-import { call, createCustomer, newOrganization } from "./helpers";
+import { call, createCustomer, newOrganization, type Problem } from "./helpers";
+import type {
+  DeletedEventDestination,
+  EventDeliveryList,
+  EventDestination,
+  EventDestinationList,
+  EventDestinationWithSecret,
+  ReplayResult,
+} from "./response-types";
 
 const MASKED = /^whsec_…[A-Za-z0-9+/=]{4}$/;
 
 describe("event destinations: create", () => {
   it("creates a destination with every type by default and shows its secret once", async () => {
     const { key } = await newOrganization();
-    const response = await call("POST", "/v1/event_destinations", {
+    const response = await call<EventDestinationWithSecret>("POST", "/v1/event_destinations", {
       key,
       body: { url: "https://example.com/hooks", description: "CRM" },
     });
@@ -32,11 +40,11 @@ describe("event destinations: create", () => {
     expect(response.body.id).toMatch(/^ed_[0-9A-Z]{26}$/);
     expect(response.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
 
-    const got = await call("GET", `/v1/event_destinations/${response.body.id}`, { key });
+    const got = await call<EventDestination>("GET", `/v1/event_destinations/${response.body.id}`, { key });
     expect(got.body.secret).toMatch(MASKED);
     expect(got.body.secret.slice(-4)).toBe(response.body.secret.slice(-4));
-    const listed = await call("GET", "/v1/event_destinations", { key });
-    expect(listed.body.data.map((item: { secret: string }) => item.secret)).toEqual([got.body.secret]);
+    const listed = await call<EventDestinationList>("GET", "/v1/event_destinations", { key });
+    expect(listed.body.data.map((item) => item.secret)).toEqual([got.body.secret]);
     expect(listed.text).not.toContain(response.body.secret);
   });
 
@@ -45,9 +53,12 @@ describe("event destinations: create", () => {
     const ok = await createDestination(key, { event_types: ["customer.updated", "address.*", "customer.updated"] });
     expect(ok.event_types).toEqual(["customer.updated", "address.*"]);
     for (const event_types of [[], ["customer.deleted"], ["invoice.*"], ["customer"], "customer.*"]) {
-      const response = await call("POST", "/v1/event_destinations", { key, body: { url: RECEIVER_URL, event_types } });
+      const response = await call<Problem>("POST", "/v1/event_destinations", {
+        key,
+        body: { url: RECEIVER_URL, event_types },
+      });
       expect(response.status, JSON.stringify(event_types)).toBe(400);
-      expect(response.body.errors[0].pointer).toMatch(/^\/event_types/);
+      expect(response.body.errors?.[0]?.pointer).toMatch(/^\/event_types/);
     }
   });
 
@@ -63,9 +74,9 @@ describe("event destinations: create", () => {
       "http://10.0.0.1/x",
     ];
     for (const url of refused) {
-      const response = await call("POST", "/v1/event_destinations", { key, body: { url } });
+      const response = await call<Problem>("POST", "/v1/event_destinations", { key, body: { url } });
       expect(response.status, url).toBe(400);
-      expect(response.body.errors[0].pointer).toBe("/url");
+      expect(response.body.errors?.[0]?.pointer).toBe("/url");
     }
     for (const url of ["http://127.0.0.1:8080/x", "http://localhost/x", "http://[::1]:3000/x"]) {
       expect((await call("POST", "/v1/event_destinations", { key, body: { url } })).status, url).toBe(201);
@@ -75,7 +86,7 @@ describe("event destinations: create", () => {
   it("refuses loopback http where ALLOW_HTTP_DESTINATIONS is not true (production)", async () => {
     const { key } = await newOrganization();
     const production = { ...env, ALLOW_HTTP_DESTINATIONS: "false" };
-    const response = await call("POST", "/v1/event_destinations", {
+    const response = await call<Problem>("POST", "/v1/event_destinations", {
       key,
       body: { url: RECEIVER_URL },
       env: production,
@@ -94,13 +105,15 @@ describe("event destinations: create", () => {
     const { key } = await newOrganization();
     const other = await newOrganization("Other");
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => call("POST", "/v1/event_destinations", { key, body: { url: RECEIVER_URL } })),
+      Array.from({ length: 20 }, () =>
+        call<Problem>("POST", "/v1/event_destinations", { key, body: { url: RECEIVER_URL } }),
+      ),
     );
     expect(responses.filter((response) => response.status === 201)).toHaveLength(16);
     const refused = responses.filter((response) => response.status === 409);
     expect(refused).toHaveLength(4);
     expect(refused[0]!.body.code).toBe("destination_limit_reached");
-    expect((await call("GET", "/v1/event_destinations", { key })).body.data).toHaveLength(16);
+    expect((await call<EventDestinationList>("GET", "/v1/event_destinations", { key })).body.data).toHaveLength(16);
     expect((await call("POST", "/v1/event_destinations", { key: other.key, body: { url: RECEIVER_URL } })).status).toBe(
       201,
     );
@@ -111,7 +124,7 @@ describe("event destinations: update, rotate, delete", () => {
   it("PATCH changes url, types, description and status", async () => {
     const { key } = await newOrganization();
     const destination = await createDestination(key);
-    const patched = await call("PATCH", `/v1/event_destinations/${destination.id}`, {
+    const patched = await call<EventDestination>("PATCH", `/v1/event_destinations/${destination.id}`, {
       key,
       body: { url: "https://example.com/new", event_types: ["subscription.*"], description: "new", status: "disabled" },
     });
@@ -124,7 +137,7 @@ describe("event destinations: update, rotate, delete", () => {
       disabled_reason: "manual",
     });
     expect(patched.body.secret).toMatch(MASKED);
-    const enabled = await call("PATCH", `/v1/event_destinations/${destination.id}`, {
+    const enabled = await call<EventDestination>("PATCH", `/v1/event_destinations/${destination.id}`, {
       key,
       body: { status: "enabled", description: null },
     });
@@ -139,11 +152,15 @@ describe("event destinations: update, rotate, delete", () => {
   it("rotate_secret issues a new secret and keeps the previous one for 24 hours", async () => {
     const { key } = await newOrganization();
     const destination = await createDestination(key);
-    const rotated = await call("POST", `/v1/event_destinations/${destination.id}/rotate_secret`, { key });
+    const rotated = await call<EventDestinationWithSecret>(
+      "POST",
+      `/v1/event_destinations/${destination.id}/rotate_secret`,
+      { key },
+    );
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
     expect(rotated.body.secret).not.toBe(destination.secret);
-    const expiresIn = Date.parse(rotated.body.previous_secret_expires_at) - Date.now();
+    const expiresIn = Date.parse(rotated.body.previous_secret_expires_at!) - Date.now();
     expect(expiresIn).toBeGreaterThan(23 * 3600_000);
     expect(expiresIn).toBeLessThanOrEqual(24 * 3600_000);
     const stored = await env.DB.prepare("SELECT secret, previous_secret FROM event_destinations WHERE id = ?1")
@@ -158,7 +175,7 @@ describe("event destinations: update, rotate, delete", () => {
     const destination = await createDestination(key);
     const eventId = await recordEvent(orgId, customer.id);
     expect(await deliveriesOf(eventId)).toHaveLength(1);
-    const deleted = await call("DELETE", `/v1/event_destinations/${destination.id}`, { key });
+    const deleted = await call<DeletedEventDestination>("DELETE", `/v1/event_destinations/${destination.id}`, { key });
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ object: "event_destination", id: destination.id, deleted: true });
     expect(await deliveriesOf(eventId)).toEqual([]);
@@ -183,7 +200,7 @@ describe("event destinations: update, rotate, delete", () => {
     const customer = await createCustomer(key);
     const eventId = await recordEvent(orgId, customer.id);
     expect(await deliveriesOf(eventId)).toEqual([]);
-    expect((await call("GET", base, { key: other.key })).body.description).toBeNull();
+    expect((await call<EventDestination>("GET", base, { key: other.key })).body.description).toBeNull();
   });
 });
 
@@ -195,9 +212,9 @@ describe("event destinations: deliveries and replay", () => {
     const events = [await recordEvent(orgId, customer.id), await recordEvent(orgId, customer.id)];
     events.push(await recordEvent(orgId, customer.id, "customer.archived"));
     const path = `/v1/event_destinations/${destination.id}/deliveries`;
-    const first = await call("GET", `${path}?limit=2`, { key });
+    const first = await call<EventDeliveryList>("GET", `${path}?limit=2`, { key });
     expect(first.status).toBe(200);
-    expect(first.body.data.map((item: { event_id: string }) => item.event_id)).toEqual([events[2], events[1]]);
+    expect(first.body.data.map((item) => item.event_id)).toEqual([events[2], events[1]]);
     expect(first.body.data[0]).toMatchObject({
       object: "event_delivery",
       destination_id: destination.id,
@@ -207,8 +224,8 @@ describe("event destinations: deliveries and replay", () => {
       last_response_status: null,
       last_error: null,
     });
-    const second = await call("GET", `${path}?limit=2&cursor=${first.body.next_cursor}`, { key });
-    expect(second.body.data.map((item: { event_id: string }) => item.event_id)).toEqual([events[0]]);
+    const second = await call<EventDeliveryList>("GET", `${path}?limit=2&cursor=${first.body.next_cursor}`, { key });
+    expect(second.body.data.map((item) => item.event_id)).toEqual([events[0]]);
     expect(second.body.has_more).toBe(false);
   });
 
@@ -224,7 +241,7 @@ describe("event destinations: deliveries and replay", () => {
     const destination = await createDestination(key, { event_types: ["customer.*"] });
     const { queue, sent } = capturingQueue();
 
-    const response = await call("POST", `/v1/event_destinations/${destination.id}/replay`, {
+    const response = await call<ReplayResult>("POST", `/v1/event_destinations/${destination.id}/replay`, {
       key,
       body: { since: "2026-11-01T12:00:00+00:00" },
       env: { ...env, EVENT_DELIVERIES: queue },
@@ -247,7 +264,7 @@ describe("event destinations: deliveries and replay", () => {
     const { key } = await newOrganization();
     const destination = await createDestination(key);
     await call("PATCH", `/v1/event_destinations/${destination.id}`, { key, body: { status: "disabled" } });
-    const response = await call("POST", `/v1/event_destinations/${destination.id}/replay`, {
+    const response = await call<Problem>("POST", `/v1/event_destinations/${destination.id}/replay`, {
       key,
       body: { since: "2026-11-01T00:00:00Z" },
     });

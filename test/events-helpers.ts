@@ -8,6 +8,7 @@ import { customerVersionGuard, recordEventStatements } from "../src/events/event
 import worker from "../src/index";
 import { newId } from "../src/lib/ids";
 import { call } from "./helpers";
+import type { EventDestinationWithSecret } from "./response-types";
 
 /** Shared by the events, destinations and delivery tests. */
 
@@ -15,17 +16,15 @@ export const RECEIVER_URL = "http://127.0.0.1:9999/roster-events";
 export const DELIVERY_QUEUE = "roster-event-deliveries";
 export const DEAD_LETTER_QUEUE = "roster-event-deliveries-dlq";
 
-export type Destination = {
-  id: string;
-  url: string;
-  secret: string;
-  event_types: string[];
-  status: string;
-  disabled_reason: string | null;
-};
-
-export async function createDestination(key: string, body: Record<string, unknown> = {}): Promise<Destination> {
-  const response = await call("POST", "/v1/event_destinations", { key, body: { url: RECEIVER_URL, ...body } });
+/** Creates an event destination and returns its body (with the full secret); fails the test on anything but 201. */
+export async function createDestination(
+  key: string,
+  body: Record<string, unknown> = {},
+): Promise<EventDestinationWithSecret> {
+  const response = await call<EventDestinationWithSecret>("POST", "/v1/event_destinations", {
+    key,
+    body: { url: RECEIVER_URL, ...body },
+  });
   if (response.status !== 201) throw new Error(`destination create failed (${response.status}): ${response.text}`);
   return response.body;
 }

@@ -1,33 +1,41 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Called, call, createCustomer, newOrganization } from "./helpers";
+import {
+  type Called,
+  type CustomerObject,
+  call,
+  createCustomer,
+  newOrganization,
+  type ProvisioningResult,
+} from "./helpers";
+import type {
+  AddressObject,
+  EventList,
+  EventObject,
+  ImportResult,
+  PaymentMethodObject,
+  SubscriptionObject,
+} from "./response-types";
 import { createEndpoint, deliver, provisionEvent } from "./webhooks-helpers";
 
 /** Every write path records exactly the event of its change (spec section 10), read back through the API. */
 
-type Event = {
-  id: string;
-  type: string;
-  customer_id: string;
-  sequence: number;
-  request_id: string | null;
-  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
-};
-
 /** The customer's events, oldest first. */
-async function eventsOf(key: string, customerId: string): Promise<Event[]> {
-  const response = await call("GET", `/v1/events?limit=100&customer_id=${encodeURIComponent(customerId)}`, { key });
+async function eventsOf(key: string, customerId: string): Promise<EventObject[]> {
+  const response = await call<EventList>("GET", `/v1/events?limit=100&customer_id=${encodeURIComponent(customerId)}`, {
+    key,
+  });
   expect(response.status, response.text).toBe(200);
-  return (response.body.data as Event[]).reverse();
+  return response.body.data.reverse();
 }
 
-const typesOf = (events: Event[]) => events.map((event) => event.type);
+const typesOf = (events: EventObject[]) => events.map((event) => event.type);
 
 /** The single event the response's request recorded. */
-async function eventOf(key: string, customerId: string, response: Called): Promise<Event> {
+async function eventOf(key: string, customerId: string, response: Called<unknown>): Promise<EventObject> {
   const requestId = response.headers.get("X-Request-Id");
   const events = (await eventsOf(key, customerId)).filter((event) => event.request_id === requestId);
   expect(events).toHaveLength(1);
-  return events[0] as Event;
+  return events[0] as EventObject;
 }
 
 const JENNY = { alternative_id: "user_jenny", email: "jenny@example.com", name: "Jenny Rosen", metadata: { a: 1 } };
@@ -39,9 +47,9 @@ afterEach(() => {
 describe("customer routes", () => {
   it("create: customer.created with the customer as GET returns it, sequence 1, the request id", async () => {
     const { key } = await newOrganization();
-    const created = await call("POST", "/v1/customers", { key, body: JENNY });
+    const created = await call<CustomerObject>("POST", "/v1/customers", { key, body: JENNY });
     const event = await eventOf(key, created.body.id, created);
-    const got = await call("GET", `/v1/customers/${created.body.id}`, { key });
+    const got = await call<CustomerObject>("GET", `/v1/customers/${created.body.id}`, { key });
     expect(event).toMatchObject({ type: "customer.created", customer_id: created.body.id, sequence: 1 });
     expect(event.request_id).toMatch(/^req_/);
     expect(event.data).toEqual({ object: got.body });
@@ -78,7 +86,7 @@ describe("customer routes", () => {
     expect((await call("PATCH", path, { key, body: { email: "not an email" } })).status).toBe(400);
     expect((await call("POST", "/v1/customers", { key, body: { email: "taken@example.com" } })).status).toBe(409);
     expect(typesOf(await eventsOf(key, customer.id))).toEqual(["customer.created"]);
-    const all = await call("GET", "/v1/events?limit=100", { key });
+    const all = await call<EventList>("GET", "/v1/events?limit=100", { key });
     expect(all.body.data).toHaveLength(2); // the two creates
   });
 
@@ -133,7 +141,7 @@ describe("customer routes", () => {
     const customer = await createCustomer(key, JENNY);
     const archived = await call("DELETE", "/v1/customers/alternative-id/user_jenny", { key });
     expect(archived.status).toBe(200);
-    const unarchived = await call("POST", `/v1/customers/${customer.id}/unarchive`, { key });
+    const unarchived = await call<CustomerObject>("POST", `/v1/customers/${customer.id}/unarchive`, { key });
     expect(unarchived.status).toBe(200);
     const event = await eventOf(key, customer.id, unarchived);
     expect(event).toMatchObject({ type: "customer.unarchived", sequence: 3 });
@@ -152,11 +160,11 @@ describe("records under a customer", () => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key);
     const base = `/v1/customers/${customer.id}/subscriptions`;
-    const created = await call("POST", base, { key, body: { plan_id: "pro" } });
+    const created = await call<SubscriptionObject>("POST", base, { key, body: { plan_id: "pro" } });
     expect(created.status).toBe(201);
     expect((await eventOf(key, customer.id, created)).data).toEqual({ object: created.body });
     expect((await call("POST", base, { key, body: { plan_id: "pro" } })).status).toBe(409);
-    const canceled = await call("DELETE", `${base}/${created.body.id}`, { key });
+    const canceled = await call<SubscriptionObject>("DELETE", `${base}/${created.body.id}`, { key });
     expect((await eventOf(key, customer.id, canceled)).data).toEqual({ object: canceled.body });
     expect((await call("DELETE", `${base}/${created.body.id}`, { key })).status).toBe(200);
     const events = await eventsOf(key, customer.id);
@@ -168,10 +176,13 @@ describe("records under a customer", () => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key);
     const base = `/v1/customers/${customer.id}/addresses`;
-    const created = await call("POST", base, { key, body: { line1: "1 Main St", city: "A", country: "US" } });
+    const created = await call<AddressObject>("POST", base, {
+      key,
+      body: { line1: "1 Main St", city: "A", country: "US" },
+    });
     expect((await eventOf(key, customer.id, created)).data).toEqual({ object: created.body });
     const path = `${base}/${created.body.id}`;
-    const updated = await call("PATCH", path, { key, body: { city: "B", country: "US" } });
+    const updated = await call<AddressObject>("PATCH", path, { key, body: { city: "B", country: "US" } });
     expect((await eventOf(key, customer.id, updated)).data).toEqual({
       object: updated.body,
       previous_attributes: { city: "A" },
@@ -192,7 +203,10 @@ describe("records under a customer", () => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key);
     const base = `/v1/customers/${customer.id}/payment_methods`;
-    const created = await call("POST", base, { key, body: { gateway_reference: "pm_ext_1", last4: "4242" } });
+    const created = await call<PaymentMethodObject>("POST", base, {
+      key,
+      body: { gateway_reference: "pm_ext_1", last4: "4242" },
+    });
     expect(created.status).toBe(201);
     expect((await eventOf(key, customer.id, created)).data).toEqual({ object: created.body });
     const deleted = await call("DELETE", `${base}/${created.body.id}`, { key });
@@ -209,7 +223,7 @@ describe("provision, import and webhook intake record what the single routes do"
   it("provision: created with its subscription, then updated, then nothing for a repeat", async () => {
     const { key } = await newOrganization();
     const body = { alternative_id: "p1", email: "p1@example.com", subscription: { plan_id: "pro" } };
-    const first = await call("POST", "/v1/customers/provision", { key, body });
+    const first = await call<ProvisioningResult>("POST", "/v1/customers/provision", { key, body });
     expect(first.status).toBe(201);
     const id = first.body.customer.id;
     const second = await call("POST", "/v1/customers/provision", { key, body: { ...body, name: "P" } });
@@ -226,7 +240,7 @@ describe("provision, import and webhook intake record what the single routes do"
   it("import: set-based, the same events, one per customer change and per new subscription", async () => {
     const { key } = await newOrganization();
     const existing = await createCustomer(key, { alternative_id: "i0", name: "Old" });
-    const response = await call("POST", "/v1/customers/import", {
+    const response = await call<ImportResult>("POST", "/v1/customers/import", {
       key,
       body: {
         customers: [
@@ -243,7 +257,8 @@ describe("provision, import and webhook intake record what the single routes do"
     expect(typesOf(updated)).toEqual(["customer.created", "customer.updated"]);
     expect(updated[1]?.data.previous_attributes).toEqual({ name: "Old" });
     expect(updated[1]?.data.object).toEqual((await call("GET", `/v1/customers/${existing.id}`, { key })).body);
-    const newId = response.body.results[1].id;
+    const newId = response.body.results[1]?.id ?? "";
+    expect(newId).toMatch(/^cus_/);
     const created = await eventsOf(key, newId);
     expect(typesOf(created)).toEqual(["customer.created", "subscription.created"]);
     expect(created.map((event) => event.sequence)).toEqual([1, 2]);

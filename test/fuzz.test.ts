@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { type Called, call, createCustomer, newOrganization } from "./helpers";
+import { type Called, call, createCustomer, newOrganization, type Problem } from "./helpers";
 import { createEndpoint, signatureHeaders } from "./webhooks-helpers";
 
 /**
@@ -10,13 +10,20 @@ import { createEndpoint, signatureHeaders } from "./webhooks-helpers";
 const RUNS = { seed: 20261127, numRuns: 60 };
 
 let address = 0;
-/** Each call from its own address: failures must not push later runs into 429. */
-async function fuzzCall(method: string, path: string, options: Parameters<typeof call>[2] = {}): Promise<Called> {
+/**
+ * Each call from its own address: failures must not push later runs into 429. `T`: the body the
+ * test reads; most only read the status.
+ */
+async function fuzzCall<T = unknown>(
+  method: string,
+  path: string,
+  options: Parameters<typeof call>[2] = {},
+): Promise<Called<T>> {
   const headers = { "CF-Connecting-IP": `203.0.113.${++address % 250}:${address}`, ...options.headers };
-  return call(method, path, { ...options, headers });
+  return call<T>(method, path, { ...options, headers });
 }
 
-function expectNo5xx(response: Called, what: string) {
+function expectNo5xx(response: Called<unknown>, what: string) {
   if (response.status >= 500) throw new Error(`${what} answered ${response.status}: ${response.text.slice(0, 500)}`);
   expect(response.headers.get("Content-Type") ?? "").not.toBe("");
 }
@@ -157,7 +164,7 @@ describe("fuzz: no input reaches a 5xx", () => {
         const [method, path] = routes[pick % routes.length]!;
         // Not valid JSON past the opening (closing it right costs nothing to the check): 400 either way.
         const text = `${prefix}${open.repeat(Math.ceil(depth / (open.match(/[[{]/g)?.length ?? 1)))}1`;
-        const response = await fuzzCall(method, path, {
+        const response = await fuzzCall<Problem>(method, path, {
           key: fixture.key,
           rawBody: text,
           headers: { "Content-Type": "application/json" },

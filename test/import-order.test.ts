@@ -1,13 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { altPath, call, countingD1, createCustomer, newOrganization } from "./helpers";
+import { altPath, type CustomerObject, call, countingD1, createCustomer, newOrganization } from "./helpers";
+import type { ImportResult } from "./response-types";
 import { d1WithSessions } from "./storage-doubles";
 
 // Import applies items in order: a value one item frees can be taken by a later item, in the
 // same bounded number of D1 round trips.
 
 const importCall = (key: string, customers: unknown[], options: { env?: Env } = {}) =>
-  call("POST", "/v1/customers/import", { key, body: { customers }, ...options });
+  call<ImportResult>("POST", "/v1/customers/import", { key, body: { customers }, ...options });
 
 describe("import order", () => {
   it("a later item creates a customer with the email an earlier item moved away", async () => {
@@ -18,8 +19,8 @@ describe("import order", () => {
       { alternative_id: "b", email: "x@example.com" },
     ]);
     expect(response.body).toMatchObject({ created: 1, updated: 1, failed: 0 });
-    expect((await call("GET", `/v1/customers/${a.id}`, { key })).body.email).toBe("a-new@example.com");
-    expect((await call("GET", altPath("b"), { key })).body.email).toBe("x@example.com");
+    expect((await call<CustomerObject>("GET", `/v1/customers/${a.id}`, { key })).body.email).toBe("a-new@example.com");
+    expect((await call<CustomerObject>("GET", altPath("b"), { key })).body.email).toBe("x@example.com");
   });
 
   it("a later item takes the alternative ID an earlier item released, and values move along a chain", async () => {

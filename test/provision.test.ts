@@ -1,9 +1,20 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { altPath, call, countingD1, createCustomer, newOrganization } from "./helpers";
+import {
+  altPath,
+  type CustomerObject,
+  call,
+  countingD1,
+  createCustomer,
+  newOrganization,
+  type Problem,
+  type ProvisioningResult,
+} from "./helpers";
+import type { ImportResult } from "./response-types";
 
-const provision = (key: string, body: unknown, headers?: Record<string, string>) =>
-  call("POST", "/v1/customers/provision", { key, body, headers });
+/** `T`: the body expected at the status the test asserts (a `Problem` for a refusal). */
+const provision = <T = ProvisioningResult>(key: string, body: unknown, headers?: Record<string, string>) =>
+  call<T>("POST", "/v1/customers/provision", { key, body, headers });
 
 describe("POST /v1/customers/provision", () => {
   it("creates (201) then applies the fields as a PATCH (200)", async () => {
@@ -35,7 +46,7 @@ describe("POST /v1/customers/provision", () => {
     await createCustomer(key, { id: "both", alternative_id: "both-alt", name: "Same" });
     await provision(key, { id: "both", alternative_id: "both-alt" }); // the API key is cached now
     const d1 = countingD1(env.DB);
-    const response = await call("POST", "/v1/customers/provision", {
+    const response = await call<ProvisioningResult>("POST", "/v1/customers/provision", {
       key,
       body: { id: "both", alternative_id: "both-alt", name: "Same" },
       env: { ...env, DB: d1.db },
@@ -56,7 +67,7 @@ describe("POST /v1/customers/provision", () => {
 
   it("requires id or alternative_id", async () => {
     const { key } = await newOrganization();
-    const response = await provision(key, { email: "a@example.com" });
+    const response = await provision<Problem>(key, { email: "a@example.com" });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([
       { pointer: "", detail: "send id or alternative_id (or both) to identify the customer" },
@@ -70,7 +81,7 @@ describe("POST /v1/customers/provision", () => {
     const { key } = await newOrganization();
     await createCustomer(key, { id: "c1", alternative_id: "alt-1" });
     await createCustomer(key, { id: "c2", alternative_id: "alt-2" });
-    const response = await provision(key, body);
+    const response = await provision<Problem>(key, body);
     expect(response.status).toBe(409);
     expect(response.body.code).toBe("customer_identity_conflict");
     expect((await call("GET", "/v1/customers/nobody", { key })).status).toBe(404);
@@ -80,7 +91,7 @@ describe("POST /v1/customers/provision", () => {
     const { key } = await newOrganization();
     await createCustomer(key, { id: "gone" });
     await call("DELETE", "/v1/customers/gone", { key });
-    const response = await provision(key, { id: "gone", name: "x" });
+    const response = await provision<Problem>(key, { id: "gone", name: "x" });
     expect(response.status).toBe(409);
     expect(response.body.code).toBe("customer_id_archived");
   });
@@ -88,7 +99,7 @@ describe("POST /v1/customers/provision", () => {
   it("409 email_taken when the fields collide with another customer", async () => {
     const { key } = await newOrganization();
     await createCustomer(key, { email: "taken@example.com" });
-    const response = await provision(key, { alternative_id: "new", email: "TAKEN@example.com" });
+    const response = await provision<Problem>(key, { alternative_id: "new", email: "TAKEN@example.com" });
     expect(response.status).toBe(409);
     expect(response.body.code).toBe("email_taken");
   });
@@ -115,19 +126,19 @@ describe("POST /v1/customers/provision", () => {
       alternative_id: "u",
       subscription: { plan_id: "pro", resource_id: "site-2" },
     });
-    expect(otherResource.body.subscription.id).not.toBe(first.body.subscription.id);
+    expect(otherResource.body.subscription!.id).not.toBe(first.body.subscription!.id);
     const { results } = await env.DB.prepare("SELECT id FROM subscriptions").all();
     expect(results).toHaveLength(2);
   });
 
   it("validates the subscription", async () => {
     const { key } = await newOrganization();
-    const response = await provision(key, {
+    const response = await provision<Problem>(key, {
       alternative_id: "u",
       subscription: { billing_period: "weekly", billing_country_code: "XX", addons: [{ addon_id: "a", quantity: -1 }] },
     });
     expect(response.status).toBe(400);
-    expect(response.body.errors.map((e: { pointer: string }) => e.pointer).sort()).toEqual([
+    expect(response.body.errors?.map((e) => e.pointer).sort()).toEqual([
       "/subscription/addons/0/quantity",
       "/subscription/billing_country_code",
       "/subscription/billing_period",
@@ -143,7 +154,7 @@ describe("POST /v1/customers/provision", () => {
     expect(statuses.filter((status) => status === 201)).toHaveLength(1);
     expect(statuses.filter((status) => status === 200)).toHaveLength(49);
     expect(new Set(responses.map((response) => response.body.customer.id)).size).toBe(1);
-    expect(new Set(responses.map((response) => response.body.subscription.id)).size).toBe(1);
+    expect(new Set(responses.map((response) => response.body.subscription!.id)).size).toBe(1);
     const customers = await env.DB.prepare("SELECT count(*) AS n FROM customers").first<{ n: number }>();
     const subscriptions = await env.DB.prepare("SELECT count(*) AS n FROM subscriptions").first<{ n: number }>();
     expect(customers?.n).toBe(1);
@@ -160,8 +171,9 @@ describe("POST /v1/customers/provision", () => {
 });
 
 describe("POST /v1/customers/import", () => {
-  const importCall = (key: string, customers: unknown[]) =>
-    call("POST", "/v1/customers/import", { key, body: { customers } });
+  /** `T`: the body expected at the status the test asserts (a `Problem` for a refusal). */
+  const importCall = <T = ImportResult>(key: string, customers: unknown[]) =>
+    call<T>("POST", "/v1/customers/import", { key, body: { customers } });
 
   it("upserts each item in order and reports per item", async () => {
     const { key } = await newOrganization();
@@ -178,10 +190,7 @@ describe("POST /v1/customers/import", () => {
     ]);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ object: "import_result", created: 2, updated: 2, failed: 3 });
-    const statuses = response.body.results.map((r: { status: string; error: { code: string } | null }) => [
-      r.status,
-      r.error?.code ?? null,
-    ]);
+    const statuses = response.body.results.map((r) => [r.status, r.error?.code ?? null]);
     expect(statuses).toEqual([
       ["created", null],
       ["updated", null],
@@ -191,13 +200,13 @@ describe("POST /v1/customers/import", () => {
       ["failed", "customer_identity_conflict"],
       ["created", null],
     ]);
-    expect(response.body.results.map((r: { index: number }) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    const newOne = await call("GET", altPath("new-1"), { key });
-    expect(newOne.body).toMatchObject({ id: response.body.results[0].id, name: "Second", metadata: { a: 1, b: 2 } });
-    expect((await call("GET", "/v1/customers/existing", { key })).body.name).toBe("New");
+    expect(response.body.results.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const newOne = await call<CustomerObject>("GET", altPath("new-1"), { key });
+    expect(newOne.body).toMatchObject({ id: response.body.results[0]!.id, name: "Second", metadata: { a: 1, b: 2 } });
+    expect((await call<CustomerObject>("GET", "/v1/customers/existing", { key })).body.name).toBe("New");
     expect((await call("GET", altPath("clash"), { key })).status).toBe(404);
     const subscription = await env.DB.prepare("SELECT customer_id, plan_id FROM subscriptions").first();
-    expect(subscription).toEqual({ customer_id: response.body.results[6].id, plan_id: "pro" });
+    expect(subscription).toEqual({ customer_id: response.body.results[6]!.id, plan_id: "pro" });
   });
 
   it("imports 1,000 customers with some invalid ones in a bounded number of D1 round trips", async () => {
@@ -208,7 +217,7 @@ describe("POST /v1/customers/import", () => {
         : { alternative_id: `user-${i}`, email: `u${i}@example.com` },
     );
     const d1 = countingD1(env.DB);
-    const response = await call("POST", "/v1/customers/import", {
+    const response = await call<ImportResult>("POST", "/v1/customers/import", {
       key,
       body: { customers: items },
       env: { ...env, DB: d1.db },
@@ -233,19 +242,19 @@ describe("POST /v1/customers/import", () => {
     ]);
     expect(response.body).toMatchObject({ created: 1, updated: 1, failed: 0 });
     expect(response.body.results[0]).toMatchObject({ status: "updated", id: existing.id, error: null });
-    const after = await call("GET", altPath("same"), { key });
+    const after = await call<CustomerObject>("GET", altPath("same"), { key });
     expect(after.headers.get("ETag")).toBe(before.headers.get("ETag"));
     expect(after.body.updated_at).toBe(existing.updated_at);
   });
 
   it("rejects more than 1,000 items as a whole", async () => {
     const { key } = await newOrganization();
-    const response = await importCall(
+    const response = await importCall<Problem>(
       key,
       Array.from({ length: 1001 }, (_, i) => ({ alternative_id: `u${i}` })),
     );
     expect(response.status).toBe(400);
-    expect(response.body.errors[0].pointer).toBe("/customers");
+    expect(response.body.errors?.[0]?.pointer).toBe("/customers");
     const stored = await env.DB.prepare("SELECT count(*) AS n FROM customers").first<{ n: number }>();
     expect(stored?.n).toBe(0);
   });

@@ -2,6 +2,7 @@ import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { altPath, type CallOptions, call, createCustomer, newOrganization } from "./helpers";
+import type { AddressObject } from "./response-types";
 import { recordingSessions } from "./session-recorder";
 
 /**
@@ -23,7 +24,9 @@ async function customerSetup() {
   const { key } = await newOrganization();
   const customer = await createCustomer(key, { alternative_id: "kind-alt" });
   const base = `/v1/customers/${customer.id}`;
-  const address = (await call("POST", `${base}/addresses`, { key, body: { line1: "1 Main St", country: "US" } })).body;
+  const address = (
+    await call<AddressObject>("POST", `${base}/addresses`, { key, body: { line1: "1 Main St", country: "US" } })
+  ).body;
   return { key, base, addressPath: `${base}/addresses/${address.id}` };
 }
 

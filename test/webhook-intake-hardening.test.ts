@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENDPOINT_SECRETS_TTL_MS } from "../src/webhooks/endpoint-secrets-cache";
 import { recordingD1, unreachableD1 } from "./d1-spy";
-import { type Called, call, newOrganization } from "./helpers";
+import { type CustomerObject, call, expectProblem, newOrganization } from "./helpers";
+import type { WebhookEndpointWithSecret, WebhookResult } from "./response-types";
 import {
   clerkUserEvent,
   countRows,
@@ -19,19 +20,18 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function expectProblem(response: Called, status: number, code: string) {
-  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-}
-
-/** A signed delivery run against `testEnv` (a recording or failing D1, a missing secret). */
-function deliverWith(
+/**
+ * A signed delivery run against `testEnv` (a recording or failing D1, a missing secret). `T`: the
+ * body the test reads, the intake's result by default; a problem is read through `expectProblem`.
+ */
+function deliverWith<T = WebhookResult>(
   testEnv: Env,
   endpoint: { id: string; secret: string },
   payload: unknown,
   secret = endpoint.secret,
 ) {
   const body = JSON.stringify(payload);
-  return call("POST", `/v1/webhooks/${endpoint.id}`, {
+  return call<T>("POST", `/v1/webhooks/${endpoint.id}`, {
     env: testEnv,
     rawBody: body,
     headers: { "Content-Type": "application/json", ...signatureHeaders(secret, body) },
@@ -51,8 +51,8 @@ describe("ALTERNATIVE_ID_HASH_KEY is required for webhooks", () => {
       body: { source: "standard" },
       env: withoutKey(),
     });
-    expectProblem(response, 503, "configuration_missing");
-    expect(response.body.detail).toContain("ALTERNATIVE_ID_HASH_KEY");
+    const problem = expectProblem(response, 503, "configuration_missing");
+    expect(problem.detail).toContain("ALTERNATIVE_ID_HASH_KEY");
     expect(await countRows("webhook_endpoints")).toBe(0);
   });
 
@@ -60,8 +60,8 @@ describe("ALTERNATIVE_ID_HASH_KEY is required for webhooks", () => {
     const { key } = await newOrganization();
     const endpoint = await createEndpoint(key);
     const response = await deliverWith(withoutKey(), endpoint, provisionEvent({ alternative_id: "user_1" }));
-    expectProblem(response, 503, "configuration_missing");
-    expect(response.body.detail).toContain("ALTERNATIVE_ID_HASH_KEY");
+    const problem = expectProblem(response, 503, "configuration_missing");
+    expect(problem.detail).toContain("ALTERNATIVE_ID_HASH_KEY");
     expect(await countRows("customers")).toBe(0);
     expect(await countRows("webhook_messages")).toBe(0);
   });
@@ -69,7 +69,7 @@ describe("ALTERNATIVE_ID_HASH_KEY is required for webhooks", () => {
 
 describe("event times", () => {
   const firstName = async (key: string, alternativeId: string) =>
-    (await call("GET", `/v1/customers/alternative-id/${alternativeId}`, { key })).body.first_name;
+    (await call<CustomerObject>("GET", `/v1/customers/alternative-id/${alternativeId}`, { key })).body.first_name;
 
   it("a standard event more than 5 minutes in the future counts as now: it cannot make later events stale", async () => {
     const { key } = await newOrganization();
@@ -133,9 +133,15 @@ describe("intake reads endpoints from an isolate cache", () => {
     const { key } = await newOrganization();
     const endpoint = await createEndpoint(key);
     expect((await deliver(endpoint, provisionEvent({ alternative_id: "u1" }))).body.status).toBe("applied");
-    const rotated = await call("POST", `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, { key });
+    const rotated = await call<WebhookEndpointWithSecret>(
+      "POST",
+      `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`,
+      {
+        key,
+      },
+    );
     expect(
-      (await deliver({ ...endpoint, secret: rotated.body.secret }, provisionEvent({ alternative_id: "u2" }))).body
+      (await deliver({ ...endpoint, secret: rotated.body.secret! }, provisionEvent({ alternative_id: "u2" }))).body
         .status,
     ).toBe("applied");
     expect((await call("DELETE", `/v1/webhook_endpoints/${endpoint.id}`, { key })).status).toBe(200);
