@@ -8,10 +8,9 @@ import {
   RECEIVER_URL,
   recordEvent,
 } from "./events-helpers";
-import { call, createCustomer, newOrganization, type Problem } from "./helpers";
+import { call, createCustomer, type EventDeliveryList, newOrganization, type Problem } from "./helpers";
 import type {
   DeletedEventDestination,
-  EventDeliveryList,
   EventDestination,
   EventDestinationList,
   EventDestinationWithSecret,

@@ -4,23 +4,19 @@ import {
   type CustomerObject,
   call,
   createCustomer,
+  type Event,
+  type EventList,
   newOrganization,
   type ProvisioningResult,
+  type Subscription,
 } from "./helpers";
-import type {
-  AddressObject,
-  EventList,
-  EventObject,
-  ImportResult,
-  PaymentMethodObject,
-  SubscriptionObject,
-} from "./response-types";
+import type { AddressObject, ImportResult, PaymentMethodObject } from "./response-types";
 import { createEndpoint, deliver, provisionEvent } from "./webhooks-helpers";
 
 /** Every write path records exactly the event of its change (spec section 10), read back through the API. */
 
 /** The customer's events, oldest first. */
-async function eventsOf(key: string, customerId: string): Promise<EventObject[]> {
+async function eventsOf(key: string, customerId: string): Promise<Event[]> {
   const response = await call<EventList>("GET", `/v1/events?limit=100&customer_id=${encodeURIComponent(customerId)}`, {
     key,
   });
@@ -28,14 +24,14 @@ async function eventsOf(key: string, customerId: string): Promise<EventObject[]>
   return response.body.data.reverse();
 }
 
-const typesOf = (events: EventObject[]) => events.map((event) => event.type);
+const typesOf = (events: Event[]) => events.map((event) => event.type);
 
 /** The single event the response's request recorded. */
-async function eventOf(key: string, customerId: string, response: Called<unknown>): Promise<EventObject> {
+async function eventOf(key: string, customerId: string, response: Called<unknown>): Promise<Event> {
   const requestId = response.headers.get("X-Request-Id");
   const events = (await eventsOf(key, customerId)).filter((event) => event.request_id === requestId);
   expect(events).toHaveLength(1);
-  return events[0] as EventObject;
+  return events[0] as Event;
 }
 
 const JENNY = { alternative_id: "user_jenny", email: "jenny@example.com", name: "Jenny Rosen", metadata: { a: 1 } };
@@ -160,11 +156,11 @@ describe("records under a customer", () => {
     const { key } = await newOrganization();
     const customer = await createCustomer(key);
     const base = `/v1/customers/${customer.id}/subscriptions`;
-    const created = await call<SubscriptionObject>("POST", base, { key, body: { plan_id: "pro" } });
+    const created = await call<Subscription>("POST", base, { key, body: { plan_id: "pro" } });
     expect(created.status).toBe(201);
     expect((await eventOf(key, customer.id, created)).data).toEqual({ object: created.body });
     expect((await call("POST", base, { key, body: { plan_id: "pro" } })).status).toBe(409);
-    const canceled = await call<SubscriptionObject>("DELETE", `${base}/${created.body.id}`, { key });
+    const canceled = await call<Subscription>("DELETE", `${base}/${created.body.id}`, { key });
     expect((await eventOf(key, customer.id, canceled)).data).toEqual({ object: canceled.body });
     expect((await call("DELETE", `${base}/${created.body.id}`, { key })).status).toBe(200);
     const events = await eventsOf(key, customer.id);

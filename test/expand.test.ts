@@ -9,8 +9,9 @@ import {
   createCustomer,
   newOrganization,
   type Problem,
+  type Subscription,
 } from "./helpers";
-import type { AddressObject, ImportResult, PaymentMethodObject, SubscriptionObject } from "./response-types";
+import type { AddressObject, ImportResult, PaymentMethodObject } from "./response-types";
 
 async function customerWithRecords(key: string, alternativeId: string) {
   const customer = await createCustomer(key, { alternative_id: alternativeId });
@@ -19,7 +20,7 @@ async function customerWithRecords(key: string, alternativeId: string) {
     key,
     body: { line1: `${alternativeId} street`, country: "US" },
   });
-  const subscription = await call<SubscriptionObject>("POST", `${base}/subscriptions`, {
+  const subscription = await call<Subscription>("POST", `${base}/subscriptions`, {
     key,
     body: { plan_id: "pro" },
   });

@@ -2,8 +2,14 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ENDPOINT_SECRETS_TTL_MS } from "../src/webhooks/endpoint-secrets-cache";
 import { recordingD1, unreachableD1 } from "./d1-spy";
-import { type CustomerObject, call, expectProblem, newOrganization } from "./helpers";
-import type { WebhookEndpointWithSecret, WebhookResult } from "./response-types";
+import {
+  type CustomerObject,
+  call,
+  expectProblem,
+  newOrganization,
+  type WebhookEndpointWithSecret,
+  type WebhookResult,
+} from "./helpers";
 import {
   clerkUserEvent,
   countRows,
