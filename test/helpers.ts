@@ -46,13 +46,6 @@ export type CallOptions = {
   checkDocument?: boolean;
 };
 
-/**
- * Legacy: the body of a response whose type the test has not declared. Files that call
- * `call(...)` without a type argument and read `.body` fields still rely on it; new and
- * converted tests name the body they expect (`call<CustomerObject>`, the typed wrappers below).
- */
-export type UntypedBody = any;
-
 /** A problem+json body, as the app's own zod schema describes it. */
 export type Problem = z.infer<typeof ProblemSchema>;
 export type CustomerList = z.infer<typeof CustomerListSchema>;
@@ -80,7 +73,7 @@ export type ListBody<T> = { object: "list"; data: T[]; has_more: boolean; next_c
  * What a request answered. `T` is the body the test expects at the status it asserts; a
  * problem (any 4xx/5xx) is read through `expectProblem`, which returns it typed.
  */
-export type Called<T = UntypedBody> = { status: number; headers: Headers; body: T; text: string };
+export type Called<T = unknown> = { status: number; headers: Headers; body: T; text: string };
 
 /**
  * One request through the Worker's own fetch handler; background work (waitUntil) has
@@ -89,7 +82,7 @@ export type Called<T = UntypedBody> = { status: number; headers: Headers; body: 
  * `T` is trusted, not parsed: every /v1 response is checked against /v1/openapi.json below,
  * and that document is generated from the same zod schemas the response types come from.
  */
-export async function call<T = UntypedBody>(
+export async function call<T = unknown>(
   method: string,
   path: string,
   options: CallOptions = {},

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, createCustomer, type ListBody, newOrganization, type Problem, type UntypedBody } from "./helpers";
+import { call, createCustomer, type ListBody, newOrganization, type Problem } from "./helpers";
 
 /** What the sub-resources' timestamps look like: UTC with milliseconds. */
 export const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -14,7 +14,7 @@ export async function customerWith(resource: SubResource) {
 }
 
 /** POSTs `body` to the collection at `base` and returns the created object; fails the test on anything but 201. */
-export async function createAt<T = UntypedBody>(
+export async function createAt<T = unknown>(
   what: string,
   key: string,
   base: string,
@@ -26,7 +26,7 @@ export async function createAt<T = UntypedBody>(
 }
 
 /** The `data` of the list at `base`. */
-export const listOf = async <T = UntypedBody>(key: string, base: string): Promise<T[]> =>
+export const listOf = async <T = unknown>(key: string, base: string): Promise<T[]> =>
   (await call<ListBody<T>>("GET", base, { key })).body.data;
 
 /** A route of a sub-resource: method, path and the body to send (if any). */
