@@ -281,7 +281,7 @@ describe("fuzz: no input reaches a 5xx", () => {
         "%2e%2e",
         "a%20b",
         "x".repeat(2000),
-        "cus_" + "0".repeat(26),
+        `cus_${"0".repeat(26)}`,
       ),
     );
     const templates = [

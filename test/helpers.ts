@@ -82,11 +82,7 @@ export type Called<T = unknown> = { status: number; headers: Headers; body: T; t
  * `T` is trusted, not parsed: every /v1 response is checked against /v1/openapi.json below,
  * and that document is generated from the same zod schemas the response types come from.
  */
-export async function call<T = unknown>(
-  method: string,
-  path: string,
-  options: CallOptions = {},
-): Promise<Called<T>> {
+export async function call<T = unknown>(method: string, path: string, options: CallOptions = {}): Promise<Called<T>> {
   const headers = new Headers(options.headers);
   if (options.key) headers.set("Authorization", `Bearer ${options.key}`);
   let body: BodyInit | undefined = options.rawBody;
