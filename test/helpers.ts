@@ -1,32 +1,12 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import type { z } from "@hono/zod-openapi";
 import { expect } from "vitest";
-import type {
-  ApiKeyList as ApiKeyListSchema,
-  ApiKeyWithSecret as ApiKeyWithSecretSchema,
-  RevokedApiKey as RevokedApiKeySchema,
-} from "../src/api-keys/api-keys.schemas";
-import type {
-  ArchivedCustomer as ArchivedCustomerSchema,
-  CustomerList as CustomerListSchema,
-  CustomerObject,
-} from "../src/customers/customers.schemas";
-import type { ProvisioningResult as ProvisioningResultSchema } from "../src/customers/provision.schemas";
-import type { EventDeliveryList as EventDeliveryListSchema } from "../src/event-destinations/event-destinations.schemas";
-import type { EventList as EventListSchema, Event as EventSchema } from "../src/events/events.schemas";
 import worker from "../src/index";
-import type { Problem as ProblemSchema } from "../src/lib/openapi";
 import type { ProblemCode } from "../src/lib/problems";
-import type { CreatedOrganization as CreatedOrganizationSchema } from "../src/organizations/organizations.schemas";
-import type { SubscriptionObject } from "../src/subscriptions/subscriptions.schemas";
-import type {
-  DeletedWebhookEndpoint as DeletedWebhookEndpointSchema,
-  WebhookEndpointList as WebhookEndpointListSchema,
-  WebhookEndpoint as WebhookEndpointSchema,
-  WebhookEndpointWithSecret as WebhookEndpointWithSecretSchema,
-  WebhookResult,
-} from "../src/webhooks/webhooks.schemas";
+import type { ArchivedCustomer, CreatedOrganization, CustomerList, CustomerObject, Problem } from "./response-types";
+
+export type * from "./response-types";
+
 import { ConformanceChecker, type OpenApiDocument } from "./openapi-conformance";
 
 export const ADMIN_TOKEN = "test-admin-token";
@@ -45,26 +25,6 @@ export type CallOptions = {
    */
   checkDocument?: boolean;
 };
-
-/** A problem+json body, as the app's own zod schema describes it. */
-export type Problem = z.infer<typeof ProblemSchema>;
-export type CustomerList = z.infer<typeof CustomerListSchema>;
-export type ArchivedCustomer = z.infer<typeof ArchivedCustomerSchema>;
-export type CreatedOrganization = z.infer<typeof CreatedOrganizationSchema>;
-export type ApiKeyWithSecret = z.infer<typeof ApiKeyWithSecretSchema>;
-export type ApiKeyList = z.infer<typeof ApiKeyListSchema>;
-export type ProvisioningResult = z.infer<typeof ProvisioningResultSchema>;
-export type { CustomerObject };
-export type RevokedApiKey = z.infer<typeof RevokedApiKeySchema>;
-export type Subscription = SubscriptionObject;
-export type WebhookEndpoint = z.infer<typeof WebhookEndpointSchema>;
-export type WebhookEndpointWithSecret = z.infer<typeof WebhookEndpointWithSecretSchema>;
-export type WebhookEndpointList = z.infer<typeof WebhookEndpointListSchema>;
-export type DeletedWebhookEndpoint = z.infer<typeof DeletedWebhookEndpointSchema>;
-export type { WebhookResult };
-export type Event = z.infer<typeof EventSchema>;
-export type EventList = z.infer<typeof EventListSchema>;
-export type EventDeliveryList = z.infer<typeof EventDeliveryListSchema>;
 
 /** A list envelope, for helpers that only need the ids. */
 export type ListBody<T> = { object: "list"; data: T[]; has_more: boolean; next_cursor: string | null };
