@@ -2,7 +2,8 @@ import { z } from "@hono/zod-openapi";
 import { IdParams, recordParams } from "../customer-records/customer-records.params";
 import { countryCode } from "../lib/countries";
 import { isoTimestamp, text } from "../lib/fields";
-import { deletedOf, paginatedListOf } from "../lib/lists";
+import { deletedOf } from "../lib/lists";
+import { pageOf } from "../lib/pages";
 
 export const ADDRESS_TYPES = ["billing", "shipping"] as const;
 
@@ -68,7 +69,7 @@ export const Address = z
 
 export type AddressObject = z.infer<typeof Address>;
 
-export const AddressList = paginatedListOf(Address, "AddressList");
+export const AddressList = pageOf(Address, "AddressList");
 
 export const DeletedAddress = deletedOf("address", "DeletedAddress");
 

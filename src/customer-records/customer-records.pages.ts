@@ -1,6 +1,6 @@
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { Db } from "../lib/db";
-import { fnv1a } from "../lib/hash";
+import { filtersKey, pageBodyBy } from "../lib/pages";
 import { type PageQuery, RECORDS_PAGE_DEFAULT_LIMIT } from "./customer-records.params";
 import { requireLiveCustomer } from "./customer-records.repository";
 
@@ -29,16 +29,13 @@ export async function listPage<Row, O>(
 ) {
   await requireLiveCustomer(db, orgId, customerId);
   const limit = query.limit ?? RECORDS_PAGE_DEFAULT_LIMIT;
-  const scope = fnv1a(JSON.stringify([records.name, customerId]));
+  const scope = filtersKey([records.name, customerId]);
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor, scope);
   const rows = await records.list(db, orgId, customerId, after, limit + 1);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const hasMore = rows.length > limit;
-  return {
-    object: "list" as const,
-    data: page.map(({ row }) => records.toObject(row)),
-    has_more: hasMore,
-    next_cursor: hasMore && last ? encodeCursor(last.position, scope) : null,
-  };
+  return pageBodyBy(
+    rows,
+    limit,
+    (last) => encodeCursor(last.position, scope),
+    ({ row }) => records.toObject(row),
+  );
 }

@@ -8,7 +8,7 @@ import {
 import { customerId, IdParams } from "../customer-records/customer-records.params";
 import { isoTimestamp, text, timestamp } from "../lib/fields";
 import { metadataInput, metadataKeyParam } from "../lib/metadata";
-import { pageQuery } from "../lib/pages";
+import { pageOf, pageQuery } from "../lib/pages";
 import { alternativeId, email, language, phone, timezone, username } from "./customers.fields";
 import { AlternativeIdParams } from "./customers.params";
 import { expandedFields, expandParam } from "./expand";
@@ -91,14 +91,7 @@ export const ArchivedCustomer = z
   })
   .openapi("ArchivedCustomer");
 
-export const CustomerList = z
-  .object({
-    object: z.literal("list"),
-    data: z.array(Customer),
-    has_more: z.boolean(),
-    next_cursor: z.string().nullable(),
-  })
-  .openapi("CustomerList");
+export const CustomerList = pageOf(Customer, "CustomerList");
 
 export const ListCustomersQuery = z.strictObject({
   ...pageQuery,

@@ -3,11 +3,11 @@ import { customerNotFound } from "../customer-records/customer-records.repositor
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
 import type { Background } from "../lib/background";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { decodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
-import { fnv1a } from "../lib/hash";
 import { newId } from "../lib/ids";
+import { DEFAULT_PAGE_SIZE, filtersKey, pageBody, servedRows } from "../lib/pages";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import { committed, createdEvent, writeProfile } from "./customer-events";
@@ -72,33 +72,25 @@ export async function getExpanded(
   return { row, expansion: expansionOf(row.id) };
 }
 
-const filtersKey = (filters: repo.CustomerListFilters) =>
-  fnv1a(JSON.stringify([filters.email?.toLowerCase(), filters.alternativeId, filters.createdGte, filters.createdLt]));
+const listScope = (filters: repo.CustomerListFilters) =>
+  filtersKey([filters.email?.toLowerCase(), filters.alternativeId, filters.createdGte, filters.createdLt]);
 
 const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
 /** One keyset page of live customers; a cursor is valid only with the filters it was issued for. */
 export async function list(deps: CustomerDeps, query: ListCustomersQuery) {
-  const limit = query.limit ?? 20;
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const filters: repo.CustomerListFilters = {
     email: query.email,
     alternativeId: query.alternative_id,
     createdGte: toUtc(query.created_gte),
     createdLt: toUtc(query.created_lt),
   };
-  const scope = filtersKey(filters);
+  const scope = listScope(filters);
   const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, scope);
   const rows = await repo.listLive(deps.db, deps.orgId, filters, beforeSeq, limit + 1);
-  const page = rows.slice(0, limit);
-  const expansionOf = await expandCustomers(deps.db, deps.orgId, page, parseExpand(query.expand));
-  const last = page.at(-1);
-  const hasMore = rows.length > limit;
-  return {
-    object: "list" as const,
-    data: page.map((row) => ({ ...toCustomerObject(row), ...expansionOf(row.id) })),
-    has_more: hasMore,
-    next_cursor: hasMore && last ? encodeCursor(last.seq, scope) : null,
-  };
+  const expansionOf = await expandCustomers(deps.db, deps.orgId, servedRows(rows, limit), parseExpand(query.expand));
+  return pageBody(rows, limit, scope, (row) => ({ ...toCustomerObject(row), ...expansionOf(row.id) }));
 }
 
 /** The email DNS check, for an email the body sets (a PATCH without `email` changes none). */

@@ -1,46 +1,57 @@
 import { z } from "@hono/zod-openapi";
 import { encodeCursor } from "./cursor";
 import { fnv1a } from "./hash";
+import { listBody, listSchema } from "./lists";
 
 /**
- * Keyset pagination for lists ordered newest first by an internal insertion sequence: the
- * cursor (lib/cursor.ts) is the last row's sequence and a fingerprint of the filters it was
- * issued for, so a cursor sent with other filters is refused instead of silently paging another list.
+ * Keyset pagination for lists ordered by an internal position (an insertion sequence or a
+ * rowid): the cursor (lib/cursor.ts) is the last served row's position and a fingerprint of the
+ * filters it was issued for, so a cursor sent with other filters is refused instead of silently
+ * paging another list.
  */
 
 /** The fingerprint a cursor carries: any JSON-serialisable description of the filters. */
 export const filtersKey = (filters: unknown) => fnv1a(JSON.stringify(filters));
 
-/** One page from `limit + 1` rows read: the page, and the cursor for the next one. */
-export function pageBody<Row extends { seq: number }, Item>(
+/** The rows a page serves out of the `limit + 1` read: the extra one only tells that more follow. */
+export const servedRows = <Row>(rows: Row[], limit: number) => rows.slice(0, limit);
+
+/**
+ * Every paginated list body, from the `limit + 1` rows read: the served rows as items, and the
+ * cursor after the last of them (`cursorAfter`) unless this is the last page.
+ */
+export function pageBodyBy<Row, Item>(
+  rows: Row[],
+  limit: number,
+  cursorAfter: (last: Row) => string,
+  toItem: (row: Row) => Item,
+) {
+  const page = servedRows(rows, limit);
+  const last = page.at(-1);
+  const hasMore = rows.length > limit;
+  return listBody(page.map(toItem), {
+    has_more: hasMore,
+    next_cursor: hasMore && last ? cursorAfter(last) : null,
+  });
+}
+
+/** `pageBodyBy` for rows that carry their position as `seq`, with cursors issued for `filters`. */
+export const pageBody = <Row extends { seq: number }, Item>(
   rows: Row[],
   limit: number,
   filters: string,
   toItem: (row: Row) => Item,
-) {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const hasMore = rows.length > limit;
-  return {
-    object: "list" as const,
-    data: page.map(toItem),
-    has_more: hasMore,
-    next_cursor: hasMore && last ? encodeCursor(last.seq, filters) : null,
-  };
-}
+) => pageBodyBy(rows, limit, (last) => encodeCursor(last.seq, filters), toItem);
 
+/** Every paginated list schema (`pageBodyBy` builds its bodies). */
 export function pageOf<T extends z.ZodType>(item: T, name: string) {
-  return z
-    .object({
-      object: z.literal("list"),
-      data: z.array(item),
-      has_more: z.boolean(),
-      next_cursor: z
-        .string()
-        .nullable()
-        .openapi({ description: "Send as `cursor` for the next page; null on the last." }),
-    })
-    .openapi(name);
+  return listSchema(item, name, {
+    has_more: z.boolean().openapi({ description: "True when more items follow this page." }),
+    next_cursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Send as `cursor` for the next page; null on the last page." }),
+  });
 }
 
 const LIMIT_PROBLEM = "must be an integer from 1 to 100";

@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { IdParams, recordParams } from "../customer-records/customer-records.params";
 import { isoTimestamp, text } from "../lib/fields";
-import { deletedOf, paginatedListOf } from "../lib/lists";
+import { deletedOf } from "../lib/lists";
+import { pageOf } from "../lib/pages";
 
 export const MIN_EXP_YEAR = 2000;
 export const MAX_EXP_YEAR = 2100;
@@ -68,7 +69,7 @@ export const PaymentMethod = z
 
 export type PaymentMethodObject = z.infer<typeof PaymentMethod>;
 
-export const PaymentMethodList = paginatedListOf(PaymentMethod, "PaymentMethodList");
+export const PaymentMethodList = pageOf(PaymentMethod, "PaymentMethodList");
 
 export const DeletedPaymentMethod = deletedOf("payment_method", "DeletedPaymentMethod");
 

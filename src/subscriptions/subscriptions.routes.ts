@@ -1,14 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import { IdParams, NoQuery, PageQuery, recordParams } from "../customer-records/customer-records.params";
-import { paginatedListOf } from "../lib/lists";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { pageOf } from "../lib/pages";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
 
 const tags = ["Subscriptions"];
 const security = [{ bearerAuth: [] }];
 
-const SubscriptionList = paginatedListOf(Subscription, "SubscriptionList");
+const SubscriptionList = pageOf(Subscription, "SubscriptionList");
 const SubscriptionParams = recordParams("subscription_id", "sub");
 
 const NO_CUSTOMER = "`customer_not_found` also when the customer is archived.";
