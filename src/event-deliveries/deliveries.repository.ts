@@ -1,6 +1,7 @@
 import { selectsSql } from "../events/event-types";
 import type { EventRow } from "../events/events.repository";
 import type { Db } from "../lib/db";
+import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
 
 /** Every SQL statement about sending event deliveries (the outbox's consumer side). */
 
@@ -236,13 +237,5 @@ export async function insertReplayDeliveries(
  * Drops destinations' previous secrets whose 24 hours are over (signing already ignores them);
  * returns how many.
  */
-export async function clearExpiredDestinationSecrets(db: Db, now: string): Promise<number> {
-  const result = await db
-    .prepare(
-      `UPDATE event_destinations SET previous_secret = NULL, previous_secret_expires_at = NULL
-       WHERE previous_secret_expires_at <= ?1`,
-    )
-    .bind(now)
-    .run();
-  return result.meta.changes;
-}
+export const clearExpiredDestinationSecrets = (db: Db, now: string) =>
+  clearExpiredPreviousSecretsIn(db, "event_destinations", now);

@@ -1,4 +1,5 @@
 import type { Db } from "../lib/db";
+import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
 import { StorageUnavailable } from "../lib/storage-errors";
 /** Every SQL statement of webhook endpoints and webhook intake. */
 
@@ -187,13 +188,5 @@ export async function countWebhookMessagesReceivedBefore(db: Db, cutoff: string)
 }
 
 /** Drops previous secrets that no longer verify anyway; returns how many. */
-export async function clearExpiredPreviousSecrets(db: Db, now: string): Promise<number> {
-  const result = await db
-    .prepare(
-      `UPDATE webhook_endpoints SET previous_secret = NULL, previous_secret_expires_at = NULL
-       WHERE previous_secret_expires_at <= ?1`,
-    )
-    .bind(now)
-    .run();
-  return result.meta.changes;
-}
+export const clearExpiredPreviousSecrets = (db: Db, now: string) =>
+  clearExpiredPreviousSecretsIn(db, "webhook_endpoints", now);
