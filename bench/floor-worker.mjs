@@ -17,7 +17,7 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     let path = url.pathname;
-    const db = env.DB;
+    let db = env.DB;
     const orgId = env.ORG_ID;
 
     // Prefixes that put per-request platform calls before the route, to price them:
@@ -30,6 +30,14 @@ export default {
       if (!entry)
         await caches.default.put(GUARD_ENTRY, new Response("guard", { headers: { "Cache-Control": "max-age=3600" } }));
       path = `/limited${path.slice("/guarded".length)}`;
+    }
+    // "/session/…": the statement runs in a D1 session (as Roster's reads must, section 9) and
+    // the response carries its bookmark.
+    let session = null;
+    if (path.startsWith("/session/")) {
+      session = env.DB.withSession("first-unconstrained");
+      db = session;
+      path = `/limited${path.slice("/session".length)}`;
     }
     if (path.startsWith("/limited/")) {
       const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
@@ -96,6 +104,39 @@ export default {
         .bind(orgId, `cus_${crypto.randomUUID()}`, body.alternative_id ?? null, body.email ?? null, now)
         .first();
       return json(row, 201);
+    }
+
+    // The storage work section 10 adds to a create, as one batch: the customer row (its event
+    // counter at 1), the `customer.created` event, and the fan-out to the organization's enabled
+    // destinations (none in the measured scenario: the statement still runs).
+    if (request.method === "POST" && path === "/outbox/customers") {
+      const body = await request.json();
+      const now = new Date().toISOString();
+      const id = `cus_${crypto.randomUUID()}`;
+      const eventId = `evt_${crypto.randomUUID()}`;
+      const [inserted] = await db.batch([
+        db
+          .prepare(
+            `INSERT INTO customers (org_id, id, alternative_id, email, event_sequence, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5) RETURNING *`,
+          )
+          .bind(orgId, id, body.alternative_id ?? null, body.email ?? null, now),
+        db
+          .prepare(
+            `INSERT INTO events (id, org_id, type, customer_id, sequence, data, request_id, created_at)
+             VALUES (?1, ?2, 'customer.created', ?3, 1, json(?4), ?5, ?6)`,
+          )
+          .bind(eventId, orgId, id, JSON.stringify({ object: { id, ...body } }), "req_floor", now),
+        db
+          .prepare(
+            `INSERT INTO event_deliveries
+               (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
+             SELECT 'evd_' || upper(hex(randomblob(13))), d.org_id, d.id, ?1, 'customer.created', ?3, ?3, ?3
+             FROM event_destinations d WHERE d.org_id = ?2 AND d.status = 'enabled'`,
+          )
+          .bind(eventId, orgId, now),
+      ]);
+      return json(inserted.results[0], 201);
     }
 
     // A read-modify-write: the SELECT, then one guarded UPDATE … RETURNING.

@@ -316,16 +316,20 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
 
     const profiles = [];
     if (inspectorPort) {
-      for (const name of ["get_by_id", "create"]) {
+      for (const name of ["get_by_id", "floor_read_rate_limited", "create", "floor_insert_limited"]) {
         const s = runnable.find((x) => x.name === name);
         if (!s) continue;
         say(`   profiling ${name} for ${options.durationSeconds} s`);
-        const profile = await profileDuring(inspectorPort, bundle.mapPath, () =>
-          drive(urlOf(s), s, {
-            durationSeconds: options.durationSeconds,
-            connections: options.connections,
-            headers: headersOf(s),
-          }),
+        const profile = await profileDuring(
+          inspectorPort,
+          bundle.mapPath,
+          () =>
+            drive(urlOf(s), s, {
+              durationSeconds: options.durationSeconds,
+              connections: options.connections,
+              headers: headersOf(s),
+            }),
+          s.target === "floor" ? /^core:user:floor$/ : undefined,
         );
         profiles.push({ scenario: name, ...profile });
       }

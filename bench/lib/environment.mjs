@@ -43,7 +43,12 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
   const wrangler = await import("wrangler");
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await loadMiniflare();
   const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(projectDir, "wrangler.toml"));
-  const { modulesRules: _, queueConsumers: configuredConsumers, ...shared } = workerOptions;
+  // `assets` stays out: with it Miniflare puts its asset router (an RPC proxy, the router, the
+  // asset worker's lookup) in front of every request on the direct socket, three more Workers on
+  // the same thread that the floor does not pass through. In production Cloudflare routes
+  // before the Worker runs, and none of the scenarios asks for an asset (Roster never reads the
+  // ASSETS binding; only tests do).
+  const { modulesRules: _, queueConsumers: configuredConsumers, assets: _assets, ...shared } = workerOptions;
   const consumers = Object.fromEntries(
     Object.entries(configuredConsumers ?? {}).map(([queue, config]) => [
       queue,

@@ -173,7 +173,7 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
   for (const { target, inspector } of inspectors) {
     try {
       const { profile } = await inspector.send("Profiler.stop");
-      const roster = target.id === "core:user:roster";
+      const roster = target.id === "core:user:roster" || target.id === "core:user:floor";
       const summary = summarize(profile, roster ? mapFrame : null, roster ? nameFrame : null);
       isolates.push({
         isolate: target.id,

@@ -90,7 +90,10 @@ const encode: { [K in ColumnKind]: (value: DecodedValue[K]) => StoredValue[K] } 
 
 /** Builds a profile column by column; the one place the mapped type is asserted. */
 function profileFrom(columnValue: <C extends ProfileColumn>(column: C) => CustomerProfile[C]): CustomerProfile {
-  return Object.fromEntries(PROFILE_COLUMNS.map((column) => [column, columnValue(column)])) as CustomerProfile;
+  // A plain loop: this runs for every customer a response returns.
+  const profile: Partial<Record<ProfileColumn, unknown>> = {};
+  for (const column of PROFILE_COLUMNS) profile[column] = columnValue(column);
+  return profile as CustomerProfile;
 }
 
 /** The profile with nothing set (booleans false, metadata empty). */

@@ -7,6 +7,7 @@ import { ApiError } from "./errors";
 import { describeError, logError, logInfo } from "./logger";
 import { allowedMethodsFinder } from "./method-not-allowed";
 import { requestId } from "./request-id";
+import { setResponseHeader } from "./response-headers";
 import { isStorageError } from "./storage-errors";
 import type { AppEnv } from "./types";
 import { validationHook } from "./validation-hook";
@@ -61,13 +62,13 @@ export function createApp() {
     c.set("db", db);
     await next();
     const bookmark = db.bookmark();
-    if (bookmark !== null) c.header(BOOKMARK_HEADER, bookmark);
+    if (bookmark !== null) setResponseHeader(c, BOOKMARK_HEADER, bookmark);
   });
   // Every /v1 response carries customer data (or says something about it): no browser, proxy
   // or CDN may keep a copy. Set after the handler, so errors, 404 and 405 get it too.
   app.use("/v1/*", async (c, next) => {
     await next();
-    c.header("Cache-Control", "no-store");
+    setResponseHeader(c, "Cache-Control", "no-store");
   });
   app.use(async (c, next) => {
     const started = Date.now();

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { randomToken } from "./ids";
+import { setResponseHeader } from "./response-headers";
 import type { AppEnv } from "./types";
 
 // A caller's id is echoed only when it is short, printable and free of anything that could
@@ -11,5 +12,5 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   const id = sent && SANE_REQUEST_ID.test(sent) ? sent : `req_${randomToken(20)}`;
   c.set("requestId", id);
   await next();
-  c.res.headers.set("X-Request-Id", id);
+  setResponseHeader(c, "X-Request-Id", id);
 });
