@@ -213,6 +213,26 @@ describe("archive cascade events", () => {
       .first<{ event_sequence: number }>();
     expect(counter?.event_sequence).toBe(after.at(-1)?.sequence);
   });
+  it("concurrent archives of one customer record its cascade and customer.archived once", async () => {
+    const { key } = await newOrganization();
+    const { customer, path } = await customerWithRecords(key);
+    const earlier = await eventsOf(key, customer.id);
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => call<ArchivedCustomer>("DELETE", path, { key })),
+    );
+    for (const response of responses) expect(response.status).toBe(200);
+    expect(new Set(responses.map((response) => response.body.archived_at)).size).toBe(1);
+    const events = (await eventsOf(key, customer.id)).slice(earlier.length);
+    expect(typesOf(events)).toEqual([
+      "subscription.canceled",
+      "subscription.canceled",
+      "address.deleted",
+      "address.deleted",
+      "payment_method.deleted",
+      "customer.archived",
+    ]);
+    expect(new Set(events.map((event) => event.request_id)).size).toBe(1);
+  });
 });
 
 describe("erasure", () => {
