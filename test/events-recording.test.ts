@@ -114,7 +114,13 @@ describe("customer routes", () => {
     });
     expect((await call("DELETE", `/v1/customers/${customer.id}`, { key })).status).toBe(200);
     const events = await eventsOf(key, customer.id);
-    expect(typesOf(events)).toEqual(["customer.created", "customer.updated", "address.created", "customer.archived"]);
+    expect(typesOf(events)).toEqual([
+      "customer.created",
+      "customer.updated",
+      "address.created",
+      "address.deleted",
+      "customer.archived",
+    ]);
     expect(events.at(-1)?.data.object).toMatchObject({ id: customer.id, archived: true, email: null, name: null });
     const listed = (await call("GET", "/v1/events?limit=100", { key })).text;
     for (const pii of [
@@ -129,7 +135,7 @@ describe("customer routes", () => {
     }
     // Archiving again changes nothing: no second event.
     expect((await call("DELETE", `/v1/customers/${customer.id}`, { key })).status).toBe(200);
-    expect(await eventsOf(key, customer.id)).toHaveLength(4);
+    expect(await eventsOf(key, customer.id)).toHaveLength(5);
   });
 
   it("archive by alternative ID, then unarchive: customer.archived, customer.unarchived", async () => {

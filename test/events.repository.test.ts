@@ -2,7 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   archiveCommittedGuard,
+  bothGuards,
+  customerEventSequenceGuard,
   customerVersionGuard,
+  recordEventSeriesStatements,
   recordEventStatements,
   recordEventsStatements,
   redactCustomerEventsStatement,
@@ -146,6 +149,73 @@ describe("recordEventsStatements (set-based, for import)", () => {
     expect(await deliveriesOf(recorded.eventIds[2]!)).toHaveLength(1);
     expect(await deliveriesOf(recorded.eventIds[0]!)).toHaveLength(0);
     expect(await deliveriesOf(recorded.eventIds[3]!)).toHaveLength(0);
+  });
+});
+
+describe("recordEventSeriesStatements (several events of one change: the archive)", () => {
+  /**
+   * A series around a stand-in for the change (it bumps the version, as the archive does), both
+   * guarded by the version and event sequence read, in the order the archive uses.
+   */
+  async function recordAroundChange(orgId: string, customerId: string, eventSequence: number) {
+    const guard = bothGuards(
+      customerVersionGuard(orgId, customerId, 1),
+      customerEventSequenceGuard(orgId, customerId, eventSequence),
+    );
+    const series = recordEventSeriesStatements(env.DB, {
+      orgId,
+      customerId,
+      requestId: "req_archive",
+      createdAt: "2026-11-27T10:00:00.000Z",
+      guard,
+      events: [
+        { type: "subscription.canceled", object: { id: "sub_1" } },
+        { type: "address.deleted", object: { id: "adr_1" } },
+        { type: "customer.archived", object: { id: customerId } },
+      ],
+    });
+    const change = env.DB.prepare(
+      `UPDATE customers SET version = version + 1 WHERE org_id = ? AND id = ? AND (${guard.sql})`,
+    ).bind(orgId, customerId, ...guard.params);
+    const results = await env.DB.batch([series.insert, change, ...series.afterChange]);
+    return { series, changed: results[1]?.meta.changes ?? 0 };
+  }
+
+  it("inserts the events before the change with consecutive sequences, the last the highest; bumps by their count", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await bareCustomer(orgId);
+    await recordEvent(orgId, customer.id, "address.created");
+    await createDestination(key, { event_types: ["subscription.*"] });
+    const { series, changed } = await recordAroundChange(orgId, customer.id, 1);
+
+    expect(changed).toBe(1);
+    expect(series.statements).toHaveLength(3);
+    const events = await eventsOf(orgId, customer.id);
+    expect(events.map((event) => [event.type, event.sequence])).toEqual([
+      ["address.created", 1],
+      ["subscription.canceled", 2],
+      ["address.deleted", 3],
+      ["customer.archived", 4],
+    ]);
+    expect(events.slice(1).map((event) => event.id)).toEqual(series.eventIds);
+    expect(JSON.parse(events[1]!.data)).toEqual({ object: { id: "sub_1" } });
+    expect(await eventSequence(orgId, customer.id)).toBe(4);
+    expect(await deliveriesOf(series.eventIds[0]!)).toHaveLength(1);
+    expect(await deliveriesOf(series.eventIds[2]!)).toHaveLength(0);
+  });
+
+  it("records, bumps and delivers nothing when the event sequence moved since it was read", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await bareCustomer(orgId);
+    await createDestination(key);
+    // Read at 0; a change to one of its records (an event) moved it to 1 since.
+    await recordEvent(orgId, customer.id, "address.created");
+    const { series, changed } = await recordAroundChange(orgId, customer.id, 0);
+
+    expect(changed).toBe(0);
+    expect((await eventsOf(orgId, customer.id)).map((event) => event.type)).toEqual(["address.created"]);
+    expect(await eventSequence(orgId, customer.id)).toBe(1);
+    for (const id of series.eventIds) expect(await deliveriesOf(id)).toEqual([]);
   });
 });
 

@@ -8,8 +8,8 @@ import { followUp } from "../lib/follow-up";
 import { logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
-import { archiveCascadeStatements } from "./archive-cascade";
-import { archivedEvent, committed, unarchivedEvent } from "./customer-events";
+import { archiveCascadeStatements, cascadeEvents, readArchiveCascade } from "./archive-cascade";
+import { archiveEvents, committed, unarchivedEvent } from "./customer-events";
 import * as repo from "./customers.repository";
 import { byId, type CustomerDeps, type CustomerRef, checkIfMatch } from "./customers.service";
 
@@ -29,10 +29,16 @@ export async function alternativeIdHash(deps: CustomerDeps, alternativeId: strin
 }
 
 /**
- * Archives a live customer (PII erased and every cascade in one atomic batch), then cleans up
- * after it. Null when the customer changed or was archived meanwhile: re-read and retry.
+ * Archives a live customer (PII erased, every cascade and every event of it in one atomic
+ * batch), then cleans up after it. Null when the customer, or one of its subscriptions,
+ * addresses or payment methods, changed or it was archived meanwhile: re-read and retry.
  */
 async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<CustomerRow | null> {
+  // Read before the batch (D1 cannot read between a batch's statements): the records the
+  // cascade changes, to build their events with the routes' own object builders. The batch is
+  // guarded by the event sequence read with them, which every change to them moves.
+  const cascade = await readArchiveCascade(deps.db, deps.orgId, row.id);
+  if (!cascade) return null;
   const now = nowIso();
   const hash = row.alternative_id === null ? null : await alternativeIdHash(deps, row.alternative_id);
   if (row.alternative_id !== null && hash === null) {
@@ -40,16 +46,23 @@ async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<Custom
       org_id: deps.orgId,
     });
   }
-  const event = archivedEvent(deps, row, now);
-  const cascade = archiveCascadeStatements(deps.db, deps.orgId, row.id, now);
+  const events = archiveEvents(
+    deps,
+    row,
+    { eventSequence: cascade.eventSequence, events: cascadeEvents(cascade, now) },
+    now,
+  );
   const written = await repo.writeCustomer(
     deps.db,
-    repo.archiveStatement(deps.db, deps.orgId, row.seq, row.version, now, hash),
-    { before: event.statements, after: cascade },
+    repo.archiveStatement(deps.db, deps.orgId, row.seq, row.version, now, hash, cascade.eventSequence),
+    {
+      before: [events.insert],
+      after: [...events.afterChange, ...archiveCascadeStatements(deps.db, deps.orgId, row.id, now)],
+    },
   );
   const archived = written.row;
   if (archived) {
-    committed(deps, [event], written);
+    committed(deps, [events], written);
     await cleanUpAfterArchive(deps, archived, row);
   }
   return archived;

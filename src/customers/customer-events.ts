@@ -6,7 +6,16 @@ import {
   profileOf,
 } from "../customer-records/customer-columns";
 import type { EventType } from "../events/event-types";
-import { type RecordedEvents, recordEventStatements, type SqlGuard } from "../events/events.repository";
+import {
+  bothGuards,
+  customerEventSequenceGuard,
+  type RecordedEvents,
+  type RecordedSeries,
+  recordEventSeriesStatements,
+  recordEventStatements,
+  type SeriesEvent,
+  type SqlGuard,
+} from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { nowIso } from "../lib/fields";
@@ -131,27 +140,41 @@ export async function writeProfile(
 }
 
 /**
- * `customer.archived`, before the archive in its batch and guarded by the live version it
- * expects. Its customer is as the archive leaves it: PII erased (so the event carries none),
- * no payment method (the cascade deletes them), archived at `now`.
+ * The events of archiving `row` at `now`: `cascade` (one per subscription it cancels and per
+ * address and payment method it deletes, archive-cascade.ts), then `customer.archived`, so that
+ * one has the highest sequence. Its customer is as the archive leaves it: PII erased (so the
+ * event carries none), no payment method, archived at `now`. One series (three statements
+ * whatever the count): its insert goes before the archive in the batch, guarded by exactly what
+ * the archive requires (live at the version read, `event_sequence` as read with the cascade's
+ * records), so the events exist exactly when the archive lands.
  */
-export function archivedEvent(deps: EventDeps, row: CustomerRow, now: string): RecordedEvents {
+export function archiveEvents(
+  deps: EventDeps,
+  row: CustomerRow,
+  cascade: { eventSequence: number; events: SeriesEvent[] },
+  now: string,
+): RecordedSeries {
   const erased = { ...profileOf(row), ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])) };
-  return record(
-    deps,
-    {
-      type: "customer.archived",
-      customerId: row.id,
-      object: {
-        ...customerObjectAfter(row, row.id, erased as CustomerProfile, now),
-        has_payment_method: false,
-        archived: true,
-        archived_at: now,
-      },
-      guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
+  const archived: SeriesEvent = {
+    type: "customer.archived",
+    object: {
+      ...customerObjectAfter(row, row.id, erased as CustomerProfile, now),
+      has_payment_method: false,
+      archived: true,
+      archived_at: now,
     },
-    now,
-  );
+  };
+  return recordEventSeriesStatements(deps.db, {
+    orgId: deps.orgId,
+    customerId: row.id,
+    requestId: deps.events.requestId,
+    createdAt: now,
+    guard: bothGuards(
+      repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
+      customerEventSequenceGuard(deps.orgId, row.id, cascade.eventSequence),
+    ),
+    events: [...cascade.events, archived],
+  });
 }
 
 /** `customer.unarchived`, before the unarchive in its batch, guarded by the archived version it expects. */

@@ -149,8 +149,10 @@ const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
 /**
  * Archives a live customer: PII erased, archived_at set, the keyed hash of its alternative ID
  * kept, has_payment_method cleared (the cascade deletes them); RETURNING the archived row, none
- * if it was not live at `expectedVersion`. For `writeCustomer`, with the cascade statements
- * (each guarded by `now`) after it.
+ * if it was not live at `expectedVersion` (and at `expectedEventSequence`, when given: it moves
+ * with every change to the customer's subscriptions, addresses and payment methods, so it proves
+ * they are still the set the cascade's events were built from). For `writeCustomer`, with the
+ * cascade statements (each guarded by `now`) after it.
  */
 export function archiveStatement(
   db: Db,
@@ -159,6 +161,7 @@ export function archiveStatement(
   expectedVersion: number,
   now: string,
   alternativeIdHash: string | null,
+  expectedEventSequence: number | null = null,
 ): D1PreparedStatement {
   return db
     .prepare(
@@ -166,9 +169,10 @@ export function archiveStatement(
          has_payment_method = 0,
          archived_alternative_id_hash = coalesce(?5, archived_alternative_id_hash)
        WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
+         AND (?6 IS NULL OR event_sequence = ?6)
        RETURNING *`,
     )
-    .bind(now, orgId, seq, expectedVersion, alternativeIdHash);
+    .bind(now, orgId, seq, expectedVersion, alternativeIdHash, expectedEventSequence);
 }
 
 /** An archived customer whose alternative ID had this keyed hash, if any. */

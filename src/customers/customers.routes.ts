@@ -165,6 +165,10 @@ export function putCustomer<T extends CustomerTarget>(target: T) {
   });
 }
 
+/** What an archive does, by either route. */
+const ARCHIVE_STEP =
+  "Erases the customer's PII and hides it, and in the same atomic step cancels its active subscriptions (`cancel_reason: \"customer_archived\"`, kept) and deletes its addresses and payment methods. It records one event per change: a `subscription.canceled`, `address.deleted` or `payment_method.deleted` per record (the deleted records' address lines, city, state, postal code and card details null), then `customer.archived` with the highest `sequence`; every stored event about the customer loses its PII and those same fields. A change to the customer's records that lands while it runs is included (it re-reads); `503 storage_unavailable` if they keep changing, with nothing changed.";
+
 export function archiveCustomer<T extends CustomerTarget>(target: T) {
   return createRoute({
     operationId: operationId("archiveCustomer", target),
@@ -173,10 +177,11 @@ export function archiveCustomer<T extends CustomerTarget>(target: T) {
     tags,
     security,
     summary: `Archive a customer ${byWhat(target)}`,
-    description:
+    description: `${ARCHIVE_STEP} ${
       target === "id"
-        ? "Erases the customer's PII in one atomic step and hides it. Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then) and finishes any cache clean-up a failed attempt left. Once the archive commits the answer is 200, whatever fails afterwards (cache clean-up is retried in the background)."
-        : "Erases the customer's PII in one atomic step and hides it. Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404.",
+        ? "Idempotent: archiving an archived customer answers 200 with the original `archived_at` (If-Match is not checked then), records no event, and finishes any cache clean-up a failed attempt left. Once the archive commits the answer is 200, whatever fails afterwards (cache clean-up is retried in the background)."
+        : "Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404."
+    }`,
     middleware: deleteRoute(),
     request: { params: paramsOf(target), headers: IfMatchHeader },
     responses: {

@@ -22,6 +22,22 @@ export const customerVersionGuard = (orgId: string, customerId: string, version:
   params: [orgId, customerId, version],
 });
 
+/** The customer's `event_sequence` is this (every change to it or its records bumps it). */
+export const customerEventSequenceGuard = (orgId: string, customerId: string, eventSequence: number): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND event_sequence = ?)",
+  params: [orgId, customerId, eventSequence],
+});
+
+/** Reads the customer's `event_sequence` (a row `{ event_sequence }`, none for no such customer). */
+export const customerEventSequenceStatement = (db: Db, orgId: string, customerId: string): D1PreparedStatement =>
+  db.prepare("SELECT event_sequence FROM customers WHERE org_id = ?1 AND id = ?2").bind(orgId, customerId);
+
+/** Both guards hold. */
+export const bothGuards = (first: SqlGuard, second: SqlGuard): SqlGuard => ({
+  sql: `(${first.sql}) AND (${second.sql})`,
+  params: [...first.params, ...second.params],
+});
+
 /** The archive that set `archived_at` to this timestamp committed. */
 export const archiveCommittedGuard = (orgId: string, customerId: string, archivedAt: string): SqlGuard => ({
   sql: "EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND archived_at = ?)",
@@ -103,6 +119,69 @@ export function recordEventStatements(db: Db, event: NewEvent): RecordedEvents {
       fanOutDeliveriesStatement(db, event.orgId, [id]),
     ],
   };
+}
+
+/** One event of a series (`recordEventSeriesStatements`): what `NewEvent` says, less what the series shares. */
+export type SeriesEvent = Pick<NewEvent, "type" | "object" | "previousAttributes" | "id">;
+
+export type RecordedSeries = RecordedEvents & {
+  /** Goes BEFORE the change in its batch: inserts the events while `guard` (the state the change requires) holds. */
+  insert: D1PreparedStatement;
+  /** Go AFTER the change: bump `event_sequence` by the series' length and fan out, only if the events were inserted. */
+  afterChange: D1PreparedStatement[];
+};
+
+/**
+ * The outbox for one change that is several events about one customer (an archive with its
+ * cascade), in three statements whatever their number (the events travel as one JSON
+ * parameter). They get consecutive sequences in the order given, the last the highest.
+ *
+ * `guard` must be exactly the state the change itself requires (e.g. the customer at the version
+ * and `event_sequence` it was read at), so the events are inserted exactly when the change will
+ * land: the insert goes before the change, which it does not alter. The bump and the fan-out go
+ * after the change and act only if the series' last event exists (a fresh id: exact). The bump
+ * cannot go before the change when the change is conditioned on `event_sequence` itself.
+ * `statements` lists all three for `deliveriesFannedOut` (the fan-out last); they are not
+ * consecutive in the batch.
+ */
+export function recordEventSeriesStatements(
+  db: Db,
+  series: {
+    orgId: string;
+    customerId: string;
+    requestId: string | null;
+    createdAt: string;
+    guard: SqlGuard;
+    events: SeriesEvent[];
+  },
+): RecordedSeries {
+  const items = series.events.map((event) => ({
+    id: event.id ?? newEventId(),
+    type: event.type,
+    data: eventData(event.object, event.previousAttributes),
+  }));
+  const eventIds = items.map((item) => item.id);
+  const lastId = eventIds.at(-1);
+  if (lastId === undefined) throw new Error("an event series needs at least one event");
+  const { orgId, customerId, guard } = series;
+  const insert = db
+    .prepare(
+      `INSERT INTO events (id, org_id, type, customer_id, sequence, data, request_id, created_at)
+       SELECT json_extract(i.value, '$.id'), c.org_id, json_extract(i.value, '$.type'), c.id,
+         c.event_sequence + 1 + i.key, json(json_extract(i.value, '$.data')), ?, ?
+       FROM customers c CROSS JOIN json_each(?) i
+       WHERE c.org_id = ? AND c.id = ? AND (${guard.sql})
+       ORDER BY i.key`,
+    )
+    .bind(series.requestId, series.createdAt, JSON.stringify(items), orgId, customerId, ...guard.params);
+  const bump = db
+    .prepare(
+      `UPDATE customers SET event_sequence = event_sequence + ?
+       WHERE org_id = ? AND id = ? AND EXISTS (SELECT 1 FROM events WHERE id = ? AND org_id = ?)`,
+    )
+    .bind(items.length, orgId, customerId, lastId, orgId);
+  const fanOut = fanOutDeliveriesStatement(db, orgId, eventIds);
+  return { eventIds, insert, afterChange: [bump, fanOut], statements: [insert, bump, fanOut] };
 }
 
 export type NewImportedEvent = {

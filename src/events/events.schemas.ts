@@ -19,7 +19,7 @@ export const Event = z
     data: z.object({
       object: z.record(z.string(), z.unknown()).openapi({
         description:
-          "The resource as its GET returned it after the change (a customer, subscription, address or payment method). After the customer is archived its PII fields are null.",
+          "The resource as its GET returned it after the change (a customer, subscription, address or payment method; on `*.deleted`, the record as it was). Once the customer is archived its PII fields are null here and in `previous_attributes`, and so are the address fields `line1`, `line2`, `city`, `state`, `postal_code` and the payment method fields `gateway_reference`, `brand`, `last4`, `exp_month`, `exp_year` (the archive deletes those records); the `address.deleted` and `payment_method.deleted` an archive records carry them null from the start.",
       }),
       previous_attributes: z
         .record(z.string(), z.unknown())

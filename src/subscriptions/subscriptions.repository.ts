@@ -35,6 +35,9 @@ export type NewSubscription = {
 const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnull(resource_id, '') = ifnull(?4, '')
   AND status = 'active'`;
 
+/** `cancel_reason` of the subscriptions an archive cancels. */
+export const CANCELED_ON_ARCHIVE = "customer_archived";
+
 /**
  * Part of the archive batch: cancels the customer's active subscriptions and keeps them.
  * Guarded by the archive's own timestamp, so it acts only if that archive committed.
@@ -47,11 +50,11 @@ export function cancelSubscriptionsOnArchiveStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE subscriptions SET status = 'canceled', cancel_reason = 'customer_archived', canceled_at = ?3
+      `UPDATE subscriptions SET status = 'canceled', cancel_reason = ?4, canceled_at = ?3
        WHERE org_id = ?1 AND customer_id = ?2 AND status = 'active'
          AND ${ARCHIVE_COMMITTED}`,
     )
-    .bind(orgId, customerId, archivedAt);
+    .bind(orgId, customerId, archivedAt, CANCELED_ON_ARCHIVE);
 }
 
 /**
