@@ -1,11 +1,11 @@
-import { app } from "./app";
 import { consumeDeadLetters, consumeDeliveries, isDeadLetterQueue } from "./event-deliveries";
+import { fetchLazily } from "./lazy-app";
 import { scheduled } from "./scheduled";
 
 export type { AppType } from "./app";
 
 export default {
-  fetch: app.fetch,
+  fetch: fetchLazily,
   scheduled,
   // Event deliveries (wrangler.toml [[queues.consumers]]): the queue and its dead-letter queue.
   queue: (batch, env) =>
