@@ -90,7 +90,5 @@ export function buildApp() {
   return app;
 }
 
-export const app = buildApp();
-
 /** The typed app, for `hc<AppType>()` from `hono/client`. */
-export type AppType = typeof app;
+export type AppType = ReturnType<typeof buildApp>;

@@ -1,13 +1,17 @@
-import { app } from "./app";
-import { consumeDeadLetters, consumeDeliveries, isDeadLetterQueue } from "./event-deliveries";
-import { scheduled } from "./scheduled";
+import { fetchLazily } from "./lazy-app";
 
 export type { AppType } from "./app";
 
+// Each handler loads its modules on its first call (src/lazy-app.ts says why): a cold start
+// for a request pays for neither the queue consumer nor the Cron cleanups, and the reverse.
 export default {
-  fetch: app.fetch,
-  scheduled,
+  fetch: fetchLazily,
+  scheduled: async (controller, env) => (await import("./scheduled")).scheduled(controller, env),
   // Event deliveries (wrangler.toml [[queues.consumers]]): the queue and its dead-letter queue.
-  queue: (batch, env) =>
-    isDeadLetterQueue(batch.queue) ? consumeDeadLetters(batch, env) : consumeDeliveries(batch, env),
+  queue: async (batch, env) => {
+    const deliveries = await import("./event-deliveries");
+    return deliveries.isDeadLetterQueue(batch.queue)
+      ? deliveries.consumeDeadLetters(batch, env)
+      : deliveries.consumeDeliveries(batch, env);
+  },
 } satisfies ExportedHandler<Env>;

@@ -53,5 +53,13 @@ function DocsPage() {
   );
 }
 
-/** The page as served, rendered once per isolate (it depends only on code). */
-export const docsPageHtml = `<!doctype html>${<DocsPage />}`;
+let rendered: string | undefined;
+
+/**
+ * The page as served. It depends only on code: rendered on its first request and kept for the
+ * isolate's lifetime (not at module load, which every cold start would pay for).
+ */
+export const docsPageHtml = (): string => {
+  rendered ??= `<!doctype html>${<DocsPage />}`;
+  return rendered;
+};

@@ -52,5 +52,5 @@ export const systemRouter = createRouter()
   })
   .use("/docs", htmlPageHeaders)
   .use("/docs/problems", htmlPageHeaders)
-  .get("/docs", (c) => c.html(docsPageHtml, 200, { "Cache-Control": PAGE_CACHE_CONTROL }))
-  .get("/docs/problems", (c) => c.html(problemsPageHtml, 200, { "Cache-Control": PAGE_CACHE_CONTROL }));
+  .get("/docs", (c) => c.html(docsPageHtml(), 200, { "Cache-Control": PAGE_CACHE_CONTROL }))
+  .get("/docs/problems", (c) => c.html(problemsPageHtml(), 200, { "Cache-Control": PAGE_CACHE_CONTROL }));

@@ -57,5 +57,13 @@ function ProblemsPage() {
   );
 }
 
-/** The page as served, rendered once per isolate (it depends only on code). */
-export const problemsPageHtml = `<!doctype html>${<ProblemsPage />}`;
+let rendered: string | undefined;
+
+/**
+ * The page as served. It depends only on code: rendered on its first request and kept for the
+ * isolate's lifetime (not at module load, which every cold start would pay for).
+ */
+export const problemsPageHtml = (): string => {
+  rendered ??= `<!doctype html>${<ProblemsPage />}`;
+  return rendered;
+};
