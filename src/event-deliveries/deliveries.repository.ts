@@ -38,7 +38,7 @@ export type DeliveryToSend = {
   event: EventRow;
 };
 
-type DeliveryMessageRef = { id: string; org_id: string };
+export type DeliveryMessageRef = { id: string; org_id: string };
 
 /** The pending, never-attempted deliveries of these events (what a commit's enqueue sends). */
 export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryMessageRef[]> {
