@@ -35,7 +35,7 @@ function receiversByPath(statusOf: (path: string) => number): string[] {
 let messageCounter = 0;
 
 /** Runs the delivery consumer on one batch with a D1 binding that counts round trips and statements. */
-async function consumeCounting(rows: { id: string; org_id: string }[]) {
+async function consumeCounting(rows: { id: string; org_id: string }[], vars: Partial<Env> = {}) {
   const batch = createMessageBatch(
     DELIVERY_QUEUE,
     rows.map((row) => ({
@@ -48,7 +48,7 @@ async function consumeCounting(rows: { id: string; org_id: string }[]) {
   const counting = countingD1(env.DB);
   const recording = recordingD1(counting.db);
   const ctx = createExecutionContext();
-  await consumeDeliveries(batch, { ...env, DB: recording.db });
+  await consumeDeliveries(batch, { ...env, ...vars, DB: recording.db });
   return {
     roundTrips: counting.roundTrips(),
     statements: recording.statements,
@@ -124,5 +124,22 @@ describe("the delivery consumer, per batch", () => {
     expect(await delivery(secondGone!.id)).toMatchObject({ status: "pending", attempts: 0 });
     const destination = await call("GET", `/v1/event_destinations/${gone.id}`, { key });
     expect(destination.body).toMatchObject({ status: "disabled", disabled_reason: "endpoint_gone" });
+  });
+
+  it("logs one line per attempt where LOG_REQUESTS is true, none where it is false (the rows keep the outcome)", async () => {
+    const { key, orgId } = await newOrganization();
+    const customer = await createCustomer(key);
+    await createDestination(key);
+    const rows = await deliveriesFor(orgId, customer.id, 2);
+    receiversByPath(() => 204);
+    const logged = vi.spyOn(console, "log");
+    const attemptLines = () => logged.mock.calls.filter(([line]) => String(line).includes("event delivery attempt"));
+
+    await consumeCounting(rows.slice(0, 1), { LOG_REQUESTS: "true" });
+    expect(attemptLines()).toHaveLength(1);
+    await consumeCounting(rows.slice(1), { LOG_REQUESTS: "false" });
+    expect(attemptLines()).toHaveLength(1);
+
+    for (const row of rows) expect(await delivery(row.id)).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 });

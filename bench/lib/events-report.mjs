@@ -56,7 +56,7 @@ export function eventsText(events) {
   }
   for (const profile of events.profiles ?? []) lines.push("", eventsProfileText(profile));
   lines.push(
-    `  Worker info log lines (one per delivery attempt, not printed): ${grouped(events.worker_info_log_lines)}`,
+    `  Worker info log lines (not printed; LOG_REQUESTS is "false" here, as for every scenario, so delivery attempts log none): ${grouped(events.worker_info_log_lines)}`,
   );
   return lines.join("\n");
 }
