@@ -44,13 +44,18 @@ export async function deleteDestination(rosterUrl, id) {
 
 /**
  * Holds or releases the delivery queue's consumer (bench/deliveries-gate-worker.mjs, in front of
- * Roster's `queue()`); answers how many batches and messages waited at the gate while held.
- * @param {string} rosterUrl @param {"hold" | "release"} action
+ * Roster's `queue()`): a held batch waits on the receiver's gate URL, answered on release.
+ * Answers how many batches and messages waited at the gate while held.
+ * @param {string} rosterUrl @param {{ gateUrl: string, holdGate: () => void, openGate: () => void }} receiver
+ * @param {"hold" | "release"} action
  * @returns {Promise<{ held: boolean, held_batches: number, held_messages: number }>}
  */
-export async function deliveryGate(rosterUrl, action) {
-  const response = await fetch(`${rosterUrl}/__bench/deliveries/${action}`, { method: "POST" });
+export async function deliveryGate(rosterUrl, receiver, action) {
+  if (action === "hold") receiver.holdGate();
+  const query = action === "hold" ? `?wait=${encodeURIComponent(receiver.gateUrl)}` : "";
+  const response = await fetch(`${rosterUrl}/__bench/deliveries/${action}${query}`, { method: "POST" });
   if (response.status !== 200) throw new Error(`delivery gate ${action} answered ${response.status}`);
+  if (action === "release") receiver.openGate();
   return /** @type {any} */ (await response.json());
 }
 

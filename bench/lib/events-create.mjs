@@ -49,14 +49,14 @@ export async function createWithDestination(env, receiver, run, created, options
   const during = options.during ?? ((load) => load());
   const duringDrain = options.duringDrain ?? ((drain, _events) => drain());
   const destination = await createDestination(env.urls.roster, receiver.url, inboxPath);
-  if (holdConsumer) await deliveryGate(env.urls.roster, "hold");
+  if (holdConsumer) await deliveryGate(env.urls.roster, receiver, "hold");
   const sentBefore = created();
   const result = await during(run);
   const answered = result.statuses[201] ?? 0;
   // Requests still in flight when the run ended were not counted but may have committed.
   const sent = created() - sentBefore;
   const deliveredWhileHeld = holdConsumer ? receiver.inbox(inboxPath).ids.size : null;
-  const gate = holdConsumer ? await deliveryGate(env.urls.roster, "release") : null;
+  const gate = holdConsumer ? await deliveryGate(env.urls.roster, receiver, "release") : null;
   const t0 = performance.now();
   const drain = () => receiver.waitFor(inboxPath, answered, drainTimeoutMs(answered));
   const drained = recorded ? await duringDrain(drain, answered) : null;
