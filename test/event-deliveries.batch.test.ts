@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeDeliveries } from "../src/event-deliveries";
+import { recordingD1 } from "./d1-spy";
 import {
   createDestination,
   DELIVERY_QUEUE,
@@ -33,8 +34,8 @@ function receiversByPath(statusOf: (path: string) => number): string[] {
 
 let messageCounter = 0;
 
-/** Runs the delivery consumer on one batch with a D1 binding that counts round trips. */
-async function consumeCounting(rows: { id: string; org_id: string }[]) {
+/** Runs the delivery consumer on one batch with a D1 binding that counts round trips and statements. */
+async function consumeCounting(rows: { id: string; org_id: string }[], vars: Partial<Env> = {}) {
   const batch = createMessageBatch(
     DELIVERY_QUEUE,
     rows.map((row) => ({
@@ -45,9 +46,14 @@ async function consumeCounting(rows: { id: string; org_id: string }[]) {
     })),
   );
   const counting = countingD1(env.DB);
+  const recording = recordingD1(counting.db);
   const ctx = createExecutionContext();
-  await consumeDeliveries(batch, { ...env, DB: counting.db });
-  return { roundTrips: counting.roundTrips(), result: await getQueueResult(batch, ctx) };
+  await consumeDeliveries(batch, { ...env, ...vars, DB: recording.db });
+  return {
+    roundTrips: counting.roundTrips(),
+    statements: recording.statements,
+    result: await getQueueResult(batch, ctx),
+  };
 }
 
 /** `count` events about one customer, each delivered to every given destination. */
@@ -58,7 +64,7 @@ async function deliveriesFor(orgId: string, customerId: string, count: number): 
 }
 
 describe("the delivery consumer, per batch", () => {
-  it("costs the same two D1 round trips for a batch of 1 and of 10 messages", async () => {
+  it("costs the same two D1 round trips and three statements for a batch of 1 and of 10 messages", async () => {
     const { key, orgId } = await newOrganization();
     const customer = await createCustomer(key);
     await createDestination(key);
@@ -71,6 +77,9 @@ describe("the delivery consumer, per batch", () => {
     expect(posted).toHaveLength(11);
     expect(one.roundTrips).toBe(2);
     expect(ten.roundTrips).toBe(2);
+    // Claim, read, and one set-based UPDATE recording every outcome (none per delivery).
+    expect(one.statements).toHaveLength(3);
+    expect(ten.statements).toHaveLength(3);
     expect(ten.result.explicitAcks).toHaveLength(10);
     for (const row of rows) expect(await delivery(row.id)).toMatchObject({ status: "succeeded", attempts: 1 });
   });
@@ -115,5 +124,22 @@ describe("the delivery consumer, per batch", () => {
     expect(await delivery(secondGone!.id)).toMatchObject({ status: "pending", attempts: 0 });
     const destination = await call("GET", `/v1/event_destinations/${gone.id}`, { key });
     expect(destination.body).toMatchObject({ status: "disabled", disabled_reason: "endpoint_gone" });
+  });
+
+  it("logs one line per attempt where LOG_REQUESTS is true, none where it is false (the rows keep the outcome)", async () => {
+    const { key, orgId } = await newOrganization();
+    const customer = await createCustomer(key);
+    await createDestination(key);
+    const rows = await deliveriesFor(orgId, customer.id, 2);
+    receiversByPath(() => 204);
+    const logged = vi.spyOn(console, "log");
+    const attemptLines = () => logged.mock.calls.filter(([line]) => String(line).includes("event delivery attempt"));
+
+    await consumeCounting(rows.slice(0, 1), { LOG_REQUESTS: "true" });
+    expect(attemptLines()).toHaveLength(1);
+    await consumeCounting(rows.slice(1), { LOG_REQUESTS: "false" });
+    expect(attemptLines()).toHaveLength(1);
+
+    for (const row of rows) expect(await delivery(row.id)).toMatchObject({ status: "succeeded", attempts: 1 });
   });
 });

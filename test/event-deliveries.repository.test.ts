@@ -5,6 +5,7 @@ import {
   claimOverdueDeliveries,
   listDeliveries,
   newDeliveriesOfEvents,
+  recordOutcomes,
 } from "../src/event-deliveries/deliveries.repository";
 import type { Db } from "../src/lib/db";
 
@@ -67,6 +68,22 @@ describe("delivery queries' plans", () => {
       "claimDeliveriesToSend",
       (db: Db) => claimDeliveriesToSend(db, [{ orgId: "org_1", deliveryId: "evd_1" }], NOW),
       /SEARCH v USING INDEX sqlite_autoindex_event_deliveries_1 \(id=\?\)/,
+    ],
+    [
+      "recordOutcomes",
+      (db: Db) =>
+        recordOutcomes(db, [
+          { deliveryId: "evd_1", status: "succeeded", responseStatus: 204, error: null, nextAttemptAt: null, at: NOW },
+          {
+            deliveryId: "evd_2",
+            status: "pending",
+            responseStatus: 503,
+            error: "http_status",
+            nextAttemptAt: NOW,
+            at: NOW,
+          },
+        ]),
+      /SEARCH event_deliveries USING INDEX sqlite_autoindex_event_deliveries_1 \(id=\?\)/,
     ],
   ])("%s finds its rows through an index, never by walking deliveries", async (_name, use, expected) => {
     const prepared = await preparedBy(use);

@@ -2,8 +2,17 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { enqueueDeliveries } from "../src/event-deliveries";
-import { bareCustomer, createDestination, deliveriesOf, delivery, mockReceiver, recordEvent } from "./events-helpers";
-import { newOrganization } from "./helpers";
+import { recordingD1 } from "./d1-spy";
+import {
+  bareCustomer,
+  capturingQueue,
+  createDestination,
+  deliveriesOf,
+  delivery,
+  mockReceiver,
+  recordEvent,
+} from "./events-helpers";
+import { type CustomerObject, call, newOrganization } from "./helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -38,5 +47,30 @@ describe("after a commit, through the real queue binding", () => {
     const eventId = await recordEvent(orgId, customer.id);
     expect(await enqueueDeliveries(env, orgId, [eventId])).toBe(0);
     expect(await enqueueDeliveries(env, orgId, [])).toBe(0);
+  });
+
+  it("a create queues the deliveries its fan-out returned, without reading them back after the commit", async () => {
+    const { key, orgId } = await newOrganization();
+    await createDestination(key);
+    await createDestination(key);
+    const { queue, sent } = capturingQueue();
+    const recording = recordingD1(env.DB);
+
+    const created = await call<CustomerObject>("POST", "/v1/customers", {
+      key,
+      body: { email: "queued@example.com" },
+      env: { ...env, DB: recording.db, EVENT_DELIVERIES: queue },
+    });
+
+    expect(created.status).toBe(201);
+    const { results: rows } = await env.DB.prepare(
+      "SELECT d.id, d.org_id FROM event_deliveries d JOIN events e ON e.id = d.event_id WHERE e.customer_id = ?1",
+    )
+      .bind(created.body.id)
+      .all<{ id: string; org_id: string }>();
+    expect(rows).toHaveLength(2);
+    expect(sent).toHaveLength(2);
+    expect(sent).toEqual(expect.arrayContaining(rows.map((row) => ({ org_id: orgId, delivery_id: row.id }))));
+    expect(recording.statements.filter((sql) => /^\s*SELECT\b[^;]*\bFROM event_deliveries\b/.test(sql))).toEqual([]);
   });
 });

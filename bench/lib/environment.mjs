@@ -37,9 +37,18 @@ const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
  * roster consumes the event-delivery queues as wrangler.toml configures them (a queue has one
  * consumer: roster_counted only produces); `queueConsumers` overrides a consumer's settings.
  * The Workers' info-level log lines (one per delivery attempt) are counted, not printed.
- * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number, queueConsumers?: Record<string, { maxBatchSize?: number, maxBatchTimeout?: number }> }} options
+ * `rosterWrapper` (a file name in bench/) serves roster's bundle behind that module, as
+ * roster_counted is served behind instrument-worker.mjs.
+ * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number, queueConsumers?: Record<string, { maxBatchSize?: number, maxBatchTimeout?: number }>, rosterWrapper?: string }} options
  */
-export async function startEnvironment({ projectDir, bundle, persistDir, inspectorPort, queueConsumers = {} }) {
+export async function startEnvironment({
+  projectDir,
+  bundle,
+  persistDir,
+  inspectorPort,
+  queueConsumers = {},
+  rosterWrapper,
+}) {
   const wrangler = await import("wrangler");
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await loadMiniflare();
   const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(projectDir, "wrangler.toml"));
@@ -76,6 +85,16 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
   }));
   const bundleDir = path.dirname(bundle.modules[0].path);
   const instrument = await readFile(path.join(BENCH_DIR, "instrument-worker.mjs"));
+  const rosterModules = rosterWrapper
+    ? [
+        {
+          type: "ESModule",
+          path: path.join(bundleDir, `__bench_${rosterWrapper}`),
+          contents: await readFile(path.join(BENCH_DIR, rosterWrapper)),
+        },
+        ...bundleModules,
+      ]
+    : bundleModules;
   const floor = await readFile(path.join(BENCH_DIR, "floor-worker.mjs"));
   const storage = { d1Databases: shared.d1Databases, kvNamespaces: shared.kvNamespaces };
 
@@ -97,7 +116,7 @@ export async function startEnvironment({ projectDir, bundle, persistDir, inspect
         bindings: rosterBindings,
         ratelimits: limiter,
         queueConsumers: consumers,
-        modules: bundleModules,
+        modules: rosterModules,
         modulesRoot: bundleDir,
         unsafeDirectSockets: socket,
       },

@@ -1,47 +1,13 @@
 // @ts-check
 import path from "node:path";
-import { performance } from "node:perf_hooks";
-import { applyMigrations, BENCH_API_KEY, round, seedOrganization, startEnvironment } from "./environment.mjs";
-import { drive, median, percentile } from "./load.mjs";
+import { applyMigrations, round, seedOrganization, startEnvironment } from "./environment.mjs";
+import { call, createDestination, deleteDestination, deliveryStats, drainTimeoutMs } from "./events-api.mjs";
+import { compareCreate } from "./events-create.mjs";
+import { profileEvents } from "./events-profile.mjs";
+import { freePort } from "./profile.mjs";
 import { nowMs, startReceiver } from "./receiver.mjs";
 
-const AUTH = { authorization: `Bearer ${BENCH_API_KEY}` };
 const DELIVERY_QUEUE = "roster-event-deliveries";
-/** How long a drain may take before the bench gives up on it: 30 s plus 20 ms per event (50/s). */
-const drainTimeoutMs = (events) => 30_000 + events * 20;
-
-/**
- * @param {string} baseUrl @param {string} method @param {string} urlPath @param {unknown} [body]
- * @returns {Promise<{ status: number, json: any }>}
- */
-async function call(baseUrl, method, urlPath, body) {
-  const response = await fetch(`${baseUrl}${urlPath}`, {
-    method,
-    headers: { ...AUTH, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : null };
-}
-
-/**
- * A destination on the receiver's `inboxPath`, for every event type unless `eventTypes` says.
- * @param {string} rosterUrl @param {string} receiverUrl @param {string} inboxPath @param {string[]} [eventTypes]
- */
-async function createDestination(rosterUrl, receiverUrl, inboxPath, eventTypes) {
-  const { status, json } = await call(rosterUrl, "POST", "/v1/event_destinations", {
-    url: `${receiverUrl}${inboxPath}`,
-    description: `bench ${inboxPath}`,
-    ...(eventTypes ? { event_types: eventTypes } : {}),
-  });
-  if (status !== 201) throw new Error(`creating a destination answered ${status}: ${JSON.stringify(json)}`);
-  return { id: String(json.id), secret: String(json.secret), inboxPath };
-}
-
-async function deleteDestination(rosterUrl, id) {
-  const { status } = await call(rosterUrl, "DELETE", `/v1/event_destinations/${id}`);
-  if (status !== 200 && status !== 204) throw new Error(`deleting destination ${id} answered ${status}`);
-}
 
 /** One POST /v1/customers/import of `count` new customers; returns when it answered. */
 async function importNew(rosterUrl, prefix, count) {
@@ -66,20 +32,6 @@ async function importRecords(rosterUrl, tag) {
   return Array.isArray(events.json?.data) && events.json.data.length > 0;
 }
 
-/** Commit-to-2xx latencies and arrival span of one inbox. */
-function deliveryStats(inbox) {
-  const latencies = [...inbox.latencies].sort((a, b) => a - b);
-  return {
-    deliveries: inbox.deliveries,
-    distinct_events: inbox.ids.size,
-    duplicates: inbox.deliveries - inbox.ids.size,
-    latency_p50_ms: round(percentile(latencies, 0.5) ?? Number.NaN, 1),
-    latency_p99_ms: round(percentile(latencies, 0.99) ?? Number.NaN, 1),
-    first_arrival: inbox.arrivals[0] ?? null,
-    last_arrival: inbox.arrivals.at(-1) ?? null,
-  };
-}
-
 /**
  * Does this build record events and deliver them? One destination, one created customer: an
  * event in GET /v1/events and a delivery at the receiver within the queue's batch timeout + 10 s.
@@ -93,104 +45,6 @@ async function probe(rosterUrl, receiver, maxBatchTimeout) {
   const delivered = recorded && (await receiver.waitFor("/probe", 1, maxBatchTimeout * 1000 + 10_000));
   await deleteDestination(rosterUrl, destination.id);
   return { recorded, delivered, destination };
-}
-
-/**
- * Create with one enabled destination against create with none, in alternating rounds on the
- * same organization. "with": a destination is created, creates are driven, then the bench
- * waits (outside the measured window) until every created customer's event reached the
- * receiver, and deletes the destination; so no delivery of one round runs in the next.
- * "idle": a destination that selects no type a create emits (`payment_method.deleted`): the
- * write path's fan-out runs and finds nothing to deliver, so with/idle separates the write
- * path's share of the cost from the delivery's (enqueueing and the consumer, same database).
- */
-async function compareCreate(env, receiver, { rounds, durationSeconds, connections, tag, recorded, maxBatchTimeout }) {
-  let created = 0;
-  const scenario = {
-    name: "create",
-    expect: 201,
-    request: () => {
-      created++;
-      const id = `ev-${tag}-${created}`;
-      return {
-        method: "POST",
-        path: "/v1/customers",
-        body: JSON.stringify({ alternative_id: id, email: `${id}@example.com` }),
-      };
-    },
-  };
-  const run = () => drive(env.urls.roster, scenario, { durationSeconds, connections, headers: AUTH });
-  // Warm-up (the isolate's first requests, D1's first pages), as the other scenarios have.
-  await drive(env.urls.roster, scenario, { durationSeconds: 1, connections, headers: AUTH });
-  const results = [];
-  for (let r = 0; r < rounds; r++) {
-    const inboxPath = `/create-${r}`;
-    const withDestination = async () => {
-      const destination = await createDestination(env.urls.roster, receiver.url, inboxPath);
-      const sentBefore = created;
-      const result = await run();
-      const answered = result.statuses[201] ?? 0;
-      // Requests still in flight when the run ended were not counted but may have committed:
-      // every answered create's event, then (briefly) those of the ones sent.
-      const sent = created - sentBefore;
-      const t0 = performance.now();
-      const drained = recorded ? await receiver.waitFor(inboxPath, answered, drainTimeoutMs(answered)) : null;
-      const drainSeconds = (performance.now() - t0) / 1000;
-      if (drained) await receiver.waitFor(inboxPath, sent, maxBatchTimeout * 1000 + 2_000);
-      await deleteDestination(env.urls.roster, destination.id);
-      return { result, expected: answered, drained, drainSeconds, destination };
-    };
-    const withIdleDestination = async () => {
-      const destination = await createDestination(env.urls.roster, receiver.url, `/idle-${r}`, [
-        "payment_method.deleted",
-      ]);
-      const result = await run();
-      await deleteDestination(env.urls.roster, destination.id);
-      return result;
-    };
-    // Alternate the order (drift, warm-up, GC): none, idle, with; then with, idle, none.
-    let without;
-    let idle;
-    let withOne;
-    if (r % 2 === 0) {
-      without = await run();
-      idle = await withIdleDestination();
-      withOne = await withDestination();
-    } else {
-      withOne = await withDestination();
-      idle = await withIdleDestination();
-      without = await run();
-    }
-    const inbox = deliveryStats(receiver.inbox(inboxPath));
-    results.push({
-      without_rps: round(without.rps, 1),
-      without_p50_ms: round(without.p50, 2),
-      with_rps: round(withOne.result.rps, 1),
-      with_p50_ms: round(withOne.result.p50, 2),
-      ratio: round(withOne.result.rps / without.rps, 3),
-      idle_rps: round(idle.rps, 1),
-      idle_ratio: round(idle.rps / without.rps, 3),
-      unexpected: without.unexpected + idle.unexpected + withOne.result.unexpected,
-      created_with_destination: withOne.expected,
-      delivered: inbox.distinct_events,
-      drained: withOne.drained,
-      seconds_to_drain_after_run: round(withOne.drainSeconds, 2),
-      latency_p50_ms: inbox.latency_p50_ms,
-      latency_p99_ms: inbox.latency_p99_ms,
-      inbox_path: inboxPath,
-      secret: withOne.destination.secret,
-    });
-  }
-  return {
-    rounds: results,
-    without_rps: round(median(results.map((x) => x.without_rps)), 1),
-    with_rps: round(median(results.map((x) => x.with_rps)), 1),
-    without_p50_ms: round(median(results.map((x) => x.without_p50_ms)), 2),
-    with_p50_ms: round(median(results.map((x) => x.with_p50_ms)), 2),
-    ratio: round(median(results.map((x) => x.ratio)), 3),
-    idle_rps: round(median(results.map((x) => x.idle_rps)), 1),
-    idle_ratio: round(median(results.map((x) => x.idle_ratio)), 3),
-  };
 }
 
 /**
@@ -301,11 +155,15 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
     ...(options.eventBatchSize ? { maxBatchSize: options.eventBatchSize } : {}),
     ...(options.eventBatchTimeout !== null ? { maxBatchTimeout: options.eventBatchTimeout } : {}),
   };
+  const inspectorPort = options.profile ? await freePort() : undefined;
   const env = await startEnvironment({
     projectDir,
     bundle,
     persistDir: path.join(tmp, "state-events"),
     queueConsumers: { [DELIVERY_QUEUE]: override },
+    // The consumer can be held back for the "consumer held" variant of create (open otherwise).
+    rosterWrapper: "deliveries-gate-worker.mjs",
+    inspectorPort,
   });
   try {
     await applyMigrations(env.db, projectDir);
@@ -331,7 +189,9 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
     // At least four rounds, each side first in half of them: one pair of 1.5 s runs on this
     // shared machine varies by ±30 %.
     const rounds = Math.max(options.rounds, 4);
-    say(`   create with one destination vs none: ${rounds} round(s) × 2 × ${options.durationSeconds} s`);
+    say(
+      `   create with one destination (end to end, and consumer held) vs none: ${rounds} round(s) × 4 × ${options.durationSeconds} s`,
+    );
     const create = await compareCreate(env, receiver, {
       rounds,
       durationSeconds: options.durationSeconds,
@@ -340,6 +200,21 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
       recorded,
       maxBatchTimeout: queue.max_batch_timeout ?? 1,
     });
+    /** @type {any[] | null} */
+    let profiles = null;
+    if (inspectorPort && recorded) {
+      say(
+        `   profiling: create with one destination, consumer held, then its drain; end to end (${options.durationSeconds} s each)`,
+      );
+      profiles = await profileEvents(env, receiver, {
+        inspectorPort,
+        mapPath: bundle.mapPath,
+        durationSeconds: options.durationSeconds,
+        connections: options.connections,
+        tag,
+        maxBatchTimeout: queue.max_batch_timeout ?? 1,
+      });
+    }
     /** @type {Awaited<ReturnType<typeof deliveryThroughput>> | null} */
     let throughput = null;
     /** @type {Awaited<ReturnType<typeof importThousand>> | null} */
@@ -365,6 +240,7 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
       const checks = [
         receiver.verifySamples("/probe", probed.destination.secret),
         ...create.rounds.map((x) => receiver.verifySamples(x.inbox_path, x.secret)),
+        ...create.rounds.map((x) => receiver.verifySamples(x.held.inbox_path, x.held.secret)),
         ...[throughput, importOfThousand, replay]
           .filter((part) => part !== null)
           .map((part) => receiver.verifySamples(part.inbox_path, part.secret)),
@@ -386,11 +262,12 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
       recorded,
       import_recorded: importRecorded,
       note: note ?? (importRecorded ? null : "n/a: import records no events in this build"),
-      create: { ...create, rounds: create.rounds.map(withoutSecret) },
+      create: { ...create, rounds: create.rounds.map((x) => ({ ...withoutSecret(x), held: withoutSecret(x.held) })) },
       throughput: withoutSecret(throughput),
       import_1000: withoutSecret(importOfThousand),
       replay_1000: withoutSecret(replay),
       signatures,
+      ...(profiles ? { profiles } : {}),
       worker_info_log_lines: env.workerLogs.info,
     };
   } finally {

@@ -1,6 +1,7 @@
 // @ts-check
 import { readFile } from "node:fs/promises";
 import { SourceMap } from "node:module";
+import { createServer } from "node:net";
 
 /**
  * A CPU profile of Roster's isolate over workerd's inspector protocol while a scenario runs,
@@ -190,4 +191,16 @@ export async function profileDuring(inspectorPort, bundleMapPath, load, pattern 
   }
   isolates.sort((a, b) => b.busy_ms - a.busy_ms);
   return { requests: result.requests, rps: result.rps, isolates: isolates.filter((x) => x.busy_ms > 0) };
+}
+
+/** A TCP port free on 127.0.0.1 right now (for workerd's inspector). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
 }

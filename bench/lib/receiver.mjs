@@ -6,6 +6,8 @@ import { Webhook } from "standardwebhooks";
 /** Deliveries kept whole (headers and body) per path, to verify their signatures afterwards. */
 const SAMPLES_PER_PATH = 20;
 
+const GATE_PATH = "/__gate";
+
 /** Wall-clock milliseconds with sub-millisecond resolution (comparable to an event's created_at). */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
@@ -41,7 +43,19 @@ export async function startReceiver() {
     return inbox;
   };
 
+  // The delivery gate's wait (see bench/deliveries-gate-worker.mjs): a GET of GATE_PATH is
+  // answered at once while the gate is open, else when it opens.
+  let gateHeld = false;
+  /** @type {import("node:http").ServerResponse[]} */
+  let gateWaiters = [];
+
   const server = createServer((request, response) => {
+    if (request.url === GATE_PATH) {
+      request.resume();
+      if (gateHeld) gateWaiters.push(response);
+      else response.writeHead(204).end();
+      return;
+    }
     const chunks = [];
     request.on("data", (chunk) => chunks.push(chunk));
     request.on("end", () => {
@@ -81,6 +95,16 @@ export async function startReceiver() {
 
   return {
     url: `http://127.0.0.1:${port}`,
+    /** Where a held delivery batch waits until `openGate()`. */
+    gateUrl: `http://127.0.0.1:${port}${GATE_PATH}`,
+    holdGate() {
+      gateHeld = true;
+    },
+    openGate() {
+      gateHeld = false;
+      for (const waiter of gateWaiters) waiter.writeHead(204).end();
+      gateWaiters = [];
+    },
     /** @param {string} path */
     inbox: (path) => inboxOf(path),
     /**

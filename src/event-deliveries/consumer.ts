@@ -41,8 +41,12 @@ function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
   return previousValid && delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
 }
 
-/** One attempt of one claimed delivery: the POST, and what to record and do with its messages. */
-async function attempt(delivery: ClaimedDelivery, now: Date): Promise<Settled> {
+/**
+ * One attempt of one claimed delivery: the POST, and what to record and do with its messages.
+ * `logAttempt`: one info line per attempt, under the same switch as the per-request lines
+ * (`LOG_REQUESTS`); the delivery's row keeps the outcome either way.
+ */
+async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean): Promise<Settled> {
   // Already settled by another copy of the message.
   if (delivery.delivery_status !== "pending") return { outcome: null, decision: ACK };
   if (delivery.destination_status === "disabled") {
@@ -67,15 +71,17 @@ async function attempt(delivery: ClaimedDelivery, now: Date): Promise<Settled> {
     now,
   });
   const at = new Date().toISOString();
-  logInfo("event delivery attempt", {
-    org_id: delivery.org_id,
-    delivery_id: delivery.delivery_id,
-    destination_id: delivery.destination_id,
-    event_id: delivery.event.id,
-    attempt: delivery.attempt,
-    outcome: sent.kind,
-    response_status: sent.responseStatus,
-  });
+  if (logAttempt) {
+    logInfo("event delivery attempt", {
+      org_id: delivery.org_id,
+      delivery_id: delivery.delivery_id,
+      destination_id: delivery.destination_id,
+      event_id: delivery.event.id,
+      attempt: delivery.attempt,
+      outcome: sent.kind,
+      response_status: sent.responseStatus,
+    });
+  }
   const settled = { deliveryId: delivery.delivery_id, at };
   if (sent.kind === "succeeded") {
     return {
@@ -122,14 +128,14 @@ async function attempt(delivery: ClaimedDelivery, now: Date): Promise<Settled> {
  * a message in the batch share one attempt. Returns each referenced delivery's decision by
  * `refKey`; a delivery gone (with its destination or expired event) is absent (ack it).
  */
-async function attemptBatch(db: Db, refs: DeliveryRef[]): Promise<Map<string, Decision>> {
+async function attemptBatch(db: Db, refs: DeliveryRef[], logAttempts: boolean): Promise<Map<string, Decision>> {
   const now = new Date();
   const claimed = await claimDeliveriesToSend(db, refs, now.toISOString());
   const settled = await Promise.all(
     claimed.map(async (delivery): Promise<[string, Settled]> => {
       const key = refKey(delivery.org_id, delivery.delivery_id);
       try {
-        return [key, await attempt(delivery, now)];
+        return [key, await attempt(delivery, now, logAttempts)];
       } catch (error) {
         logError("event delivery failed in the consumer", {
           delivery_id: delivery.delivery_id,
@@ -151,7 +157,7 @@ async function attemptBatch(db: Db, refs: DeliveryRef[]): Promise<Map<string, De
  * comes back through `message.retry` after the schedule's delay; a message the consumer itself
  * could not handle comes back after a minute (and, past max_retries, lands in the dead-letter
  * queue). The batch's deliveries are read in one round trip, attempted concurrently, and their
- * outcomes recorded in one more.
+ * outcomes recorded in one more. Each attempt is logged unless `LOG_REQUESTS` is "false".
  */
 export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const messages: { message: Message<unknown>; key: string }[] = [];
@@ -170,7 +176,7 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
   let decisions: Map<string, Decision>;
   try {
     // No request behind a batch: its own session, on the primary (it records outcomes).
-    decisions = await attemptBatch(primarySession(env.DB), [...refs.values()]);
+    decisions = await attemptBatch(primarySession(env.DB), [...refs.values()], env.LOG_REQUESTS !== "false");
   } catch (error) {
     logError("event delivery batch failed in the consumer", {
       messages: messages.length,

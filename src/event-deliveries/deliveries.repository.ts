@@ -39,7 +39,7 @@ export type DeliveryToSend = {
   event: EventRow;
 };
 
-type DeliveryMessageRef = { id: string; org_id: string };
+export type DeliveryMessageRef = { id: string; org_id: string };
 
 /** The pending, never-attempted deliveries of these events (what a commit's enqueue sends). */
 export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryMessageRef[]> {
@@ -123,37 +123,47 @@ export type DeliveryOutcome = {
 };
 
 /**
- * Records outcomes in one batch (one round trip, atomic). Only a delivery still pending is
- * written, so a copy of a message that already recorded success or failure changes nothing;
- * a destination is disabled only while enabled, keeping its first reason.
+ * Records outcomes in one round trip, atomic: one set-based UPDATE for every delivery (the
+ * outcomes travel as one JSON parameter, each row found by its unique id), plus one statement
+ * per destination a 410 disables (rare). Only a delivery still pending is written, so a copy
+ * of a message that already recorded success or failure changes nothing; a destination is
+ * disabled only while enabled, keeping its first reason.
  */
 export async function recordOutcomes(db: Db, outcomes: DeliveryOutcome[]): Promise<void> {
-  const statements = outcomes.flatMap((outcome) => {
-    const delivery = db
-      .prepare(
-        `UPDATE event_deliveries
-         SET status = ?2, last_response_status = coalesce(?3, last_response_status), last_error = ?4,
-           next_attempt_at = ?5, updated_at = ?6
-         WHERE id = ?1 AND status = 'pending'`,
-      )
-      .bind(
-        outcome.deliveryId,
-        outcome.status,
-        outcome.responseStatus,
-        outcome.error,
-        outcome.nextAttemptAt,
-        outcome.at,
-      );
-    if (!outcome.disableDestination) return [delivery];
-    const destination = db
-      .prepare(
-        `UPDATE event_destinations SET status = 'disabled', disabled_reason = 'endpoint_gone', updated_at = ?3
-         WHERE org_id = ?1 AND id = ?2 AND status = 'enabled'`,
-      )
-      .bind(outcome.disableDestination.orgId, outcome.disableDestination.destinationId, outcome.at);
-    return [delivery, destination];
-  });
-  if (statements.length > 0) await db.batch(statements);
+  if (outcomes.length === 0) return;
+  const rows = outcomes.map((outcome) => ({
+    id: outcome.deliveryId,
+    status: outcome.status,
+    response_status: outcome.responseStatus,
+    error: outcome.error,
+    next_attempt_at: outcome.nextAttemptAt,
+    at: outcome.at,
+  }));
+  const deliveries = db
+    .prepare(
+      `UPDATE event_deliveries
+       SET status = json_extract(o.value, '$.status'),
+         last_response_status = coalesce(json_extract(o.value, '$.response_status'), last_response_status),
+         last_error = json_extract(o.value, '$.error'),
+         next_attempt_at = json_extract(o.value, '$.next_attempt_at'),
+         updated_at = json_extract(o.value, '$.at')
+       FROM json_each(?1) AS o
+       WHERE event_deliveries.id = json_extract(o.value, '$.id') AND event_deliveries.status = 'pending'`,
+    )
+    .bind(JSON.stringify(rows));
+  const destinations = outcomes.flatMap(({ disableDestination, at }) =>
+    disableDestination
+      ? [
+          db
+            .prepare(
+              `UPDATE event_destinations SET status = 'disabled', disabled_reason = 'endpoint_gone', updated_at = ?3
+               WHERE org_id = ?1 AND id = ?2 AND status = 'enabled'`,
+            )
+            .bind(disableDestination.orgId, disableDestination.destinationId, at),
+        ]
+      : [],
+  );
+  await db.batch([deliveries, ...destinations]);
 }
 
 /**

@@ -1,23 +1,57 @@
+import type { RecordedEvents } from "../events/events.repository";
 import { deliveriesFannedOut, type EventsOutbox } from "../events/outbox";
 import { type Background, inBackground, type RequestContext } from "../lib/background";
-import { enqueueDeliveries } from "./queue";
+import type { DeliveryMessageRef } from "./deliveries.repository";
+import { enqueueDeliveries, sendDeliveryMessages } from "./queue";
+
+const isDeliveryRef = (row: unknown): row is DeliveryMessageRef =>
+  typeof row === "object" &&
+  row !== null &&
+  typeof (row as Record<string, unknown>).id === "string" &&
+  typeof (row as Record<string, unknown>).org_id === "string";
+
+/**
+ * The deliveries the recordings' fan-outs (the last statement of each) inserted, as their
+ * `RETURNING id, org_id` rows in the batch's results; null when a fan-out's rows are not all
+ * there (a fan-out without RETURNING), so the caller reads them back instead.
+ */
+function returnedDeliveries(
+  recorded: RecordedEvents[],
+  statements: D1PreparedStatement[],
+  results: D1Result[],
+): DeliveryMessageRef[] | null {
+  const deliveries: DeliveryMessageRef[] = [];
+  for (const each of recorded) {
+    const fanOut = each.statements.at(-1);
+    const result = fanOut === undefined ? undefined : results[statements.lastIndexOf(fanOut)];
+    if (!result) continue;
+    const rows = result.results ?? [];
+    if (rows.length !== (result.meta.changes ?? 0) || !rows.every(isDeliveryRef)) return null;
+    deliveries.push(...rows);
+  }
+  return deliveries;
+}
 
 /**
  * The outbox of one request (or webhook delivery): its id goes on every event, and after a
- * commit the new deliveries are queued in the background. If that fails, the scheduled sweep
- * sends them once they are overdue, so nothing is lost.
+ * commit the new deliveries are queued in the background, straight from the rows the fan-out
+ * returned (no read after the commit). If that fails, the scheduled sweep sends them once they
+ * are overdue, so nothing is lost.
  */
 export function eventsOutbox(env: Env, requestId: string | null, background: Background): EventsOutbox {
   return {
     requestId,
     committed(orgId, recorded, statements, results) {
       if (deliveriesFannedOut(recorded, statements, results) === 0) return;
+      const returned = returnedDeliveries(recorded, statements, results);
       background(
-        enqueueDeliveries(
-          env,
-          orgId,
-          recorded.flatMap((each) => each.eventIds),
-        ),
+        returned
+          ? sendDeliveryMessages(env.EVENT_DELIVERIES, returned)
+          : enqueueDeliveries(
+              env,
+              orgId,
+              recorded.flatMap((each) => each.eventIds),
+            ),
       );
     },
   };

@@ -1,5 +1,5 @@
 import { primarySession } from "../lib/db";
-import { newDeliveriesOfEvents } from "./deliveries.repository";
+import { type DeliveryMessageRef, newDeliveriesOfEvents } from "./deliveries.repository";
 
 /** A queue message names one delivery row; it never carries the event (no PII on the queue). */
 export type DeliveryMessage = { org_id: string; delivery_id: string };
@@ -12,7 +12,7 @@ export const isDeadLetterQueue = (queueName: string) => queueName.endsWith("-dlq
 
 export async function sendDeliveryMessages(
   queue: Queue,
-  deliveries: { id: string; org_id: string }[],
+  deliveries: DeliveryMessageRef[],
   delaySeconds = 0,
 ): Promise<void> {
   for (let start = 0; start < deliveries.length; start += SEND_BATCH_LIMIT) {

@@ -78,6 +78,7 @@ const newEventId = () => newId("evt");
  * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
  * does not exist, so it fans out to nothing. (`+e.org_id` keeps the organization filter but
  * off the index, so SQLite finds the events by their ids instead of walking the organization's.)
+ * It returns the new deliveries' `id, org_id`: after the commit they go to the queue as they are.
  */
 export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: string[]): D1PreparedStatement {
   return db
@@ -87,7 +88,8 @@ export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: strin
        SELECT 'evd_' || upper(hex(randomblob(13))), e.org_id, d.id, e.id, e.type, e.created_at, e.created_at, e.created_at
        FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.status = 'enabled'
        WHERE +e.org_id = ?1 AND e.id IN (SELECT value FROM json_each(?2)) AND ${selectsSql("d.event_types", "e.type")}
-       ORDER BY e.seq`,
+       ORDER BY e.seq
+       RETURNING id, org_id`,
     )
     .bind(orgId, JSON.stringify(eventIds));
 }
