@@ -1,10 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { EMPTY_PROFILE } from "../src/customer-records/customer-columns";
+import { insertStatement } from "../src/customers/customers.repository";
 import {
   archiveCommittedGuard,
   bothGuards,
   customerEventSequenceGuard,
   customerVersionGuard,
+  recordCreationEventStatements,
   recordEventSeriesStatements,
   recordEventStatements,
   recordEventsStatements,
@@ -275,5 +278,43 @@ describe("redactCustomerEventsStatement (the archive batch)", () => {
     ]);
     const [event] = await eventsOf(orgId, customer.id);
     expect(JSON.parse(event!.data).object.email).toBe("a@example.com");
+  });
+});
+
+describe("recordCreationEventStatements (customer.created beside its insert)", () => {
+  const creation = (orgId: string, customerId: string) =>
+    recordCreationEventStatements(env.DB, {
+      orgId,
+      customerId,
+      type: "customer.created",
+      object: { object: "customer", id: customerId },
+      requestId: "req_create",
+      createdAt: "2026-11-27T10:00:00.000Z",
+    });
+  const insert = (orgId: string, customerId: string) =>
+    insertStatement(env.DB, orgId, customerId, EMPTY_PROFILE, "2026-11-27T10:00:00.000Z");
+
+  it("takes sequence 1 from the insert and fans out to a selecting destination", async () => {
+    const { orgId, key } = await newOrganization();
+    await createDestination(key);
+    const recorded = creation(orgId, "cus_new");
+    await env.DB.batch([insert(orgId, "cus_new"), ...recorded.statements]);
+
+    const events = await eventsOf(orgId, "cus_new");
+    expect(events.map((event) => [event.id, event.type, event.sequence])).toEqual([
+      [recorded.eventIds[0], "customer.created", 1],
+    ]);
+    expect(await eventSequence(orgId, "cus_new")).toBe(1);
+    expect(await deliveriesOf(recorded.eventIds[0]!)).toHaveLength(1);
+  });
+
+  it("records nothing when the insert fails the batch (a taken id)", async () => {
+    const { orgId } = await newOrganization();
+    await env.DB.batch([insert(orgId, "cus_taken"), ...creation(orgId, "cus_taken").statements]);
+    const second = creation(orgId, "cus_taken");
+    await expect(env.DB.batch([insert(orgId, "cus_taken"), ...second.statements])).rejects.toThrow(/UNIQUE/);
+
+    expect((await eventsOf(orgId, "cus_taken")).map((event) => event.id)).not.toContain(second.eventIds[0]);
+    expect(await eventsOf(orgId, "cus_taken")).toHaveLength(1);
   });
 });

@@ -11,6 +11,7 @@ import {
   customerEventSequenceGuard,
   type RecordedEvents,
   type RecordedSeries,
+  recordCreationEventStatements,
   recordEventSeriesStatements,
   recordEventStatements,
   type SeriesEvent,
@@ -80,19 +81,17 @@ const record = (deps: EventDeps, event: CustomerEvent, createdAt: string): Recor
 
 /**
  * `customer.created`, after the insert in its batch: the insert either lands or fails the whole
- * batch (a unique index), so the new customer at version 1 is this insert's.
+ * batch (a unique index), so the event needs no guard, and takes the sequence the insert starts.
  */
 export const createdEvent = (deps: EventDeps, id: string, profile: CustomerProfile, now: string) =>
-  record(
-    deps,
-    {
-      type: "customer.created",
-      customerId: id,
-      object: customerObjectAfter(null, id, profile, now),
-      guard: repo.customerAtVersionGuard(deps.orgId, id, 1, false),
-    },
-    now,
-  );
+  recordCreationEventStatements(deps.db, {
+    orgId: deps.orgId,
+    requestId: deps.events.requestId,
+    createdAt: now,
+    type: "customer.created",
+    customerId: id,
+    object: customerObjectAfter(null, id, profile, now),
+  });
 
 /**
  * `customer.updated` for writing `profile` over `row` at `now`, to go before the write in its

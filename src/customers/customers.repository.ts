@@ -44,8 +44,10 @@ async function guardUnique<T>(write: () => Promise<T>): Promise<T> {
 }
 
 const INSERT_COLUMNS = ["org_id", "id", ...PROFILE_COLUMNS, "created_at", "updated_at", "last_event_at"];
-const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")})
-  VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}) RETURNING *`;
+// `event_sequence` starts at 1: the creation is the customer's first change, and its
+// `customer.created` (recordCreationEventStatements, same batch) takes that number.
+const INSERT_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")}, event_sequence)
+  VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}, 1) RETURNING *`;
 
 /** `lastEventAt`: when the webhook event that creates the customer happened at its source. */
 export function insertStatement(

@@ -123,6 +123,32 @@ export function recordEventStatements(db: Db, event: NewEvent): RecordedEvents {
   };
 }
 
+/**
+ * The outbox for a customer's creation, after its INSERT in the same batch: the insert starts
+ * the customer's `event_sequence` at 1 (`customers.repository.ts`), which the event takes, so
+ * there is no counter to bump. No guard either: an insert that fails (a unique index) fails the
+ * whole batch, so the event exists exactly when the customer does.
+ */
+export function recordCreationEventStatements(
+  db: Db,
+  event: Omit<NewEvent, "guard" | "previousAttributes">,
+): RecordedEvents {
+  const id = event.id ?? newEventId();
+  const data = JSON.stringify(eventData(event.object));
+  return {
+    eventIds: [id],
+    statements: [
+      db
+        .prepare(
+          `INSERT INTO events (id, org_id, type, customer_id, sequence, data, request_id, created_at)
+           SELECT ?, org_id, ?, id, event_sequence, json(?), ?, ? FROM customers WHERE org_id = ? AND id = ?`,
+        )
+        .bind(id, event.type, data, event.requestId, event.createdAt, event.orgId, event.customerId),
+      fanOutDeliveriesStatement(db, event.orgId, [id]),
+    ],
+  };
+}
+
 /** One event of a series (`recordEventSeriesStatements`): what `NewEvent` says, less what the series shares. */
 export type SeriesEvent = Pick<NewEvent, "type" | "object" | "previousAttributes" | "id">;
 
