@@ -12,7 +12,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -33,7 +32,7 @@ import { runEvents } from "./lib/events.mjs";
 import { eventsText, eventTargets } from "./lib/events-report.mjs";
 import { drive, median } from "./lib/load.mjs";
 import { EXTRA_QUERIES, explainStatements } from "./lib/plans.mjs";
-import { profileDuring } from "./lib/profile.mjs";
+import { freePort, profileDuring } from "./lib/profile.mjs";
 import {
   countsText,
   fixed,
@@ -68,17 +67,6 @@ async function forEachConcurrently(items, concurrency, task) {
     while (next < items.length) await task(items[next++]);
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A real cursor tells where the newest customer is and what "no filters" hashes to. */
