@@ -25,7 +25,7 @@ const scalarConfiguration = {
 };
 
 /** `/docs`: Scalar's API reference for `/v1/openapi.json`. */
-function DocsPage() {
+export function DocsPage() {
   return (
     <html lang="en">
       <head>
@@ -52,14 +52,3 @@ function DocsPage() {
     </html>
   );
 }
-
-let rendered: string | undefined;
-
-/**
- * The page as served. It depends only on code: rendered on its first request and kept for the
- * isolate's lifetime (not at module load, which every cold start would pay for).
- */
-export const docsPageHtml = (): string => {
-  rendered ??= `<!doctype html>${<DocsPage />}`;
-  return rendered;
-};

@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-app";
 import { ApiError } from "../lib/errors";
 import { jsonContent, problemResponses } from "../lib/openapi";
-import { docsPageHtml } from "./docs-page";
-import { problemsPageHtml } from "./problems-page";
+import { DocsPage } from "./docs-page";
+import { ProblemsPage } from "./problems-page";
 import { htmlPageHeaders } from "./security-headers";
 
 const healthz = createRoute({
@@ -23,6 +23,21 @@ const healthz = createRoute({
 
 /** Both pages depend only on code; a browser may keep them a few minutes. */
 const PAGE_CACHE_CONTROL = "public, max-age=300";
+
+/**
+ * A page as served. It depends only on code: rendered on its first request and kept for the
+ * isolate's lifetime (not at module load, which every cold start would pay for).
+ */
+function renderedOnFirstRequest(page: () => unknown): () => string {
+  let html: string | undefined;
+  return () => {
+    html ??= `<!doctype html>${page()}`;
+    return html;
+  };
+}
+
+const docsPageHtml = renderedOnFirstRequest(DocsPage);
+const problemsPageHtml = renderedOnFirstRequest(ProblemsPage);
 
 /** Requests within this long of a D1 probe share its answer: health checks cost one query a second. */
 export const HEALTH_PROBE_SHARED_FOR_MS = 1_000;

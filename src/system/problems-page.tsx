@@ -12,7 +12,7 @@ tr:target{background:#fff6d6}code{font:13px ui-monospace,monospace;background:#f
 `;
 
 /** `/docs/problems`: every problem code, its status and meaning; each problem's `type` links to its row. */
-function ProblemsPage() {
+export function ProblemsPage() {
   return (
     <html lang="en">
       <head>
@@ -56,14 +56,3 @@ function ProblemsPage() {
     </html>
   );
 }
-
-let rendered: string | undefined;
-
-/**
- * The page as served. It depends only on code: rendered on its first request and kept for the
- * isolate's lifetime (not at module load, which every cold start would pay for).
- */
-export const problemsPageHtml = (): string => {
-  rendered ??= `<!doctype html>${<ProblemsPage />}`;
-  return rendered;
-};
