@@ -296,7 +296,8 @@ describe("recordCreationEventStatements (customer.created beside its insert)", (
 
   it("takes sequence 1 from the insert and fans out to a selecting destination", async () => {
     const { orgId, key } = await newOrganization();
-    await createDestination(key);
+    const selecting = await createDestination(key, { event_types: ["customer.*"] });
+    await createDestination(key, { event_types: ["subscription.*"] });
     const recorded = creation(orgId, "cus_new");
     await env.DB.batch([insert(orgId, "cus_new"), ...recorded.statements]);
 
@@ -305,7 +306,8 @@ describe("recordCreationEventStatements (customer.created beside its insert)", (
       [recorded.eventIds[0], "customer.created", 1],
     ]);
     expect(await eventSequence(orgId, "cus_new")).toBe(1);
-    expect(await deliveriesOf(recorded.eventIds[0]!)).toHaveLength(1);
+    const deliveries = await deliveriesOf(recorded.eventIds[0]!);
+    expect(deliveries.map((each) => each.destination_id)).toEqual([selecting.id]);
   });
 
   it("records nothing when the insert fails the batch (a taken id)", async () => {

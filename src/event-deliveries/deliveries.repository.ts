@@ -1,5 +1,5 @@
 import { selectsSql } from "../events/event-types";
-import type { EventRow } from "../events/events.repository";
+import { type EventRow, INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/events.repository";
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
 
@@ -228,9 +228,8 @@ export async function insertReplayDeliveries(
   const [inserted, next] = await db.batch([
     db
       .prepare(
-        `INSERT INTO event_deliveries
-           (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
-         SELECT 'evd_' || upper(hex(randomblob(13))), e.org_id, d.id, e.id, e.type, ?5, ?5, ?5
+        `${INSERT_DELIVERIES}
+         SELECT ${NEW_DELIVERY_ID}, e.org_id, d.id, e.id, e.type, ?5, ?5, ?5
          ${selected} LIMIT ?4
          RETURNING id, org_id`,
       )

@@ -73,6 +73,11 @@ const eventData = (object: Record<string, unknown>, previousAttributes?: Record<
 
 const newEventId = () => newId("evt");
 
+/** A new pending delivery, as every fan-out writes one (the columns its SELECT fills, in order). */
+export const INSERT_DELIVERIES = `INSERT INTO event_deliveries
+  (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)`;
+export const NEW_DELIVERY_ID = "'evd_' || upper(hex(randomblob(13)))";
+
 /**
  * One pending delivery per enabled destination of the organization that selects the event's
  * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
@@ -83,9 +88,8 @@ const newEventId = () => newId("evt");
 export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: string[]): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO event_deliveries
-         (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
-       SELECT 'evd_' || upper(hex(randomblob(13))), e.org_id, d.id, e.id, e.type, e.created_at, e.created_at, e.created_at
+      `${INSERT_DELIVERIES}
+       SELECT ${NEW_DELIVERY_ID}, e.org_id, d.id, e.id, e.type, e.created_at, e.created_at, e.created_at
        FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.status = 'enabled'
        WHERE +e.org_id = ?1 AND e.id IN (SELECT value FROM json_each(?2)) AND ${selectsSql("d.event_types", "e.type")}
        ORDER BY e.seq
@@ -144,7 +148,17 @@ export function recordCreationEventStatements(
            SELECT ?, org_id, ?, id, event_sequence, json(?), ?, ? FROM customers WHERE org_id = ? AND id = ?`,
         )
         .bind(id, event.type, data, event.requestId, event.createdAt, event.orgId, event.customerId),
-      fanOutDeliveriesStatement(db, event.orgId, [id]),
+      // The event exists whenever this runs (the batch fails otherwise), so its fan-out needs
+      // only the destinations: no lookup of the event, no list of ids to walk.
+      db
+        .prepare(
+          `${INSERT_DELIVERIES}
+           SELECT ${NEW_DELIVERY_ID}, d.org_id, d.id, ?2, ?3, ?4, ?4, ?4
+           FROM event_destinations d
+           WHERE d.org_id = ?1 AND d.status = 'enabled' AND ${selectsSql("d.event_types", "?3")}
+           RETURNING id, org_id`,
+        )
+        .bind(event.orgId, id, event.type, event.createdAt),
     ],
   };
 }
