@@ -1,5 +1,6 @@
 import { selectsSql } from "../events/event-types";
-import { type EventRow, INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/events.repository";
+import type { EventRow } from "../events/events.repository";
+import { INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/fan-out.repository";
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
 

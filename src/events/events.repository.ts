@@ -1,10 +1,12 @@
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
-import { type EventType, selectsSql } from "./event-types";
+import type { EventType } from "./event-types";
+import { fanOutDeliveriesStatement, fanOutNewEventStatement } from "./fan-out.repository";
 
 /**
  * Every SQL statement of the events outbox: recording (statements a change appends to its own
- * atomic batch), reading, redaction on archive and retention.
+ * atomic batch), reading, redaction on archive and retention. The fan-out to destinations that
+ * recording appends is in fan-out.repository.ts.
  */
 
 /**
@@ -73,31 +75,6 @@ const eventData = (object: Record<string, unknown>, previousAttributes?: Record<
 
 const newEventId = () => newId("evt");
 
-/** A new pending delivery, as every fan-out writes one (the columns its SELECT fills, in order). */
-export const INSERT_DELIVERIES = `INSERT INTO event_deliveries
-  (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)`;
-export const NEW_DELIVERY_ID = "'evd_' || upper(hex(randomblob(13)))";
-
-/**
- * One pending delivery per enabled destination of the organization that selects the event's
- * type, for the events (ids as a JSON array) that exist: an event whose change did not commit
- * does not exist, so it fans out to nothing. (`+e.org_id` keeps the organization filter but
- * off the index, so SQLite finds the events by their ids instead of walking the organization's.)
- * It returns the new deliveries' `id, org_id`: after the commit they go to the queue as they are.
- */
-export function fanOutDeliveriesStatement(db: Db, orgId: string, eventIds: string[]): D1PreparedStatement {
-  return db
-    .prepare(
-      `${INSERT_DELIVERIES}
-       SELECT ${NEW_DELIVERY_ID}, e.org_id, d.id, e.id, e.type, e.created_at, e.created_at, e.created_at
-       FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.status = 'enabled'
-       WHERE +e.org_id = ?1 AND e.id IN (SELECT value FROM json_each(?2)) AND ${selectsSql("d.event_types", "e.type")}
-       ORDER BY e.seq
-       RETURNING id, org_id`,
-    )
-    .bind(orgId, JSON.stringify(eventIds));
-}
-
 /**
  * The outbox for one change: bumps the customer's `event_sequence`, inserts the event with
  * that sequence, and inserts its pending deliveries, each statement acting only when
@@ -148,17 +125,7 @@ export function recordCreationEventStatements(
            SELECT ?, org_id, ?, id, event_sequence, json(?), ?, ? FROM customers WHERE org_id = ? AND id = ?`,
         )
         .bind(id, event.type, data, event.requestId, event.createdAt, event.orgId, event.customerId),
-      // The event exists whenever this runs (the batch fails otherwise), so its fan-out needs
-      // only the destinations: no lookup of the event, no list of ids to walk.
-      db
-        .prepare(
-          `${INSERT_DELIVERIES}
-           SELECT ${NEW_DELIVERY_ID}, d.org_id, d.id, ?2, ?3, ?4, ?4, ?4
-           FROM event_destinations d
-           WHERE d.org_id = ?1 AND d.status = 'enabled' AND ${selectsSql("d.event_types", "?3")}
-           RETURNING id, org_id`,
-        )
-        .bind(event.orgId, id, event.type, event.createdAt),
+      fanOutNewEventStatement(db, event.orgId, id, event.type, event.createdAt),
     ],
   };
 }
