@@ -109,18 +109,29 @@ export async function delivery(id: string): Promise<DeliveryRecord> {
   return row;
 }
 
-/** A stand-in for the delivery queue's producer binding that keeps what was sent. */
-export function capturingQueue(): { queue: Queue; sent: { org_id: string; delivery_id: string }[] } {
+/**
+ * A stand-in for the delivery queue's producer binding that keeps what was sent, and how many
+ * messages each call carried (one entry per `send`/`sendBatch`).
+ */
+export function capturingQueue(): {
+  queue: Queue;
+  sent: { org_id: string; delivery_id: string }[];
+  calls: number[];
+} {
   const sent: { org_id: string; delivery_id: string }[] = [];
+  const calls: number[] = [];
   const queue = {
     send: async (body: { org_id: string; delivery_id: string }) => {
       sent.push(body);
+      calls.push(1);
     },
     sendBatch: async (messages: Iterable<{ body: { org_id: string; delivery_id: string } }>) => {
-      for (const message of messages) sent.push(message.body);
+      const bodies = [...messages].map((message) => message.body);
+      sent.push(...bodies);
+      calls.push(bodies.length);
     },
   } as unknown as Queue;
-  return { queue, sent };
+  return { queue, sent, calls };
 }
 
 let messageCounter = 0;

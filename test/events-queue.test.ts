@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { enqueueDeliveries } from "../src/event-deliveries";
+import { sendDeliveryMessagesSoon } from "../src/event-deliveries/queue";
 import { recordingD1 } from "./d1-spy";
 import {
   bareCustomer,
@@ -72,5 +73,90 @@ describe("after a commit, through the real queue binding", () => {
     expect(sent).toHaveLength(2);
     expect(sent).toEqual(expect.arrayContaining(rows.map((row) => ({ org_id: orgId, delivery_id: row.id }))));
     expect(recording.statements.filter((sql) => /^\s*SELECT\b[^;]*\bFROM event_deliveries\b/.test(sql))).toEqual([]);
+  });
+});
+
+describe("sending committed deliveries soon, together", () => {
+  it("concurrent creates: every delivery each one fanned out is queued exactly once", async () => {
+    const { key, orgId } = await newOrganization();
+    await createDestination(key);
+    const { queue, sent } = capturingQueue();
+
+    const created = await Promise.all(
+      Array.from({ length: 8 }, (_, n) =>
+        call<CustomerObject>("POST", "/v1/customers", {
+          key,
+          body: { email: `together-${n}@example.com` },
+          env: { ...env, EVENT_DELIVERIES: queue },
+        }),
+      ),
+    );
+
+    expect(created.map((each) => each.status)).toEqual(Array(8).fill(201));
+    const { results: rows } = await env.DB.prepare("SELECT id, org_id FROM event_deliveries WHERE org_id = ?1")
+      .bind(orgId)
+      .all<{ id: string; org_id: string }>();
+    expect(rows).toHaveLength(8);
+    expect(sent).toHaveLength(8);
+    expect(sent).toEqual(expect.arrayContaining(rows.map((row) => ({ org_id: orgId, delivery_id: row.id }))));
+  });
+
+  const ref = (n: number) => ({ id: `dlv_${n}`, org_id: "org_soon" });
+  const asMessage = (n: number) => ({ org_id: "org_soon", delivery_id: `dlv_${n}` });
+
+  /** A Background that keeps the tasks handed to it, as a request's waitUntil would. */
+  function backgroundTasks() {
+    const tasks: Promise<unknown>[] = [];
+    return { tasks, background: (task: Promise<unknown>) => void tasks.push(task) };
+  }
+
+  it("deliveries committed close together go in one sendBatch, carried by the first caller's background", async () => {
+    const { queue, sent, calls } = capturingQueue();
+    const first = backgroundTasks();
+    const later = backgroundTasks();
+
+    sendDeliveryMessagesSoon(queue, [ref(1), ref(2)], first.background);
+    sendDeliveryMessagesSoon(queue, [ref(3)], later.background);
+    sendDeliveryMessagesSoon(queue, [ref(4)], later.background);
+    expect(sent).toEqual([]);
+    expect(first.tasks).toHaveLength(1);
+    expect(later.tasks).toEqual([]);
+
+    await Promise.all(first.tasks);
+    expect(calls).toEqual([4]);
+    expect(sent).toEqual([1, 2, 3, 4].map(asMessage));
+  });
+
+  it("after a send went out, the next delivery starts a new one; each queue has its own", async () => {
+    const one = capturingQueue();
+    const other = capturingQueue();
+    const tasks = backgroundTasks();
+
+    sendDeliveryMessagesSoon(one.queue, [ref(1)], tasks.background);
+    sendDeliveryMessagesSoon(other.queue, [ref(2)], tasks.background);
+    await Promise.all(tasks.tasks);
+    sendDeliveryMessagesSoon(one.queue, [ref(3)], tasks.background);
+    await Promise.all(tasks.tasks);
+
+    expect(tasks.tasks).toHaveLength(3);
+    expect(one.calls).toEqual([1, 1]);
+    expect(one.sent).toEqual([asMessage(1), asMessage(3)]);
+    expect(other.sent).toEqual([asMessage(2)]);
+  });
+
+  it("a failed send fails its background task (logged; the sweep sends them later) and does not block the next", async () => {
+    const { queue, sent } = capturingQueue();
+    const failing = { sendBatch: async () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;
+    const tasks = backgroundTasks();
+
+    sendDeliveryMessagesSoon(failing, [ref(1)], tasks.background);
+    await expect(tasks.tasks[0]).rejects.toThrow("queue unavailable");
+    sendDeliveryMessagesSoon(failing, [ref(2)], tasks.background);
+    expect(tasks.tasks).toHaveLength(2);
+    await expect(tasks.tasks[1]).rejects.toThrow("queue unavailable");
+
+    sendDeliveryMessagesSoon(queue, [ref(3)], tasks.background);
+    await tasks.tasks[2];
+    expect(sent).toEqual([asMessage(3)]);
   });
 });

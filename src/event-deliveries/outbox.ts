@@ -2,7 +2,7 @@ import type { RecordedEvents } from "../events/events.repository";
 import { deliveriesFannedOut, type EventsOutbox } from "../events/outbox";
 import { type Background, inBackground, type RequestContext } from "../lib/background";
 import type { DeliveryMessageRef } from "./deliveries.repository";
-import { enqueueDeliveries, sendDeliveryMessages } from "./queue";
+import { enqueueDeliveries, sendDeliveryMessagesSoon } from "./queue";
 
 const isDeliveryRef = (row: unknown): row is DeliveryMessageRef =>
   typeof row === "object" &&
@@ -35,8 +35,9 @@ function returnedDeliveries(
 /**
  * The outbox of one request (or webhook delivery): its id goes on every event, and after a
  * commit the new deliveries are queued in the background, straight from the rows the fan-out
- * returned (no read after the commit). If that fails, the scheduled sweep sends them once they
- * are overdue, so nothing is lost.
+ * returned (no read after the commit), in one send with those the isolate's other requests
+ * commit meanwhile. If that fails, the scheduled sweep sends them once they are overdue, so
+ * nothing is lost.
  */
 export function eventsOutbox(env: Env, requestId: string | null, background: Background): EventsOutbox {
   return {
@@ -44,15 +45,15 @@ export function eventsOutbox(env: Env, requestId: string | null, background: Bac
     committed(orgId, recorded, statements, results) {
       if (deliveriesFannedOut(recorded, statements, results) === 0) return;
       const returned = returnedDeliveries(recorded, statements, results);
-      background(
-        returned
-          ? sendDeliveryMessages(env.EVENT_DELIVERIES, returned)
-          : enqueueDeliveries(
-              env,
-              orgId,
-              recorded.flatMap((each) => each.eventIds),
-            ),
-      );
+      if (returned) sendDeliveryMessagesSoon(env.EVENT_DELIVERIES, returned, background);
+      else
+        background(
+          enqueueDeliveries(
+            env,
+            orgId,
+            recorded.flatMap((each) => each.eventIds),
+          ),
+        );
     },
   };
 }
