@@ -34,7 +34,7 @@ export async function sendDeliveryMessages(
  * the rest of a create), while the consumer waits up to `max_batch_timeout` (1 s) to fill a
  * batch anyway, so this delay does not show in delivery times.
  */
-export const SEND_COALESCE_MS = 10;
+export const SEND_COALESCE_MS = 25;
 
 /** Deliveries committed in this isolate and not sent yet, per queue, in the order they came. */
 const waitingToSend = new Map<Queue, DeliveryMessageRef[]>();
