@@ -174,7 +174,8 @@ export async function startEnvironment({
   return { mf, urls, db, startup, workerLogs, queueConsumers: consumers, dispose: () => mf.dispose() };
 }
 
-export const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+/** `value` to `digits` decimals; an unknown value (null, undefined) stays null. */
+export const round = (value, digits = 2) => (value == null ? null : Math.round(value * 10 ** digits) / 10 ** digits);
 
 /** migrations/*.sql in name order, each file one atomic batch. */
 export async function applyMigrations(db, projectDir) {

@@ -137,6 +137,14 @@ export async function compareCreate(
       held_ratio: round(held.result.rps / without.rps, 3),
       idle_rps: round(idle.rps, 1),
       idle_ratio: round(idle.rps / without.rps, 3),
+      // workerd's CPU per answered create (all its Workers and local D1), and the increase over none.
+      without_cpu_ms: round(without.workerd_cpu_ms, 3),
+      with_cpu_ms: round(withOne.result.workerd_cpu_ms, 3),
+      held_cpu_ms: round(held.result.workerd_cpu_ms, 3),
+      idle_cpu_ms: round(idle.workerd_cpu_ms, 3),
+      held_cpu_increase: increase(held.result.workerd_cpu_ms, without.workerd_cpu_ms),
+      with_cpu_increase: increase(withOne.result.workerd_cpu_ms, without.workerd_cpu_ms),
+      idle_cpu_increase: increase(idle.workerd_cpu_ms, without.workerd_cpu_ms),
       unexpected: without.unexpected + idle.unexpected + withOne.result.unexpected + held.result.unexpected,
       created_with_destination: withOne.expected,
       delivered: inbox.distinct_events,
@@ -171,5 +179,15 @@ export async function compareCreate(
     held_ratio: round(median(results.map((x) => x.held_ratio)), 3),
     idle_rps: round(median(results.map((x) => x.idle_rps)), 1),
     idle_ratio: round(median(results.map((x) => x.idle_ratio)), 3),
+    without_cpu_ms: round(median(results.map((x) => x.without_cpu_ms)), 3),
+    with_cpu_ms: round(median(results.map((x) => x.with_cpu_ms)), 3),
+    held_cpu_ms: round(median(results.map((x) => x.held_cpu_ms)), 3),
+    idle_cpu_ms: round(median(results.map((x) => x.idle_cpu_ms)), 3),
+    held_cpu_increase: round(median(results.map((x) => x.held_cpu_increase)), 3),
+    with_cpu_increase: round(median(results.map((x) => x.with_cpu_increase)), 3),
+    idle_cpu_increase: round(median(results.map((x) => x.idle_cpu_increase)), 3),
   };
 }
+
+/** How much more `cost` is than `base` (0.1 = 10 % more), or null when either is unknown. */
+const increase = (cost, base) => (cost == null || base == null || base === 0 ? null : round(cost / base - 1, 3));

@@ -186,9 +186,9 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
         : "n/a: the write paths record no events in this build";
     if (note) say(`   ${note}`);
 
-    // At least four rounds, each side first in half of them: one pair of 1.5 s runs on this
-    // shared machine varies by ±30 %.
-    const rounds = Math.max(options.rounds, 4);
+    // At least eight rounds (four with --quick), each side first in half of them: one pair of
+    // runs on this shared machine varies by ±30 %, and a round's CPU per create by ±15 %.
+    const rounds = Math.max(options.rounds, options.quick ? 4 : 8);
     say(
       `   create with one destination (end to end, and consumer held) vs none: ${rounds} round(s) × 4 × ${options.durationSeconds} s`,
     );

@@ -1,12 +1,14 @@
 // @ts-check
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { workerdCpuSeconds } from "./cpu.mjs";
 
 /**
  * Drives one scenario with autocannon for `durationSeconds`. Every request is built by
  * `scenario.request()` (so ids, bodies and unique fields vary per request). Latencies are
  * kept at full resolution from autocannon's per-response event (its own histogram rounds to
- * whole milliseconds, too coarse for a 1–10 ms service).
+ * whole milliseconds, too coarse for a 1–10 ms service). `workerd_cpu_ms` is the CPU time
+ * workerd spent during the run per answered request (null without `/proc`).
  */
 export function drive(baseUrl, scenario, { durationSeconds, connections, headers = {} }) {
   const latencies = [];
@@ -15,6 +17,7 @@ export function drive(baseUrl, scenario, { durationSeconds, connections, headers
   const expected = new Set([scenario.expect].flat());
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const cpuBefore = workerdCpuSeconds();
     const instance = autocannon(
       {
         url: baseUrl,
@@ -38,12 +41,15 @@ export function drive(baseUrl, scenario, { durationSeconds, connections, headers
       (error, result) => {
         if (error) return reject(error);
         const seconds = (performance.now() - started) / 1000;
+        const cpuAfter = workerdCpuSeconds();
         latencies.sort((a, b) => a - b);
         const count = latencies.length;
         resolve({
           requests: count,
           seconds,
           rps: count / seconds,
+          workerd_cpu_ms:
+            cpuBefore === null || cpuAfter === null || count === 0 ? null : ((cpuAfter - cpuBefore) * 1000) / count,
           p50: percentile(latencies, 0.5),
           p99: percentile(latencies, 0.99),
           statuses,
