@@ -1,7 +1,7 @@
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { encodeCursor } from "../lib/cursor";
 import type { Db } from "../lib/db";
-import { filtersKey, pageBodyBy } from "../lib/pages";
-import { type PageQuery, RECORDS_PAGE_DEFAULT_LIMIT } from "./customer-records.params";
+import { filtersKey, pageBodyBy, readPage } from "../lib/pages";
+import type { PageQuery } from "./customer-records.params";
 import { requireLiveCustomer } from "./customer-records.repository";
 
 /** A `customerRecords(table).list`: rows after a position, each with its own position. */
@@ -28,10 +28,10 @@ export async function listPage<Row, O>(
   query: PageQuery,
 ) {
   await requireLiveCustomer(db, orgId, customerId);
-  const limit = query.limit ?? RECORDS_PAGE_DEFAULT_LIMIT;
   const scope = filtersKey([records.name, customerId]);
-  const after = query.cursor === undefined ? null : decodeCursor(query.cursor, scope);
-  const rows = await records.list(db, orgId, customerId, after, limit + 1);
+  const { limit, rows } = await readPage(query, scope, (after, count) =>
+    records.list(db, orgId, customerId, after, count),
+  );
   return pageBodyBy(
     rows,
     limit,

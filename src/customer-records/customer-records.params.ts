@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { DEFAULT_PAGE_SIZE, pageQuery } from "../lib/pages";
+import { pageQuery } from "../lib/pages";
 
 /**
  * Path parameters of every route under `/v1/customers/{id}`: the customer routes and the
@@ -24,7 +24,6 @@ export const customerId = z
 export const IdParams = z.object({ id: customerId.openapi({ param: { name: "id", in: "path" } }) });
 
 /** A customer's records are listed a page at a time, as customers are (keyset, oldest first). */
-export const RECORDS_PAGE_DEFAULT_LIMIT = DEFAULT_PAGE_SIZE;
 export const PageQuery = z.strictObject(pageQuery);
 export type PageQuery = z.infer<typeof PageQuery>;
 

@@ -3,11 +3,10 @@ import { customerNotFound } from "../customer-records/customer-records.repositor
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
 import type { Background } from "../lib/background";
-import { decodeCursor } from "../lib/cursor";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
-import { DEFAULT_PAGE_SIZE, filtersKey, pageBody, servedRows } from "../lib/pages";
+import { filtersKey, pageBody, readPage, servedRows } from "../lib/pages";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import { committed, createdEvent, writeProfile } from "./customer-events";
@@ -79,7 +78,6 @@ const toUtc = (value: string | undefined) => (value === undefined ? undefined : 
 
 /** One keyset page of live customers; a cursor is valid only with the filters it was issued for. */
 export async function list(deps: CustomerDeps, query: ListCustomersQuery) {
-  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const filters: repo.CustomerListFilters = {
     email: query.email,
     alternativeId: query.alternative_id,
@@ -87,8 +85,9 @@ export async function list(deps: CustomerDeps, query: ListCustomersQuery) {
     createdLt: toUtc(query.created_lt),
   };
   const scope = listScope(filters);
-  const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, scope);
-  const rows = await repo.listLive(deps.db, deps.orgId, filters, beforeSeq, limit + 1);
+  const { limit, rows } = await readPage(query, scope, (beforeSeq, count) =>
+    repo.listLive(deps.db, deps.orgId, filters, beforeSeq, count),
+  );
   const expansionOf = await expandCustomers(deps.db, deps.orgId, servedRows(rows, limit), parseExpand(query.expand));
   return pageBody(rows, limit, scope, (row) => ({ ...toCustomerObject(row), ...expansionOf(row.id) }));
 }

@@ -2,11 +2,10 @@ import { type DeliveryRow, insertReplayDeliveries, listDeliveries } from "../eve
 import { sendDeliveryMessages } from "../event-deliveries/queue";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
-import { decodeCursor } from "../lib/cursor";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
-import { DEFAULT_PAGE_SIZE, filtersKey, pageBody } from "../lib/pages";
+import { filtersKey, pageBody, readPage } from "../lib/pages";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,
@@ -151,10 +150,10 @@ export async function listDestinationDeliveries(
   query: { limit?: number; cursor?: string },
 ) {
   if (!(await findDestination(db, orgId, id))) throw notFound();
-  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const key = filtersKey(["deliveries", id]);
-  const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, key);
-  const rows = await listDeliveries(db, orgId, id, beforeSeq, limit + 1);
+  const { limit, rows } = await readPage(query, key, (beforeSeq, count) =>
+    listDeliveries(db, orgId, id, beforeSeq, count),
+  );
   return pageBody(rows, limit, key, toDeliveryObject);
 }
 

@@ -1,7 +1,6 @@
-import { decodeCursor } from "../lib/cursor";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
-import { DEFAULT_PAGE_SIZE, filtersKey, pageBody } from "../lib/pages";
+import { filtersKey, pageBody, readPage } from "../lib/pages";
 import { toEventObject } from "./events.object";
 import { type EventListFilters, findEvent, listEvents } from "./events.repository";
 
@@ -17,7 +16,6 @@ export type EventListQuery = {
 const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
 export async function listEventsPage(db: Db, orgId: string, query: EventListQuery) {
-  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   const prefix = query.type?.endsWith(".*") ? query.type.slice(0, -1) : undefined;
   const filters: EventListFilters = {
     type: prefix === undefined ? query.type : undefined,
@@ -34,8 +32,9 @@ export async function listEventsPage(db: Db, orgId: string, query: EventListQuer
     filters.createdGte,
     filters.createdLt,
   ]);
-  const beforeSeq = query.cursor === undefined ? null : decodeCursor(query.cursor, key);
-  const rows = await listEvents(db, orgId, filters, beforeSeq, limit + 1);
+  const { limit, rows } = await readPage(query, key, (beforeSeq, count) =>
+    listEvents(db, orgId, filters, beforeSeq, count),
+  );
   return pageBody(rows, limit, key, toEventObject);
 }
 

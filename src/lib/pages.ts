@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor } from "./cursor";
 import { fnv1a } from "./hash";
 import { listBody, listSchema } from "./lists";
 
@@ -10,8 +10,27 @@ import { listBody, listSchema } from "./lists";
  * paging another list.
  */
 
+/** The page size of every paginated list when the request sends no `limit`. */
+export const DEFAULT_PAGE_SIZE = 20;
+
 /** The fingerprint a cursor carries: any JSON-serialisable description of the filters. */
 export const filtersKey = (filters: unknown) => fnv1a(JSON.stringify(filters));
+
+/**
+ * The read behind one page: the page size (`limit`, default DEFAULT_PAGE_SIZE) and `limit + 1`
+ * rows from `read`, after the position the cursor holds (none: from the start). The cursor must
+ * have been issued for `scope` (else a 400 on `#/query/cursor`); the extra row only tells
+ * whether more follow (`pageBodyBy`).
+ */
+export async function readPage<Row>(
+  query: { limit?: number; cursor?: string },
+  scope: string,
+  read: (afterPosition: number | null, count: number) => Promise<Row[]>,
+): Promise<{ limit: number; rows: Row[] }> {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const position = query.cursor === undefined ? null : decodeCursor(query.cursor, scope);
+  return { limit, rows: await read(position, limit + 1) };
+}
 
 /** The rows a page serves out of the `limit + 1` read: the extra one only tells that more follow. */
 export const servedRows = <Row>(rows: Row[], limit: number) => rows.slice(0, limit);
@@ -64,7 +83,7 @@ export const pageQuery = {
     .min(1, { error: LIMIT_PROBLEM })
     .max(100, { error: LIMIT_PROBLEM })
     .optional()
-    .openapi({ description: "1–100, default 20." }),
+    .openapi({ description: `1–100, default ${DEFAULT_PAGE_SIZE}.` }),
   cursor: z
     .string()
     .min(1)
@@ -72,5 +91,3 @@ export const pageQuery = {
     .optional()
     .openapi({ description: "Opaque; the `next_cursor` of the previous page." }),
 };
-
-export const DEFAULT_PAGE_SIZE = 20;
