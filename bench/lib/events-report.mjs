@@ -36,6 +36,12 @@ export function eventsText(events) {
       `  workerd CPU per create (every Worker in it and local D1; not moved by other processes): none ${fixed(c.without_cpu_ms, 3)} ms; consumer held ${fixed(c.held_cpu_ms, 3)} ms, ${percent(c.held_cpu_increase)} (per round: ${rounds("held_cpu_increase")}); idle destination ${percent(c.idle_cpu_increase)}; end to end ${fixed(c.with_cpu_ms, 3)} ms, ${percent(c.with_cpu_increase)} (the deliveries made during the run included)`,
     );
   }
+  const p = events.paired;
+  if (p) {
+    lines.push(
+      `  create, consumer held, ${p.pairs} pairs of ${p.slice_seconds} s slices, one destination disabled / enabled: ${grouped(p.none_rps)} vs ${grouped(p.held_rps)} req/s, ratio ${fixed(p.ratio, 2)} (pairs: median ${fixed(p.pair_ratio_median, 2)}, ${fixed(p.pair_ratio_min, 2)}–${fixed(p.pair_ratio_max, 2)}); workerd CPU per create ${fixed(p.none_cpu_ms, 3)} vs ${fixed(p.held_cpu_ms, 3)} ms, ${percent(p.cpu_increase)}; ${grouped(p.delivered_while_held)} delivered during the slices, ${grouped(p.delivered_after)} of ${grouped(p.created_enabled)} after release`,
+    );
+  }
   const t = events.throughput;
   if (t) {
     lines.push(
@@ -86,20 +92,29 @@ export function eventTargets(events) {
   const c = events.create;
   const t = events.throughput;
   const s = events.signatures;
+  const p = events.paired;
+  const pairedOk = Boolean(p?.drained) && p?.delivered_while_held === 0;
   const rows = [
     {
-      name: "create with one event destination vs none: the create's own cost (consumer held)",
+      name: "create with a destination vs none, own cost, 1 s paired slices (req/s)",
+      measured: p ? `${fixed(p.ratio, 2)}×${pairedOk ? "" : " (not all delivered after)"}` : "–",
+      goal: "≥ 0.85×",
+      value: p?.ratio ?? null,
+      met: p ? pairedOk && p.ratio >= 0.85 : null,
+    },
+    {
+      name: "the same, workerd CPU per create over none",
+      measured: p?.cpu_increase == null ? "–" : percent(p.cpu_increase),
+      goal: "≤ +15 %",
+      value: p?.cpu_increase ?? null,
+      met: p && p.cpu_increase !== null ? pairedOk && p.cpu_increase <= 0.15 : null,
+    },
+    {
+      name: "the same in 5 s rounds (req/s, consumer held)",
       measured: events.recorded ? `${fixed(c.held_ratio, 2)}×` : `${fixed(c.held_ratio, 2)}× (${events.note})`,
       goal: "≥ 0.85×",
       value: c.held_ratio,
       met: events.recorded ? c.held_ratio >= 0.85 : null,
-    },
-    {
-      name: "the same, workerd CPU per create (consumer held) over none",
-      measured: c.held_cpu_increase === null ? "–" : percent(c.held_cpu_increase),
-      goal: "≤ +15 %",
-      value: c.held_cpu_increase,
-      met: events.recorded && c.held_cpu_increase !== null ? c.held_cpu_increase <= 0.15 : null,
     },
     {
       name: "the same end to end, incl. the local consumer on the same thread",

@@ -3,6 +3,7 @@ import path from "node:path";
 import { applyMigrations, round, seedOrganization, startEnvironment } from "./environment.mjs";
 import { call, createDestination, deleteDestination, deliveryStats, drainTimeoutMs } from "./events-api.mjs";
 import { compareCreate } from "./events-create.mjs";
+import { pairedCreateCost } from "./events-paired.mjs";
 import { profileEvents } from "./events-profile.mjs";
 import { freePort } from "./profile.mjs";
 import { nowMs, startReceiver } from "./receiver.mjs";
@@ -200,6 +201,18 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
       recorded,
       maxBatchTimeout: queue.max_batch_timeout ?? 1,
     });
+    const pairs = options.quick ? 10 : 30;
+    /** @type {Awaited<ReturnType<typeof pairedCreateCost>> | null} */
+    let paired = null;
+    if (recorded) {
+      say(`   the same, consumer held, in ${pairs} pairs of 1 s slices (destination disabled / enabled)`);
+      paired = await pairedCreateCost(env, receiver, {
+        pairs,
+        sliceSeconds: 1,
+        connections: options.connections,
+        tag,
+      });
+    }
     /** @type {any[] | null} */
     let profiles = null;
     if (inspectorPort && recorded) {
@@ -241,6 +254,7 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
         receiver.verifySamples("/probe", probed.destination.secret),
         ...create.rounds.map((x) => receiver.verifySamples(x.inbox_path, x.secret)),
         ...create.rounds.map((x) => receiver.verifySamples(x.held.inbox_path, x.held.secret)),
+        ...(paired ? [receiver.verifySamples(paired.inbox_path, paired.secret)] : []),
         ...[throughput, importOfThousand, replay]
           .filter((part) => part !== null)
           .map((part) => receiver.verifySamples(part.inbox_path, part.secret)),
@@ -263,6 +277,7 @@ export async function runEvents({ projectDir, bundle, tmp, tag, options, say }) 
       import_recorded: importRecorded,
       note: note ?? (importRecorded ? null : "n/a: import records no events in this build"),
       create: { ...create, rounds: create.rounds.map((x) => ({ ...withoutSecret(x), held: withoutSecret(x.held) })) },
+      paired: withoutSecret(paired),
       throughput: withoutSecret(throughput),
       import_1000: withoutSecret(importOfThousand),
       replay_1000: withoutSecret(replay),
