@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run dev: local D1/KV state under .wrangler/, migrations applied, the development
-# organization and key created if missing, then `wrangler dev` on http://127.0.0.1:8787.
+# organization and key created if missing, then `wrangler dev` on http://127.0.0.1:8787 (or $PORT).
 # Offline: nothing here needs a Cloudflare account or the internet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,12 +17,14 @@ DEV_ALTERNATIVE_ID_HASH_KEY="dev_alternative_id_hash_key"
 wrangler d1 migrations apply DB --local
 wrangler d1 execute DB --local --file scripts/seed-dev.sql >/dev/null
 
+ROSTER_URL="http://127.0.0.1:${PORT:-8787}"
+
 cat <<MSG
 
-  Roster is starting on http://127.0.0.1:8787
+  Roster is starting on ${ROSTER_URL}
   Development API key:  ${DEV_KEY}   (organization org_dev)
   Admin token:          ${DEV_ADMIN_TOKEN}   (POST /v1/organizations)
-  API reference:        http://127.0.0.1:8787/docs
+  API reference:        ${ROSTER_URL}/docs
 
 MSG
 

@@ -42,14 +42,16 @@ async function api(method, path, body) {
 let webhook = null;
 
 async function forward(rawBody, messageId) {
-  const signature = webhook.sign(messageId, new Date(), rawBody);
+  // One reading of the clock for the signature and the header it is checked against.
+  const now = new Date();
+  const signature = webhook.sign(messageId, now, rawBody);
   try {
     const response = await fetch(forwardTo, {
       method: "POST",
       headers: {
         "Content-Type": "application/json",
         "webhook-id": messageId,
-        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
         "webhook-signature": signature,
       },
       body: rawBody,
