@@ -57,6 +57,7 @@ describe.each(RESOURCES)("GET /v1/customers/{id}/%s", (resource, bodyOf) => {
     });
     expect(other.status).toBe(400);
     expect(other.body.errors?.[0]?.pointer).toBe("#/query/cursor");
+    expect(other.body.errors?.[0]?.detail).toMatch(/issued for another list or other filters/);
     const tooMany = await call("GET", `/v1/customers/${one.id}/${resource}?limit=101`, { key });
     expect(tooMany.status).toBe(400);
   });

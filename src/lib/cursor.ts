@@ -27,6 +27,9 @@ export function decodeCursor(value: string, scope: string): number {
   if (!Array.isArray(decoded) || !Number.isSafeInteger(decoded[0]) || typeof decoded[1] !== "string") {
     throw invalid("not a cursor issued by this API");
   }
-  if (decoded[1] !== scope) throw invalid("it was issued for other filters; send the same filters");
+  if (decoded[1] !== scope)
+    throw invalid(
+      "it was issued for another list or other filters; send it to the list, with the filters, it came from",
+    );
   return decoded[0];
 }
