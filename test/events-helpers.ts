@@ -127,6 +127,8 @@ export function capturingQueue(): {
     },
     sendBatch: async (messages: Iterable<{ body: { org_id: string; delivery_id: string } }>) => {
       const bodies = [...messages].map((message) => message.body);
+      // As the real binding: at most 100 messages per sendBatch.
+      if (bodies.length > 100) throw new Error(`sendBatch of ${bodies.length} messages (at most 100)`);
       sent.push(...bodies);
       calls.push(bodies.length);
     },

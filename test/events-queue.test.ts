@@ -144,6 +144,75 @@ describe("sending committed deliveries soon, together", () => {
     expect(other.sent).toEqual([asMessage(2)]);
   });
 
+  it("a delivery committed while a send is in flight starts the next send", async () => {
+    const sent: unknown[] = [];
+    let sendStarted: () => void = () => {};
+    const started = new Promise<void>((resolve) => {
+      sendStarted = resolve;
+    });
+    let finishSend: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finishSend = resolve;
+    });
+    const slowQueue = {
+      sendBatch: async (messages: Iterable<{ body: unknown }>) => {
+        sendStarted();
+        await finished;
+        for (const message of messages) sent.push(message.body);
+      },
+    } as unknown as Queue;
+    const tasks = backgroundTasks();
+
+    sendDeliveryMessagesSoon(slowQueue, [ref(1)], tasks.background);
+    await started;
+    sendDeliveryMessagesSoon(slowQueue, [ref(2)], tasks.background);
+    expect(tasks.tasks).toHaveLength(2);
+    finishSend();
+    await Promise.all(tasks.tasks);
+    expect(sent).toEqual([asMessage(1), asMessage(2)]);
+  });
+
+  it("more than 100 deliveries go in sendBatch calls of at most 100", async () => {
+    const { queue, sent, calls } = capturingQueue();
+    const tasks = backgroundTasks();
+
+    sendDeliveryMessagesSoon(
+      queue,
+      Array.from({ length: 120 }, (_, n) => ref(n)),
+      tasks.background,
+    );
+    sendDeliveryMessagesSoon(
+      queue,
+      Array.from({ length: 30 }, (_, n) => ref(120 + n)),
+      tasks.background,
+    );
+    await Promise.all(tasks.tasks);
+
+    expect(calls).toEqual([100, 50]);
+    expect(sent).toEqual(Array.from({ length: 150 }, (_, n) => asMessage(n)));
+  });
+
+  it("a collection whose send never ran (its request was cancelled) is left to the sweep, not joined", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { queue, sent, calls } = capturingQueue();
+      const cancelled = backgroundTasks();
+      const later = backgroundTasks();
+
+      sendDeliveryMessagesSoon(queue, [ref(1)], cancelled.background);
+      vi.setSystemTime(Date.now() + 2_000);
+      sendDeliveryMessagesSoon(queue, [ref(2)], later.background);
+
+      expect(later.tasks).toHaveLength(1);
+      await Promise.all(later.tasks);
+      expect(sent).toContainEqual(asMessage(2));
+      await Promise.all(cancelled.tasks);
+      expect(calls).toEqual([1, 1]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("a failed send fails its background task (logged; the sweep sends them later) and does not block the next", async () => {
     const { queue, sent } = capturingQueue();
     const failing = { sendBatch: async () => Promise.reject(new Error("queue unavailable")) } as unknown as Queue;

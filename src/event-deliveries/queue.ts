@@ -32,12 +32,21 @@ export async function sendDeliveryMessages(
  * concurrent requests, so that they all go in one `sendBatch`. Every send is a round trip to
  * the queue (locally a call into Miniflare's queue on the same thread, about 1.3 ms: as much as
  * the rest of a create), while the consumer waits up to `max_batch_timeout` (1 s) to fill a
- * batch anyway, so this delay does not show in delivery times.
+ * batch anyway, so this delay is negligible in delivery times.
  */
 export const SEND_COALESCE_MS = 25;
 
+/**
+ * A collection older than this was abandoned: the request carrying its send was cancelled
+ * (CPU or memory limit) with its timer. The next commit starts a new one, and the sweep sends
+ * what the abandoned one held once it is overdue. (Time moves between requests in Workers.)
+ */
+const ABANDONED_AFTER_MS = 1_000;
+
+type Collection = { deliveries: DeliveryMessageRef[]; startedAt: number };
+
 /** Deliveries committed in this isolate and not sent yet, per queue, in the order they came. */
-const waitingToSend = new Map<Queue, DeliveryMessageRef[]>();
+const waitingToSend = new Map<Queue, Collection>();
 
 /**
  * Sends `deliveries` to the queue together with those other requests of this isolate commit in
@@ -46,17 +55,19 @@ const waitingToSend = new Map<Queue, DeliveryMessageRef[]>();
  * request's background work be cut short, the sweep sends what it carried once it is overdue.
  */
 export function sendDeliveryMessagesSoon(queue: Queue, deliveries: DeliveryMessageRef[], background: Background): void {
+  const now = Date.now();
   const waiting = waitingToSend.get(queue);
-  if (waiting) {
-    waiting.push(...deliveries);
+  if (waiting && now - waiting.startedAt < ABANDONED_AFTER_MS) {
+    waiting.deliveries.push(...deliveries);
     return;
   }
-  const batch = [...deliveries];
-  waitingToSend.set(queue, batch);
+  const collection: Collection = { deliveries: [...deliveries], startedAt: now };
+  waitingToSend.set(queue, collection);
   background(
     new Promise((resolve) => setTimeout(resolve, SEND_COALESCE_MS)).then(() => {
-      waitingToSend.delete(queue);
-      return sendDeliveryMessages(queue, batch);
+      // Taken out before sending: what commits meanwhile starts the next collection.
+      if (waitingToSend.get(queue) === collection) waitingToSend.delete(queue);
+      return sendDeliveryMessages(queue, collection.deliveries);
     }),
   );
 }
