@@ -7,7 +7,7 @@ const TICKS_PER_SECOND = 100;
 /**
  * CPU seconds (user + system, all threads) used so far by the workerd processes this bench
  * started (Miniflare spawns workerd as a direct child). Read from `/proc/<pid>/stat`; where
- * there is no `/proc`, null.
+ * there is no `/proc` or no such process, null.
  *
  * Unlike req/s, this does not move when the load generator, the receiver or another process
  * takes the cores: it counts only what workerd did — every Worker in it (Roster, the floors, the
@@ -22,6 +22,7 @@ export function workerdCpuSeconds() {
     return null;
   }
   let ticks = 0;
+  let found = false;
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
@@ -36,6 +37,7 @@ export function workerdCpuSeconds() {
     const fields = stat.slice(commEnd + 2).split(" ");
     if (comm !== "workerd" || Number(fields[1]) !== process.pid) continue;
     ticks += Number(fields[11]) + Number(fields[12]);
+    found = true;
   }
-  return ticks / TICKS_PER_SECOND;
+  return found ? ticks / TICKS_PER_SECOND : null;
 }

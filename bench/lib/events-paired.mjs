@@ -18,6 +18,28 @@ import { drive, median } from "./load.mjs";
  * @param {any} env @param {any} receiver
  * @param {{ pairs: number, sliceSeconds: number, connections: number, tag: string }} options
  */
+/**
+ * Waits (up to 10 s) until every delivery D1 has for the destination succeeded and the receiver
+ * holds as many distinct events: `allDelivered`, with the number of deliveries.
+ * @param {any} db @param {string} destinationId @param {() => number} receivedEvents
+ */
+async function everyDeliverySucceeded(db, destinationId, receivedEvents) {
+  const count = () =>
+    db
+      .prepare(
+        "SELECT count(*) AS total, coalesce(sum(status = 'succeeded'), 0) AS succeeded FROM event_deliveries WHERE destination_id = ?1",
+      )
+      .bind(destinationId)
+      .first();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { total, succeeded } = await count();
+    const allDelivered = total === succeeded && receivedEvents() === total;
+    if (allDelivered || Date.now() > deadline) return { total, allDelivered };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function pairedCreateCost(env, receiver, { pairs, sliceSeconds, connections, tag }) {
   const { scenario } = createScenario(`${tag}pair`);
   const slice = () => drive(env.urls.roster, scenario, { durationSeconds: sliceSeconds, connections, headers: AUTH });
@@ -44,9 +66,13 @@ export async function pairedCreateCost(env, receiver, { pairs, sliceSeconds, con
   // Enabled again before the consumer sees the deliveries: it fails those of a disabled one.
   await setStatus("enabled");
   await deliveryGate(env.urls.roster, receiver, "release");
-  // Every answered create of an enabled slice committed before the switch that followed it.
+  // Every answered create of an enabled slice committed before the switch that followed it;
+  // creates still in flight at a switch may have made deliveries too, so D1 has the full count.
   const answered = held.reduce((sum, run) => sum + (run.statuses[201] ?? 0), 0);
   const drained = await receiver.waitFor(inboxPath, answered, drainTimeoutMs(answered));
+  const deliveries = drained
+    ? await everyDeliverySucceeded(env.db, destination.id, () => receiver.inbox(inboxPath).ids.size)
+    : null;
   await deleteDestination(env.urls.roster, destination.id);
 
   const rps = (runs) =>
@@ -76,6 +102,8 @@ export async function pairedCreateCost(env, receiver, { pairs, sliceSeconds, con
     delivered_while_held: deliveredWhileHeld,
     delivered_after: receiver.inbox(inboxPath).ids.size,
     drained,
+    deliveries: deliveries?.total ?? null,
+    all_delivered: deliveries?.allDelivered ?? false,
     inbox_path: inboxPath,
     secret: destination.secret,
   };

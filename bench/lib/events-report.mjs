@@ -39,7 +39,7 @@ export function eventsText(events) {
   const p = events.paired;
   if (p) {
     lines.push(
-      `  create, consumer held, ${p.pairs} pairs of ${p.slice_seconds} s slices, one destination disabled / enabled: ${grouped(p.none_rps)} vs ${grouped(p.held_rps)} req/s, ratio ${fixed(p.ratio, 2)} (pairs: median ${fixed(p.pair_ratio_median, 2)}, ${fixed(p.pair_ratio_min, 2)}–${fixed(p.pair_ratio_max, 2)}); workerd CPU per create ${fixed(p.none_cpu_ms, 3)} vs ${fixed(p.held_cpu_ms, 3)} ms, ${percent(p.cpu_increase)}; ${grouped(p.delivered_while_held)} delivered during the slices, ${grouped(p.delivered_after)} of ${grouped(p.created_enabled)} after release`,
+      `  create, consumer held, ${p.pairs} pairs of ${p.slice_seconds} s slices, one destination disabled / enabled: ${grouped(p.none_rps)} vs ${grouped(p.held_rps)} req/s, ratio ${fixed(p.ratio, 2)} (pairs: median ${fixed(p.pair_ratio_median, 2)}, ${fixed(p.pair_ratio_min, 2)}–${fixed(p.pair_ratio_max, 2)}); workerd CPU per create ${fixed(p.none_cpu_ms, 3)} vs ${fixed(p.held_cpu_ms, 3)} ms, ${percent(p.cpu_increase)}; ${grouped(p.delivered_while_held)} delivered during the slices, ${grouped(p.delivered_after)} after release (answered creates while enabled ${grouped(p.created_enabled)}; deliveries in D1 ${grouped(p.deliveries)}, ${p.all_delivered ? "all succeeded and received" : "NOT all succeeded and received"}); answers other than 201: ${p.unexpected}`,
     );
   }
   const t = events.throughput;
@@ -85,7 +85,16 @@ function eventsProfileText(profile) {
 }
 
 /** An increase as a signed percentage: 0.062 → "+6.2 %". */
-const percent = (value) => (value == null ? "–" : `${value < 0 ? "−" : "+"}${fixed(Math.abs(value) * 100, 1)} %`);
+const percent = (value) =>
+  Number.isFinite(value) ? `${value < 0 ? "−" : "+"}${fixed(Math.abs(value) * 100, 1)} %` : "–";
+
+/** Why the paired slices cannot be judged, or null when they can. */
+function pairedProblem(p) {
+  if (p.unexpected > 0) return `${p.unexpected} answers other than 201`;
+  if (p.delivered_while_held > 0) return `${p.delivered_while_held} delivered while held`;
+  if (!p.all_delivered) return "not all delivered after";
+  return null;
+}
 
 /** The events' rows of the target table. */
 export function eventTargets(events) {
@@ -93,28 +102,29 @@ export function eventTargets(events) {
   const t = events.throughput;
   const s = events.signatures;
   const p = events.paired;
-  const pairedOk = Boolean(p?.drained) && p?.delivered_while_held === 0;
+  const problem = p ? pairedProblem(p) : null;
+  const heldUnexpected = c.rounds.reduce((sum, x) => sum + x.unexpected, 0);
   const rows = [
     {
       name: "create with a destination vs none, own cost, 1 s paired slices (req/s)",
-      measured: p ? `${fixed(p.ratio, 2)}×${pairedOk ? "" : " (not all delivered after)"}` : "–",
+      measured: p ? `${fixed(p.ratio, 2)}×${problem ? ` (${problem})` : ""}` : "–",
       goal: "≥ 0.85×",
       value: p?.ratio ?? null,
-      met: p ? pairedOk && p.ratio >= 0.85 : null,
+      met: p ? problem === null && p.ratio >= 0.85 : null,
     },
     {
       name: "the same, workerd CPU per create over none",
       measured: p?.cpu_increase == null ? "–" : percent(p.cpu_increase),
       goal: "≤ +15 %",
       value: p?.cpu_increase ?? null,
-      met: p && p.cpu_increase !== null ? pairedOk && p.cpu_increase <= 0.15 : null,
+      met: p && Number.isFinite(p.cpu_increase) ? problem === null && p.cpu_increase <= 0.15 : null,
     },
     {
       name: "the same in 5 s rounds (req/s, consumer held)",
       measured: events.recorded ? `${fixed(c.held_ratio, 2)}×` : `${fixed(c.held_ratio, 2)}× (${events.note})`,
       goal: "≥ 0.85×",
       value: c.held_ratio,
-      met: events.recorded ? c.held_ratio >= 0.85 : null,
+      met: events.recorded ? heldUnexpected === 0 && c.held_ratio >= 0.85 : null,
     },
     {
       name: "the same end to end, incl. the local consumer on the same thread",
