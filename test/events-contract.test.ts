@@ -51,6 +51,32 @@ async function orgWithDelivery() {
 }
 
 describe("section 1 conventions on the events routes", () => {
+  it("unknown query parameters are a 400 naming them, on every events route", async () => {
+    const { key, destination, eventId } = await orgWithDelivery();
+    const id = destination.id;
+    const cases: [string, string, unknown?][] = [
+      ["GET", "/v1/events?colour=red"],
+      ["GET", `/v1/events/${eventId}?colour=red`],
+      ["GET", `${DESTINATIONS}?colour=red`],
+      ["GET", `${destinationPath(id)}?colour=red`],
+      ["GET", `${destinationPath(id)}/deliveries?colour=red`],
+      ["POST", `${DESTINATIONS}?colour=red`, { url: RECEIVER_URL }],
+      ["PATCH", `${destinationPath(id)}?colour=red`, { description: "x" }],
+      ["POST", `${destinationPath(id)}/rotate_secret?colour=red`],
+      ["POST", `${destinationPath(id)}/replay?colour=red`, { since: "2026-11-01T00:00:00Z" }],
+      ["DELETE", `${destinationPath(id)}?colour=red`],
+    ];
+    for (const [method, path, body] of cases) {
+      const response = await call(method, path, { key, body });
+      expect(response.status, `${method} ${path}`).toBe(400);
+      expectValidationFailed(response, ["#/query/colour"]);
+    }
+    // Nothing of those requests happened.
+    const list = await call<EventDestinationList>("GET", DESTINATIONS, { key });
+    expect(list.body.data).toHaveLength(1);
+    expect(list.body.data[0]).toMatchObject({ description: null, previous_secret_expires_at: null });
+  });
+
   it("every response, success or problem, is Cache-Control: no-store", async () => {
     const { key, destination, eventId } = await orgWithDelivery();
     const responses = [
