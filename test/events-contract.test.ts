@@ -20,6 +20,7 @@ import {
   newOrganization,
 } from "./helpers";
 import type {
+  DeletedEventDestination,
   EventDestination,
   EventDestinationList,
   EventDestinationWithSecret,
@@ -153,6 +154,72 @@ describe("section 1 conventions on the events routes", () => {
 });
 
 describe("Idempotency-Key on the events routes", () => {
+  it("create: a retry with the key replays the 201 (secret null: shown once) and creates nothing more", async () => {
+    const { key } = await newOrganization();
+    const request = { key, body: { url: RECEIVER_URL }, headers: { "Idempotency-Key": "create-1" } };
+    const first = await call<EventDestinationWithSecret>("POST", DESTINATIONS, request);
+    expect(first.status).toBe(201);
+    expect(first.body.secret).toMatch(/^whsec_/);
+    const again = await call<EventDestinationWithSecret>("POST", DESTINATIONS, request);
+    expect(again.status).toBe(201);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.body).toEqual({ ...first.body, secret: null });
+    expect((await call<EventDestinationList>("GET", DESTINATIONS, { key })).body.data).toHaveLength(1);
+
+    const reused = await call("POST", DESTINATIONS, { ...request, body: { url: "https://example.com/other" } });
+    expectProblem(reused, 422, "idempotency_key_reused");
+  });
+
+  it("rotate_secret: a retry replays the rotation instead of rotating again", async () => {
+    const { key, destination } = await orgWithDelivery();
+    const request = { key, headers: { "Idempotency-Key": "rotate-1" } };
+    const path = `${destinationPath(destination.id)}/rotate_secret`;
+    const first = await call<EventDestinationWithSecret>("POST", path, request);
+    expect(first.status).toBe(200);
+    const again = await call<EventDestinationWithSecret>("POST", path, request);
+    expect(again.status).toBe(200);
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.body.secret).toBeNull();
+    const stored = await env.DB.prepare("SELECT secret, previous_secret FROM event_destinations WHERE id = ?1")
+      .bind(destination.id)
+      .first();
+    expect(stored).toEqual({ secret: first.body.secret, previous_secret: destination.secret });
+  });
+
+  it("PATCH, DELETE and replay: a retry replays the first answer", async () => {
+    const { key, destination } = await orgWithDelivery();
+    const path = destinationPath(destination.id);
+    const patch = { key, body: { description: "v1" }, headers: { "Idempotency-Key": "patch-1" } };
+    const patched = await call<EventDestination>("PATCH", path, patch);
+    await call("PATCH", path, { key, body: { description: "v2" } });
+    const patchedAgain = await call<EventDestination>("PATCH", path, patch);
+    expect(patchedAgain.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(patchedAgain.body).toEqual(patched.body);
+    expect((await call<EventDestination>("GET", path, { key })).body.description).toBe("v2");
+
+    const { env: queueEnv, sent } = withQueue();
+    const replay = {
+      key,
+      body: { since: new Date(Date.now() - 3600_000).toISOString() },
+      headers: { "Idempotency-Key": "replay-1" },
+      env: queueEnv,
+    };
+    const replayed = await call<ReplayResult>("POST", `${path}/replay`, replay);
+    expect(replayed.status).toBe(202);
+    expect(replayed.body.deliveries_created).toBe(1);
+    const replayedAgain = await call<ReplayResult>("POST", `${path}/replay`, replay);
+    expect(replayedAgain.status).toBe(202);
+    expect(replayedAgain.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(sent).toHaveLength(1);
+
+    const remove = { key, headers: { "Idempotency-Key": "delete-1" } };
+    const deleted = await call<DeletedEventDestination>("DELETE", path, remove);
+    const deletedAgain = await call<DeletedEventDestination>("DELETE", path, remove);
+    expect(deletedAgain.status).toBe(200);
+    expect(deletedAgain.body).toEqual(deleted.body);
+    expect(deletedAgain.headers.get("Idempotent-Replayed")).toBe("true");
+  });
+
   it("a malformed key is 400 idempotency_key_invalid and writes nothing", async () => {
     const { key } = await newOrganization();
     const response = await call("POST", DESTINATIONS, {

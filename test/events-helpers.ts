@@ -20,13 +20,17 @@ export const DEAD_LETTER_QUEUE = "roster-event-deliveries-dlq";
 export async function createDestination(
   key: string,
   body: Record<string, unknown> = {},
-): Promise<EventDestinationWithSecret> {
+): Promise<EventDestinationWithSecret & { secret: string }> {
   const response = await call<EventDestinationWithSecret>("POST", "/v1/event_destinations", {
     key,
     body: { url: RECEIVER_URL, ...body },
   });
-  if (response.status !== 201) throw new Error(`destination create failed (${response.status}): ${response.text}`);
-  return response.body;
+  const { secret } = response.body;
+  // A first create shows the secret; only an Idempotency-Key replay answers it as null.
+  if (response.status !== 201 || secret === null) {
+    throw new Error(`destination create failed (${response.status}): ${response.text}`);
+  }
+  return { ...response.body, secret };
 }
 
 /**

@@ -99,9 +99,10 @@ export const EventDestination = z
 export const EventDestinationWithSecret = z
   .object({
     ...destinationFields,
-    secret: z.string().openapi({
+    // Nullable: an Idempotency-Key replay of this response does not keep the secret (idempotency/kept-response.ts).
+    secret: z.string().nullable().openapi({
       description:
-        "The signing secret in full (`whsec_` + base64 of 24 random bytes). Shown only here: give it to your receiver's Standard Webhooks verifier now.",
+        "The signing secret in full (`whsec_` + base64 of 24 random bytes). Shown only here: give it to your receiver's Standard Webhooks verifier now. null in a replay (`Idempotent-Replayed: true`): the secret is not kept.",
       example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     }),
   })
