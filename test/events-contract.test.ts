@@ -19,6 +19,7 @@ import {
   expectValidationFailed,
   newOrganization,
 } from "./helpers";
+import type { OpenApiDocument } from "./openapi-conformance";
 import type {
   DeletedEventDestination,
   EventDestination,
@@ -52,6 +53,29 @@ async function orgWithDelivery() {
 }
 
 describe("section 1 conventions on the events routes", () => {
+  it("unknown body fields are a 400 naming them, on every route that reads a body", async () => {
+    const { key, destination } = await orgWithDelivery();
+    const id = destination.id;
+    const cases: [string, string, Record<string, unknown>, string[]][] = [
+      ["POST", DESTINATIONS, { url: RECEIVER_URL, secret: "whsec_x", enabled: true }, ["/secret", "/enabled"]],
+      ["PATCH", destinationPath(id), { status: "enabled", disabled_reason: null }, ["/disabled_reason"]],
+      ["POST", `${destinationPath(id)}/replay`, { since: "2026-11-01T00:00:00Z", until: "x" }, ["/until"]],
+      // A webhook endpoint's rotate_secret takes a `secret`; this one must not drop it silently.
+      [
+        "POST",
+        `${destinationPath(id)}/rotate_secret`,
+        { secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" },
+        ["/secret"],
+      ],
+    ];
+    for (const [method, path, body, pointers] of cases) {
+      expectValidationFailed(await call(method, path, { key, body }), pointers);
+    }
+    const unchanged = await call<EventDestination>("GET", destinationPath(id), { key });
+    expect(unchanged.body.secret.slice(-4)).toBe(destination.secret!.slice(-4));
+    expect(unchanged.body.previous_secret_expires_at).toBeNull();
+  });
+
   it("unknown query parameters are a 400 naming them, on every events route", async () => {
     const { key, destination, eventId } = await orgWithDelivery();
     const id = destination.id;
@@ -675,5 +699,40 @@ describe("events: ids and the served OpenAPI document", () => {
     const { key } = await newOrganization();
     expectProblem(await call("GET", "/v1/events/evt_01JD7Y3M0Q6Q5D3V3B6W2K8Z1R", { key }), 404, "not_found");
     expectProblem(await call("GET", `/v1/events/evt_${"A".repeat(80)}`, { key }), 400, "validation_failed");
+  });
+
+  it("declares every status each events route answers with", async () => {
+    const document = (await call<OpenApiDocument>("GET", "/v1/openapi.json")).body;
+    const statuses = (path: string, method: string) =>
+      Object.keys(document.paths?.[path]?.[method]?.responses ?? {}).sort();
+    const expected: [string, string, string[]][] = [
+      ["/v1/events", "get", ["200", "400", "401", "429", "500", "503"]],
+      ["/v1/events/{id}", "get", ["200", "400", "401", "404", "429", "500", "503"]],
+      ["/v1/event_destinations", "get", ["200", "400", "401", "429", "500", "503"]],
+      ["/v1/event_destinations", "post", ["201", "400", "401", "409", "413", "415", "422", "429", "500", "503"]],
+      ["/v1/event_destinations/{id}", "get", ["200", "400", "401", "404", "429", "500", "503"]],
+      [
+        "/v1/event_destinations/{id}",
+        "patch",
+        ["200", "400", "401", "404", "409", "413", "415", "422", "429", "500", "503"],
+      ],
+      ["/v1/event_destinations/{id}", "delete", ["200", "400", "401", "404", "409", "422", "429", "500", "503"]],
+      [
+        "/v1/event_destinations/{id}/rotate_secret",
+        "post",
+        ["200", "400", "401", "404", "409", "413", "415", "422", "429", "500", "503"],
+      ],
+      ["/v1/event_destinations/{id}/deliveries", "get", ["200", "400", "401", "404", "429", "500", "503"]],
+      [
+        "/v1/event_destinations/{id}/replay",
+        "post",
+        ["202", "400", "401", "404", "409", "413", "415", "422", "429", "500", "503"],
+      ],
+    ];
+    for (const [path, method, want] of expected) expect(statuses(path, method), `${method} ${path}`).toEqual(want);
+    const createdSecret = document.components?.schemas?.EventDestinationWithSecret as {
+      properties: { secret: { type: unknown } };
+    };
+    expect(createdSecret.properties.secret.type).toEqual(["string", "null"]);
   });
 });

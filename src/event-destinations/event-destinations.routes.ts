@@ -13,6 +13,7 @@ import {
   ListDeliveriesQuery,
   ReplayBody,
   ReplayResult,
+  RotateSecretBody,
   UpdateEventDestinationBody,
 } from "./event-destinations.schemas";
 
@@ -110,11 +111,18 @@ export const rotateEventDestinationSecret = createRoute({
   summary: "Rotate an event destination's secret",
   description:
     "Issues a new secret (shown in full here). For 24 hours deliveries carry two `v1` signatures, one with the new and one with the previous secret, so the receiver can switch without rejecting events; a second rotation ends that at once.",
-  middleware: deleteRoute(),
-  request: { params, query: NoQuery },
+  middleware: writeRoute(),
+  request: {
+    params,
+    query: NoQuery,
+    body: {
+      ...jsonBodyOf(RotateSecretBody, "Optional: no fields (a sent secret is refused, not ignored)."),
+      required: false,
+    },
+  },
   responses: {
     200: jsonContent(EventDestinationWithSecret, "The destination, with its new secret"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found"),
   },
 });
 

@@ -150,6 +150,9 @@ export const ReplayBody = z
   .strictObject({ since: timestamp.openapi({ description: "Replay events created at or after this time." }) })
   .openapi("ReplayEventDestination");
 
+/** rotate_secret takes no fields (unlike a webhook endpoint's, it cannot be given a secret): any is refused. */
+export const RotateSecretBody = z.strictObject({}).openapi("RotateEventDestinationSecret");
+
 export const ReplayResult = z
   .object({
     object: z.literal("event_destination_replay"),
