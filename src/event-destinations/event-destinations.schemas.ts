@@ -10,6 +10,8 @@ export const MAX_EVENT_TYPES = 32;
 /** Why a destination URL is refused by its shape (the loopback-http rule needs the deployment: service). */
 export function urlShapeProblem(value: string): string | null {
   if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  // The URL parser would trim or drop these, so the URL stored and shown would not be the one used.
+  if (/[\s\p{Cc}]/u.test(value)) return "must not contain spaces or control characters";
   let url: URL;
   try {
     url = new URL(value);
@@ -31,7 +33,7 @@ const destinationUrl = z
     maxLength: MAX_URL_LENGTH,
     example: "https://example.com/roster-events",
     description:
-      '`https://` only, no credentials, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
+      '`https://` only, no credentials, no spaces or control characters, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
   });
 
 const selector = z
