@@ -526,6 +526,14 @@ describe("replay `since`", () => {
     expect(sent).toEqual([]);
   });
 
+  it("refuses a missing since and a since in the future", async () => {
+    const { key, destination } = await orgWithDelivery();
+    const path = `${destinationPath(destination.id)}/replay`;
+    expectValidationFailed(await call("POST", path, { key, body: {} }), ["/since"]);
+    const future = new Date(Date.now() + 3600_000).toISOString();
+    expectValidationFailed(await call("POST", path, { key, body: { since: future } }), ["/since"]);
+  });
+
   it("accepts a since older than the 30 days events are kept: it replays every kept event", async () => {
     const { key, destination, eventId } = await orgWithDelivery();
     const { env: queueEnv, sent } = withQueue();

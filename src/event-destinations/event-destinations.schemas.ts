@@ -149,7 +149,15 @@ export const EventDeliveryList = pageOf(EventDelivery, "EventDeliveryList");
 export const ListDeliveriesQuery = z.strictObject(pageQuery);
 
 export const ReplayBody = z
-  .strictObject({ since: timestamp.openapi({ description: "Replay events created at or after this time." }) })
+  .strictObject({
+    since: timestamp
+      // A future `since` would replay nothing: a clock or offset mistake, refused rather than answered with 0.
+      .refine((value) => Date.parse(value) <= Date.now(), "must not be in the future")
+      .openapi({
+        description:
+          "Replay events created at or after this time; not in the future. A time before the 30 days events are kept replays every kept event.",
+      }),
+  })
   .openapi("ReplayEventDestination");
 
 /** rotate_secret takes no fields (unlike a webhook endpoint's, it cannot be given a secret): any is refused. */
