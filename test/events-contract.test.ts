@@ -571,6 +571,30 @@ describe("GET /v1/events filters", () => {
     expectValidationFailed(await call("GET", `/v1/events?${query}`, { key }), [`#/query/${name}`]);
   });
 
+  it("refuses created_gte later than created_lt; an equal pair is an empty range", async () => {
+    const { key, orgId } = await newOrganization();
+    const customer = await bareCustomer(orgId);
+    await recordEvent(orgId, customer.id, "customer.created", { createdAt: "2026-11-02T00:00:00.000Z" });
+    const inverted = await call("GET", "/v1/events?created_gte=2026-11-03T00:00:00Z&created_lt=2026-11-01T00:00:00Z", {
+      key,
+    });
+    expectValidationFailed(inverted, ["#/query/created_lt"]);
+    // Compared as instants, not as text: +02:00 makes this one earlier than created_gte.
+    const offset = await call(
+      "GET",
+      "/v1/events?created_gte=2026-11-02T00:00:00Z&created_lt=2026-11-02T01:00:00%2B02:00",
+      { key },
+    );
+    expectValidationFailed(offset, ["#/query/created_lt"]);
+    const equal = await call<EventList>(
+      "GET",
+      "/v1/events?created_gte=2026-11-02T00:00:00Z&created_lt=2026-11-02T00:00:00Z",
+      { key },
+    );
+    expect(equal.status).toBe(200);
+    expect(equal.body.data).toEqual([]);
+  });
+
   it("a cursor is refused with any other filter, kept with another limit, and refused on another list", async () => {
     const { key, orgId, destination } = await orgWithDelivery();
     const customer = await bareCustomer(orgId);
