@@ -549,6 +549,53 @@ describe("replay `since`", () => {
   });
 });
 
+describe("replay pages", () => {
+  /** `count` customer.updated events straight into D1 (no deliveries), all created at `createdAt`. */
+  async function seedEvents(orgId: string, customerId: string, prefix: string, count: number, createdAt: string) {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
+       INSERT INTO events (id, org_id, type, customer_id, sequence, data, request_id, created_at)
+       SELECT ?5 || printf('%05d', i), ?1, 'customer.updated', ?2, i, '{"object":{"object":"customer"}}', NULL, ?4 FROM n`,
+    )
+      .bind(orgId, customerId, count, createdAt, prefix)
+      .run();
+  }
+
+  it("following next_since replays every event once, also when over 1,000 share one instant (an import)", async () => {
+    const { key, orgId } = await newOrganization();
+    const customer = await bareCustomer(orgId);
+    // Inserted first but created later: pages follow created_at, not insertion order.
+    await seedEvents(orgId, customer.id, "evt_late_", 3, "2026-11-20T00:00:02.000Z");
+    await seedEvents(orgId, customer.id, "evt_import_", 1200, "2026-11-20T00:00:01.000Z");
+    await seedEvents(orgId, customer.id, "evt_early_", 2, "2026-11-20T00:00:00.000Z");
+    const destination = await createDestination(key);
+    const { env: queueEnv, sent } = withQueue();
+    const path = `${destinationPath(destination.id)}/replay`;
+    let since: string | null = "2026-11-19T00:00:00.000Z";
+    const pages: ReplayResult[] = [];
+    while (since !== null && pages.length < 5) {
+      const response: Awaited<ReturnType<typeof call<ReplayResult>>> = await call<ReplayResult>("POST", path, {
+        key,
+        body: { since },
+        env: queueEnv,
+      });
+      expect(response.status, response.text).toBe(202);
+      pages.push(response.body);
+      expect(response.body.has_more).toBe(response.body.next_since !== null);
+      since = response.body.next_since;
+    }
+    expect(since).toBeNull();
+    const counts = await env.DB.prepare(
+      "SELECT COUNT(*) AS deliveries, COUNT(DISTINCT event_id) AS events FROM event_deliveries WHERE destination_id = ?1",
+    )
+      .bind(destination.id)
+      .first();
+    expect(counts).toEqual({ deliveries: 1205, events: 1205 });
+    expect(pages.reduce((sum, page) => sum + page.deliveries_created, 0)).toBe(1205);
+    expect(sent).toHaveLength(1205);
+  });
+});
+
 describe("GET /v1/events filters", () => {
   it.each([
     "type=customer.",

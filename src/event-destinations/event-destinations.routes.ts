@@ -150,7 +150,7 @@ export const replayEventDestination = createRoute({
   security,
   summary: "Replay events to a destination",
   description:
-    "Queues new deliveries (same event ids, so receivers deduplicate by `webhook-id`) of every kept event created at or after `since` that the destination selects, oldest first, at most 1,000 per call: with `has_more`, call again with `next_since`.",
+    "Queues new deliveries (same event ids, so receivers deduplicate by `webhook-id`) of every kept event created at or after `since` that the destination selects, oldest first, about 1,000 per call (a call never ends inside an instant, so it takes every event of its last instant): with `has_more`, call again with `since` = `next_since`; following it sends each event once.",
   middleware: writeRoute(),
   request: { params, query: NoQuery, body: jsonBodyOf(ReplayBody) },
   responses: {

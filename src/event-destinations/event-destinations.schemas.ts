@@ -168,10 +168,14 @@ export const ReplayResult = z
     object: z.literal("event_destination_replay"),
     destination_id: z.string(),
     since: isoTimestamp,
-    deliveries_created: z.number().int().openapi({ description: "New deliveries queued (at most 1,000 per call)." }),
+    deliveries_created: z.number().int().openapi({
+      description:
+        "New deliveries queued: 1,000, plus the other events of the last one's instant, or fewer on the last page.",
+    }),
     has_more: z.boolean(),
     next_since: isoTimestamp.nullable().openapi({
-      description: "With `has_more`: send it as `since` to replay the rest (the event at that instant may come twice).",
+      description:
+        "With `has_more`: send it as `since` to replay the rest (the first instant after this page, so no event comes twice).",
     }),
   })
   .openapi("EventDestinationReplay");
