@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   bareCustomer,
   capturingQueue,
@@ -305,6 +305,24 @@ describe("event_types", () => {
     await call("PATCH", destinationPath(destination.id), { key, body: { event_types: ["customer.updated"] } });
     expect(await deliveriesOf(await recordEvent(orgId, customer.id, "customer.updated"))).toHaveLength(1);
     expect(await deliveriesOf(await recordEvent(orgId, customer.id, "address.created"))).toEqual([]);
+  });
+});
+
+describe("listing destinations", () => {
+  it("lists newest first, also when several are created within one millisecond", async () => {
+    const { key } = await newOrganization();
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-11-27T10:00:00.000Z") });
+    const created: string[] = [];
+    try {
+      for (let index = 0; index < 6; index++) created.push((await createDestination(key)).id);
+    } finally {
+      vi.useRealTimers();
+    }
+    const list = await call<EventDestinationList>("GET", DESTINATIONS, { key });
+    expect(list.body.data.map((destination) => destination.created_at)).toEqual(
+      Array(6).fill("2026-11-27T10:00:00.000Z"),
+    );
+    expect(list.body.data.map((destination) => destination.id)).toEqual(created.reverse());
   });
 });
 
