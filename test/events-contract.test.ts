@@ -381,8 +381,11 @@ describe("destination URLs", () => {
     "HTTP://127.0.0.1:9999/x",
   ])("accepts loopback %s only where ALLOW_HTTP_DESTINATIONS is true", async (url) => {
     const { key } = await newOrganization();
-    expect((await call("POST", DESTINATIONS, { key, body: { url } })).status).toBe(201);
+    const created = await call<EventDestination>("POST", DESTINATIONS, { key, body: { url } });
+    expect(created.status).toBe(201);
     expectValidationFailed(await call("POST", DESTINATIONS, { key, body: { url }, env: production }), ["/url"]);
+    const path = destinationPath(created.body.id);
+    expectValidationFailed(await call("PATCH", path, { key, body: { url }, env: production }), ["/url"]);
   });
 
   it.each([
