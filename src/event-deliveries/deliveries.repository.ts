@@ -231,13 +231,14 @@ export async function insertReplayDeliveries(
     `FROM events ${alias} JOIN event_destinations d ON d.org_id = ${alias}.org_id AND d.id = ?2 AND d.status = 'enabled'
        WHERE ${alias}.org_id = ?1 AND ${alias}.created_at >= ?3 AND ${selectsSql("d.event_types", `${alias}.type`)}`;
   // When the `limit`-th selected event was created; NULL when fewer are selected (all fit).
+  // Written once per statement, so SQLite computes it once per statement.
   const lastInstant = `(SELECT b.created_at ${selected("b")} ORDER BY b.created_at, b.seq LIMIT 1 OFFSET ?4 - 1)`;
   const [inserted, next] = await db.batch([
     db
       .prepare(
         `${INSERT_DELIVERIES}
          SELECT ${NEW_DELIVERY_ID}, e.org_id, d.id, e.id, e.type, ?5, ?5, ?5
-         ${selected("e")} AND (${lastInstant} IS NULL OR e.created_at <= ${lastInstant})
+         ${selected("e")} AND e.created_at <= IFNULL(${lastInstant}, e.created_at)
          ORDER BY e.created_at, e.seq
          RETURNING id, org_id`,
       )
