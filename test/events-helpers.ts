@@ -7,7 +7,7 @@ import type { EventType } from "../src/events/event-types";
 import { customerVersionGuard, recordEventStatements } from "../src/events/events.repository";
 import worker from "../src/index";
 import { newId } from "../src/lib/ids";
-import { call } from "./helpers";
+import { call, newOrganization } from "./helpers";
 import type { EventDestinationWithSecret } from "./response-types";
 
 /** Shared by the events, destinations and delivery tests. */
@@ -20,13 +20,17 @@ export const DEAD_LETTER_QUEUE = "roster-event-deliveries-dlq";
 export async function createDestination(
   key: string,
   body: Record<string, unknown> = {},
-): Promise<EventDestinationWithSecret> {
+): Promise<EventDestinationWithSecret & { secret: string }> {
   const response = await call<EventDestinationWithSecret>("POST", "/v1/event_destinations", {
     key,
     body: { url: RECEIVER_URL, ...body },
   });
-  if (response.status !== 201) throw new Error(`destination create failed (${response.status}): ${response.text}`);
-  return response.body;
+  const { secret } = response.body;
+  // A first create shows the secret; only an Idempotency-Key replay answers it as null.
+  if (response.status !== 201 || secret === null) {
+    throw new Error(`destination create failed (${response.status}): ${response.text}`);
+  }
+  return { ...response.body, secret };
 }
 
 /**
@@ -185,3 +189,23 @@ export function mockReceiver(respond: (index: number) => number | Error) {
 }
 
 export const timeoutError = () => new DOMException("The operation was aborted due to timeout", "TimeoutError");
+
+export const DESTINATIONS = "/v1/event_destinations";
+export const destinationPath = (id: string) => `${DESTINATIONS}/${id}`;
+
+/** A capturing queue and the bindings that use it as the delivery queue. */
+export function withQueue() {
+  const captured = capturingQueue();
+  return { ...captured, env: { ...env, EVENT_DELIVERIES: captured.queue } };
+}
+
+/** An organization with one destination and one customer.updated event delivered to it (pending). */
+export async function orgWithDelivery() {
+  const org = await newOrganization();
+  const destination = await createDestination(org.key);
+  const customer = await bareCustomer(org.orgId);
+  const eventId = await recordEvent(org.orgId, customer.id);
+  const [row] = await deliveriesOf(eventId);
+  if (!row) throw new Error("no delivery");
+  return { ...org, destination, customer, eventId, row };
+}

@@ -211,9 +211,13 @@ export async function listDeliveries(
 export type ReplayResult = { deliveries: DeliveryMessageRef[]; nextSince: string | null };
 
 /**
- * New pending deliveries to an enabled destination for the oldest `limit` kept events created
- * at or after `since` that it selects, and when the first event past them was created (null
- * when none is left). Nothing when the destination is not this organization's or is disabled.
+ * New pending deliveries to an enabled destination for the kept events created at or after
+ * `since` that it selects, oldest first (created_at, then insertion order): the first `limit`,
+ * plus every other one created at the instant of the last of them, so that a page never ends
+ * inside an instant. `nextSince` is the first later instant (null when none is left): the next
+ * page starts there, so following it replays each event once, however many share an instant
+ * (an import records up to 2,000 at one). Nothing when the destination is not this
+ * organization's or is disabled.
  */
 export async function insertReplayDeliveries(
   db: Db,
@@ -223,23 +227,29 @@ export async function insertReplayDeliveries(
   limit: number,
   now: string,
 ): Promise<ReplayResult> {
-  const selected = `FROM events e JOIN event_destinations d ON d.org_id = e.org_id AND d.id = ?2 AND d.status = 'enabled'
-       WHERE e.org_id = ?1 AND e.created_at >= ?3 AND ${selectsSql("d.event_types", "e.type")}
-       ORDER BY e.seq`;
+  const selected = (alias: string) =>
+    `FROM events ${alias} JOIN event_destinations d ON d.org_id = ${alias}.org_id AND d.id = ?2 AND d.status = 'enabled'
+       WHERE ${alias}.org_id = ?1 AND ${alias}.created_at >= ?3 AND ${selectsSql("d.event_types", `${alias}.type`)}`;
+  // When the `limit`-th selected event was created; NULL when fewer are selected (all fit).
+  // Written once per statement, so SQLite computes it once per statement.
+  const lastInstant = `(SELECT b.created_at ${selected("b")} ORDER BY b.created_at, b.seq LIMIT 1 OFFSET ?4 - 1)`;
   const [inserted, next] = await db.batch([
     db
       .prepare(
         `${INSERT_DELIVERIES}
          SELECT ${NEW_DELIVERY_ID}, e.org_id, d.id, e.id, e.type, ?5, ?5, ?5
-         ${selected} LIMIT ?4
+         ${selected("e")} AND e.created_at <= IFNULL(${lastInstant}, e.created_at)
+         ORDER BY e.created_at, e.seq
          RETURNING id, org_id`,
       )
       .bind(orgId, destinationId, since, limit, now),
-    db.prepare(`SELECT e.created_at ${selected} LIMIT 1 OFFSET ?4`).bind(orgId, destinationId, since, limit),
+    db
+      .prepare(`SELECT MIN(e.created_at) AS created_at ${selected("e")} AND e.created_at > ${lastInstant}`)
+      .bind(orgId, destinationId, since, limit),
   ]);
   return {
     deliveries: (inserted?.results ?? []) as DeliveryMessageRef[],
-    nextSince: (next?.results[0] as { created_at: string } | undefined)?.created_at ?? null,
+    nextSince: (next?.results[0] as { created_at: string | null } | undefined)?.created_at ?? null,
   };
 }
 

@@ -58,9 +58,10 @@ export async function insertDestination(db: Db, destination: NewDestination): Pr
     .first<DestinationRow>();
 }
 
+/** Newest first; within one millisecond by insertion (rowid): ids are ordered by time, not within a ms. */
 export async function listDestinations(db: Db, orgId: string): Promise<DestinationRow[]> {
   const { results } = await db
-    .prepare(`SELECT ${PUBLIC_COLUMNS} FROM event_destinations WHERE org_id = ?1 ORDER BY created_at DESC, id DESC`)
+    .prepare(`SELECT ${PUBLIC_COLUMNS} FROM event_destinations WHERE org_id = ?1 ORDER BY created_at DESC, rowid DESC`)
     .bind(orgId)
     .all<DestinationRow>();
   return results;

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { NoQuery } from "../customer-records/customer-records.params";
 import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
@@ -12,6 +13,7 @@ import {
   ListDeliveriesQuery,
   ReplayBody,
   ReplayResult,
+  RotateSecretBody,
   UpdateEventDestinationBody,
 } from "./event-destinations.schemas";
 
@@ -29,7 +31,7 @@ export const createEventDestination = createRoute({
   description:
     "Roster POSTs every event whose type the destination selects to its `url`, signed the Standard Webhooks way with the `secret` (shown in full only here and on rotation), at least once, retried with backoff for about 28 hours. At most 16 per organization.",
   middleware: writeRoute(),
-  request: { body: jsonBodyOf(CreateEventDestinationBody) },
+  request: { query: NoQuery, body: jsonBodyOf(CreateEventDestinationBody) },
   responses: {
     201: jsonContent(EventDestinationWithSecret, "The new destination, with its secret"),
     ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "destination_limit_reached"),
@@ -45,7 +47,11 @@ export const listEventDestinations = createRoute({
   summary: "List event destinations",
   description: "Newest first (at most 16). Secrets are masked.",
   middleware: readRoute(),
-  responses: { 200: jsonContent(EventDestinationList, "The destinations"), ...problemResponses(...AUTHENTICATED) },
+  request: { query: NoQuery },
+  responses: {
+    200: jsonContent(EventDestinationList, "The destinations"),
+    ...problemResponses(...AUTHENTICATED, "validation_failed"),
+  },
 });
 
 export const getEventDestination = createRoute({
@@ -56,7 +62,7 @@ export const getEventDestination = createRoute({
   security,
   summary: "Get an event destination",
   middleware: readRoute(),
-  request: { params },
+  request: { params, query: NoQuery },
   responses: {
     200: jsonContent(EventDestination, "The destination (secret masked)"),
     ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
@@ -73,7 +79,7 @@ export const updateEventDestination = createRoute({
   description:
     'Changes the fields sent. `status: "disabled"` stops deliveries (pending ones fail); `"enabled"` resumes them for new events (replay sends the ones missed).',
   middleware: writeRoute(),
-  request: { params, body: jsonBodyOf(UpdateEventDestinationBody) },
+  request: { params, query: NoQuery, body: jsonBodyOf(UpdateEventDestinationBody) },
   responses: {
     200: jsonContent(EventDestination, "The destination (secret masked)"),
     ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found"),
@@ -89,7 +95,7 @@ export const deleteEventDestination = createRoute({
   summary: "Delete an event destination",
   description: "Its secrets and its deliveries are deleted at once; nothing more is sent to it.",
   middleware: deleteRoute(),
-  request: { params },
+  request: { params, query: NoQuery },
   responses: {
     200: jsonContent(DeletedEventDestination, "The destination is deleted"),
     ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
@@ -105,11 +111,18 @@ export const rotateEventDestinationSecret = createRoute({
   summary: "Rotate an event destination's secret",
   description:
     "Issues a new secret (shown in full here). For 24 hours deliveries carry two `v1` signatures, one with the new and one with the previous secret, so the receiver can switch without rejecting events; a second rotation ends that at once.",
-  middleware: deleteRoute(),
-  request: { params },
+  middleware: writeRoute(),
+  request: {
+    params,
+    query: NoQuery,
+    body: {
+      ...jsonBodyOf(RotateSecretBody, "Optional: no fields (a sent secret is refused, not ignored)."),
+      required: false,
+    },
+  },
   responses: {
     200: jsonContent(EventDestinationWithSecret, "The destination, with its new secret"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found"),
   },
 });
 
@@ -137,9 +150,9 @@ export const replayEventDestination = createRoute({
   security,
   summary: "Replay events to a destination",
   description:
-    "Queues new deliveries (same event ids, so receivers deduplicate by `webhook-id`) of every kept event created at or after `since` that the destination selects, oldest first, at most 1,000 per call: with `has_more`, call again with `next_since`.",
+    "Queues new deliveries (same event ids, so receivers deduplicate by `webhook-id`) of every kept event created at or after `since` that the destination selects, oldest first, about 1,000 per call (a call never ends inside an instant, so it takes every event of its last instant): with `has_more`, call again with `since` = `next_since`; following it sends each event once.",
   middleware: writeRoute(),
-  request: { params, body: jsonBodyOf(ReplayBody) },
+  request: { params, query: NoQuery, body: jsonBodyOf(ReplayBody) },
   responses: {
     202: jsonContent(ReplayResult, "The deliveries are stored and queued"),
     ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found", "destination_disabled"),

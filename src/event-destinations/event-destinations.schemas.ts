@@ -10,6 +10,8 @@ export const MAX_EVENT_TYPES = 32;
 /** Why a destination URL is refused by its shape (the loopback-http rule needs the deployment: service). */
 export function urlShapeProblem(value: string): string | null {
   if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  // The URL parser would trim or drop these, so the URL stored and shown would not be the one used.
+  if (/[\s\p{Cc}]/u.test(value)) return "must not contain spaces or control characters";
   let url: URL;
   try {
     url = new URL(value);
@@ -31,7 +33,7 @@ const destinationUrl = z
     maxLength: MAX_URL_LENGTH,
     example: "https://example.com/roster-events",
     description:
-      '`https://` only, no credentials, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
+      '`https://` only, no credentials, no spaces or control characters, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
   });
 
 const selector = z
@@ -99,9 +101,10 @@ export const EventDestination = z
 export const EventDestinationWithSecret = z
   .object({
     ...destinationFields,
-    secret: z.string().openapi({
+    // Nullable: an Idempotency-Key replay of this response does not keep the secret (idempotency/kept-response.ts).
+    secret: z.string().nullable().openapi({
       description:
-        "The signing secret in full (`whsec_` + base64 of 24 random bytes). Shown only here: give it to your receiver's Standard Webhooks verifier now.",
+        "The signing secret in full (`whsec_` + base64 of 24 random bytes). Shown only here: give it to your receiver's Standard Webhooks verifier now. null in a replay (`Idempotent-Replayed: true`): the secret is not kept.",
       example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     }),
   })
@@ -146,18 +149,33 @@ export const EventDeliveryList = pageOf(EventDelivery, "EventDeliveryList");
 export const ListDeliveriesQuery = z.strictObject(pageQuery);
 
 export const ReplayBody = z
-  .strictObject({ since: timestamp.openapi({ description: "Replay events created at or after this time." }) })
+  .strictObject({
+    since: timestamp
+      // A future `since` would replay nothing: a clock or offset mistake, refused rather than answered with 0.
+      .refine((value) => Date.parse(value) <= Date.now(), "must not be in the future")
+      .openapi({
+        description:
+          "Replay events created at or after this time; not in the future. A time before the 30 days events are kept replays every kept event.",
+      }),
+  })
   .openapi("ReplayEventDestination");
+
+/** rotate_secret takes no fields (unlike a webhook endpoint's, it cannot be given a secret): any is refused. */
+export const RotateSecretBody = z.strictObject({}).openapi("RotateEventDestinationSecret");
 
 export const ReplayResult = z
   .object({
     object: z.literal("event_destination_replay"),
     destination_id: z.string(),
     since: isoTimestamp,
-    deliveries_created: z.number().int().openapi({ description: "New deliveries queued (at most 1,000 per call)." }),
+    deliveries_created: z.number().int().openapi({
+      description:
+        "New deliveries queued: 1,000, plus the other events of the last one's instant, or fewer on the last page.",
+    }),
     has_more: z.boolean(),
     next_since: isoTimestamp.nullable().openapi({
-      description: "With `has_more`: send it as `since` to replay the rest (the event at that instant may come twice).",
+      description:
+        "With `has_more`: send it as `since` to replay the rest (the first instant after this page, so no event comes twice).",
     }),
   })
   .openapi("EventDestinationReplay");

@@ -19,7 +19,7 @@ import {
   updateDestination,
 } from "./event-destinations.repository";
 
-/** A replay queues at most this many deliveries per call; `next_since` continues it. */
+/** A replay queues this many deliveries per call (and the rest of the last one's instant); `next_since` continues it. */
 export const REPLAY_LIMIT = 1000;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -159,7 +159,7 @@ export async function listDestinationDeliveries(
 
 /**
  * New deliveries of every kept event since `since` that the destination selects (oldest first,
- * at most REPLAY_LIMIT), queued after they are stored. A disabled destination is refused: its
+ * REPLAY_LIMIT, plus the rest of the last one's instant), queued after they are stored. A disabled destination is refused: its
  * deliveries would only fail.
  */
 export async function replay(db: Db, queue: Queue, orgId: string, id: string, since: string, background: Background) {

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { NoQuery } from "../customer-records/customer-records.params";
 import { AUTHENTICATED, jsonContent, problemResponses } from "../lib/openapi";
 import { readRoute } from "../middleware/stacks";
 import { Event, EventIdParams, EventList, ListEventsQuery } from "./events.schemas";
@@ -31,7 +32,7 @@ export const getEvent = createRoute({
   security,
   summary: "Get an event",
   middleware: readRoute(),
-  request: { params: EventIdParams },
+  request: { params: EventIdParams, query: NoQuery },
   responses: {
     200: jsonContent(Event, "The event"),
     ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),

@@ -21,6 +21,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * What to keep of a final response, or null when it cannot be kept as text. A top-level
  * `secret` (a new API key's or webhook endpoint's, which the contract shows once and stores
  * only as a hash) is kept as null: a replay tells the caller the object exists, not its secret.
+ * A masked one (only its last four characters) is kept as it is.
  */
 export async function keepableResponse(
   response: Response,
@@ -38,7 +39,9 @@ export async function keepableResponse(
     if (value !== null) headers[name] = value;
   }
   const json = parseObject(body);
-  if (json && typeof json.secret === "string") body = JSON.stringify({ ...json, secret: null });
+  // A masked secret (`whsec_…Xk9Q`, in an update's answer) is no secret: kept, so the replay matches its schema.
+  const shownInFull = typeof json?.secret === "string" && !json.secret.includes("…");
+  if (json && shownInFull) body = JSON.stringify({ ...json, secret: null });
   return { kept: { status: response.status, headers, body }, subject: json ? piiSubjectOf(json) : null };
 }
 
