@@ -251,7 +251,11 @@ describe("events: ids and the served OpenAPI document", () => {
         "patch",
         ["200", "400", "401", "404", "409", "413", "415", "422", "429", "500", "503"],
       ],
-      ["/v1/event_destinations/{id}", "delete", ["200", "400", "401", "404", "409", "422", "429", "500", "503"]],
+      [
+        "/v1/event_destinations/{id}",
+        "delete",
+        ["200", "400", "401", "404", "409", "413", "415", "422", "429", "500", "503"],
+      ],
       [
         "/v1/event_destinations/{id}/rotate_secret",
         "post",

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { NoQuery, PageQuery } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   Address,
@@ -74,9 +74,9 @@ export const deleteAddress = createRoute({
   summary: "Delete an address",
   description: `Deleting the default address leaves its type without a default (no other address is promoted). A second DELETE of the same address is a 404. ${NO_CUSTOMER}`,
   middleware: deleteRoute(),
-  request: { params: AddressParams, query: NoQuery },
+  request: { params: AddressParams, query: NoQuery, body: noFieldsBody() },
   responses: {
     200: jsonContent(DeletedAddress, "The address is deleted"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found", "not_found"),
   },
 });

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { ApiKeyIdParams, ApiKeyList, ApiKeyWithSecret, CreateApiKeyBody, RevokedApiKey } from "./api-keys.schemas";
 
@@ -41,9 +41,9 @@ export const revokeApiKey = createRoute({
   description:
     "Idempotent. Takes effect within 60 s everywhere: live keys are cached for up to 15 s in each Worker isolate and 30 s in each location. The isolate that served the revocation refuses the key at once, and other isolates in its location within 15 s. A new key works at once.",
   middleware: deleteRoute(),
-  request: { params: ApiKeyIdParams },
+  request: { params: ApiKeyIdParams, body: noFieldsBody() },
   responses: {
     200: jsonContent(RevokedApiKey, "The key is revoked"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found"),
   },
 });

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { MiB } from "../middleware/json-body";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
@@ -8,7 +8,6 @@ import {
   CreateCustomerBody,
   Customer,
   CustomerList,
-  EmptyBody,
   GetCustomerQuery,
   IdParams,
   IfMatchHeader,
@@ -183,10 +182,10 @@ export function archiveCustomer<T extends CustomerTarget>(target: T) {
         : "Archiving releases the alternative ID, so a second DELETE by alternative ID is a 404."
     }`,
     middleware: deleteRoute(),
-    request: { params: paramsOf(target), headers: IfMatchHeader },
+    request: { params: paramsOf(target), headers: IfMatchHeader, body: noFieldsBody() },
     responses: {
       200: jsonContent(ArchivedCustomer, "The customer is archived"),
-      ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", "precondition_failed"),
+      ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found", "precondition_failed"),
     },
   });
 }
@@ -201,12 +200,16 @@ export function deleteMetadataKey<T extends CustomerTarget>(target: T) {
     summary: `Remove one metadata key ${byWhat(target)}`,
     description: "Removing an absent key changes nothing and answers 200.",
     middleware: deleteRoute(),
-    request: { params: MetadataKeyParams[target] as (typeof MetadataKeyParams)[T], headers: IfMatchHeader },
+    request: {
+      params: MetadataKeyParams[target] as (typeof MetadataKeyParams)[T],
+      headers: IfMatchHeader,
+      body: noFieldsBody(),
+    },
     responses: {
       200: customerWithEtag("The customer"),
       ...problemResponses(
         ...AUTHENTICATED,
-        "validation_failed",
+        ...WITH_BODY,
         "customer_not_found",
         ...TARGETS[target].gone,
         "precondition_failed",
@@ -225,7 +228,7 @@ export const unarchiveCustomer = createRoute({
   description:
     "Brings an archived customer back with its PII still empty (archiving erased it). On a live customer nothing changes.",
   middleware: writeRoute(),
-  request: { params: IdParams, body: { ...jsonBodyOf(EmptyBody), required: false } },
+  request: { params: IdParams, body: noFieldsBody() },
   responses: {
     200: customerWithEtag("The customer"),
     ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found"),

@@ -114,7 +114,6 @@ export const MetadataKeyParams = {
 };
 
 /** Routes without a body accept none (or `{}`): an unknown field is still an error. */
-export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 
 export const IfMatchHeader = z.object({
   "If-Match": z.string().optional().openapi({ description: "An ETag from GET; 412 when it is stale." }),

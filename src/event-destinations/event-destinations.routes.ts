@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { NoQuery } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   CreateEventDestinationBody,
@@ -95,10 +95,10 @@ export const deleteEventDestination = createRoute({
   summary: "Delete an event destination",
   description: "Its secrets and its deliveries are deleted at once; nothing more is sent to it.",
   middleware: deleteRoute(),
-  request: { params, query: NoQuery },
+  request: { params, query: NoQuery, body: noFieldsBody() },
   responses: {
     200: jsonContent(DeletedEventDestination, "The destination is deleted"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found"),
   },
 });
 

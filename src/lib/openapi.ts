@@ -23,6 +23,17 @@ export function jsonBodyOf<T extends z.ZodType>(schema: T, description?: string)
   return { content: { "application/json": { schema } }, required: true, description };
 }
 
+const EmptyBody = z.strictObject({}).openapi("EmptyBody");
+
+/**
+ * The body of a route that takes no fields (DELETE, unarchive): optional, and `{}` if sent, so a
+ * field sent is refused by name (section 1: no silent drops), not ignored.
+ */
+export const noFieldsBody = (description = "Optional; no fields (a field sent is refused, not ignored).") => ({
+  ...jsonBodyOf(EmptyBody, description),
+  required: false,
+});
+
 /** Errors every authenticated route can answer with. */
 export const AUTHENTICATED: ProblemCode[] = ["unauthorized", "rate_limited", "internal_error", "storage_unavailable"];
 /** Errors of every route that reads a JSON body. */

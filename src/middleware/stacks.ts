@@ -19,5 +19,8 @@ export const writeRoute = (bodyLimit = DEFAULT_BODY_LIMIT) => [
   idempotencyKey,
 ];
 
-/** Writes without a body (DELETE). */
-export const deleteRoute = () => [requireApiKey, rateLimitByKey, idempotencyKey];
+/**
+ * DELETE: its body is optional and takes no fields (`noFieldsBody`), but one that is sent is
+ * read like any other, so a field in it is refused by name instead of silently dropped.
+ */
+export const deleteRoute = () => writeRoute();

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { NoQuery, PageQuery } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   CreatePaymentMethodBody,
@@ -61,9 +61,9 @@ export const deletePaymentMethod = createRoute({
   summary: "Delete a payment method",
   description: `Deleting the default leaves the customer without one (no other payment method is promoted). ${FLAG} A second DELETE of the same payment method is a 404. ${NO_CUSTOMER}`,
   middleware: deleteRoute(),
-  request: { params: PaymentMethodParams, query: NoQuery },
+  request: { params: PaymentMethodParams, query: NoQuery, body: noFieldsBody() },
   responses: {
     200: jsonContent(DeletedPaymentMethod, "The payment method is deleted"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found", "not_found"),
   },
 });

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { IdParams, NoQuery, PageQuery, recordParams } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { pageOf } from "../lib/pages";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
@@ -75,9 +75,9 @@ export const cancelSubscription = createRoute({
   summary: "Cancel a subscription",
   description: `Sets \`status\` to \`canceled\`, \`cancel_reason\` to \`canceled_by_request\` and \`canceled_at\`; the subscription is kept. Idempotent: cancelling a canceled subscription answers 200 with it unchanged (its original \`canceled_at\` and \`cancel_reason\`). ${NO_CUSTOMER}`,
   middleware: deleteRoute(),
-  request: { params: SubscriptionParams, query: NoQuery },
+  request: { params: SubscriptionParams, query: NoQuery, body: noFieldsBody() },
   responses: {
     200: jsonContent(Subscription, "The canceled subscription"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "customer_not_found", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found", "not_found"),
   },
 });

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, problemResponses, WITH_BODY } from "../lib/openapi";
+import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   CreateWebhookEndpointBody,
@@ -52,10 +52,10 @@ export const deleteWebhookEndpoint = createRoute({
   description:
     "Its secrets are erased at once; deliveries to its URL answer `404` from then on (on other Worker instances within 5 seconds).",
   middleware: deleteRoute(),
-  request: { params: WebhookEndpointIdParams },
+  request: { params: WebhookEndpointIdParams, body: noFieldsBody() },
   responses: {
     200: jsonContent(DeletedWebhookEndpoint, "The endpoint is deleted"),
-    ...problemResponses(...AUTHENTICATED, "validation_failed", "not_found"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "not_found"),
   },
 });
 
