@@ -1,6 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
-import { NoQuery, PageQuery } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
+import { PageQuery } from "../customer-records/customer-records.params";
+import {
+  AUTHENTICATED,
+  jsonBodyOf,
+  jsonContent,
+  NoQuery,
+  noFieldsBody,
+  problemResponses,
+  WITH_BODY,
+} from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   Address,

@@ -27,9 +27,6 @@ export const IdParams = z.object({ id: customerId.openapi({ param: { name: "id",
 export const PageQuery = z.strictObject(pageQuery);
 export type PageQuery = z.infer<typeof PageQuery>;
 
-/** These routes take no query parameters; sending one is a 400 like any unknown field. */
-export const NoQuery = z.strictObject({});
-
 /**
  * `{id}` plus the record's own id. The record id is only shape-checked (so a path cannot
  * smuggle anything odd); an id of the right shape that names nothing is a 404 `not_found`.

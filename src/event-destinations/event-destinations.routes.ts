@@ -1,6 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
-import { NoQuery } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
+import {
+  AUTHENTICATED,
+  jsonBodyOf,
+  jsonContent,
+  NoQuery,
+  noFieldsBody,
+  problemResponses,
+  WITH_BODY,
+} from "../lib/openapi";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import {
   CreateEventDestinationBody,

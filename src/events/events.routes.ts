@@ -1,6 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { NoQuery } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonContent, problemResponses } from "../lib/openapi";
+import { AUTHENTICATED, jsonContent, NoQuery, problemResponses } from "../lib/openapi";
 import { readRoute } from "../middleware/stacks";
 import { Event, EventIdParams, EventList, ListEventsQuery } from "./events.schemas";
 

@@ -25,6 +25,9 @@ export function jsonBodyOf<T extends z.ZodType>(schema: T, description?: string)
 
 const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 
+/** The query of a route that takes no parameters: sending one is a 400 like any unknown field. */
+export const NoQuery = z.strictObject({});
+
 /**
  * The body of a route that takes no fields (DELETE, unarchive): optional, and `{}` if sent, so a
  * field sent is refused by name (section 1: no silent drops), not ignored.

@@ -1,6 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
-import { IdParams, NoQuery, PageQuery, recordParams } from "../customer-records/customer-records.params";
-import { AUTHENTICATED, jsonBodyOf, jsonContent, noFieldsBody, problemResponses, WITH_BODY } from "../lib/openapi";
+import { IdParams, PageQuery, recordParams } from "../customer-records/customer-records.params";
+import {
+  AUTHENTICATED,
+  jsonBodyOf,
+  jsonContent,
+  NoQuery,
+  noFieldsBody,
+  problemResponses,
+  WITH_BODY,
+} from "../lib/openapi";
 import { pageOf } from "../lib/pages";
 import { deleteRoute, readRoute, writeRoute } from "../middleware/stacks";
 import { Subscription, SubscriptionInput } from "./subscriptions.schemas";
