@@ -20,7 +20,6 @@ import {
   ListDeliveriesQuery,
   ReplayBody,
   ReplayResult,
-  RotateSecretBody,
   UpdateEventDestinationBody,
 } from "./event-destinations.schemas";
 
@@ -122,10 +121,8 @@ export const rotateEventDestinationSecret = createRoute({
   request: {
     params,
     query: NoQuery,
-    body: {
-      ...jsonBodyOf(RotateSecretBody, "Optional: no fields (a sent secret is refused, not ignored)."),
-      required: false,
-    },
+    // Unlike a webhook endpoint's rotation, this one cannot be given a secret: one sent is refused.
+    body: noFieldsBody(),
   },
   responses: {
     200: jsonContent(EventDestinationWithSecret, "The destination, with its new secret"),

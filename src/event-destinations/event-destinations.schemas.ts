@@ -159,9 +159,6 @@ export const ReplayBody = z
   })
   .openapi("ReplayEventDestination");
 
-/** rotate_secret takes no fields (unlike a webhook endpoint's, it cannot be given a secret): any is refused. */
-export const RotateSecretBody = z.strictObject({}).openapi("RotateEventDestinationSecret");
-
 export const ReplayResult = z
   .object({
     object: z.literal("event_destination_replay"),
