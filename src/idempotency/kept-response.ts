@@ -1,3 +1,5 @@
+import { isMaskedSecret } from "../lib/standard-webhooks";
+
 /** A response as an Idempotency-Key keeps it, and as a replay repeats it. */
 export type KeptResponse = {
   status: number;
@@ -39,8 +41,8 @@ export async function keepableResponse(
     if (value !== null) headers[name] = value;
   }
   const json = parseObject(body);
-  // A masked secret (`whsec_…Xk9Q`, in an update's answer) is no secret: kept, so the replay matches its schema.
-  const shownInFull = typeof json?.secret === "string" && !json.secret.includes("…");
+  // A masked secret (in an update's answer) is no secret: kept, so the replay matches its schema.
+  const shownInFull = typeof json?.secret === "string" && !isMaskedSecret(json.secret);
   if (json && shownInFull) body = JSON.stringify({ ...json, secret: null });
   return { kept: { status: response.status, headers, body }, subject: json ? piiSubjectOf(json) : null };
 }

@@ -20,6 +20,9 @@ export function newSigningSecret(): string {
 /** The form lists show: enough to tell secrets apart, never enough to use one. */
 export const maskedSecret = (last4: string) => `${SECRET_PREFIX}…${last4}`;
 
+/** Whether a secret is shown masked (`maskedSecret`), not in full. */
+export const isMaskedSecret = (secret: string) => secret.startsWith(`${SECRET_PREFIX}…`);
+
 /** The HMAC key bytes of a secret (the base64 after `whsec_`). */
 export function signingKeyBytes(secret: string): Uint8Array {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
