@@ -190,4 +190,4 @@ export async function compareCreate(
 }
 
 /** How much more `cost` is than `base` (0.1 = 10 % more), or null when either is unknown. */
-const increase = (cost, base) => (cost == null || base == null || base === 0 ? null : round(cost / base - 1, 3));
+export const increase = (cost, base) => (cost == null || base == null || base === 0 ? null : round(cost / base - 1, 3));

@@ -1,7 +1,7 @@
 // @ts-check
 import { round } from "./environment.mjs";
 import { AUTH, call, createDestination, deleteDestination, deliveryGate, drainTimeoutMs } from "./events-api.mjs";
-import { createScenario } from "./events-create.mjs";
+import { createScenario, increase } from "./events-create.mjs";
 import { drive, median } from "./load.mjs";
 
 /**
@@ -96,7 +96,7 @@ export async function pairedCreateCost(env, receiver, { pairs, sliceSeconds, con
     pair_ratio_max: round(Math.max(...pairRatios), 3),
     none_cpu_ms: round(noneCpu, 3),
     held_cpu_ms: round(heldCpu, 3),
-    cpu_increase: noneCpu === null || heldCpu === null ? null : round(heldCpu / noneCpu - 1, 3),
+    cpu_increase: increase(heldCpu, noneCpu),
     unexpected: [...none, ...held].reduce((sum, run) => sum + run.unexpected, 0),
     created_enabled: answered,
     delivered_while_held: deliveredWhileHeld,
