@@ -173,14 +173,14 @@ describe("archive redacts kept responses", () => {
     expect(await insertLock(env.DB, lock)).toBe(true);
     // The archive runs while the request holding the lock has not kept its response yet.
     await call("DELETE", `/v1/customers/${created.body.id}`, { key });
-    const row = await completeKey(
-      env.DB,
-      lock,
-      { status: 201, headers: "{}", body: created.text },
-      { customerId: created.body.id, piiPath: "$" },
-      now.toISOString(),
-      new Date(now.getTime() + 86_400_000).toISOString(),
-    );
+    const row = await completeKey(env.DB, lock, {
+      status: 201,
+      headers: "{}",
+      body: created.text,
+      subject: { customerId: created.body.id, piiPath: "$" },
+      completedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
+    });
     expect(row?.redacted_at).not.toBeNull();
     for (const value of PII_VALUES) expect(row?.body).not.toContain(value);
   });

@@ -59,3 +59,39 @@ export function d1WithSessions(
     });
   return wrap(db);
 }
+
+/**
+ * A D1 binding that "dies" right after a batch whose SQL matches `commit` committed: from then
+ * on every prepare and batch throws, as if the Worker had been killed between the change and
+ * anything it would write afterwards. `died()` tells whether it happened.
+ */
+export function d1DyingAfterCommit(db: D1Database, commit: RegExp) {
+  let dead = false;
+  const sqlOf = new WeakMap<D1PreparedStatement, string>();
+  // Each bound statement is a new object: remember the SQL of those too.
+  const tracked = (statement: D1PreparedStatement, sql: string): D1PreparedStatement => {
+    sqlOf.set(statement, sql);
+    const bind = statement.bind.bind(statement);
+    statement.bind = (...values: unknown[]) => tracked(bind(...values), sql);
+    return statement;
+  };
+  const killed = () => new Error("Network connection lost.");
+  const binding = d1WithSessions(db, (inner, name) => {
+    if (name === "prepare") {
+      return (sql: string) => {
+        if (dead) throw killed();
+        return tracked(inner.prepare(sql), sql);
+      };
+    }
+    if (name === "batch") {
+      return async (statements: D1PreparedStatement[]) => {
+        if (dead) throw killed();
+        const results = await inner.batch(statements);
+        if (statements.some((statement) => commit.test(sqlOf.get(statement) ?? ""))) dead = true;
+        return results;
+      };
+    }
+    return undefined;
+  });
+  return { db: binding, died: () => dead };
+}

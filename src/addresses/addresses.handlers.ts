@@ -1,14 +1,21 @@
 import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
+import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
+import type { AddressObject } from "./addresses.schemas";
 import * as service from "./addresses.service";
 
 const addresses = { name: "addresses", list: repo.listAddresses, toObject: toAddressObject };
+
+// The answers of the address writes, as values: each is kept with its change (lib/kept-answer.ts).
+const created = (address: AddressObject) => ({ status: 201 as const, body: address });
+const current = (address: AddressObject) => ({ status: 200 as const, body: address });
+const deleted = (addressId: string) => ({ status: 200 as const, body: deletedBody("address", addressId) });
 
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
@@ -35,19 +42,32 @@ export const createAddress: AppRouteHandler<typeof routes.createAddress> = async
       is_default: input.is_default ?? false,
     },
     requestOutbox(c),
+    keepAnswer(c, created),
   );
   if (!row) throw customerNotFound();
-  return c.json(toAddressObject(row), 201);
+  const answer = created(toAddressObject(row));
+  return c.json(answer.body, answer.status);
 };
 
 export const updateAddress: AppRouteHandler<typeof routes.updateAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
-  const row = await service.update(c.get("db"), c.get("orgId"), id, addressId, c.req.valid("json"), requestOutbox(c));
-  return c.json(toAddressObject(row), 200);
+  const keep = keepAnswer(c, current);
+  const row = await service.update(
+    c.get("db"),
+    c.get("orgId"),
+    id,
+    addressId,
+    c.req.valid("json"),
+    requestOutbox(c),
+    keep,
+  );
+  const answer = current(toAddressObject(row));
+  return c.json(answer.body, answer.status);
 };
 
 export const deleteAddress: AppRouteHandler<typeof routes.deleteAddress> = async (c) => {
   const { id, address_id: addressId } = c.req.valid("param");
-  await service.remove(c.get("db"), c.get("orgId"), id, addressId, requestOutbox(c));
-  return c.json(deletedBody("address", addressId), 200);
+  await service.remove(c.get("db"), c.get("orgId"), id, addressId, requestOutbox(c), keepAnswer(c, deleted));
+  const answer = deleted(addressId);
+  return c.json(answer.body, answer.status);
 };

@@ -149,9 +149,10 @@ export async function updateAddress(
   addressId: string,
   changes: AddressChanges,
   now: string,
-  together: { before: D1PreparedStatement[]; guard: Guard },
+  together: { before: D1PreparedStatement[]; guard: Guard; after?: D1PreparedStatement[] },
 ): Promise<Written & { row: AddressRow | null }> {
   const { guard } = together;
+  const after = together.after ?? [];
   const columns = CHANGEABLE_COLUMNS.filter((column) => changes[column] !== undefined);
   const assignments = columns.map((column, index) => `${column} = ?${index + 5}`);
   const self = "FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3";
@@ -188,9 +189,11 @@ export async function updateAddress(
         ...columns.map((column) => toSql(changes[column] ?? null)),
         ...guard.params,
       ),
+    ...after,
   ];
   const results = await db.batch(statements);
-  return { row: (results.at(-1)?.results[0] as AddressRow | undefined) ?? null, statements, results };
+  const row = (results.at(-1 - after.length)?.results[0] as AddressRow | undefined) ?? null;
+  return { row, statements, results };
 }
 
 /**
@@ -202,7 +205,7 @@ export async function deleteAddress(
   orgId: string,
   customerId: string,
   addressId: string,
-  together: { before: D1PreparedStatement[]; guard: Guard },
+  together: { before: D1PreparedStatement[]; guard: Guard; after?: D1PreparedStatement[] },
 ): Promise<Written & { deleted: boolean }> {
   const statements = [
     ...together.before,
@@ -210,6 +213,8 @@ export async function deleteAddress(
       .prepare(`DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
       .bind(orgId, customerId, addressId, ...together.guard.params),
   ];
+  const deleteAt = statements.length - 1;
+  statements.push(...(together.after ?? []));
   const results = await db.batch(statements);
-  return { deleted: (results.at(-1)?.meta.changes ?? 0) > 0, statements, results };
+  return { deleted: (results[deleteAt]?.meta.changes ?? 0) > 0, statements, results };
 }

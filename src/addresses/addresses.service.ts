@@ -3,16 +3,18 @@ import {
   recordUnchangedGuard,
   requireLiveCustomer,
 } from "../customer-records/customer-records.repository";
-import { type NewEvent, recordEventStatements } from "../events/events.repository";
+import { eventsRecordedGuard, type NewEvent, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
+import type { AddressObject } from "./addresses.schemas";
 
 /** The changes that would alter the stored address; empty when the PATCH changes nothing. */
 function effectiveChanges(row: repo.AddressRow, sent: repo.AddressChanges): repo.AddressChanges {
@@ -52,6 +54,7 @@ export async function create(
   customerId: string,
   address: repo.NewAddress,
   events: EventsOutbox,
+  keep: KeepAnswer<AddressObject> = keepNothing,
 ): Promise<repo.AddressRow | null> {
   const id = newId("adr");
   const now = nowIso();
@@ -63,7 +66,8 @@ export async function create(
     row,
     now,
   });
-  const written = await repo.insertAddress(db, orgId, customerId, id, address, now, event.statements);
+  const kept = keep(toAddressObject(row), eventsRecordedGuard(orgId, event.eventIds));
+  const written = await repo.insertAddress(db, orgId, customerId, id, address, now, [...event.statements, ...kept]);
   if (written.row) events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
@@ -81,6 +85,7 @@ export async function update(
   addressId: string,
   sent: repo.AddressChanges,
   events: EventsOutbox,
+  keep: KeepAnswer<AddressObject> = keepNothing,
 ): Promise<repo.AddressRow> {
   await requireLiveCustomer(db, orgId, customerId);
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -107,6 +112,7 @@ export async function update(
     const written = await repo.updateAddress(db, orgId, customerId, addressId, changes, now, {
       before: event.statements,
       guard,
+      after: keep(after, eventsRecordedGuard(orgId, event.eventIds)),
     });
     if (written.row) {
       events.committed(orgId, [event], written.statements, written.results);
@@ -123,6 +129,7 @@ export async function remove(
   customerId: string,
   addressId: string,
   events: EventsOutbox,
+  keep: KeepAnswer<string> = keepNothing,
 ): Promise<void> {
   await requireLiveCustomer(db, orgId, customerId);
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -138,7 +145,11 @@ export async function remove(
       row,
       now,
     });
-    const written = await repo.deleteAddress(db, orgId, customerId, addressId, { before: event.statements, guard });
+    const written = await repo.deleteAddress(db, orgId, customerId, addressId, {
+      before: event.statements,
+      guard,
+      after: keep(addressId, eventsRecordedGuard(orgId, event.eventIds)),
+    });
     if (written.deleted) {
       events.committed(orgId, [event], written.statements, written.results);
       return;

@@ -116,3 +116,12 @@ export function storedValues(profile: CustomerProfile): (string | number | null)
     return (encode[kind] as (value: unknown) => string | number | null)(profile[column]);
   });
 }
+
+/** The profile as the row's columns hold it. */
+export function storedProfile(profile: CustomerProfile): Pick<CustomerRow, ProfileColumn> {
+  const values = storedValues(profile);
+  return Object.fromEntries(PROFILE_COLUMNS.map((column, index) => [column, values[index]])) as Pick<
+    CustomerRow,
+    ProfileColumn
+  >;
+}

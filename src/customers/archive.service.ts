@@ -1,15 +1,16 @@
-import type { CustomerRow } from "../customer-records/customer-columns";
+import { type CustomerRow, PII_COLUMNS } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { followUp } from "../lib/follow-up";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements, cascadeEvents, readArchiveCascade } from "./archive-cascade";
-import { archiveEvents, committed, unarchivedEvent } from "./customer-events";
+import { archiveEvents, committed, keptWithEvents, unarchivedEvent } from "./customer-events";
 import * as repo from "./customers.repository";
 import { byId, type CustomerDeps, type CustomerRef, checkIfMatch } from "./customers.service";
 
@@ -28,12 +29,27 @@ export async function alternativeIdHash(deps: CustomerDeps, alternativeId: strin
   return key ? hmacSha256Hex(key, `${deps.orgId}\n${alternativeId}`) : null;
 }
 
+/** The row an archive at `now` leaves (archiveStatement): PII erased, no payment method, the version bumped. */
+const archivedRow = (row: CustomerRow, now: string, alternativeIdHash: string | null): CustomerRow => ({
+  ...row,
+  ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])),
+  has_payment_method: 0,
+  archived_at: now,
+  updated_at: now,
+  version: row.version + 1,
+  archived_alternative_id_hash: alternativeIdHash ?? row.archived_alternative_id_hash,
+});
+
 /**
  * Archives a live customer (PII erased, every cascade and every event of it in one atomic
  * batch), then cleans up after it. Null when the customer, or one of its subscriptions,
  * addresses or payment methods, changed or it was archived meanwhile: re-read and retry.
  */
-async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<CustomerRow | null> {
+async function archiveLive(
+  deps: CustomerDeps,
+  row: CustomerRow,
+  keep: KeepAnswer<CustomerRow>,
+): Promise<CustomerRow | null> {
   // Read before the batch (D1 cannot read between a batch's statements): the records the
   // cascade changes, to build their events with the routes' own object builders. The batch is
   // guarded by the event sequence read with them, which every change to them moves.
@@ -57,7 +73,11 @@ async function archiveLive(deps: CustomerDeps, row: CustomerRow): Promise<Custom
     repo.archiveStatement(deps.db, deps.orgId, row.seq, row.version, now, hash, cascade.eventSequence),
     {
       before: [events.insert],
-      after: [...events.afterChange, ...archiveCascadeStatements(deps.db, deps.orgId, row.id, now)],
+      after: [
+        ...events.afterChange,
+        ...archiveCascadeStatements(deps.db, deps.orgId, row.id, now),
+        ...keptWithEvents(keep, archivedRow(row, now, hash), deps, [events]),
+      ],
     },
   );
   const archived = written.row;
@@ -95,6 +115,7 @@ export async function archive(
   deps: CustomerDeps,
   ref: CustomerRef,
   ifMatch: string | undefined,
+  keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow | null> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
@@ -107,14 +128,18 @@ export async function archive(
       return row;
     }
     checkIfMatch(ifMatch, row);
-    const archived = await archiveLive(deps, row);
+    const archived = await archiveLive(deps, row, keep);
     if (archived) return archived;
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
 }
 
 /** Brings an archived customer back, PII still empty; a live one is returned unchanged. */
-export async function unarchive(deps: CustomerDeps, ref: { id: string }): Promise<CustomerRow> {
+export async function unarchive(
+  deps: CustomerDeps,
+  ref: { id: string },
+  keep: KeepAnswer<CustomerRow> = keepNothing,
+): Promise<CustomerRow> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
     const row = await repo.findById(deps.db, deps.orgId, ref.id);
@@ -123,7 +148,17 @@ export async function unarchive(deps: CustomerDeps, ref: { id: string }): Promis
     const now = nowIso();
     const event = unarchivedEvent(deps, row, now);
     const write = repo.markUnarchivedStatement(deps.db, deps.orgId, row.seq, row.version, now);
-    const written = await repo.writeCustomer(deps.db, write, { before: event.statements });
+    const unarchived: CustomerRow = {
+      ...row,
+      archived_at: null,
+      archived_alternative_id_hash: null,
+      updated_at: now,
+      version: row.version + 1,
+    };
+    const written = await repo.writeCustomer(deps.db, write, {
+      before: event.statements,
+      after: keptWithEvents(keep, unarchived, deps, [event]),
+    });
     if (written.row) {
       committed(deps, [event], written);
       return written.row;

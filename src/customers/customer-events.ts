@@ -4,11 +4,13 @@ import {
   PII_COLUMNS,
   PROFILE_COLUMNS,
   profileOf,
+  storedProfile,
 } from "../customer-records/customer-columns";
 import type { EventType } from "../events/event-types";
 import {
   bothGuards,
   customerEventSequenceGuard,
+  eventsRecordedGuard,
   type RecordedEvents,
   type RecordedSeries,
   recordCreationEventStatements,
@@ -20,6 +22,8 @@ import {
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { nowIso } from "../lib/fields";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
+import { toCustomerObject } from "./customers.object";
 import * as repo from "./customers.repository";
 import type { CustomerObject } from "./customers.schemas";
 
@@ -29,6 +33,33 @@ import type { CustomerObject } from "./customers.schemas";
  * object after it is known exactly), and recorded in the write's own batch.
  */
 
+/**
+ * The row a write of `profile` at `now` leaves: on top of `row` (its version bumped), or a new
+ * customer `id` in `orgId`. The write is guarded by the version it was read at, so this is the
+ * row exactly; events and kept Idempotency-Key answers are built from it before the write.
+ */
+export function customerRowAfter(
+  orgId: string,
+  row: CustomerRow | null,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+): CustomerRow {
+  return {
+    seq: row?.seq ?? 0,
+    org_id: orgId,
+    id,
+    has_payment_method: row?.has_payment_method ?? 0,
+    version: (row?.version ?? 0) + 1,
+    created_at: row?.created_at ?? now,
+    updated_at: now,
+    archived_at: row?.archived_at ?? null,
+    last_event_at: row?.last_event_at ?? null,
+    archived_alternative_id_hash: row?.archived_alternative_id_hash ?? null,
+    ...storedProfile(profile),
+  };
+}
+
 /** What the customer object is once `profile` is written at `now` (on top of `row`, or a new customer). */
 export function customerObjectAfter(
   row: CustomerRow | null,
@@ -36,14 +67,7 @@ export function customerObjectAfter(
   profile: CustomerProfile,
   now: string,
 ): CustomerObject {
-  return {
-    object: "customer",
-    id,
-    ...profile,
-    has_payment_method: row?.has_payment_method === 1,
-    created_at: row?.created_at ?? now,
-    updated_at: now,
-  };
+  return toCustomerObject(customerRowAfter(row?.org_id ?? "", row, id, profile, now));
 }
 
 /**
@@ -121,21 +145,49 @@ export function updatedEvent(
 /**
  * A profile write at the version `row` was read at, with its `customer.updated` when a field
  * changes (before the write in the batch, guarded by that version: the event exists exactly
- * when the write lands). Null when the customer changed meanwhile. A UniqueViolation fails it.
+ * when the write lands) and, with it, the request's kept answer for the row the write leaves.
+ * Null when the customer changed meanwhile. A UniqueViolation fails it.
  */
 export async function writeProfile(
   deps: EventDeps,
   row: CustomerRow,
   profile: CustomerProfile,
   lastEventAt: string | null = null,
+  keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow | null> {
   const now = nowIso();
   const event = updatedEvent(deps, row, profile, now);
   const recorded = event ? [event] : [];
   const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
-  const written = await repo.writeCustomer(deps.db, write, { before: recorded.flatMap((each) => each.statements) });
+  const kept = event
+    ? keptWithEvents(keep, customerRowAfter(deps.orgId, row, row.id, profile, now), deps, [event])
+    : [];
+  const written = await repo.writeCustomer(deps.db, write, {
+    before: recorded.flatMap((each) => each.statements),
+    after: kept,
+  });
   if (written.row) committed(deps, recorded, written);
   return written.row;
+}
+
+/**
+ * The kept-answer statements (lib/kept-answer.ts) for a change that records `recorded`: they act
+ * only if all of its events were recorded, that is, exactly when the change landed. They go
+ * after the events' statements in the batch.
+ */
+export function keptWithEvents<R>(
+  keep: KeepAnswer<R>,
+  predicted: R,
+  deps: { orgId: string },
+  recorded: RecordedEvents[],
+): D1PreparedStatement[] {
+  return keep(
+    predicted,
+    eventsRecordedGuard(
+      deps.orgId,
+      recorded.flatMap((each) => each.eventIds),
+    ),
+  );
 }
 
 /**

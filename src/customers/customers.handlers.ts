@@ -2,6 +2,7 @@ import type { CustomerRow } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { inBackground, type RequestContext } from "../lib/background";
+import { keepAnswer } from "../lib/kept-answer";
 import type { AppRouteHandler } from "../lib/types";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import * as archiving from "./archive.service";
@@ -10,6 +11,7 @@ import { etagOf, toCustomerObject } from "./customers.object";
 import type * as routes from "./customers.routes";
 import * as service from "./customers.service";
 import { importAll } from "./import";
+import type { ImportItemResult } from "./provision.schemas";
 import * as provisioning from "./provision.service";
 
 /**
@@ -50,9 +52,18 @@ const archivedBody = (row: CustomerRow) => ({
   archived_at: row.archived_at ?? "",
 });
 
+// The answers of the customer writes, as values: each is kept with its change (lib/kept-answer.ts).
+const created = (row: CustomerRow) => ({
+  status: 201 as const,
+  body: toCustomerObject(row),
+  headers: { ...etag(row), ...location(row) },
+});
+const current = (row: CustomerRow) => ({ status: 200 as const, body: toCustomerObject(row), headers: etag(row) });
+const archived = (row: CustomerRow) => ({ status: 200 as const, body: archivedBody(row) });
+
 export const create: AppRouteHandler<typeof routes.createCustomer> = async (c) => {
-  const row = await service.create(deps(c), c.req.valid("json"));
-  return c.json(toCustomerObject(row), 201, { ...etag(row), ...location(row) });
+  const answer = created(await service.create(deps(c), c.req.valid("json"), keepAnswer(c, created)));
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const list: AppRouteHandler<typeof routes.listCustomers> = async (c) =>
@@ -72,82 +83,104 @@ export const getByAlternativeId: AppRouteHandler<GetByAlternativeIdRoute> = asyn
 
 export const update: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const row = await service.update(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"));
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const keep = keepAnswer(c, current);
+  const answer = current(await service.update(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"), keep));
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const updateByAlternativeId: AppRouteHandler<PatchByAlternativeIdRoute> = async (c) => {
   const { alternative_id: alternativeId } = c.req.valid("param");
-  const row = await service.update(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"));
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const keep = keepAnswer(c, current);
+  const answer = current(
+    await service.update(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"), keep),
+  );
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const replace: AppRouteHandler<PutRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const row = await service.replace(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"));
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const keep = keepAnswer(c, current);
+  const answer = current(await service.replace(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"), keep));
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const replaceByAlternativeId: AppRouteHandler<PutByAlternativeIdRoute> = async (c) => {
   const { alternative_id: alternativeId } = c.req.valid("param");
-  const row = await service.replace(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"));
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const keep = keepAnswer(c, current);
+  const answer = current(
+    await service.replace(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"), keep),
+  );
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const removeMetadataKey: AppRouteHandler<MetadataKeyRoute> = async (c) => {
   const { id, key } = c.req.valid("param");
-  const row = await service.deleteMetadataKey(deps(c), { id }, c.req.header("If-Match"), key);
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const keep = keepAnswer(c, current);
+  const answer = current(await service.deleteMetadataKey(deps(c), { id }, c.req.header("If-Match"), key, keep));
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const removeMetadataKeyByAlternativeId: AppRouteHandler<MetadataKeyByAlternativeIdRoute> = async (c) => {
   const { alternative_id: alternativeId, key } = c.req.valid("param");
-  const row = await service.deleteMetadataKey(deps(c), { alternativeId }, c.req.header("If-Match"), key);
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const keep = keepAnswer(c, current);
+  const answer = current(
+    await service.deleteMetadataKey(deps(c), { alternativeId }, c.req.header("If-Match"), key, keep),
+  );
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const remove: AppRouteHandler<ArchiveRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const row = await archiving.archive(deps(c), { id }, c.req.header("If-Match"));
+  const row = await archiving.archive(deps(c), { id }, c.req.header("If-Match"), keepAnswer(c, archived));
   if (!row) throw customerNotFound();
-  return c.json(archivedBody(row), 200);
+  const answer = archived(row);
+  return c.json(answer.body, answer.status);
 };
 
 export const removeByAlternativeId: AppRouteHandler<ArchiveByAlternativeIdRoute> = async (c) => {
   const { alternative_id: alternativeId } = c.req.valid("param");
-  const row = await archiving.archive(deps(c), { alternativeId }, c.req.header("If-Match"));
+  const row = await archiving.archive(deps(c), { alternativeId }, c.req.header("If-Match"), keepAnswer(c, archived));
   if (!row) throw alternativeIdNotFound();
-  return c.json(archivedBody(row), 200);
+  const answer = archived(row);
+  return c.json(answer.body, answer.status);
 };
 
 export const unarchive: AppRouteHandler<typeof routes.unarchiveCustomer> = async (c) => {
-  const row = await archiving.unarchive(deps(c), c.req.valid("param"));
-  return c.json(toCustomerObject(row), 200, etag(row));
+  const answer = current(await archiving.unarchive(deps(c), c.req.valid("param"), keepAnswer(c, current)));
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
-export const provision: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
-  const { status, customer, subscription } = await provisioning.provision(deps(c), c.req.valid("json"));
+const provisioned = ({ status, customer, subscription }: provisioning.Provisioned) => {
   const body = {
     object: "provisioning_result" as const,
     created: status === "created",
     customer: toCustomerObject(customer),
     subscription: subscription ? toSubscriptionObject(subscription) : null,
   };
-  if (status === "created") return c.json(body, 201, { ...etag(customer), ...location(customer) });
-  return c.json(body, 200, etag(customer));
+  return status === "created"
+    ? { status: 201 as const, body, headers: { ...etag(customer), ...location(customer) } }
+    : { status: 200 as const, body, headers: etag(customer) };
+};
+
+export const provision: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
+  const outcome = await provisioning.provision(deps(c), c.req.valid("json"), keepAnswer(c, provisioned));
+  const answer = provisioned(outcome);
+  return c.json(answer.body, answer.status, answer.headers);
+};
+
+const imported = (results: ImportItemResult[]) => {
+  const count = (status: string) => results.filter((result) => result.status === status).length;
+  const body = {
+    object: "import_result" as const,
+    created: count("created"),
+    updated: count("updated"),
+    failed: count("failed"),
+    results,
+  };
+  return { status: 200 as const, body };
 };
 
 export const importCustomers: AppRouteHandler<typeof routes.importCustomers> = async (c) => {
-  const results = await importAll(deps(c), c.req.valid("json").customers);
-  const count = (status: string) => results.filter((result) => result.status === status).length;
-  return c.json(
-    {
-      object: "import_result" as const,
-      created: count("created"),
-      updated: count("updated"),
-      failed: count("failed"),
-      results,
-    },
-    200,
-  );
+  const answer = imported(await importAll(deps(c), c.req.valid("json").customers, keepAnswer(c, imported)));
+  return c.json(answer.body, answer.status);
 };

@@ -6,10 +6,11 @@ import type { Background } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage, servedRows } from "../lib/pages";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
-import { committed, createdEvent, writeProfile } from "./customer-events";
+import { committed, createdEvent, customerRowAfter, keptWithEvents, writeProfile } from "./customer-events";
 import { alternativeIdNotFound, conflictError, customerArchived, preconditionFailed } from "./customers.errors";
 import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
 import { profileForCreate, profileForPatch, profileForPut, sameProfile } from "./customers.profile";
@@ -102,6 +103,7 @@ export const checkEmail = (deps: CustomerDeps, input: { email?: string | null; s
 export async function create(
   deps: CustomerDeps,
   input: ProfileInput & { id?: string; skip_email_dns_validation?: boolean },
+  keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow> {
   await checkEmail(deps, input);
   const { id: requestedId, skip_email_dns_validation: _, ...fields } = input;
@@ -109,9 +111,10 @@ export async function create(
   const id = requestedId ?? newId("cus");
   const now = nowIso();
   const event = createdEvent(deps, id, profile, now);
+  const kept = keptWithEvents(keep, customerRowAfter(deps.orgId, null, id, profile, now), deps, [event]);
   try {
     const written = await repo.insertCustomer(deps.db, repo.insertStatement(deps.db, deps.orgId, id, profile, now), {
-      after: event.statements,
+      after: [...event.statements, ...kept],
     });
     committed(deps, [event], written);
     return written.row;
@@ -134,6 +137,7 @@ async function changeProfile(
   ref: CustomerRef,
   ifMatch: string | undefined,
   compute: (row: CustomerRow) => CustomerProfile,
+  keep: KeepAnswer<CustomerRow>,
 ): Promise<CustomerRow> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
@@ -143,7 +147,7 @@ async function changeProfile(
     if (sameProfile(profileOf(row), profile)) return row;
     let updated: CustomerRow | null;
     try {
-      updated = await writeProfile(deps, row, profile);
+      updated = await writeProfile(deps, row, profile, null, keep);
     } catch (error) {
       if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error);
       throw error;
@@ -157,22 +161,46 @@ async function changeProfile(
 }
 
 /** PATCH: only the fields sent change; metadata merges. */
-export async function update(deps: CustomerDeps, ref: CustomerRef, ifMatch: string | undefined, input: UpdateInput) {
+export async function update(
+  deps: CustomerDeps,
+  ref: CustomerRef,
+  ifMatch: string | undefined,
+  input: UpdateInput,
+  keep: KeepAnswer<CustomerRow> = keepNothing,
+) {
   await checkEmail(deps, input);
-  return changeProfile(deps, ref, ifMatch, (row) => profileForPatch(row, input));
+  return changeProfile(deps, ref, ifMatch, (row) => profileForPatch(row, input), keep);
 }
 
 /** PUT: a full replace, except that the alternative ID changes only when sent. */
-export async function replace(deps: CustomerDeps, ref: CustomerRef, ifMatch: string | undefined, input: UpdateInput) {
+export async function replace(
+  deps: CustomerDeps,
+  ref: CustomerRef,
+  ifMatch: string | undefined,
+  input: UpdateInput,
+  keep: KeepAnswer<CustomerRow> = keepNothing,
+) {
   await checkEmail(deps, input);
-  return changeProfile(deps, ref, ifMatch, (row) => profileForPut(row, input));
+  return changeProfile(deps, ref, ifMatch, (row) => profileForPut(row, input), keep);
 }
 
 /** Removes one metadata key; removing an absent key changes nothing. */
-export function deleteMetadataKey(deps: CustomerDeps, ref: CustomerRef, ifMatch: string | undefined, key: string) {
-  return changeProfile(deps, ref, ifMatch, (row) => {
-    const profile = profileOf(row);
-    delete profile.metadata[key];
-    return profile;
-  });
+export function deleteMetadataKey(
+  deps: CustomerDeps,
+  ref: CustomerRef,
+  ifMatch: string | undefined,
+  key: string,
+  keep: KeepAnswer<CustomerRow> = keepNothing,
+) {
+  return changeProfile(
+    deps,
+    ref,
+    ifMatch,
+    (row) => {
+      const profile = profileOf(row);
+      delete profile.metadata[key];
+      return profile;
+    },
+    keep,
+  );
 }

@@ -4,6 +4,7 @@ import { type NewImportedEvent, recordEventsStatements } from "../events/events.
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { fieldErrorsFrom } from "../lib/validation-hook";
 import { newSubscriptionFrom, toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import {
@@ -14,7 +15,7 @@ import {
   newSubscriptionRow,
   type SubscriptionRow,
 } from "../subscriptions/subscriptions.repository";
-import { customerObjectAfter, previousAttributes } from "./customer-events";
+import { customerObjectAfter, keptWithEvents, previousAttributes } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
 import type { CustomerDeps } from "./customers.service";
@@ -229,6 +230,14 @@ function importEvents(
   return events;
 }
 
+/** The items' results when every planned write lands: each plan succeeds as planned. */
+function reportIfAllLand(results: ImportItemResult[], plans: ItemPlan[]): ImportItemResult[] {
+  const report = [...results];
+  for (const plan of plans)
+    report[plan.index] = { index: plan.index, status: plan.status, id: plan.customerId, error: null };
+  return report;
+}
+
 const concurrentChange = () =>
   new ApiError(
     "storage_unavailable",
@@ -269,7 +278,11 @@ async function checkEmails(
  * whatever the size (one batch of lookups, one batch of set-based writes), each statement with
  * at most three bound parameters.
  */
-export async function importAll(deps: CustomerDeps, items: unknown[]) {
+export async function importAll(
+  deps: CustomerDeps,
+  items: unknown[],
+  keep: KeepAnswer<ImportItemResult[]> = keepNothing,
+) {
   const { db, orgId } = deps;
   const results: ImportItemResult[] = new Array(items.length);
   let valid: { index: number; body: ProvisionBody }[] = [];
@@ -350,6 +363,8 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
     activeSubscriptionKeysStatement(db, orgId, [...new Set(planned.map((subscription) => subscription.customer_id))]),
     // Set-based, whatever the item count: each event exists only if its write landed.
     ...events.statements,
+    // The report as it is when every write lands, kept only then (else after the handler).
+    ...(events.eventIds.length ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events]) : []),
   ];
   const batch = await db.batch<{ id: string } & Partial<SubscriptionRow>>(statements);
   deps.events.committed(orgId, [events], statements, batch);

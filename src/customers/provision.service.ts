@@ -3,6 +3,7 @@ import type { RecordedEvents } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
 import {
@@ -13,7 +14,7 @@ import {
 import * as subscriptions from "../subscriptions/subscriptions.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { alternativeIdHash } from "./archive.service";
-import { committed, createdEvent, updatedEvent } from "./customer-events";
+import { committed, createdEvent, customerRowAfter, keptWithEvents, updatedEvent } from "./customer-events";
 import { conflictError, customerIdArchived, identityConflict } from "./customers.errors";
 import { profileForCreate, profileForPatch, sameProfile } from "./customers.profile";
 import * as repo from "./customers.repository";
@@ -25,8 +26,15 @@ import type { ProvisionBody } from "./provision.schemas";
  * the API (`provision`) and for webhook events (`provisionFromEvent`).
  */
 
+/** A provision that created or updated its customer (or found it as asked). */
+export type Provisioned = {
+  status: "created" | "updated";
+  customer: CustomerRow;
+  subscription: SubscriptionRow | null;
+};
+
 export type ProvisionOutcome =
-  | { status: "created" | "updated"; customer: CustomerRow; subscription: SubscriptionRow | null }
+  | Provisioned
   | { status: "stale"; customer: CustomerRow }
   | { status: "archived"; customerId: string | null };
 
@@ -75,7 +83,12 @@ const isStale = (row: CustomerRow, eventAt: string | undefined) =>
  * than the last one applied to the customer changes nothing (`stale`), and an event for an
  * archived customer (by id, or by the keyed hash of its alternative ID) does not bring it back.
  */
-async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string | undefined): Promise<ProvisionOutcome> {
+async function upsert(
+  deps: CustomerDeps,
+  body: ProvisionBody,
+  eventAt: string | undefined,
+  keep: KeepAnswer<Provisioned>,
+): Promise<ProvisionOutcome> {
   const { id, subscription, skip_email_dns_validation: _, ...fields } = body;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
@@ -87,6 +100,8 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     let write: D1PreparedStatement | null = null;
     let customerId: string;
     let versionAfter: number;
+    // The customer row the write leaves (exactly: the write is guarded by the version read).
+    let rowAfter: CustomerRow | null = found;
     // Its events: an update's before it (guarded by the version it expects), a create's after.
     const beforeWrite: RecordedEvents[] = [];
     const afterWrite: RecordedEvents[] = [];
@@ -95,6 +110,7 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
       const profile = profileForCreate(fields);
       write = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
       versionAfter = 1;
+      rowAfter = customerRowAfter(deps.orgId, null, customerId, profile, now);
       afterWrite.push(createdEvent(deps, customerId, profile, now));
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
@@ -108,6 +124,7 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
         const { seq, version } = found;
         write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
         versionAfter = version + 1;
+        rowAfter = customerRowAfter(deps.orgId, found, customerId, profile, now);
         // A newer event that changes no field moves only last_event_at: no customer.updated.
         const event = updatedEvent(deps, found, profile, now);
         if (event) beforeWrite.push(event);
@@ -118,6 +135,13 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     const created =
       wanted && write ? subscriptions.createStatements(deps, customerId, wanted, now, versionAfter) : null;
 
+    const status = found ? "updated" : "created";
+    // The answer as it will be if the subscription is created (not reused): kept only then.
+    const keepWith = (
+      subscription: SubscriptionRow | null,
+      customer: CustomerRow | null,
+      recorded: RecordedEvents[],
+    ) => (customer && recorded.length ? keptWithEvents(keep, { status, customer, subscription }, deps, recorded) : []);
     let customer = found;
     let ensured: CreateSubscriptionOutcome | null = null;
     if (write) {
@@ -127,6 +151,7 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
         const after = afterWrite.flatMap((each) => each.statements);
         const subscriptionAt = before.length + 1 + after.length;
         if (created) after.push(...created.statements, ...created.event.statements);
+        after.push(...keepWith(created?.row ?? null, rowAfter, recorded));
         const written = await repo.writeCustomer(deps.db, write, { before, after });
         customer = written.row;
         if (customer) committed(deps, recorded, written);
@@ -142,19 +167,29 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
       if (!customer) continue;
       if (found) await forgetReleasedAlternativeId(deps, deps.orgId, found, customer, deps.background);
     } else if (wanted) {
-      ensured = await subscriptions.create(deps.db, deps.orgId, customerId, wanted, deps.events, versionAfter);
+      const keepSubscription: KeepAnswer<SubscriptionRow> = (subscription, committed) =>
+        found ? keep({ status, customer: found, subscription }, committed) : [];
+      ensured = await subscriptions.create(
+        deps.db,
+        deps.orgId,
+        customerId,
+        wanted,
+        deps.events,
+        versionAfter,
+        keepSubscription,
+      );
     }
     // Only without a customer write: it changed or was archived since it was read.
     if (!customer || ensured?.status === "customer_gone") continue;
-    return { status: found ? "updated" : "created", customer, subscription: ensured?.row ?? null };
+    return { status, customer, subscription: ensured?.row ?? null };
   }
   throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");
 }
 
 /** Provision through the API: the email DNS check, then the upsert, which never answers stale or archived. */
-export async function provision(deps: CustomerDeps, body: ProvisionBody) {
+export async function provision(deps: CustomerDeps, body: ProvisionBody, keep: KeepAnswer<Provisioned> = keepNothing) {
   await checkEmail(deps, body);
-  const outcome = await upsert(deps, body, undefined);
+  const outcome = await upsert(deps, body, undefined, keep);
   if (outcome.status === "stale" || outcome.status === "archived") {
     throw new Error(`provision without an event time answered ${outcome.status}`);
   }
@@ -162,5 +197,9 @@ export async function provision(deps: CustomerDeps, body: ProvisionBody) {
 }
 
 /** Provision for a webhook event that happened at `eventAt` (no DNS check: the source vouched for the email). */
-export const provisionFromEvent = (deps: CustomerDeps, body: ProvisionBody, eventAt: string) =>
-  upsert(deps, body, eventAt);
+export const provisionFromEvent = (
+  deps: CustomerDeps,
+  body: ProvisionBody,
+  eventAt: string,
+  keep: KeepAnswer<Provisioned> = keepNothing,
+) => upsert(deps, body, eventAt, keep);

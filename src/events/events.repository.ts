@@ -1,5 +1,6 @@
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
+import type { SqlGuard } from "../lib/sql-guard";
 import type { EventType } from "./event-types";
 import { fanOutDeliveriesStatement, fanOutNewEventStatement } from "./fan-out.repository";
 
@@ -9,14 +10,7 @@ import { fanOutDeliveriesStatement, fanOutNewEventStatement } from "./fan-out.re
  * recording appends is in fan-out.repository.ts.
  */
 
-/**
- * An SQL condition with its own bound values, true only if the change it accompanies
- * committed, e.g. `EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND version = ?)`.
- * It must use anonymous `?` placeholders (its values are appended after the statement's own)
- * and read only stored state: it is evaluated by more than one statement of the batch, so
- * `changes()` or anything the event statements themselves change cannot serve.
- */
-export type SqlGuard = { sql: string; params: unknown[] };
+export type { SqlGuard };
 
 /** The customer is at `version` (every customer change bumps it, so this names one change). */
 export const customerVersionGuard = (orgId: string, customerId: string, version: number): SqlGuard => ({
@@ -38,6 +32,12 @@ export const customerEventSequenceStatement = (db: Db, orgId: string, customerId
 export const bothGuards = (first: SqlGuard, second: SqlGuard): SqlGuard => ({
   sql: `(${first.sql}) AND (${second.sql})`,
   params: [...first.params, ...second.params],
+});
+
+/** Every event with these (fresh) ids was recorded: exactly when the change that records them committed. */
+export const eventsRecordedGuard = (orgId: string, eventIds: string[]): SqlGuard => ({
+  sql: "(SELECT count(*) FROM events WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))) = ?",
+  params: [orgId, JSON.stringify(eventIds), eventIds.length],
 });
 
 /** The archive that set `archived_at` to this timestamp committed. */

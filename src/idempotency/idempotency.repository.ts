@@ -1,6 +1,7 @@
 import { PII_COLUMNS } from "../customer-records/customer-columns";
 import { ARCHIVE_COMMITTED } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
+import type { SqlGuard } from "../lib/sql-guard";
 import type { PiiSubject } from "./kept-response";
 
 /** An idempotency_keys row as D1 returns it. */
@@ -99,21 +100,31 @@ export async function takeOverExpiredKey(db: Db, lock: Lock, staleToken: string)
   return result.meta.changes === 1;
 }
 
+/** A response to keep: status, the kept headers as JSON, the body's text, and whose PII it shows. */
+export type KeptRow = {
+  status: number;
+  headers: string;
+  body: string;
+  subject: PiiSubject | null;
+  completedAt: string;
+  expiresAt: string;
+};
+
 /**
- * Keeps the final response under the lock its owner holds. If the customer it shows was
- * archived while the request ran, the body is kept already redacted (the archive's own
- * redaction ran before this row had a body). Null when the lock is no longer this owner's.
+ * Keeps the final response under the lock its owner holds, where `committed` (if given) holds.
+ * If the customer it shows was archived while the request ran, the body is kept already
+ * redacted (the archive's own redaction ran before this row had a body). RETURNING the row,
+ * none when the lock is no longer this owner's (or `committed` does not hold).
  */
-export async function completeKey(
+export function completeKeyStatement(
   db: Db,
   lock: Pick<Lock, "orgId" | "keyHash" | "token">,
-  response: { status: number; headers: string; body: string },
-  subject: PiiSubject | null,
-  completedAt: string,
-  expiresAt: string,
-): Promise<CompletedKeyRow | null> {
+  kept: KeptRow,
+  committed: SqlGuard | null = null,
+): D1PreparedStatement {
   const archived = `?8 IS NOT NULL AND json_valid(?10)
     AND EXISTS (SELECT 1 FROM customers WHERE org_id = ?1 AND id = ?8 AND archived_at IS NOT NULL)`;
+  // Anonymous placeholders after ?10 number on from 11 (SQLite), so the guard's own values follow.
   return db
     .prepare(
       `UPDATE idempotency_keys
@@ -122,20 +133,58 @@ export async function completeKey(
          body = CASE WHEN ${archived} THEN ${redacted("?10", "?9")} ELSE ?10 END,
          redacted_at = CASE WHEN ${archived} THEN ?4 ELSE NULL END
        WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running'
+         ${committed ? `AND (${committed.sql})` : ""}
        RETURNING *`,
     )
     .bind(
       lock.orgId,
       lock.keyHash,
       lock.token,
-      completedAt,
-      expiresAt,
-      response.status,
-      response.headers,
-      subject?.customerId ?? null,
-      subject?.piiPath ?? null,
-      response.body,
+      kept.completedAt,
+      kept.expiresAt,
+      kept.status,
+      kept.headers,
+      kept.subject?.customerId ?? null,
+      kept.subject?.piiPath ?? null,
+      kept.body,
+      ...(committed?.params ?? []),
+    );
+}
+
+/** `completeKeyStatement` on its own, for an answer that committed no change. */
+export function completeKey(
+  db: Db,
+  lock: Pick<Lock, "orgId" | "keyHash" | "token">,
+  kept: KeptRow,
+): Promise<CompletedKeyRow | null> {
+  return completeKeyStatement(db, lock, kept).first<CompletedKeyRow>();
+}
+
+/**
+ * For a change's own batch: fails the whole batch (a NOT NULL violation on the always-empty
+ * `lock_lost`, migrations/0012) unless the lock is still this owner's and running,
+ * so a request whose lock was taken over never commits beside its successor.
+ */
+export function assertLockHeldStatement(db: Db, lock: Pick<Lock, "orgId" | "keyHash" | "token">): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO lock_lost (lock_token)
+       SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM idempotency_keys
+         WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running')`,
     )
+    .bind(lock.orgId, lock.keyHash, lock.token);
+}
+
+/** The row of a key whose lock `token` took, once its answer was kept (by the change's batch or after it). */
+export async function findKeptBy(
+  db: Db,
+  lock: Pick<Lock, "orgId" | "keyHash" | "token">,
+): Promise<CompletedKeyRow | null> {
+  return db
+    .prepare(
+      "SELECT * FROM idempotency_keys WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'completed'",
+    )
+    .bind(lock.orgId, lock.keyHash, lock.token)
     .first<CompletedKeyRow>();
 }
 

@@ -1,3 +1,4 @@
+import type { Answer } from "../lib/kept-answer";
 import { isMaskedSecret } from "../lib/standard-webhooks";
 
 /** A response as an Idempotency-Key keeps it, and as a replay repeats it. */
@@ -35,16 +36,34 @@ export async function keepableResponse(
   } catch {
     return null;
   }
+  return keepText(response.status, response.headers, body);
+}
+
+/**
+ * What to keep of an answer a change commits with (lib/kept-answer.ts): the same as
+ * `keepableResponse` keeps of the response that `c.json` makes of it.
+ */
+export function keepableAnswer(answer: Answer): { kept: KeptResponse; subject: PiiSubject | null } {
+  const headers = new Headers(answer.headers);
+  headers.set("Content-Type", JSON_CONTENT_TYPE);
+  return keepText(answer.status, headers, JSON.stringify(answer.body));
+}
+
+/** `c.json`'s Content-Type (Hono), which a replay repeats. */
+const JSON_CONTENT_TYPE = "application/json";
+
+function keepText(status: number, sent: Headers, text: string): { kept: KeptResponse; subject: PiiSubject | null } {
+  let body = text;
   const headers: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {
-    const value = response.headers.get(name);
+    const value = sent.get(name);
     if (value !== null) headers[name] = value;
   }
   const json = parseObject(body);
   // A masked secret (in an update's answer) is no secret: kept, so the replay matches its schema.
   const shownInFull = typeof json?.secret === "string" && !isMaskedSecret(json.secret);
   if (json && shownInFull) body = JSON.stringify({ ...json, secret: null });
-  return { kept: { status: response.status, headers, body }, subject: json ? piiSubjectOf(json) : null };
+  return { kept: { status, headers, body }, subject: json ? piiSubjectOf(json) : null };
 }
 
 /** A customer object, a provisioning result that holds one, or a customer's address or payment method. */

@@ -2,12 +2,23 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { inBackground } from "../lib/background";
 import { sha256Hex } from "../lib/crypto";
+import type { Db } from "../lib/db";
+import type { AnswerKeeper } from "../lib/kept-answer";
 import { describeError, logError } from "../lib/logger";
 import type { AppEnv } from "../lib/types";
 import { requestFingerprint } from "./fingerprint";
 import { parseIdempotencyKey } from "./header";
-import { completeKey, type Lock, releaseLock } from "./idempotency.repository";
-import { keepableResponse, replayResponse } from "./kept-response";
+import {
+  assertLockHeldStatement,
+  type CompletedKeyRow,
+  completeKey,
+  completeKeyStatement,
+  findKeptBy,
+  type KeptRow,
+  type Lock,
+  releaseLock,
+} from "./idempotency.repository";
+import { type KeptResponse, keepableAnswer, keepableResponse, type PiiSubject, replayResponse } from "./kept-response";
 import { claimKey, keepLockAlive } from "./lock";
 import { cacheReplay, forgetCachedReplay, keptOf, readCachedReplay, type Storage } from "./replay-cache";
 
@@ -22,10 +33,41 @@ const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
 /** The cache fill runs after the response, in its own session on the primary (its redaction check needs the latest state). */
 const backgroundStorage = (c: Context<AppEnv>): Storage => ({ db: c.get("db").forBackground(), kv: c.env.KV });
 
+function keptRow(kept: KeptResponse, subject: PiiSubject | null): KeptRow {
+  const now = Date.now();
+  return {
+    status: kept.status,
+    headers: JSON.stringify(kept.headers),
+    body: kept.body,
+    subject,
+    completedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + RETENTION_MS).toISOString(),
+  };
+}
+
+/**
+ * The request's AnswerKeeper (lib/kept-answer.ts): a change's batch carries the lock check and
+ * the kept answer, so the answer commits with the change or not at all. `used` tells whether a
+ * write path asked for them.
+ */
+function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boolean } {
+  let used = false;
+  const keeper: AnswerKeeper = (answer, committed) => {
+    used = true;
+    const { kept, subject } = keepableAnswer(answer);
+    return [assertLockHeldStatement(db, lock), completeKeyStatement(db, lock, keptRow(kept, subject), committed)];
+  };
+  return { keeper, used: () => used };
+}
+
 /**
  * Idempotency-Key (README, "Retries and idempotency") for tenant writes: runs after authentication, the rate
  * limit and the body reader, before validators, so a validation failure is a final response
  * that is kept like any other. Without the header the request runs as if this were not here.
+ *
+ * A request that changes something keeps its answer in the change's own batch (`answerKeeper`),
+ * so no crash can leave a committed change whose key would run the request again; one that
+ * changes nothing (a validation error, a 404, a no-op) keeps its answer here, after the handler.
  */
 export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
   const key = parseIdempotencyKey(c.req.header("Idempotency-Key"));
@@ -48,6 +90,8 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
   // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
   if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
 
+  const { keeper, used } = lockKeeper(c.get("db"), claim.lock);
+  c.set("answerKeeper", keeper);
   const renewal = keepLockAlive(c.get("db"), claim.lock);
   try {
     await next();
@@ -55,33 +99,28 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
     await renewal.stop();
   }
   // Under waitUntil too: a client that hangs up must not leave the key locked until it expires.
-  const settled = keepOrRelease(c, claim.lock);
+  const settled = keepOrRelease(c, claim.lock, used());
   inBackground(c, "idempotency key completion")(settled);
   await settled;
 });
 
 /**
- * After the handler: keeps a final response (status < 500), or releases the key so a retry
- * runs again. Storage trouble here never changes the response the caller gets: the work was
- * done (or not) already, and the lock, if it stays, dies after 60 seconds.
+ * After the handler: a change that kept its answer in its batch is done (its row only goes to
+ * the replay cache); otherwise keeps a final response (status < 500), or releases the key so a
+ * retry runs again. Storage trouble here never changes the response the caller gets: the work
+ * was done (or not) already, and the lock, if it stays, dies after 60 seconds.
  */
-async function keepOrRelease(c: Context<AppEnv>, lock: Lock): Promise<void> {
+async function keepOrRelease(c: Context<AppEnv>, lock: Lock, keptInBatch: boolean): Promise<void> {
   try {
-    const keepable = c.res.status < 500 ? await keepableResponse(c.res) : null;
-    if (!keepable) {
-      await releaseLock(c.get("db"), lock);
-      return;
+    let row: CompletedKeyRow | null = keptInBatch ? await findKeptBy(c.get("db"), lock) : null;
+    if (!row) {
+      const keepable = c.res.status < 500 ? await keepableResponse(c.res) : null;
+      if (!keepable) {
+        await releaseLock(c.get("db"), lock);
+        return;
+      }
+      row = await completeKey(c.get("db"), lock, keptRow(keepable.kept, keepable.subject));
     }
-    const { kept, subject } = keepable;
-    const now = Date.now();
-    const row = await completeKey(
-      c.get("db"),
-      lock,
-      { status: kept.status, headers: JSON.stringify(kept.headers), body: kept.body },
-      subject,
-      new Date(now).toISOString(),
-      new Date(now + RETENTION_MS).toISOString(),
-    );
     if (!row) {
       logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
       return;

@@ -1,5 +1,6 @@
 import type { RouteConfig, RouteHandler } from "@hono/zod-openapi";
 import type { RequestDb } from "./db";
+import type { AnswerKeeper } from "./kept-answer";
 
 /** What a request knows once the middleware has run. */
 export type AppVariables = {
@@ -11,6 +12,8 @@ export type AppVariables = {
   apiKeyId: string;
   /** The raw request body as read by the JSON body middleware (fingerprints use it). */
   rawBody: Uint8Array;
+  /** Set by the idempotency middleware while the request holds an Idempotency-Key lock (lib/kept-answer.ts). */
+  answerKeeper?: AnswerKeeper;
 };
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

@@ -1,14 +1,23 @@
 import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
+import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type * as routes from "./payment-methods.routes";
+import type { PaymentMethodObject } from "./payment-methods.schemas";
 import * as service from "./payment-methods.service";
 
 const paymentMethods = { name: "payment_methods", list: repo.listPaymentMethods, toObject: toPaymentMethodObject };
+
+// The answers of the payment method writes, as values: each is kept with its change (lib/kept-answer.ts).
+const created = (paymentMethod: PaymentMethodObject) => ({ status: 201 as const, body: paymentMethod });
+const deleted = (paymentMethodId: string) => ({
+  status: 200 as const,
+  body: deletedBody("payment_method", paymentMethodId),
+});
 
 export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
   const { id } = c.req.valid("param");
@@ -34,13 +43,16 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
       is_default: input.is_default ?? false,
     },
     requestOutbox(c),
+    keepAnswer(c, created),
   );
   if (!row) throw customerNotFound();
-  return c.json(toPaymentMethodObject(row), 201);
+  const answer = created(toPaymentMethodObject(row));
+  return c.json(answer.body, answer.status);
 };
 
 export const deletePaymentMethod: AppRouteHandler<typeof routes.deletePaymentMethod> = async (c) => {
   const { id, payment_method_id: paymentMethodId } = c.req.valid("param");
-  await service.remove(c.get("db"), c.get("orgId"), id, paymentMethodId, requestOutbox(c));
-  return c.json(deletedBody("payment_method", paymentMethodId), 200);
+  await service.remove(c.get("db"), c.get("orgId"), id, paymentMethodId, requestOutbox(c), keepAnswer(c, deleted));
+  const answer = deleted(paymentMethodId);
+  return c.json(answer.body, answer.status);
 };

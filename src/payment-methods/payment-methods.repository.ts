@@ -125,7 +125,7 @@ export async function deletePaymentMethod(
   customerId: string,
   paymentMethodId: string,
   now: string,
-  together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] } },
+  together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] }; after?: D1PreparedStatement[] },
 ): Promise<Written & { deleted: boolean }> {
   const statements = [
     ...together.before,
@@ -135,6 +135,7 @@ export async function deletePaymentMethod(
       )
       .bind(orgId, customerId, paymentMethodId, ...together.guard.params),
     syncHasPaymentMethodStatement(db, orgId, customerId, now),
+    ...(together.after ?? []),
   ];
   const results = await db.batch(statements);
   const deleted = (results[together.before.length]?.meta.changes ?? 0) > 0;

@@ -3,15 +3,17 @@ import {
   recordUnchangedGuard,
   requireLiveCustomer,
 } from "../customer-records/customer-records.repository";
-import { recordEventStatements } from "../events/events.repository";
+import { eventsRecordedGuard, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
+import type { PaymentMethodObject } from "./payment-methods.schemas";
 
 /**
  * Payment method changes with their events (spec section 10), each in the change's own batch.
@@ -31,19 +33,25 @@ export async function create(
   customerId: string,
   paymentMethod: repo.NewPaymentMethod,
   events: EventsOutbox,
+  keep: KeepAnswer<PaymentMethodObject> = keepNothing,
 ): Promise<repo.PaymentMethodRow | null> {
   const id = newId("pm");
   const now = nowIso();
+  const object = toPaymentMethodObject(repo.newPaymentMethodRow(orgId, customerId, id, paymentMethod, now));
   const event = recordEventStatements(db, {
     orgId,
     customerId,
     type: "payment_method.created",
-    object: toPaymentMethodObject(repo.newPaymentMethodRow(orgId, customerId, id, paymentMethod, now)),
+    object,
     requestId: events.requestId,
     createdAt: now,
     guard: recordInsertedGuard("payment_methods", orgId, id),
   });
-  const written = await repo.insertPaymentMethod(db, orgId, customerId, id, paymentMethod, now, event.statements);
+  const kept = keep(object, eventsRecordedGuard(orgId, event.eventIds));
+  const written = await repo.insertPaymentMethod(db, orgId, customerId, id, paymentMethod, now, [
+    ...event.statements,
+    ...kept,
+  ]);
   if (written.row) events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
@@ -58,6 +66,7 @@ export async function remove(
   customerId: string,
   paymentMethodId: string,
   events: EventsOutbox,
+  keep: KeepAnswer<string> = keepNothing,
 ): Promise<void> {
   await requireLiveCustomer(db, orgId, customerId);
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -78,6 +87,7 @@ export async function remove(
     const written = await repo.deletePaymentMethod(db, orgId, customerId, paymentMethodId, now, {
       before: event.statements,
       guard,
+      after: keep(paymentMethodId, eventsRecordedGuard(orgId, event.eventIds)),
     });
     if (written.deleted) {
       events.committed(orgId, [event], written.statements, written.results);

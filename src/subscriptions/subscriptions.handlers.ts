@@ -2,6 +2,7 @@ import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound, requireLiveCustomer } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { ApiError } from "../lib/errors";
+import { keepAnswer } from "../lib/kept-answer";
 import type { AppRouteHandler } from "../lib/types";
 import { newSubscriptionFrom, toSubscriptionObject } from "./subscriptions.object";
 import * as repo from "./subscriptions.repository";
@@ -10,6 +11,14 @@ import * as service from "./subscriptions.service";
 import { subscriptionNotFound } from "./subscriptions.service";
 
 const subscriptions = { name: "subscriptions", list: repo.listSubscriptions, toObject: toSubscriptionObject };
+
+// The answers of the subscription writes, as values: each is kept with its change (lib/kept-answer.ts).
+const created = (row: repo.SubscriptionRow) => ({
+  status: 201 as const,
+  body: toSubscriptionObject(row),
+  headers: { Location: `/v1/customers/${encodeURIComponent(row.customer_id)}/subscriptions/${row.id}` },
+});
+const current = (row: repo.SubscriptionRow) => ({ status: 200 as const, body: toSubscriptionObject(row) });
 
 export const listSubscriptions: AppRouteHandler<typeof routes.listSubscriptions> = async (c) => {
   const { id } = c.req.valid("param");
@@ -26,6 +35,8 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
     id,
     newSubscriptionFrom(c.req.valid("json")),
     requestOutbox(c),
+    null,
+    keepAnswer(c, created),
   );
   if (outcome.status === "customer_gone") throw customerNotFound();
   if (outcome.status === "exists") {
@@ -36,8 +47,8 @@ export const createSubscription: AppRouteHandler<typeof routes.createSubscriptio
       { extensions: { subscription_id: existing.id } },
     );
   }
-  const location = `/v1/customers/${encodeURIComponent(id)}/subscriptions/${outcome.row.id}`;
-  return c.json(toSubscriptionObject(outcome.row), 201, { Location: location });
+  const answer = created(outcome.row);
+  return c.json(answer.body, answer.status, answer.headers);
 };
 
 export const getSubscription: AppRouteHandler<typeof routes.getSubscription> = async (c) => {
@@ -53,6 +64,7 @@ export const cancelSubscription: AppRouteHandler<typeof routes.cancelSubscriptio
   const { id, subscription_id: subscriptionId } = c.req.valid("param");
   const orgId = c.get("orgId");
   await requireLiveCustomer(c.get("db"), orgId, id);
-  const row = await service.cancel(c.get("db"), orgId, id, subscriptionId, requestOutbox(c));
-  return c.json(toSubscriptionObject(row), 200);
+  const row = await service.cancel(c.get("db"), orgId, id, subscriptionId, requestOutbox(c), keepAnswer(c, current));
+  const answer = current(row);
+  return c.json(answer.body, answer.status);
 };

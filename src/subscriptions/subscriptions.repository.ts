@@ -254,8 +254,9 @@ export async function cancelSubscription(
   customerId: string,
   subscriptionId: string,
   now: string,
-  together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] } },
+  together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] }; after?: D1PreparedStatement[] },
 ): Promise<{ row: SubscriptionRow | null; canceled: boolean; statements: D1PreparedStatement[]; results: D1Result[] }> {
+  const after = together.after ?? [];
   const statements = [
     ...together.before,
     db
@@ -267,9 +268,10 @@ export async function cancelSubscription(
     db
       .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
       .bind(orgId, customerId, subscriptionId),
+    ...after,
   ];
   const results = await db.batch(statements);
   const canceled = (results[together.before.length]?.meta.changes ?? 0) > 0;
-  const row = (results.at(-1)?.results[0] as SubscriptionRow | undefined) ?? null;
+  const row = (results.at(-1 - after.length)?.results[0] as SubscriptionRow | undefined) ?? null;
   return { row, canceled, statements, results };
 }

@@ -1,10 +1,11 @@
 import { recordInsertedGuard, recordUnchangedGuard } from "../customer-records/customer-records.repository";
-import { type RecordedEvents, recordEventStatements } from "../events/events.repository";
+import { eventsRecordedGuard, type RecordedEvents, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { toSubscriptionObject } from "./subscriptions.object";
 import * as repo from "./subscriptions.repository";
@@ -29,14 +30,15 @@ export function createStatements(
   subscription: repo.NewSubscription,
   now: string,
   customerVersion: number | null,
-): { statements: D1PreparedStatement[]; event: RecordedEvents } {
+): { statements: D1PreparedStatement[]; event: RecordedEvents; row: repo.SubscriptionRow } {
   const { db, orgId, events } = deps;
   const id = newId("sub");
+  const row = repo.newSubscriptionRow(orgId, customerId, id, subscription, now);
   const event = recordEventStatements(db, {
     orgId,
     customerId,
     type: "subscription.created",
-    object: toSubscriptionObject(repo.newSubscriptionRow(orgId, customerId, id, subscription, now)),
+    object: toSubscriptionObject(row),
     requestId: events.requestId,
     createdAt: now,
     guard: recordInsertedGuard("subscriptions", orgId, id),
@@ -44,6 +46,7 @@ export function createStatements(
   return {
     statements: repo.createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion, id),
     event,
+    row,
   };
 }
 
@@ -58,11 +61,13 @@ export async function create(
   subscription: repo.NewSubscription,
   events: EventsOutbox,
   customerVersion: number | null = null,
+  keep: KeepAnswer<repo.SubscriptionRow> = keepNothing,
 ): Promise<repo.CreateSubscriptionOutcome> {
   const now = nowIso();
   const created = createStatements({ db, orgId, events }, customerId, subscription, now, customerVersion);
   const { event } = created;
-  const statements = [...created.statements, ...event.statements];
+  const kept = keep(created.row, eventsRecordedGuard(orgId, event.eventIds));
+  const statements = [...created.statements, ...event.statements, ...kept];
   const results = await db.batch(statements);
   const outcome = repo.readCreated(results[0], results[1]);
   if (outcome.status === "created") events.committed(orgId, [event], statements, results);
@@ -79,6 +84,7 @@ export async function cancel(
   customerId: string,
   subscriptionId: string,
   events: EventsOutbox,
+  keep: KeepAnswer<repo.SubscriptionRow> = keepNothing,
 ): Promise<repo.SubscriptionRow> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
@@ -87,16 +93,17 @@ export async function cancel(
     if (row.status !== "active") return row;
     const now = nowIso();
     const guard = recordUnchangedGuard("subscriptions", row);
+    const canceled: repo.SubscriptionRow = {
+      ...row,
+      status: "canceled",
+      cancel_reason: repo.CANCELED_BY_REQUEST,
+      canceled_at: now,
+    };
     const event = recordEventStatements(db, {
       orgId,
       customerId,
       type: "subscription.canceled",
-      object: toSubscriptionObject({
-        ...row,
-        status: "canceled",
-        cancel_reason: repo.CANCELED_BY_REQUEST,
-        canceled_at: now,
-      }),
+      object: toSubscriptionObject(canceled),
       requestId: events.requestId,
       createdAt: now,
       guard,
@@ -104,6 +111,7 @@ export async function cancel(
     const outcome = await repo.cancelSubscription(db, orgId, customerId, subscriptionId, now, {
       before: event.statements,
       guard,
+      after: keep(canceled, eventsRecordedGuard(orgId, event.eventIds)),
     });
     if (outcome.canceled) events.committed(orgId, [event], outcome.statements, outcome.results);
     if (outcome.row && (outcome.canceled || outcome.row.status !== "active")) return outcome.row;
