@@ -2,6 +2,7 @@ import { archive } from "../customers/archive.service";
 import type { CustomerDeps } from "../customers/customers.service";
 import { provisionFromEvent } from "../customers/provision.service";
 import { ApiError } from "../lib/errors";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import type { WebhookAction } from "./webhook-events";
 
 /** What applying one event came to; a `failed` event is one the sender must not retry. */
@@ -15,16 +16,26 @@ export type WebhookOutcome =
  * provisioning such as a conflict) become `failed`, since a retry cannot fix them; anything
  * else (storage unavailable, a bug) is thrown, so the delivery answers 5xx and is retried.
  */
-export async function applyWebhookAction(deps: CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
+export async function applyWebhookAction(
+  deps: CustomerDeps,
+  action: WebhookAction,
+  keep: KeepAnswer<WebhookOutcome> = keepNothing,
+): Promise<WebhookOutcome> {
   try {
-    return await apply(deps, action);
+    return await apply(deps, action, keep);
   } catch (error) {
     if (error instanceof ApiError && error.status < 500) return { status: "failed", error };
     throw error;
   }
 }
 
-async function apply(deps: CustomerDeps, action: WebhookAction): Promise<WebhookOutcome> {
+const applied = (customerId: string): WebhookOutcome => ({ status: "applied", customerId });
+
+async function apply(
+  deps: CustomerDeps,
+  action: WebhookAction,
+  keep: KeepAnswer<WebhookOutcome>,
+): Promise<WebhookOutcome> {
   switch (action.kind) {
     case "ignore":
       return { status: "ignored" };
@@ -38,13 +49,15 @@ async function apply(deps: CustomerDeps, action: WebhookAction): Promise<Webhook
       const { identity } = action;
       const ref = "id" in identity ? { id: identity.id } : { alternativeId: identity.alternative_id };
       // Archiving an archived customer again is what the event asks for: done.
-      const archived = await archive(deps, ref, undefined);
-      return archived ? { status: "applied", customerId: archived.id } : { status: "ignored" };
+      const archived = await archive(deps, ref, undefined, (row, committed) => keep(applied(row.id), committed));
+      return archived ? applied(archived.id) : { status: "ignored" };
     }
     case "provision": {
-      const provisioned = await provisionFromEvent(deps, action.body, action.eventAt);
+      const provisioned = await provisionFromEvent(deps, action.body, action.eventAt, (result, committed) =>
+        keep(applied(result.customer.id), committed),
+      );
       if (provisioned.status === "stale" || provisioned.status === "archived") return { status: provisioned.status };
-      return { status: "applied", customerId: provisioned.customer.id };
+      return applied(provisioned.customer.id);
     }
   }
 }

@@ -1,9 +1,11 @@
 import type { Db } from "../lib/db";
 import { randomToken } from "../lib/ids";
+import type { Answer, AnswerKeeper } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
 import {
+  assertClaimHeldStatement,
   claimWebhookMessage,
-  completeWebhookMessage,
+  completeWebhookMessageStatement,
   findWebhookMessageState,
   type MessageClaim,
   releaseWebhookMessage,
@@ -24,14 +26,18 @@ export const CLAIM_ABANDONED_AFTER_MS = 60_000;
 export type MessageOutcome<T> = { status: "ran"; value: T } | { status: "duplicate" | "in_progress" };
 
 /**
- * Runs `work` for a webhook id at most once per endpoint. If `work` throws, the claim is
- * released so a retry can run it; `work` throws only for failures worth retrying.
+ * Runs `work` for a webhook id at most once per endpoint. `work` is given the statements that
+ * record the id as processed (with its answer) for the batch that applies the event, so no
+ * crash can leave the event applied but the id unrecorded; an outcome that changed nothing is
+ * recorded after it (`answerOf`). If `work` throws, the claim is released so a retry can run
+ * it; `work` throws only for failures worth retrying.
  */
 export async function oncePerMessage<T>(
   db: Db,
   endpointId: string,
   messageId: string,
-  work: () => Promise<T>,
+  work: (keep: AnswerKeeper) => Promise<T>,
+  answerOf: (value: T) => Answer,
 ): Promise<MessageOutcome<T>> {
   const claim: MessageClaim = { endpointId, messageId, token: randomToken(24) };
   const now = Date.now();
@@ -47,9 +53,13 @@ export async function oncePerMessage<T>(
     return { status: state === "processed" ? "duplicate" : "in_progress" };
   }
 
+  const keep: AnswerKeeper = (answer, committed) => [
+    assertClaimHeldStatement(db, claim),
+    completeWebhookMessageStatement(db, claim, new Date().toISOString(), JSON.stringify(answer.body), committed),
+  ];
   let value: T;
   try {
-    value = await work();
+    value = await work(keep);
   } catch (error) {
     await releaseWebhookMessage(db, claim).catch((releaseError: unknown) => {
       // The claim stays until it counts as abandoned; the sender's retries take it over then.
@@ -60,6 +70,8 @@ export async function oncePerMessage<T>(
     });
     throw error;
   }
-  await completeWebhookMessage(db, claim, new Date().toISOString());
+  // Already processed when the event's batch recorded it: then this changes nothing.
+  const result = JSON.stringify(answerOf(value).body);
+  await completeWebhookMessageStatement(db, claim, new Date().toISOString(), result).run();
   return { status: "ran", value };
 }

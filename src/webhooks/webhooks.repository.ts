@@ -1,5 +1,6 @@
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
+import type { SqlGuard } from "../lib/sql-guard";
 import { StorageUnavailable } from "../lib/storage-errors";
 /** Every SQL statement of webhook endpoints and webhook intake. */
 
@@ -144,15 +145,40 @@ export async function findWebhookMessageState(
   return row?.state ?? null;
 }
 
-/** Records the claimed webhook id as processed: redeliveries are duplicates from now on. */
-export async function completeWebhookMessage(db: Db, claim: MessageClaim, now: string): Promise<void> {
-  await db
+/**
+ * Records the claimed webhook id as processed, with the delivery's `result` (its 200 body), where
+ * `committed` (if given) holds: redeliveries are duplicates from now on. For the batch that
+ * applies the event, or on its own for an outcome that changed nothing.
+ */
+export function completeWebhookMessageStatement(
+  db: Db,
+  claim: MessageClaim,
+  now: string,
+  result: string,
+  committed: SqlGuard | null = null,
+): D1PreparedStatement {
+  return db
     .prepare(
-      `UPDATE webhook_messages SET state = 'processed', processed_at = ?4
-       WHERE endpoint_id = ?1 AND message_id = ?2 AND claim_token = ?3`,
+      `UPDATE webhook_messages SET state = 'processed', processed_at = ?4, result = ?5
+       WHERE endpoint_id = ?1 AND message_id = ?2 AND claim_token = ?3 AND state = 'processing'
+         ${committed ? `AND (${committed.sql})` : ""}`,
     )
-    .bind(claim.endpointId, claim.messageId, claim.token, now)
-    .run();
+    .bind(claim.endpointId, claim.messageId, claim.token, now, result, ...(committed?.params ?? []));
+}
+
+/**
+ * For the batch that applies the event: fails it (a NOT NULL violation on the always-empty
+ * `lock_lost`, migrations/0012) unless the claim is still this delivery's, so a delivery whose
+ * claim was taken over never applies the event beside its successor.
+ */
+export function assertClaimHeldStatement(db: Db, claim: MessageClaim): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO lock_lost (lock_token)
+       SELECT NULL WHERE NOT EXISTS (SELECT 1 FROM webhook_messages
+         WHERE endpoint_id = ?1 AND message_id = ?2 AND claim_token = ?3 AND state = 'processing')`,
+    )
+    .bind(claim.endpointId, claim.messageId, claim.token);
 }
 
 /** Gives the claim up, so the sender's retry can apply the event. */
