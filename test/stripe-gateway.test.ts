@@ -78,13 +78,30 @@ describe("customers", () => {
     const stripe = fakeStripe(ok(customerObject()));
     await stripe.gateway.updateCustomer(
       "cus_QXg1o8vcGmoR32",
-      { email: null, language: null, address: null, name: "Ada" },
+      { email: null, phone: null, address: null, name: "Ada" },
       "k1",
     );
     const [request] = stripe.sent;
     expect(request!.url).toBe(`${API_BASE}/v1/customers/cus_QXg1o8vcGmoR32`);
     expectStripeHeaders(request!, "k1");
-    expect(request!.body).toBe("name=Ada&email=&preferred_locales=&address=");
+    expect(request!.body).toBe("name=Ada&email=&phone=&address=");
+  });
+
+  it("leaves Stripe's locales alone when the language is cleared (Stripe has no empty value for them)", async () => {
+    const stripe = fakeStripe(ok(customerObject()), ok(customerObject()));
+    await stripe.gateway.updateCustomer("cus_QXg1o8vcGmoR32", { language: null }, "k1");
+    await stripe.gateway.updateCustomer("cus_QXg1o8vcGmoR32", { language: "pt-BR" }, "k2");
+    expect(stripe.sent.map((request) => request.body)).toEqual(["", "preferred_locales[0]=pt-BR"]);
+  });
+
+  it("sends a phone longer than Stripe's 20 characters without its formatting", async () => {
+    const stripe = fakeStripe(ok(customerObject()), ok(customerObject()));
+    await stripe.gateway.updateCustomer("cus_QXg1o8vcGmoR32", { phone: "+44 (0) 20 7946 0958 x12" }, "k1");
+    await stripe.gateway.updateCustomer("cus_QXg1o8vcGmoR32", { phone: "+1 111-867-5309" }, "k2");
+    expect(stripe.sent.map((request) => request.body)).toEqual([
+      "phone=%2B440207946095812",
+      "phone=%2B1%20111-867-5309",
+    ]);
   });
 
   it("sends an address's null parts empty on update, so a removed line2 is removed at Stripe", async () => {

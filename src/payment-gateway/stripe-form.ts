@@ -10,7 +10,7 @@ export type FormValue = string | number | boolean | null | undefined | FormValue
 
 /**
  * Encodes `params` in order. `undefined` leaves a key out; `null` sends it empty, which is
- * how Stripe's API unsets a field (`phone=`, `address=`, `preferred_locales=`).
+ * how Stripe's API unsets a field (`phone=`, `address=`).
  */
 export function encodeForm(params: { [key: string]: FormValue }): string {
   const pairs: string[] = [];

@@ -179,13 +179,14 @@ function customerPath(reference: string): string {
 function customerParams(fields: GatewayCustomerFields, mode: "create" | "update"): { [key: string]: FormValue } {
   const absent = mode === "create" ? undefined : null;
   const orAbsent = (value: string | null | undefined) => (value === null ? absent : value);
-  const { address, language } = fields;
+  const { address, language, phone } = fields;
   return {
     name: orAbsent(fields.name),
     email: orAbsent(fields.email),
-    phone: orAbsent(fields.phone),
-    // Stripe keeps an ordered list of locales; Roster has one language.
-    preferred_locales: language === undefined ? undefined : language === null ? absent : [language],
+    phone: typeof phone === "string" ? stripePhone(phone) : orAbsent(phone),
+    // Stripe keeps an ordered list of locales; Roster has one language. Stripe's API declares no
+    // empty value for this list (unlike `address`), so a cleared language leaves Stripe's as it was.
+    preferred_locales: typeof language === "string" ? [language] : undefined,
     address:
       address === undefined
         ? undefined
@@ -201,6 +202,15 @@ function customerParams(fields: GatewayCustomerFields, mode: "create" | "update"
             },
     metadata: fields.metadata,
   };
+}
+
+/** Stripe takes at most 20 characters; Roster allows formatting up to 32 (at most 20 digits). */
+const STRIPE_PHONE_MAX = 20;
+
+/** A phone within Stripe's length: as written when it fits, else without its formatting. */
+function stripePhone(phone: string): string {
+  if (phone.length <= STRIPE_PHONE_MAX) return phone;
+  return `${phone.trimStart().startsWith("+") ? "+" : ""}${phone.replace(/\D/g, "")}`;
 }
 
 function paymentIntentParams(request: ChargeRequest): { [key: string]: FormValue } {
