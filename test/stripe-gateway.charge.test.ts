@@ -227,6 +227,18 @@ describe("charge: never reached Stripe, or refused", () => {
     ]);
   });
 
+  it("the key reused with other parameters is GatewayRejected with code idempotency_error", async () => {
+    const stripe = fakeStripe(
+      stripeError(400, {
+        type: "idempotency_error",
+        message: "Keys for idempotent requests can only be used with the same parameters they were first used with.",
+      }),
+    );
+    const error = await rejectionOf(stripe.gateway.charge(CHARGE));
+    expect(error).toBeInstanceOf(GatewayRejected);
+    expect((error as GatewayRejected).code).toBe("idempotency_error");
+  });
+
   it("a refused key (401) is GatewayRejected, never repeating the key", async () => {
     const stripe = fakeStripe(
       stripeError(401, { type: "invalid_request_error", message: `Invalid API Key provided: ${SECRET_KEY}` }),

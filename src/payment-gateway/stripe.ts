@@ -305,7 +305,10 @@ function refusal(answer: Extract<StripeAnswer, { kind: "answered" }>): Error {
 }
 
 function rejectionOf(error: StripeError): GatewayRejected {
-  return new GatewayRejected(error.message, error.code, error.param);
+  // Stripe gives an idempotency conflict (the key reused with other parameters) a type but no
+  // code; callers must tell it apart, since the key's first request may have been applied.
+  const code = error.code ?? (error.type === "idempotency_error" ? "idempotency_error" : null);
+  return new GatewayRejected(error.message, code, error.param);
 }
 
 function cardOf(paymentMethod: Record<string, unknown>): GatewayCard {
