@@ -1,4 +1,4 @@
-import { sweepEvents } from "./event-deliveries";
+import { resendOverdueDeliveries, sweepEvents } from "./event-deliveries";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
 import { primarySession } from "./lib/db";
 import { describeError, logError, logInfo } from "./lib/logger";
@@ -6,8 +6,12 @@ import { cleanUpWebhooks } from "./webhooks/cleanup";
 
 type Cleanup = () => Promise<unknown>;
 
+/** The every-minute Cron ([triggers] in wrangler.toml): only re-sends deliveries whose queue message was lost. */
+export const DELIVERY_SWEEP_CRON = "* * * * *";
+
 /**
- * The Cron Trigger ([triggers] in wrangler.toml, every 30 minutes): storage housekeeping.
+ * The Cron Triggers ([triggers] in wrangler.toml). Every minute: re-send overdue deliveries (a
+ * queue message lost with a crash waits at most ~3 minutes). Every 30 minutes: storage housekeeping.
  * Each cleanup deletes what is past its retention at the scheduled time, batch after batch,
  * until none is left or its time budget (lib/batched-purge.ts, 10 s per table) is spent; the
  * logged result carries the backlog it left (counts only). Add a cleanup as one more entry.
@@ -16,6 +20,10 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   const now = new Date(controller.scheduledTime);
   // Its own session, on the primary: it deletes, and decides what to delete from the latest state.
   const db = primarySession(env.DB);
+  if (controller.cron === DELIVERY_SWEEP_CRON) {
+    await runEach({ deliveries: () => resendOverdueDeliveries(db, env.EVENT_DELIVERIES, now) });
+    return;
+  }
   await runEach({
     idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
     webhooks: () => cleanUpWebhooks(db, now),

@@ -6,6 +6,7 @@ import { RETRY_DELAYS_SECONDS } from "../src/event-deliveries/schedule";
 import { DELIVERY_TIMEOUT_MS } from "../src/event-deliveries/send";
 import { OVERDUE_GRACE_MS } from "../src/event-deliveries/sweep";
 import worker from "../src/index";
+import { DELIVERY_SWEEP_CRON } from "../src/scheduled";
 import {
   bareCustomer,
   capturingQueue,
@@ -270,5 +271,23 @@ describe("the scheduled sweep", () => {
     expect(await deliveriesOf(old)).toEqual([]);
     expect((await call("GET", `/v1/events/${kept}`, { key })).status).toBe(200);
     expect(await deliveriesOf(kept)).toHaveLength(1);
+  });
+});
+
+describe("the every-minute delivery sweep", () => {
+  it("re-sends a lost delivery within about three minutes of its due time", async () => {
+    const { row, orgId } = await oneDelivery();
+    const { queue, sent } = capturingQueue();
+    const due = Date.parse(row.next_attempt_at!);
+    const everyMinute = (scheduledTime: number) =>
+      worker.scheduled(createScheduledController({ scheduledTime, cron: DELIVERY_SWEEP_CRON }), {
+        ...env,
+        EVENT_DELIVERIES: queue,
+      });
+    await everyMinute(due + 60_000);
+    expect(sent).toEqual([]);
+    await everyMinute(due + 3 * 60_000);
+    expect(sent).toEqual([{ org_id: orgId, delivery_id: row.id }]);
+    expect(OVERDUE_GRACE_MS).toBeLessThanOrEqual(2 * 60_000);
   });
 });

@@ -1,3 +1,3 @@
 export { consumeDeadLetters, consumeDeliveries } from "./consumer";
 export { enqueueDeliveries, isDeadLetterQueue } from "./queue";
-export { sweepEvents } from "./sweep";
+export { resendOverdueDeliveries, sweepEvents } from "./sweep";
