@@ -1,6 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { randomWellFormedKey, unreachableD1 } from "./d1-spy";
+import { sha256Hex } from "../src/lib/crypto";
+import { failingNetwork } from "../src/lib/failure-limit";
+import { liveCredential } from "../src/lib/live-credentials";
+import { randomWellFormedKey, recordingD1, unreachableD1 } from "./d1-spy";
 import { ADMIN_TOKEN, type Called, call, newOrganization, type Problem, type WebhookResult } from "./helpers";
 import { createEndpoint, provisionEvent, signatureHeaders } from "./webhooks-helpers";
 
@@ -116,5 +119,149 @@ describe("failures are rate-limited per client address", () => {
       expect(outcome(response)).toBe("401 webhook_signature_invalid");
     }
     expectRateLimited(await deliverFrom(address, endpoint, provisionEvent({ alternative_id: "x" }), OTHER_SECRET));
+  });
+});
+
+/** Spends the address's budget (3 here) and many more: 120 failures, the last ones 429s. */
+async function exhaust(address: string) {
+  for (let i = 0; i < 120; i++) await get(randomWellFormedKey(), address);
+  expectRateLimited(await get(randomWellFormedKey(), address));
+}
+
+describe("a limited address: valid credentials pass, guesses reach no storage", () => {
+  it("a valid key no cache knows (never used) passes after 120 failures from its address", async () => {
+    const { key } = await newOrganization();
+    const address = newAddress();
+    await exhaust(address);
+    expect((await get(key, address)).status).toBe(200);
+    // ...and the address stays limited for everything else.
+    expectRateLimited(await get(randomWellFormedKey(), address));
+  });
+
+  it("a key from before the live-credential record gets one the first time D1 confirms it", async () => {
+    const { orgId } = await newOrganization();
+    // A key stored the way a release before the record stored it: in D1 only.
+    const key = randomWellFormedKey();
+    const keyHash = await sha256Hex(key);
+    await env.DB.prepare(
+      "INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at) VALUES ('key_old', ?1, 'old', ?2, 'rk_xxxx', ?3)",
+    )
+      .bind(orgId, keyHash, new Date().toISOString())
+      .run();
+    const record = liveCredential.apiKey(keyHash);
+    expect(await env.KV.get(record)).toBeNull();
+    expect((await get(key, newAddress())).status).toBe(200);
+    expect(await env.KV.get(record)).toBe("1");
+  });
+
+  it("a revoked key is refused from a limited address without a D1 read", async () => {
+    const { key } = await newOrganization();
+    const second = await call<{ id: string; secret: string }>("POST", "/v1/api_keys", { key, body: {} });
+    expect(second.status).toBe(201);
+    expect((await call("DELETE", `/v1/api_keys/${second.body.id}`, { key })).status).toBe(200);
+    const address = newAddress();
+    await exhaust(address);
+    const spy = recordingD1(env.DB);
+    expectRateLimited(await get(second.body.secret, address, { ...env, DB: spy.db }));
+    expect(spy.statements).toEqual([]);
+  });
+
+  it("unknown keys and unknown endpoints from a limited address read no D1", async () => {
+    const address = newAddress();
+    await exhaust(address);
+    const spy = recordingD1(env.DB);
+    for (let i = 0; i < 20; i++) expectRateLimited(await get(randomWellFormedKey(), address, { ...env, DB: spy.db }));
+    const unknown = { id: "we_01JD7Y3M0Q6Q5D3V3B6W2K8Z2S", secret: OTHER_SECRET };
+    const body = JSON.stringify(provisionEvent({ alternative_id: "u" }));
+    const response = await call<Problem>("POST", `/v1/webhooks/${unknown.id}`, {
+      rawBody: body,
+      env: { ...env, DB: spy.db },
+      headers: {
+        "Content-Type": "application/json",
+        "CF-Connecting-IP": address,
+        ...signatureHeaders(OTHER_SECRET, body),
+      },
+    });
+    expectRateLimited(response);
+    expect(spy.statements).toEqual([]);
+  });
+
+  it("a signed delivery to another tenant's existing endpoint passes from a limited address, cold", async () => {
+    const { key } = await newOrganization("Other tenant");
+    const endpoint = await createEndpoint(key);
+    const address = newAddress();
+    await exhaust(address);
+    // Junk to the same endpoint from that address is still refused...
+    expectRateLimited(await deliverFrom(address, endpoint, provisionEvent({ alternative_id: "j" }), OTHER_SECRET));
+    // ...and the signed delivery applies.
+    expect(outcome(await deliverFrom(address, endpoint, provisionEvent({ alternative_id: "signed" })))).toBe(
+      "200 applied",
+    );
+  });
+
+  it("a signature that does not match the cached secrets is not rechecked in D1 for a limited address", async () => {
+    const { key } = await newOrganization();
+    const endpoint = await createEndpoint(key);
+    const address = newAddress();
+    // The endpoint's secrets now sit in this isolate's memo.
+    expect(outcome(await deliverFrom(newAddress(), endpoint, provisionEvent({ alternative_id: "a" })))).toBe(
+      "200 applied",
+    );
+    await exhaust(address);
+    const spy = recordingD1(env.DB);
+    const body = JSON.stringify(provisionEvent({ alternative_id: "j" }));
+    const response = await call<Problem>("POST", `/v1/webhooks/${endpoint.id}`, {
+      rawBody: body,
+      env: { ...env, DB: spy.db },
+      headers: {
+        "Content-Type": "application/json",
+        "CF-Connecting-IP": address,
+        ...signatureHeaders(OTHER_SECRET, body),
+      },
+    });
+    expectRateLimited(response);
+    expect(spy.statements).toEqual([]);
+  });
+});
+
+describe("failures are counted per network", () => {
+  it("an IPv6 /64 is one network: rotating through its addresses buys no fresh budget", async () => {
+    const inside = ["2001:db8:17:1::1", "2001:DB8:17:1:0:0:0:2", "2001:db8:17:1:ffff:ffff:ffff:ffff"];
+    for (const address of inside) expect(outcome(await get(randomWellFormedKey(), address))).toBe("401 unauthorized");
+    expectRateLimited(await get(randomWellFormedKey(), "2001:0db8:0017:0001:abcd::9"));
+    // The next /64 is another network.
+    expect(outcome(await get(randomWellFormedKey(), "2001:db8:17:2::1"))).toBe("401 unauthorized");
+  });
+
+  it("an IPv4-mapped IPv6 address counts as its IPv4 address", async () => {
+    const address = newAddress();
+    for (let i = 0; i < 3; i++) await get(randomWellFormedKey(), address);
+    expectRateLimited(await get(randomWellFormedKey(), `::ffff:${address}`));
+  });
+
+  it("wrong admin tokens from one /64 count together", async () => {
+    const create = (address: string) =>
+      call<Problem>("POST", "/v1/organizations", {
+        key: "wrong-admin-token",
+        body: { name: "x" },
+        headers: { "CF-Connecting-IP": address },
+      });
+    for (let i = 1; i <= 3; i++) expect((await create(`2001:db8:99:5::${i}`)).status).toBe(401);
+    expectRateLimited(await create("2001:db8:99:5::77"));
+  });
+
+  it("normalizes every spelling of an address to its network", () => {
+    expect(failingNetwork("198.51.100.7")).toBe("198.51.100.7");
+    expect(failingNetwork("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(failingNetwork("2001:0DB8:0000:0000:0000:0000:0000:0001")).toBe("2001:db8:0:0::/64");
+    expect(failingNetwork("2001:db8:a:b:c:d:e:f")).toBe("2001:db8:a:b::/64");
+    expect(failingNetwork("fe80::1%eth0")).toBe("fe80:0:0:0::/64");
+    expect(failingNetwork("::")).toBe("0:0:0:0::/64");
+    expect(failingNetwork("::ffff:198.51.100.7")).toBe("198.51.100.7");
+    expect(failingNetwork("::ffff:c633:6407")).toBe("198.51.100.7");
+    expect(failingNetwork("64:ff9b::198.51.100.7")).toBe("64:ff9b:0:0::/64");
+    expect(failingNetwork("unknown")).toBe("unknown");
+    expect(failingNetwork("1::2::3")).toBe("1::2::3");
+    expect(failingNetwork("x".repeat(100))).toHaveLength(64);
   });
 });

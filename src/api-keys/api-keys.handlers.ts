@@ -1,7 +1,10 @@
 import { forgetRevokedKey } from "../auth/api-key-cache";
+import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { followUp } from "../lib/follow-up";
 import { listBody } from "../lib/lists";
+import { forgetLiveCredential, liveCredential, rememberLiveCredential } from "../lib/live-credentials";
 import type { AppRouteHandler } from "../lib/types";
 import * as repo from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
@@ -24,6 +27,10 @@ export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (
   const { name } = c.req.valid("json");
   const key = await repo.mintApiKey(c.get("orgId"), name ?? null, nowIso());
   await repo.insertApiKey(c.get("db"), key);
+  // So the key passes even from an address over its failure budget (lib/live-credentials.ts).
+  await followUp(inBackground(c, "live-credential record"), () =>
+    rememberLiveCredential(c.env.KV, liveCredential.apiKey(key.keyHash)),
+  );
   return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
 };
 
@@ -34,5 +41,8 @@ export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (
   if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
   // Before answering: from here on this location refuses the key (see api-key-cache.ts).
   await forgetRevokedKey(revoked.keyHash);
+  await followUp(inBackground(c, "live-credential record"), () =>
+    forgetLiveCredential(c.env.KV, liveCredential.apiKey(revoked.keyHash)),
+  );
   return c.json({ object: "api_key" as const, id: row.id, revoked: true as const, revoked_at: row.revoked_at }, 200);
 };

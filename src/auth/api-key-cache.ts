@@ -123,13 +123,15 @@ function keepInIsolate(keyHash: string, key: ActiveKey, revocationsAtStart: numb
  * The live key with this hash: from this isolate's memory, else this location's cache, else D1
  * (whose answer is then cached in the location in the background). Null when the key is unknown
  * or revoked; null is never cached, so a key created a moment ago is found in D1. `beforeD1`
- * runs only when neither cache tier knows the key, and may throw to refuse the D1 read.
+ * runs only when neither cache tier knows the key, and may throw to refuse the D1 read;
+ * `afterD1Found` runs (in the background) when D1 found the key live.
  */
 export async function findActiveKey(
   db: Db,
   keyHash: string,
   background: Background,
-  beforeD1: () => void = () => {},
+  beforeD1: () => void | Promise<void> = () => {},
+  afterD1Found?: () => Promise<void>,
 ): Promise<ActiveKey | null> {
   const remembered = fromIsolate(keyHash);
   if (remembered) return remembered;
@@ -140,11 +142,12 @@ export async function findActiveKey(
     keepInIsolate(keyHash, cached, revocationsAtStart);
     return cached;
   }
-  beforeD1();
+  await beforeD1();
   const key = await findActiveKeyByHash(db, keyHash);
   if (!key) return null;
   keepInIsolate(keyHash, key, revocationsAtStart);
   if (cache) background(rememberActiveKey(keyHash, key).catch(() => undefined));
+  if (afterD1Found) background(afterD1Found());
   return key;
 }
 

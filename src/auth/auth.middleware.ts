@@ -2,7 +2,8 @@ import { createMiddleware } from "hono/factory";
 import { inBackground } from "../lib/background";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
-import { countFailure, refuseLimitedAddress } from "../lib/failure-limit";
+import { countFailure, refuseLimitedAddressUnlessLive } from "../lib/failure-limit";
+import { confirmLiveCredential, liveCredential } from "../lib/live-credentials";
 import type { AppEnv } from "../lib/types";
 import { findActiveKey } from "./api-key-cache";
 import { couldBeApiKey, isKnownUnknownKey, rememberUnknownKey } from "./unknown-keys";
@@ -37,12 +38,18 @@ export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const keyHash = await sha256Hex(secret);
   if (isKnownUnknownKey(keyHash)) throw await refuse(UNKNOWN);
   // A key either cache tier knows passes whatever its address did (successes are never limited);
-  // an address over its failure budget is refused before the lookup would read D1.
+  // from an address over its failure budget, the lookup reads D1 only for a key the KV record of
+  // live credentials names (lib/live-credentials.ts), so a valid key passes even cold.
   // The binding itself, outside the request's session: keys are not an organization's data (they
   // say which organization it is), and without a session D1 reads the primary, so a key created
   // a moment ago elsewhere works at once, which a replica may not know yet.
-  const key = await findActiveKey(c.env.DB, keyHash, inBackground(c, "API-key cache fill"), () =>
-    refuseLimitedAddress(headers),
+  const record = liveCredential.apiKey(keyHash);
+  const key = await findActiveKey(
+    c.env.DB,
+    keyHash,
+    inBackground(c, "API-key cache fill"),
+    () => refuseLimitedAddressUnlessLive(c.env, headers, record),
+    () => confirmLiveCredential(c.env.KV, record),
   );
   if (!key) {
     rememberUnknownKey(keyHash);

@@ -1,5 +1,5 @@
 import { selectsSql } from "../events/event-types";
-import type { EventRow } from "../events/events.repository";
+import { type EventRow, eventRangeSql, selectionsFor, selectionValue } from "../events/events-reading.repository";
 import { INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/fan-out.repository";
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
@@ -210,6 +210,9 @@ export async function listDeliveries(
 
 export type ReplayResult = { deliveries: DeliveryMessageRef[]; nextSince: string | null };
 
+/** A bound no stored `created_at` reaches: "no upper bound" as a range the index can use. */
+const END_OF_TIME = "9999-12-31T23:59:59.999Z";
+
 /**
  * New pending deliveries to an enabled destination for the kept events created at or after
  * `since` that it selects, oldest first (created_at, then insertion order): the first `limit`,
@@ -218,34 +221,65 @@ export type ReplayResult = { deliveries: DeliveryMessageRef[]; nextSince: string
  * page starts there, so following it replays each event once, however many share an instant
  * (an import records up to 2,000 at one). Nothing when the destination is not this
  * organization's or is disabled.
+ *
+ * `selectors` are the destination's `event_types` as read before the call: the events are read
+ * as one index range per selected type or group (`selectionsFor`), merged in time order, so a
+ * destination of a rare type reads only that type's events, and a page reads about what it
+ * inserts. (Selectors changed since the read are still applied: the insert checks the stored ones.)
  */
 export async function insertReplayDeliveries(
   db: Db,
   orgId: string,
   destinationId: string,
+  selectors: readonly string[],
   since: string,
   limit: number,
   now: string,
 ): Promise<ReplayResult> {
-  const selected = (alias: string) =>
-    `FROM events ${alias} JOIN event_destinations d ON d.org_id = ${alias}.org_id AND d.id = ?2 AND d.status = 'enabled'
-       WHERE ${alias}.org_id = ?1 AND ${alias}.created_at >= ?3 AND ${selectsSql("d.event_types", `${alias}.type`)}`;
-  // When the `limit`-th selected event was created; NULL when fewer are selected (all fit).
-  // Written once per statement, so SQLite computes it once per statement.
-  const lastInstant = `(SELECT b.created_at ${selected("b")} ORDER BY b.created_at, b.seq LIMIT 1 OFFSET ?4 - 1)`;
+  const selections = selectionsFor(selectors);
+  if (selections.length === 0) return { deliveries: [], nextSince: null };
+  // ?1 org, ?2 destination, ?3 since, ?4 limit, ?5 now; the selections' values (a type, a
+  // group; none for all) from ?6 on.
+  const values: string[] = [];
+  const placeholders = selections.map((selection) => {
+    const value = selectionValue(selection);
+    if (value === null) return null;
+    values.push(value);
+    return 5 + values.length;
+  });
+  const ranges = (columns: string, extra: string) =>
+    selections.map((selection, i) =>
+      eventRangeSql(selection, placeholders[i] ?? null, columns, `created_at >= ?3 AND ${extra}`),
+    );
+  // When the `limit`-th selected event was created; NULL when fewer are selected (all fit). The
+  // ranges merged in (created_at, seq) order: each is read only as far as the merge needs.
+  // Materialized: computed once per statement, however many ranges use it.
+  const withLastInstant = `WITH last_instant AS MATERIALIZED (SELECT created_at FROM (
+    ${ranges("created_at, seq", "1").join(" UNION ALL ")} ORDER BY created_at, seq LIMIT 1 OFFSET ?4 - 1))`;
+  const lastInstant = "(SELECT created_at FROM last_instant)";
+  const page = ranges("created_at, seq, id, type", `created_at <= IFNULL(${lastInstant}, '${END_OF_TIME}')`);
+  const later = ranges("MIN(created_at) AS created_at", `created_at > ${lastInstant}`);
   const [inserted, next] = await db.batch([
     db
       .prepare(
-        `${INSERT_DELIVERIES}
-         SELECT ${NEW_DELIVERY_ID}, e.org_id, d.id, e.id, e.type, ?5, ?5, ?5
-         ${selected("e")} AND e.created_at <= IFNULL(${lastInstant}, e.created_at)
+        `${withLastInstant}
+         ${INSERT_DELIVERIES}
+         SELECT ${NEW_DELIVERY_ID}, d.org_id, d.id, e.id, e.type, ?5, ?5, ?5
+         FROM (${page.join(" UNION ALL ")}) e
+         JOIN event_destinations d ON d.org_id = ?1 AND d.id = ?2 AND d.status = 'enabled'
+         WHERE ${selectsSql("d.event_types", "e.type")}
          ORDER BY e.created_at, e.seq
          RETURNING id, org_id`,
       )
-      .bind(orgId, destinationId, since, limit, now),
+      .bind(orgId, destinationId, since, limit, now, ...values),
     db
-      .prepare(`SELECT MIN(e.created_at) AS created_at ${selected("e")} AND e.created_at > ${lastInstant}`)
-      .bind(orgId, destinationId, since, limit),
+      .prepare(`${withLastInstant} SELECT MIN(created_at) AS created_at FROM (${later.join(" UNION ALL ")})`)
+      // Up to ?4 when no selection binds a value (?5 is not used here).
+      .bind(
+        ...(values.length
+          ? [orgId, destinationId, since, limit, now, ...values]
+          : [orgId, destinationId, since, limit]),
+      ),
   ]);
   return {
     deliveries: (inserted?.results ?? []) as DeliveryMessageRef[],

@@ -1,4 +1,4 @@
-import { deleteEventsCreatedBefore } from "../events/events.repository";
+import { deleteEventsCreatedBefore } from "../events/events-reading.repository";
 import type { Db } from "../lib/db";
 import { claimOverdueDeliveries, clearExpiredDestinationSecrets } from "./deliveries.repository";
 import { sendDeliveryMessages } from "./queue";

@@ -176,6 +176,7 @@ export async function replay(db: Db, queue: Queue, orgId: string, id: string, si
     db,
     orgId,
     id,
+    JSON.parse(destination.event_types) as string[],
     sinceUtc,
     REPLAY_LIMIT,
     new Date().toISOString(),

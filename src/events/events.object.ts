@@ -1,5 +1,6 @@
 import type { EventType } from "./event-types";
-import type { EventData, EventRow } from "./events.repository";
+import type { EventData } from "./events.repository";
+import type { EventRow } from "./events-reading.repository";
 
 export type EventObject = {
   object: "event";

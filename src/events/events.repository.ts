@@ -5,9 +5,9 @@ import type { EventType } from "./event-types";
 import { fanOutDeliveriesStatement, fanOutNewEventStatement } from "./fan-out.repository";
 
 /**
- * Every SQL statement of the events outbox: recording (statements a change appends to its own
- * atomic batch), reading, redaction on archive and retention. The fan-out to destinations that
- * recording appends is in fan-out.repository.ts.
+ * Recording the events outbox: the statements a change appends to its own atomic batch, and the
+ * redaction an archive appends to its own. The fan-out to destinations that recording appends
+ * is in fan-out.repository.ts; lists, lookups and retention in events-reading.repository.ts.
  */
 
 export type { SqlGuard };
@@ -298,75 +298,4 @@ export function redactCustomerEventsStatement(
        WHERE org_id = ? AND customer_id = ? AND (${guard.sql})`,
     )
     .bind(...paths, orgId, customerId, ...guard.params);
-}
-
-export type EventRow = {
-  seq: number;
-  id: string;
-  org_id: string;
-  /** Only recording writes events, and it writes known types. */
-  type: EventType;
-  customer_id: string;
-  sequence: number;
-  data: string;
-  request_id: string | null;
-  created_at: string;
-};
-
-export type EventListFilters = {
-  /** An exact type. */
-  type?: string;
-  /** A type prefix ending in a dot (`customer.`), from a `customer.*` filter. */
-  typePrefix?: string;
-  customerId?: string;
-  createdGte?: string;
-  createdLt?: string;
-};
-
-/** Newest first, below `beforeSeq` when given, at most `limit` rows. */
-export async function listEvents(
-  db: Db,
-  orgId: string,
-  filters: EventListFilters,
-  beforeSeq: number | null,
-  limit: number,
-): Promise<EventRow[]> {
-  const conditions = ["org_id = ?"];
-  const params: unknown[] = [orgId];
-  const where = (condition: string, value: unknown) => {
-    conditions.push(condition);
-    params.push(value);
-  };
-  if (filters.type !== undefined) where("type = ?", filters.type);
-  if (filters.typePrefix !== undefined) {
-    // A range on the type column: `customer.` ≤ type < `customer/` ('/' follows '.').
-    where("type >= ?", filters.typePrefix);
-    where("type < ?", `${filters.typePrefix.slice(0, -1)}/`);
-  }
-  if (filters.customerId !== undefined) where("customer_id = ?", filters.customerId);
-  if (filters.createdGte !== undefined) where("created_at >= ?", filters.createdGte);
-  if (filters.createdLt !== undefined) where("created_at < ?", filters.createdLt);
-  if (beforeSeq !== null) where("seq < ?", beforeSeq);
-  const { results } = await db
-    .prepare(`SELECT * FROM events WHERE ${conditions.join(" AND ")} ORDER BY seq DESC LIMIT ?`)
-    .bind(...params, limit)
-    .all<EventRow>();
-  return results;
-}
-
-export async function findEvent(db: Db, orgId: string, id: string): Promise<EventRow | null> {
-  return db.prepare("SELECT * FROM events WHERE org_id = ?1 AND id = ?2").bind(orgId, id).first<EventRow>();
-}
-
-/**
- * Retention: deletes up to `limit` of the oldest events created before `cutoff`, and every
- * delivery of them, in one batch. Returns how many events went.
- */
-export async function deleteEventsCreatedBefore(db: Db, cutoff: string, limit: number): Promise<number> {
-  const oldest = "SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2";
-  const [, deleted] = await db.batch([
-    db.prepare(`DELETE FROM event_deliveries WHERE event_id IN (${oldest})`).bind(cutoff, limit),
-    db.prepare(`DELETE FROM events WHERE id IN (${oldest})`).bind(cutoff, limit),
-  ]);
-  return deleted?.meta.changes ?? 0;
 }

@@ -2,7 +2,7 @@ import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
 import { toEventObject } from "./events.object";
-import { type EventListFilters, findEvent, listEvents } from "./events.repository";
+import { type EventListFilters, findEvent, listEvents } from "./events-reading.repository";
 
 export type EventListQuery = {
   limit?: number;

@@ -32,6 +32,17 @@ export const kvKeys = {
   idempotentReplay(orgId: string, keySha256: string): string {
     return `${PREFIX}:idem:${orgId}:${keySha256}`;
   },
+  /**
+   * A live API key, by its secret's SHA-256 (lib/live-credentials.ts): read only for an address
+   * over its failure budget. Value "1". No TTL: removed when the key is revoked.
+   */
+  liveApiKey(keySha256: string): string {
+    return `${PREFIX}:live:key:${keySha256}`;
+  },
+  /** An existing webhook endpoint (lib/live-credentials.ts). Value "1". No TTL: removed when it is deleted. */
+  liveWebhookEndpoint(endpointId: string): string {
+    return `${PREFIX}:live:we:${endpointId}`;
+  },
 };
 
 /** Entries expire on their own, so one orphaned by a lost write cannot linger. */

@@ -1,7 +1,10 @@
+import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { followUp } from "../lib/follow-up";
 import { newId } from "../lib/ids";
 import { deletedBody, listBody } from "../lib/lists";
+import { forgetLiveCredential, liveCredential, rememberLiveCredential } from "../lib/live-credentials";
 import type { AppRouteHandler } from "../lib/types";
 import { requireAlternativeIdHashKey } from "./configuration";
 import { forgetEndpointSecrets } from "./endpoint-secrets-cache";
@@ -32,6 +35,10 @@ export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookE
     secret,
   );
   forgetEndpointSecrets(row.id);
+  // So a signed delivery passes even from an address over its failure budget (lib/live-credentials.ts).
+  await followUp(inBackground(c, "live-credential record"), () =>
+    rememberLiveCredential(c.env.KV, liveCredential.webhookEndpoint(row.id)),
+  );
   return c.json(toWebhookEndpointObject(row, secret), 201);
 };
 
@@ -44,6 +51,9 @@ export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookE
   const { id } = c.req.valid("param");
   if (!(await repo.deleteWebhookEndpoint(c.get("db"), c.get("orgId"), id))) throw endpointNotFound();
   forgetEndpointSecrets(id);
+  await followUp(inBackground(c, "live-credential record"), () =>
+    forgetLiveCredential(c.env.KV, liveCredential.webhookEndpoint(id)),
+  );
   return c.json(deletedBody("webhook_endpoint", id), 200);
 };
 

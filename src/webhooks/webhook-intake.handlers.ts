@@ -1,7 +1,8 @@
 import { requestOutbox } from "../event-deliveries/outbox";
 import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
-import { countFailure, refuseLimitedAddress } from "../lib/failure-limit";
+import { countFailure, refuseLimitedAddress, refuseLimitedAddressUnlessLive } from "../lib/failure-limit";
+import { confirmLiveCredential, liveCredential } from "../lib/live-credentials";
 import { logInfo } from "../lib/logger";
 import type { AppRouteHandler } from "../lib/types";
 import { applyWebhookAction, type WebhookOutcome } from "./apply-webhook-action";
@@ -57,11 +58,17 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
   const endpointId = c.req.valid("param").endpoint_id;
   if (!ENDPOINT_ID.test(endpointId)) throw await refuse(endpointNotFound());
 
-  // Storage only for an endpoint this isolate has not seen lately, and never for an address
-  // over its failure budget.
-  const load = async (): Promise<LoadedEndpoint> => {
-    refuseLimitedAddress(headers);
-    return loadEndpointSecrets(c.get("db"), endpointId);
+  // Storage only for an endpoint this isolate has not seen lately. From an address over its
+  // failure budget: only for an endpoint the KV record of live credentials names, so a signed
+  // delivery to an existing endpoint passes even cold, and never to recheck a signature that
+  // did not match the secrets this isolate holds (a guess would cost D1 each time).
+  const record = liveCredential.webhookEndpoint(endpointId);
+  const load = async (recheck: boolean): Promise<LoadedEndpoint> => {
+    if (recheck) refuseLimitedAddress(headers);
+    else await refuseLimitedAddressUnlessLive(c.env, headers, record);
+    const loaded = await loadEndpointSecrets(c.get("db"), endpointId);
+    if (loaded.endpoint) inBackground(c, "live-credential record")(confirmLiveCredential(c.env.KV, record));
+    return loaded;
   };
   // Nothing about the request is trusted, and nothing is written, until this passes.
   const now = new Date();
@@ -79,10 +86,10 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
     }
   };
   const cached = cachedEndpointSecrets(endpointId);
-  let verified = await verify(cached ?? (await load()));
+  let verified = await verify(cached ?? (await load(false)));
   // Cached secrets may predate a rotation in another isolate: a mismatch asks D1 once more.
   if (cached?.endpoint && "failure" in verified && verified.failure.code === "webhook_signature_invalid") {
-    verified = await verify(await load());
+    verified = await verify(await load(true));
   }
   if ("failure" in verified) throw await refuse(verified.failure);
   const { endpoint, delivery } = verified;
