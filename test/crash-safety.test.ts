@@ -225,4 +225,37 @@ describe("a crash between the change and anything after it", () => {
     expect(await count("customers WHERE org_id = ?1", orgId)).toBe(0);
     expect(await count("events WHERE org_id = ?1", orgId)).toBe(0);
   });
+
+  it("webhook endpoint writes retried after the crash replay their answers: no second endpoint", async () => {
+    const { orgId, key } = await newOrganization();
+    const created = await crashThenRetry(
+      orgId,
+      key,
+      { method: "POST", path: "/v1/webhook_endpoints", body: { source: "standard" } },
+      /INSERT INTO webhook_endpoints/,
+    );
+    expect(created.retry.status).toBe(201);
+    expect(created.retry.headers.get("Idempotent-Replayed")).toBe("true");
+    // Shown once: the replay says the endpoint exists, not its secret.
+    expect(JSON.parse(created.retry.text)).toMatchObject({ id: JSON.parse(created.first.text).id, secret: null });
+    expect(await count("webhook_endpoints WHERE org_id = ?1", orgId)).toBe(1);
+
+    const id = JSON.parse(created.first.text).id as string;
+    const rotated = await crashThenRetry(
+      orgId,
+      key,
+      { method: "POST", path: `/v1/webhook_endpoints/${id}/rotate_secret`, body: {} },
+      /UPDATE webhook_endpoints/,
+    );
+    expect(rotated.retry.status).toBe(200);
+    expect(rotated.retry.headers.get("Idempotent-Replayed")).toBe("true");
+    const removed = await crashThenRetry(
+      orgId,
+      key,
+      { method: "DELETE", path: `/v1/webhook_endpoints/${id}` },
+      /DELETE FROM webhook_endpoints/,
+    );
+    expect(removed.retry.status).toBe(200);
+    expect(removed.retry.text).toBe(removed.first.text);
+  });
 });

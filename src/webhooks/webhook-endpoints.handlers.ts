@@ -3,6 +3,7 @@ import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { followUp } from "../lib/follow-up";
 import { newId } from "../lib/ids";
+import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody, listBody } from "../lib/lists";
 import { forgetLiveCredential, liveCredential, rememberLiveCredential } from "../lib/live-credentials";
 import type { AppRouteHandler } from "../lib/types";
@@ -26,20 +27,33 @@ const toWebhookEndpointObject = (row: repo.WebhookEndpointRow, secret = maskedSe
   created_at: row.created_at,
 });
 
+// The answers of the endpoint writes, as values: each is kept with its change (lib/kept-answer.ts).
+const issued = (secret: string) => (row: repo.WebhookEndpointRow) => ({
+  status: 200 as const,
+  body: toWebhookEndpointObject(row, secret),
+});
+const created = (secret: string) => (row: repo.WebhookEndpointRow) => ({
+  ...issued(secret)(row),
+  status: 201 as const,
+});
+const deleted = (id: string) => ({ status: 200 as const, body: deletedBody("webhook_endpoint", id) });
+
 export const createWebhookEndpoint: AppRouteHandler<typeof routes.createWebhookEndpoint> = async (c) => {
   requireAlternativeIdHashKey(c.env);
   const { source, description, secret = newSigningSecret() } = c.req.valid("json");
-  const row = await repo.insertWebhookEndpoint(
-    c.get("db"),
-    { id: newId("we"), orgId: c.get("orgId"), source, description: description ?? null, createdAt: nowIso() },
-    secret,
-  );
+  const orgId = c.get("orgId");
+  const endpoint = { id: newId("we"), orgId, source, description: description ?? null, createdAt: nowIso() };
+  const present = created(secret);
+  const predicted = repo.newWebhookEndpointRow(endpoint, secret);
+  const keep = keepAnswer(c, present)(predicted, repo.endpointExists(orgId, endpoint.id));
+  const row = await repo.insertWebhookEndpoint(c.get("db"), endpoint, secret, keep);
   forgetEndpointSecrets(row.id);
   // So a signed delivery passes even from an address over its failure budget (lib/live-credentials.ts).
   await followUp(inBackground(c, "live-credential record"), () =>
     rememberLiveCredential(c.env.KV, liveCredential.webhookEndpoint(row.id)),
   );
-  return c.json(toWebhookEndpointObject(row, secret), 201);
+  const answer = present(row);
+  return c.json(answer.body, answer.status);
 };
 
 export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndpoints> = async (c) => {
@@ -49,20 +63,31 @@ export const listWebhookEndpoints: AppRouteHandler<typeof routes.listWebhookEndp
 
 export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookEndpoint> = async (c) => {
   const { id } = c.req.valid("param");
-  if (!(await repo.deleteWebhookEndpoint(c.get("db"), c.get("orgId"), id))) throw endpointNotFound();
+  const orgId = c.get("orgId");
+  const keep = keepAnswer(c, deleted)(id, repo.endpointExists(orgId, id));
+  if (!(await repo.deleteWebhookEndpoint(c.get("db"), orgId, id, keep))) throw endpointNotFound();
   forgetEndpointSecrets(id);
   await followUp(inBackground(c, "live-credential record"), () =>
     forgetLiveCredential(c.env.KV, liveCredential.webhookEndpoint(id)),
   );
-  return c.json(deletedBody("webhook_endpoint", id), 200);
+  const answer = deleted(id);
+  return c.json(answer.body, answer.status);
 };
 
 export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWebhookEndpointSecret> = async (c) => {
   const { id } = c.req.valid("param");
   const { secret = newSigningSecret() } = c.req.valid("json");
   const previousExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
-  const row = await repo.rotateWebhookEndpointSecret(c.get("db"), c.get("orgId"), id, secret, previousExpiresAt);
+  const orgId = c.get("orgId");
+  // Read first: the kept answer is built from the row the rotation leaves.
+  const current = await repo.findWebhookEndpoint(c.get("db"), orgId, id);
+  if (!current) throw endpointNotFound();
+  const present = issued(secret);
+  const rotated = { ...current, secret_last4: secret.slice(-4), previous_secret_expires_at: previousExpiresAt };
+  const keep = keepAnswer(c, present)(rotated, repo.endpointSecretIs(orgId, id, secret));
+  const row = await repo.rotateWebhookEndpointSecret(c.get("db"), orgId, id, secret, previousExpiresAt, keep);
   if (!row) throw endpointNotFound();
   forgetEndpointSecrets(id);
-  return c.json(toWebhookEndpointObject(row, secret), 200);
+  const answer = present(row);
+  return c.json(answer.body, answer.status);
 };

@@ -31,19 +31,44 @@ export type WebhookEndpointSecrets = {
 const PUBLIC_COLUMNS =
   "id, org_id, source, description, substr(secret, -4) AS secret_last4, previous_secret_expires_at, created_at";
 
+/** The row an endpoint created with `secret` has (what the insert's RETURNING gives). */
+export const newWebhookEndpointRow = (
+  endpoint: { id: string; orgId: string; source: WebhookSource; description: string | null; createdAt: string },
+  secret: string,
+): WebhookEndpointRow => ({
+  id: endpoint.id,
+  org_id: endpoint.orgId,
+  source: endpoint.source,
+  description: endpoint.description,
+  secret_last4: secret.slice(-4),
+  previous_secret_expires_at: null,
+  created_at: endpoint.createdAt,
+});
+
+/** The endpoint exists (a fresh id: exactly when its insert committed; before a delete: exactly when it will land). */
+export const endpointExists = (orgId: string, id: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = ? AND id = ?)",
+  params: [orgId, id],
+});
+
+/** Inserts the endpoint, with `after` (its kept answer) in the same batch. */
 export async function insertWebhookEndpoint(
   db: Db,
   endpoint: { id: string; orgId: string; source: WebhookSource; description: string | null; createdAt: string },
   secret: string,
+  after: D1PreparedStatement[] = [],
 ): Promise<WebhookEndpointRow> {
-  const row = await db
-    .prepare(
-      `INSERT INTO webhook_endpoints (id, org_id, source, description, secret, created_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-       RETURNING ${PUBLIC_COLUMNS}`,
-    )
-    .bind(endpoint.id, endpoint.orgId, endpoint.source, endpoint.description, secret, endpoint.createdAt)
-    .first<WebhookEndpointRow>();
+  const [inserted] = await db.batch<WebhookEndpointRow>([
+    db
+      .prepare(
+        `INSERT INTO webhook_endpoints (id, org_id, source, description, secret, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         RETURNING ${PUBLIC_COLUMNS}`,
+      )
+      .bind(endpoint.id, endpoint.orgId, endpoint.source, endpoint.description, secret, endpoint.createdAt),
+    ...after,
+  ]);
+  const row = inserted?.results[0];
   if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
 }
@@ -57,11 +82,17 @@ export async function listWebhookEndpoints(db: Db, orgId: string): Promise<Webho
 }
 
 /**
- * Deletes the endpoint and the webhook ids it has seen, in one batch. False when this
- * organization has no such endpoint.
+ * Deletes the endpoint and the webhook ids it has seen, in one batch, after `before` (its kept
+ * answer, guarded by `endpointExists`). False when this organization has no such endpoint.
  */
-export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): Promise<boolean> {
-  const [, deleted] = await db.batch([
+export async function deleteWebhookEndpoint(
+  db: Db,
+  orgId: string,
+  id: string,
+  before: D1PreparedStatement[] = [],
+): Promise<boolean> {
+  const results = await db.batch([
+    ...before,
     db
       .prepare(
         `DELETE FROM webhook_messages WHERE endpoint_id = ?2
@@ -70,12 +101,19 @@ export async function deleteWebhookEndpoint(db: Db, orgId: string, id: string): 
       .bind(orgId, id),
     db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
   ]);
-  return (deleted?.meta.changes ?? 0) > 0;
+  return (results.at(-1)?.meta.changes ?? 0) > 0;
 }
+
+/** The endpoint's current secret is `secret` (a fresh one: exactly when its rotation committed). */
+export const endpointSecretIs = (orgId: string, id: string, secret: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = ? AND id = ? AND secret = ?)",
+  params: [orgId, id, secret],
+});
 
 /**
  * Makes `newSecret` current; the secret it replaces verifies until `previousExpiresAt`.
- * Whatever was previous before is dropped. Null when this organization has no such endpoint.
+ * Whatever was previous before is dropped. `after` (its kept answer) rides in the same batch.
+ * Null when this organization has no such endpoint.
  */
 export async function rotateWebhookEndpointSecret(
   db: Db,
@@ -83,15 +121,27 @@ export async function rotateWebhookEndpointSecret(
   id: string,
   newSecret: string,
   previousExpiresAt: string,
+  after: D1PreparedStatement[] = [],
 ): Promise<WebhookEndpointRow | null> {
+  const [rotated] = await db.batch<WebhookEndpointRow>([
+    db
+      .prepare(
+        `UPDATE webhook_endpoints
+           SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3
+         WHERE org_id = ?1 AND id = ?2
+         RETURNING ${PUBLIC_COLUMNS}`,
+      )
+      .bind(orgId, id, newSecret, previousExpiresAt),
+    ...after,
+  ]);
+  return rotated?.results[0] ?? null;
+}
+
+/** An endpoint as its owner sees it, or null when this organization has none with this id. */
+export async function findWebhookEndpoint(db: Db, orgId: string, id: string): Promise<WebhookEndpointRow | null> {
   return db
-    .prepare(
-      `UPDATE webhook_endpoints
-         SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3
-       WHERE org_id = ?1 AND id = ?2
-       RETURNING ${PUBLIC_COLUMNS}`,
-    )
-    .bind(orgId, id, newSecret, previousExpiresAt)
+    .prepare(`SELECT ${PUBLIC_COLUMNS} FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2`)
+    .bind(orgId, id)
     .first<WebhookEndpointRow>();
 }
 
