@@ -60,7 +60,7 @@ export const createCustomer = createRoute({
   summary: "Create a customer",
   description: "The body may be absent, empty or `{}`. Without `id`, one is generated (`cus_` + a ULID).",
   middleware: writeRoute(),
-  request: { body: jsonBodyOf(CreateCustomerBody) },
+  request: { body: { ...jsonBodyOf(CreateCustomerBody), required: false } },
   responses: {
     201: {
       ...jsonContent(Customer, "The new customer"),

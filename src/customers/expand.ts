@@ -17,6 +17,9 @@ import { Subscription } from "../subscriptions/subscriptions.schemas";
 const EXPANDABLE = ["addresses", "subscriptions", "payment_methods"] as const;
 type Expandable = (typeof EXPANDABLE)[number];
 
+/** One expandable name, with the whitespace around it that the parser trims (`\s` is what trim() removes). */
+const EXPAND_NAME = `\\s*(?:${EXPANDABLE.join("|")})\\s*`;
+
 /** `expand=addresses,subscriptions,payment_methods`: any subset, comma-separated. */
 export const expandParam = z
   .string()
@@ -33,6 +36,7 @@ export const expandParam = z
   .openapi({
     description: `Comma-separated: adds these arrays to each customer. Any of ${EXPANDABLE.join(", ")}.`,
     example: "addresses,subscriptions",
+    pattern: `^${EXPAND_NAME}(?:,${EXPAND_NAME})*$`,
   });
 
 /** The arrays `expand` may add to a customer object (present only when asked for). */

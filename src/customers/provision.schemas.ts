@@ -14,7 +14,11 @@ export const ProvisionBody = z
     ...requestOptions,
     id: customerId.optional(),
     alternative_id: alternativeId.optional(),
-    subscription: SubscriptionInput.nullable().optional(),
+    // A union, not .nullable(): .nullable() carries SubscriptionInput's component name along,
+    // which made the component itself nullable, also as the body of POST …/subscriptions.
+    subscription: z.union([SubscriptionInput, z.null()]).optional().openapi({
+      description: "The subscription to reuse or create with the customer; null or absent: none.",
+    }),
   })
   .superRefine((body, ctx) => {
     if (body.id === undefined && body.alternative_id === undefined) {
@@ -25,7 +29,9 @@ export const ProvisionBody = z
       });
     }
   })
-  .openapi("ProvisionCustomer");
+  .openapi("ProvisionCustomer", {
+    anyOf: [{ required: ["id"] }, { required: ["alternative_id"] }],
+  });
 
 export type ProvisionBody = z.infer<typeof ProvisionBody>;
 

@@ -1,15 +1,16 @@
 import { z } from "@hono/zod-openapi";
-import { ALL_EVENT_TYPES, EVENT_TYPE_PREFIXES, isEventTypeSelector } from "../events/event-types";
-import { isoTimestamp, text, timestamp } from "../lib/fields";
+import { ALL_EVENT_TYPES, EVENT_TYPE_PREFIXES, EVENT_TYPE_SELECTORS, isEventTypeSelector } from "../events/event-types";
+import { codePointLength, isoTimestamp, text, timestamp } from "../lib/fields";
 import { deletedOf, listOf } from "../lib/lists";
 import { pageOf, pageQuery } from "../lib/pages";
+import { DESTINATION_URL_PATTERN } from "./destination-url-pattern";
 
 export const MAX_URL_LENGTH = 2048;
 export const MAX_EVENT_TYPES = 32;
 
 /** Why a destination URL is refused by its shape (the loopback-http rule needs the deployment: service). */
 export function urlShapeProblem(value: string): string | null {
-  if (value.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  if (codePointLength(value) > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
   // The URL parser would trim or drop these, so the URL stored and shown would not be the one used.
   if (/[\s\p{Cc}]/u.test(value)) return "must not contain spaces or control characters";
   let url: URL;
@@ -31,14 +32,16 @@ const destinationUrl = z
   })
   .openapi({
     maxLength: MAX_URL_LENGTH,
+    pattern: DESTINATION_URL_PATTERN,
     example: "https://example.com/roster-events",
     description:
-      '`https://` only, no credentials, no spaces or control characters, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
+      '`https://` only, no credentials, no spaces or control characters, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests); the pattern describes `https://` URLs only.',
   });
 
 const selector = z
   .string()
-  .refine(isEventTypeSelector, `must be an event type, one of ${EVENT_TYPE_PREFIXES.join(", ")}, or *`);
+  .refine(isEventTypeSelector, `must be an event type, one of ${EVENT_TYPE_PREFIXES.join(", ")}, or *`)
+  .openapi({ enum: EVENT_TYPE_SELECTORS });
 
 const eventTypes = z
   .array(selector)

@@ -23,7 +23,10 @@ export const EVENT_TYPE_PREFIXES = [...new Set(EVENT_TYPES.map((type) => type.sp
 /** Every type, including types added later. */
 export const ALL_EVENT_TYPES = "*";
 
-const SELECTORS = new Set<string>([...EVENT_TYPES, ...EVENT_TYPE_PREFIXES, ALL_EVENT_TYPES]);
+/** What a destination's `event_types` may hold: a type, a prefix or `*`. */
+export const EVENT_TYPE_SELECTORS = [...EVENT_TYPES, ...EVENT_TYPE_PREFIXES, ALL_EVENT_TYPES];
+
+const SELECTORS = new Set<string>(EVENT_TYPE_SELECTORS);
 
 export const isEventTypeSelector = (value: string) => SELECTORS.has(value);
 

@@ -32,7 +32,8 @@ export const Event = z
 
 export const EventList = pageOf(Event, "EventList");
 
-const TYPE_FILTER = new Set<string>([...EVENT_TYPES, ...EVENT_TYPE_PREFIXES]);
+const TYPE_FILTERS = [...EVENT_TYPES, ...EVENT_TYPE_PREFIXES];
+const TYPE_FILTER = new Set<string>(TYPE_FILTERS);
 
 export const ListEventsQuery = z.strictObject({
   ...pageQuery,
@@ -43,6 +44,7 @@ export const ListEventsQuery = z.strictObject({
     .openapi({
       description: "An exact type (`customer.updated`) or a prefix (`customer.*`).",
       example: "customer.*",
+      enum: TYPE_FILTERS,
     }),
   customer_id: z.string().min(1).max(255).optional().openapi({ description: "Only events about this customer." }),
   created_gte: timestamp.optional().openapi({ description: "Only events created at or after this time." }),

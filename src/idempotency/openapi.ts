@@ -8,12 +8,19 @@ type Response = { description: string; headers?: Record<string, unknown>; conten
 type Operation = { parameters?: unknown[]; responses?: Record<string, Response> };
 type Document = { paths?: Record<string, Record<string, Operation>> };
 
+/**
+ * header.ts's rule as a pattern: 1–MAX_KEY_LENGTH printable ASCII characters, bare (not
+ * starting with a quote) or as a Structured Field string, whose `\"` and `\\` escapes count as
+ * one character each (so a quoted key can be 2 × MAX_KEY_LENGTH + 2 long).
+ */
+const KEY_PATTERN = `^(?:[\\x20\\x21\\x23-\\x7E][\\x20-\\x7E]{0,${MAX_KEY_LENGTH - 1}}|"(?:[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\["\\\\]){1,${MAX_KEY_LENGTH}}")$`;
+
 const KEY_HEADER = {
   name: "Idempotency-Key",
   in: "header",
   required: false,
   description: `Makes a retry safe: 1–${MAX_KEY_LENGTH} printable ASCII characters, quoted (\`"…"\`) or bare, unique per request within your organization. The first request with a key runs; its final response (any status below 500) is kept for 24 hours and returned again, with \`Idempotent-Replayed: true\`, for the same key with the same method, path, query and body. A 5xx is not kept, so a retry runs again. A \`secret\` in a kept response is replayed as null: secrets are shown once.`,
-  schema: { type: "string", minLength: 1, maxLength: MAX_KEY_LENGTH + 2 },
+  schema: { type: "string", minLength: 1, maxLength: 2 * MAX_KEY_LENGTH + 2, pattern: KEY_PATTERN },
 };
 
 const REPLAYED_HEADER = {

@@ -43,4 +43,7 @@ export const countryCode = z
   .string()
   .regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 country code such as 'US'")
   .refine(isAssignedCountryCode, "is not an assigned ISO 3166-1 alpha-2 code")
-  .openapi({ example: "US" });
+  .openapi({ example: "US", enum: ASSIGNED });
+
+/** `countryCode` or null: the enum lists null too, or the document would refuse it. */
+export const nullableCountryCode = countryCode.nullable().openapi({ enum: [...ASSIGNED, null] });

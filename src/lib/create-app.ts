@@ -5,7 +5,7 @@ import { BOOKMARK_HEADER, CONSISTENCY_HEADER, sessionStartFor } from "./consiste
 import { RequestDb } from "./db";
 import { ApiError } from "./errors";
 import { describeError, logError, logInfo } from "./logger";
-import { allowedMethodsFinder } from "./method-not-allowed";
+import { routeTable } from "./method-not-allowed";
 import { requestId } from "./request-id";
 import { setResponseHeader } from "./response-headers";
 import { isStorageError } from "./storage-errors";
@@ -49,7 +49,7 @@ const requestIdOf = (c: Context<AppEnv>) => c.get("requestId") ?? "req_unknown";
  */
 export function createApp() {
   const app = createRouter();
-  const allowedMethods = allowedMethodsFinder(app.routes);
+  const routes = routeTable(app.routes);
 
   app.use(requestId);
   // The one place a request's D1 handle comes from: one session per request (lib/db.ts), and
@@ -85,20 +85,26 @@ export function createApp() {
     });
   });
 
-  const methodNotAllowed = (c: Context<AppEnv>, allowed: string[]) =>
-    new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, {
-      headers: { Allow: allowed.join(", ") },
-    });
+  /** 405 with the path's methods as `Allow`, or 404 when the path has none. */
+  const unrouted = (c: Context<AppEnv>, allowed: string[]) =>
+    allowed.length
+      ? new ApiError("method_not_allowed", `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`, {
+          headers: { Allow: allowed.join(", ") },
+        })
+      : new ApiError("not_found", "There is nothing at this path.");
+
+  // A route word is never a parameter: `PUT /v1/customers/import` is not a PUT of customer
+  // "import". Answered here, before any route's middleware (so before authentication, like
+  // every 405: the route table is public), and so before a body is read or an Idempotency-Key
+  // keeps the answer.
+  app.use(async (c, next) => {
+    const allowed = routes.onRouteWord(c.req.path);
+    if (allowed === null || allowed.includes(c.req.method)) return next();
+    return unrouted(c, allowed).toResponse(requestIdOf(c));
+  });
 
   app.onError((error, c) => {
-    let apiError = toApiError(error);
-    // "/v1/customers/provision" fits "/v1/customers/{id}" only as a reserved id: a GET there
-    // meant the static route, so it is a 405, not a bad id.
-    const pathOnly = apiError.options.errors?.every((fieldError) => fieldError.pointer.startsWith("#/path/"));
-    if (apiError.code === "validation_failed" && pathOnly) {
-      const allowed = allowedMethods(c.req.path, true);
-      if (allowed.length) apiError = methodNotAllowed(c, allowed);
-    }
+    const apiError = toApiError(error);
     if (apiError.status >= 500) {
       logError("request failed", {
         request_id: requestIdOf(c),
@@ -109,13 +115,7 @@ export function createApp() {
     return apiError.toResponse(requestIdOf(c));
   });
 
-  app.notFound((c) => {
-    const allowed = allowedMethods(c.req.path);
-    const error = allowed.length
-      ? methodNotAllowed(c, allowed)
-      : new ApiError("not_found", "There is nothing at this path.");
-    return error.toResponse(requestIdOf(c));
-  });
+  app.notFound((c) => unrouted(c, routes.allowed(c.req.path)).toResponse(requestIdOf(c)));
 
   return app;
 }

@@ -7,6 +7,19 @@ import { z } from "@hono/zod-openapi";
  */
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
+/**
+ * The same rule for the OpenAPI document: a character that is not a control character
+ * (`\p{Cc}` is exactly U+0000–U+001F and U+007F–U+009F), as a JSON Schema (ECMA-262) class
+ * that needs no `u` flag, so every validator reads it alike. Lone surrogates cannot be stated
+ * portably (docs/openapi.md).
+ */
+export const textCharacterExcept = (excluded = "") => `[^\\u0000-\\u001F\\u007F-\\u009F${excluded}]`;
+
+export const TEXT_CHARACTER = textCharacterExcept();
+
+/** `pattern` of a string made only of TEXT_CHARACTER. */
+export const TEXT_PATTERN = `^${TEXT_CHARACTER}*$`;
+
 export const codePointLength = (value: string) => {
   let count = 0;
   for (const _ of value) count++;
@@ -30,7 +43,7 @@ export function text(max: number) {
       const problem = textProblem(value, max);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     })
-    .openapi({ minLength: 1, maxLength: max });
+    .openapi({ minLength: 1, maxLength: max, pattern: TEXT_PATTERN });
 }
 
 /** An ISO 8601 timestamp; any offset is accepted and compared as UTC. */

@@ -23,9 +23,33 @@ export function pointerFor(target: Target, path: readonly PropertyKey[]): string
   }
 }
 
+type Issue = z.core.$ZodIssue;
+
+/** The branch of `X | null` that only says "expected null". */
+const isNullBranch = (branch: readonly Issue[]) =>
+  branch.length === 1 &&
+  branch[0]?.code === "invalid_type" &&
+  branch[0].expected === "null" &&
+  branch[0].path.length === 0;
+
+/**
+ * The issues to name. A failed `X | null` (how a schema the document names is made nullable
+ * without making its component nullable) reports X's own problems at their fields, not zod's
+ * "Invalid input" for the union.
+ */
+function reportedIssues(issues: readonly Issue[]): Issue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== "invalid_union") return [issue];
+    const others = issue.errors.filter((branch) => !isNullBranch(branch));
+    const [only] = others;
+    if (others.length !== 1 || others.length === issue.errors.length || !only) return [issue];
+    return reportedIssues(only.map((inner) => ({ ...inner, path: [...issue.path, ...inner.path] })));
+  });
+}
+
 export function fieldErrorsFrom(target: Target, error: z.ZodError): FieldError[] {
   const out: FieldError[] = [];
-  for (const issue of error.issues) {
+  for (const issue of reportedIssues(error.issues)) {
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const readOnly = target === "json" && issue.path.length === 0 && READ_ONLY_FIELDS.has(key);
@@ -36,7 +60,13 @@ export function fieldErrorsFrom(target: Target, error: z.ZodError): FieldError[]
       }
       continue;
     }
-    out.push({ pointer: pointerFor(target, issue.path), detail: issue.message });
+    // A record's key failed its own schema: zod says only "Invalid key in record"; the key's
+    // own problems name the rule.
+    const detail =
+      issue.code === "invalid_key" && issue.issues.length
+        ? issue.issues.map((keyIssue) => keyIssue.message).join("; ")
+        : issue.message;
+    out.push({ pointer: pointerFor(target, issue.path), detail });
   }
   return out;
 }

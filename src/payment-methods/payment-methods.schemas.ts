@@ -7,6 +7,14 @@ import { pageOf } from "../lib/pages";
 export const MIN_EXP_YEAR = 2000;
 export const MAX_EXP_YEAR = 2100;
 
+/** When `field` is sent and not null, `other` must be sent and not null. */
+const expiryDependency = (field: string, other: string) => ({
+  anyOf: [
+    { properties: { [field]: { type: "null" } } },
+    { required: [other], properties: { [other]: { type: "integer" } } },
+  ],
+});
+
 export const CreatePaymentMethodBody = z
   .strictObject({
     gateway: text(64)
@@ -47,7 +55,15 @@ export const CreatePaymentMethodBody = z
       ctx.addIssue({ code: "custom", path: ["exp_year"], message: "send exp_year together with exp_month" });
     }
   })
-  .openapi("CreatePaymentMethod");
+  .openapi("CreatePaymentMethod", {
+    // The rule above for the document: a month that is set needs a year that is set, and the reverse.
+    ...({
+      dependentSchemas: {
+        exp_month: expiryDependency("exp_month", "exp_year"),
+        exp_year: expiryDependency("exp_year", "exp_month"),
+      },
+    } as object),
+  });
 
 export type CreatePaymentMethodBody = z.infer<typeof CreatePaymentMethodBody>;
 

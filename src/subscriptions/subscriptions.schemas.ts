@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { countryCode } from "../lib/countries";
+import { nullableCountryCode } from "../lib/countries";
 import { isoTimestamp, text } from "../lib/fields";
 import { metadataInput } from "../lib/metadata";
 
@@ -20,7 +20,7 @@ export const SubscriptionInput = z
       .max(100)
       .optional(),
     promotion_code: text(255).nullable().optional(),
-    billing_country_code: countryCode.nullable().optional(),
+    billing_country_code: nullableCountryCode.optional(),
     metadata: metadataInput.nullable().optional(),
   })
   .openapi("SubscriptionInput");

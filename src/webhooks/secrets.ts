@@ -9,6 +9,15 @@ export const MAX_SECRET_BYTES = 64;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/**
+ * The same rule as a pattern, for the document: `whsec_`, then base64 as `atob` decodes it
+ * (groups of four, then 2 or 3 more characters padded with `=` or not) of MIN–MAX bytes: a
+ * group is 3 bytes, a 2-character tail 1, a 3-character tail 2.
+ */
+const groups = (tailBytes: number) =>
+  `(?:[A-Za-z0-9+/]{4}){${Math.ceil((MIN_SECRET_BYTES - tailBytes) / 3)},${Math.floor((MAX_SECRET_BYTES - tailBytes) / 3)}}`;
+export const ISSUED_SECRET_PATTERN = `^${SECRET_PREFIX}(?:${groups(0)}|${groups(1)}[A-Za-z0-9+/]{2}(?:==)?|${groups(2)}[A-Za-z0-9+/]{3}=?)$`;
+
 /** Why a sender-issued secret is unusable, or null when it is fine. */
 export function issuedSecretProblem(secret: string): string | null {
   const encoded = secret.slice(SECRET_PREFIX.length);

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { isoTimestamp, text } from "../lib/fields";
 import { deletedOf, listOf } from "../lib/lists";
 import { Problem } from "../lib/openapi";
-import { issuedSecretProblem, MAX_SECRET_BYTES, MIN_SECRET_BYTES } from "./secrets";
+import { ISSUED_SECRET_PATTERN, issuedSecretProblem, MAX_SECRET_BYTES, MIN_SECRET_BYTES } from "./secrets";
 
 export const WebhookSourceSchema = z.enum(["standard", "clerk"]).openapi({
   description:
@@ -21,6 +21,7 @@ const issuedSecret = z
   })
   .openapi({
     description: `Optional: use this signing secret instead of a generated one, for senders that issue their own (Clerk shows one per endpoint). \`whsec_\` + base64 of ${MIN_SECRET_BYTES}–${MAX_SECRET_BYTES} bytes.`,
+    pattern: ISSUED_SECRET_PATTERN,
     example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   });
 
