@@ -1,38 +1,16 @@
-import { forgetRevokedKey } from "../auth/api-key-cache";
-import { ApiError } from "../lib/errors";
-import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
-import * as repo from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
+import * as service from "./api-keys.service";
 
-export const toApiKeyObject = (row: repo.ApiKeyRow) => ({
-  object: "api_key" as const,
-  id: row.id,
-  name: row.name,
-  prefix: row.prefix,
-  created_at: row.created_at,
-  revoked_at: row.revoked_at,
-});
-
-export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
-  const rows = await repo.listApiKeys(c.get("db"), c.get("orgId"));
-  return c.json(listBody(rows.map(toApiKeyObject)), 200);
-};
+export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) =>
+  c.json(listBody(await service.listKeys(c.get("db"), c.get("orgId"))), 200);
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
   const { name } = c.req.valid("json");
-  const key = await repo.mintApiKey(c.get("orgId"), name ?? null, nowIso());
-  await repo.insertApiKey(c.get("db"), key);
-  return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
+  return c.json(await service.createKey(c.get("db"), c.get("orgId"), name ?? null), 201);
 };
 
-export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
-  const { id } = c.req.valid("param");
-  const revoked = await repo.revokeApiKey(c.get("db"), c.get("orgId"), id, nowIso());
-  const row = revoked?.row;
-  if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
-  // Before answering: from here on this location refuses the key (see api-key-cache.ts).
-  await forgetRevokedKey(revoked.keyHash);
-  return c.json({ object: "api_key" as const, id: row.id, revoked: true as const, revoked_at: row.revoked_at }, 200);
-};
+// Before answering, this location refuses the revoked key (see auth/api-key-cache.ts).
+export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) =>
+  c.json(await service.revokeKey(c.get("db"), c.get("orgId"), c.req.valid("param").id), 200);
