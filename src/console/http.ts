@@ -9,8 +9,10 @@ export const STYLESHEET = "/console/assets/console.css";
 
 /**
  * Every console response: only this host's stylesheet (no inline style, no script at all: the
- * pages are plain HTML forms), no framing, no MIME sniffing, no referrer (console URLs hold
- * customer ids and search terms), and never kept by a browser or proxy (they show customer data).
+ * pages are plain HTML forms), no framing, no MIME sniffing, no referrer to another site
+ * (console URLs hold customer ids and search terms; `same-origin`, not `no-referrer`, under
+ * which browsers send `Origin: null` with a form, which the Origin check must refuse), and
+ * never kept by a browser or proxy (they show customer data).
  */
 const securityHeaders = secureHeaders({
   contentSecurityPolicy: {
@@ -25,7 +27,7 @@ const securityHeaders = secureHeaders({
   },
   xFrameOptions: "DENY",
   xContentTypeOptions: "nosniff",
-  referrerPolicy: "no-referrer",
+  referrerPolicy: "same-origin",
 });
 
 export const consoleHeaders = async (c: ConsoleContext, next: () => Promise<void>) => {

@@ -59,7 +59,6 @@ export function Layout({ title, who, section, notice, children }: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
         <title>{`${title} · Roster console`}</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href={STYLESHEET} />
