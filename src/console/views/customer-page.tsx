@@ -167,12 +167,13 @@ export function ArchivedCustomerPage({ who, id, archivedAt, timeline, notice }: 
       <p class="crumbs">
         <a href="/console/customers">Customers</a>
       </p>
-      <h1>
+      <h1>Archived customer</h1>
+      <p>
         <code>{id}</code>
-      </h1>
+      </p>
       <p>
         Archived <Time iso={archivedAt} />: its personal data was erased, its subscriptions canceled, its addresses and
-        payment methods deleted.
+        payment methods deleted; its events no longer hold its personal data.
       </p>
       <form method="post" action={`${customerPath(id)}/unarchive`} class="inline">
         <FormTokens who={who} />
