@@ -2,6 +2,7 @@ import { findActiveKey } from "../auth/api-key-cache";
 import { inBackground } from "../lib/background";
 import { timingSafeEqualStrings } from "../lib/crypto";
 import { kvKeys } from "../lib/kv-keys";
+import { rateLimitByKey } from "../middleware/rate-limit";
 import { type Acted, actOnce, FormAlreadySubmitted } from "./act-once";
 import {
   type ConsoleContext,
@@ -92,6 +93,8 @@ export async function resolveSession(c: ConsoleContext, key: CryptoKey): Promise
   const session = { ...opened, lastSeenAt: now };
   c.set("orgId", session.orgId);
   c.set("apiKeyId", session.apiKeyId);
+  // The key's own request budget, as on the API: the console is no way round it (429 page).
+  await rateLimitByKey(c, async () => {});
   const cookie = sessionCookie(c, await sealSession(key, session), cookieMaxAgeSeconds(session, now));
   return { signedIn: { session, csrf: await csrfTokenOf(key, session) }, cookie };
 }

@@ -1,5 +1,7 @@
 import { createRouter } from "../lib/create-app";
+import { ApiError } from "../lib/errors";
 import { describeError, logError } from "../lib/logger";
+import { problems } from "../lib/problems";
 import * as admin from "./admin";
 import * as actions from "./customer-actions";
 import { customerPage, customersPage } from "./customers";
@@ -36,9 +38,15 @@ export const consoleRouter = createRouter()
   .post("/console/api-keys", action(admin.createApiKey))
   .post("/console/api-keys/:id/revoke", action(admin.revokeApiKey));
 
-// A failure is an HTML page here, never the API's problem+json; like a 5xx of the API, it
-// means nothing changed (a committed change is answered with its page).
+// A failure is an HTML page here, never the API's problem+json. A refusal the API would answer
+// with a 4xx (429 past the key's budget) says why; anything else, like the API's 5xx, means
+// nothing changed (a committed change is answered with its page).
 consoleRouter.onError((error, c) => {
+  if (error instanceof ApiError && error.status < 500) {
+    const response = html(c, MessagePage({ title: problems[error.code].title, detail: error.detail }), error.status);
+    for (const [name, value] of Object.entries(error.options.headers ?? {})) response.headers.set(name, value);
+    return response;
+  }
   logError("console request failed", {
     request_id: c.get("requestId") ?? null,
     route: c.req.routePath,
