@@ -158,6 +158,8 @@ describe("editing the profile", () => {
     expect(conflict.status).toBe(412);
     expect(conflict.html).toContain("Someone else changed this customer");
     expect(formFields(conflict.html, action).name).toBe("Theirs");
+    // What was typed is said, not lost.
+    expect(conflict.html).toContain("<li>Name: Overwrite</li>");
     expect((await getCustomer(key, customer.id)).body.name).toBe("Theirs");
   });
 

@@ -7,7 +7,7 @@ import type { Acted } from "./act-once";
 import { customerDeps, renderCustomer } from "./customers";
 import type { SignedIn } from "./guard";
 import { type ConsoleContext, field, seeOther } from "./http";
-import { formValuesFrom, patchFrom } from "./profile-form";
+import { formValuesFrom, patchFrom, unsavedValues } from "./profile-form";
 import { customerPath } from "./views/customer-profile";
 import type { NoticeCode } from "./views/layout";
 
@@ -55,7 +55,9 @@ export async function editProfile(c: ConsoleContext, who: SignedIn, form: URLSea
       // No values in the draft: the form shows what is stored now, not what was sent.
       const problem =
         "Someone else changed this customer after you opened the page. Nothing was saved: the form now shows the current values. Make your change again.";
-      const page = await renderCustomer(c, who, id, 412, { draft: { problem, errors: [] } });
+      const fresh = toCustomerObject(await customers.get(deps, { id }));
+      const unsaved = unsavedValues(values, fresh);
+      const page = await renderCustomer(c, who, id, 412, { draft: { problem, errors: [], unsaved } });
       return { response: page, replayAs: null };
     }
     if (error.code === "customer_archived" || error.code === "customer_not_found")

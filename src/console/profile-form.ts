@@ -87,3 +87,18 @@ export function patchFrom(values: ProfileFormValues, current: CustomerObject): U
   }
   return parsed.data;
 }
+
+/** What the form held where it differs from the customer as stored now (shown after a conflict, so nothing typed is lost). */
+export function unsavedValues(values: ProfileFormValues, current: CustomerObject): [label: string, value: string][] {
+  const differences: [string, string][] = [];
+  for (const column of TEXT_COLUMNS) {
+    const sent = values.text[column].trim() === "" ? null : values.text[column];
+    if (sent !== current[column]) differences.push([labelOf(column), sent ?? "(empty)"]);
+  }
+  for (const column of BOOLEAN_COLUMNS) {
+    if (values.flags[column] !== current[column])
+      differences.push([labelOf(column), values.flags[column] ? "yes" : "no"]);
+  }
+  if (values.metadataKey !== "") differences.push([`Metadata ${values.metadataKey}`, values.metadataValue]);
+  return differences;
+}

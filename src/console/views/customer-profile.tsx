@@ -48,6 +48,8 @@ export type ProfileDraft = {
   values?: ProfileFormValues;
   problem: string;
   errors: FieldError[];
+  /** After a conflict: what the form held that differs from the current values (not saved). */
+  unsaved?: [label: string, value: string][];
 };
 
 type FormProps = {
@@ -70,6 +72,16 @@ export function ProfileForm({ who, customer, etag, values, draft }: FormProps) {
       {draft && (
         <Notice kind="error">
           <p>{draft.problem}</p>
+          {draft.unsaved && draft.unsaved.length > 0 && (
+            <>
+              <p>Your form held (not saved):</p>
+              <ul>
+                {draft.unsaved.map(([label, value]) => (
+                  <li>{`${label}: ${value}`}</li>
+                ))}
+              </ul>
+            </>
+          )}
           {draft.errors.length > 0 && (
             <ul>
               {draft.errors.map((error) => (
