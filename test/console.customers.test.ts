@@ -271,6 +271,27 @@ describe("API keys and event destinations", () => {
   });
 });
 
+it("shows and changes nothing of another organization's customers", async () => {
+  const mine = await newOrganization("Mine");
+  const theirs = await newOrganization("Theirs");
+  const cookie = await signIn(mine.key);
+  const customer = await createCustomer(theirs.key, { name: "Not yours" });
+  const page = await getPage(consolePath(customer.id), cookie);
+  expect(page.status).toBe(404);
+  expect(page.html).not.toContain("Not yours");
+  const customers = await getPage("/console/customers", cookie);
+  expect(customers.html).not.toContain(customer.id);
+  const ownPage = await getPage("/console/customers", cookie);
+  const tokens = formFields(ownPage.html, "/console/sign-out");
+  const archive = await postForm(`${consolePath(customer.id)}/archive`, cookie, {
+    ...tokens,
+    form_token: "aaaaaaaaaaaaaaaaaaaaaa",
+    confirm_id: customer.id,
+  });
+  expect(archive.status).toBe(404);
+  expect((await getCustomer(theirs.key, customer.id)).body.name).toBe("Not yours");
+});
+
 it("answers an unknown console path with 404", async () => {
   expect((await fetchConsole("/console/nothing")).status).toBe(404);
 });
