@@ -17,6 +17,8 @@ function worker(miniflare: Record<string, unknown> = {}) {
         TEST_MIGRATIONS: migrations,
         ADMIN_TOKEN: "test-admin-token",
         ALTERNATIVE_ID_HASH_KEY: "test-alternative-id-hash-key",
+        // 32 bytes in base64 (the console's session cookies).
+        CONSOLE_SESSION_KEY: "cm9zdGVyLWNvbnNvbGUtdGVzdC1zZXNzaW9uLWtleSE=",
         LOG_REQUESTS: "false",
         // Event destinations on the loopback receivers the tests mock.
         ALLOW_HTTP_DESTINATIONS: "true",

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Builds public/, the Worker's static assets (wrangler.toml [assets]): the API reference
- * renderer copied out of node_modules, so /docs loads nothing from a CDN. public/ is
+ * renderer copied out of node_modules, so /docs loads nothing from a CDN, and the console's
+ * stylesheet. public/ is
  * generated (gitignored); every command that serves the Worker builds it first:
  * wrangler.toml [build] (wrangler dev, so `npm run dev`, and wrangler deploy, so
  * `npm run build`) and vitest.config.ts (`npm test`). Plain Node, no dependencies, so
@@ -18,6 +19,8 @@ const scalar = join(root, "node_modules/@scalar/api-reference");
 const ASSETS = [
   // Scalar's standalone bundle: one script that carries its own styles (it injects them).
   [join(scalar, "dist/browser/standalone.js"), "docs/assets/api-reference.js"],
+  // The console's stylesheet (its pages allow no inline style), kept beside its code.
+  [join(root, "src/console/console.css"), "console/assets/console.css"],
 ];
 
 /** The bundle names a 20 MB source map we do not serve; without the comment no browser asks for it. */

@@ -9,98 +9,16 @@
  * Always stops the server. Needs Debian's chromium (CHROMIUM_PATH overrides /usr/bin/chromium);
  * It keeps a screenshot of the rendered reference (SCREENSHOT=path, else in the temp folder).
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer from "puppeteer-core";
+import { freePort, startRoster, waitUntilServing, watch } from "./lib/local-roster.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const START_TIMEOUT_MS = 90_000;
 const RENDER_TIMEOUT_MS = 30_000;
 /** The Customers group of the OpenAPI document: these operations must appear on the page. */
 const TAG = "Customers";
-
-/** A port nothing listens on right now. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
-  const address = server.address();
-  await new Promise((resolve) => server.close(() => resolve(undefined)));
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
-
-/**
- * `wrangler dev` in its own process group (wrangler and its workerd children must all stop;
- * killing only the first process leaves them holding the port).
- */
-function startRoster(port, stateDir) {
-  const child = spawn(
-    "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir],
-    {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: "false",
-        CLOUDFLARE_CF_FETCH_ENABLED: "false",
-        X_LOCAL_OBSERVABILITY: "false",
-      },
-    },
-  );
-  let output = "";
-  child.stdout.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    output: () => output,
-    exited,
-    async stop() {
-      if (child.exitCode !== null || child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        return; // already gone
-      }
-      const stopped = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
-      if (!stopped) {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-    },
-  };
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until /docs answers 200; fails early if wrangler exits. */
-async function waitUntilServing(base, roster) {
-  let exitCode;
-  roster.exited.then((code) => {
-    exitCode = code;
-  });
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exitCode !== undefined) throw new Error(`wrangler dev exited (${exitCode}):\n${roster.output()}`);
-    try {
-      if ((await fetch(`${base}/docs`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  throw new Error(`wrangler dev did not serve ${base}/docs within ${START_TIMEOUT_MS} ms:\n${roster.output()}`);
-}
 
 /** The summaries of the OpenAPI document's operations tagged `tag`. */
 async function operationSummaries(base, tag) {
@@ -112,32 +30,6 @@ async function operationSummaries(base, tag) {
     .map((operation) => /** @type {string} */ (operation.summary));
   if (summaries.length === 0) throw new Error(`the OpenAPI document has no ${tag} operations`);
   return summaries;
-}
-
-/** Records what a page does that the check forbids: off-host requests, failures, errors. */
-async function watch(page, origin, problems) {
-  await page.setRequestInterception(true);
-  page.on("request", (request) => {
-    const url = request.url();
-    if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === origin) {
-      request.continue();
-      return;
-    }
-    problems.push(`request to another host: ${request.method()} ${url}`);
-    request.abort("blockedbyclient");
-  });
-  page.on("requestfailed", (request) => {
-    if (new URL(request.url()).origin === origin) {
-      problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
-    }
-  });
-  page.on("response", (response) => {
-    if (response.status() >= 400) problems.push(`HTTP ${response.status()}: ${response.url()}`);
-  });
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`page error: ${error instanceof Error ? error.message : error}`));
 }
 
 async function check(base, screenshot) {
@@ -192,7 +84,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const roster = startRoster(port, stateDir);
   try {
-    await waitUntilServing(base, roster);
+    await waitUntilServing(`${base}/docs`, roster);
     const { problems, summaries } = await check(base, screenshot);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     if (problems.length > 0) {

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { addressesRouter } from "./addresses";
 import { apiKeysRouter } from "./api-keys";
+import { consoleRouter } from "./console";
 import { customersRouter } from "./customers";
 import { eventDestinationsRouter } from "./event-destinations";
 import { eventsRouter } from "./events";
@@ -51,7 +52,9 @@ export function buildApp() {
     .route("/", webhookEndpointsRouter)
     .route("/", webhookIntakeRouter)
     .route("/", eventsRouter)
-    .route("/", eventDestinationsRouter);
+    .route("/", eventDestinationsRouter)
+    // HTML pages with plain routes: not in the OpenAPI document.
+    .route("/", consoleRouter);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -4,4 +4,6 @@ interface Env {
   ADMIN_TOKEN?: string;
   /** HMAC key for remembering archived alternative IDs (refusing late webhook events). */
   ALTERNATIVE_ID_HASH_KEY?: string;
+  /** Signs /console session cookies: 32 random bytes in base64. Unset: the console says it is not configured. */
+  CONSOLE_SESSION_KEY?: string;
 }

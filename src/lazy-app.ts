@@ -39,6 +39,7 @@ const SERVED_BY = new Map<string, () => Promise<App>>(
   Object.entries({
     healthz: system,
     docs: system,
+    console: once(() => import("./console").then((m) => appOf(m.consoleRouter))),
     "v1/organizations": once(() => import("./organizations").then((m) => appOf(m.organizationsRouter))),
     "v1/api_keys": once(() => import("./api-keys").then((m) => appOf(m.apiKeysRouter))),
     // The sub-resources live under /v1/customers/{id}/…, and customers/ imports them anyway.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { getPage, signIn } from "./console-helpers";
 import { call, newOrganization, type Problem } from "./helpers";
 
 // This file runs with a limit of 3 requests per 10 s per API key (see vitest.config.ts).
@@ -27,5 +28,18 @@ describe("per-API-key rate limit", () => {
     expect(firstStatuses.at(-1)).toBe(429);
     expect(firstStatuses.slice(0, 3)).toEqual([200, 200, 200]);
     expect((await call("GET", "/v1/customers", { key: second.key })).status).toBe(200);
+  });
+
+  it("limits the console's pages by the key its session signed in with", async () => {
+    const { key } = await newOrganization();
+    // Signing in checks the key without spending its budget; each page spends one request.
+    const cookie = await signIn(key);
+    // Fixed 10 s windows: send until refused (at most two windows' worth), as above.
+    let limited = await getPage("/console/customers", cookie);
+    for (let sent = 1; limited.status !== 429 && sent < 8; sent++)
+      limited = await getPage("/console/customers", cookie);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("Content-Type")).toMatch(/^text\/html/);
+    expect(limited.headers.get("Retry-After")).toBe("10");
   });
 });

@@ -1,48 +1,32 @@
-import { forgetRevokedKey } from "../auth/api-key-cache";
-import { inBackground } from "../lib/background";
-import { ApiError } from "../lib/errors";
-import { nowIso } from "../lib/fields";
-import { followUp } from "../lib/follow-up";
+import { inBackground, type RequestContext } from "../lib/background";
+import { keepAnswer } from "../lib/kept-answer";
 import { listBody } from "../lib/lists";
-import { forgetLiveCredential, liveCredential, rememberLiveCredential } from "../lib/live-credentials";
 import type { AppRouteHandler } from "../lib/types";
-import * as repo from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
+import * as service from "./api-keys.service";
 
-export const toApiKeyObject = (row: repo.ApiKeyRow) => ({
-  object: "api_key" as const,
-  id: row.id,
-  name: row.name,
-  prefix: row.prefix,
-  created_at: row.created_at,
-  revoked_at: row.revoked_at,
+const deps = (c: RequestContext): service.ApiKeyDeps => ({
+  db: c.get("db"),
+  kv: c.env.KV,
+  orgId: c.get("orgId"),
+  background: inBackground(c, "API key follow-up"),
 });
 
-export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
-  const rows = await repo.listApiKeys(c.get("db"), c.get("orgId"));
-  return c.json(listBody(rows.map(toApiKeyObject)), 200);
-};
+// The answers of the key writes, as values: each is kept with its change (lib/kept-answer.ts).
+const created = (key: service.CreatedKey) => ({ status: 201 as const, body: key });
+const revoked = (key: service.RevokedKey) => ({ status: 200 as const, body: key });
+
+export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) =>
+  c.json(listBody(await service.listKeys(c.get("db"), c.get("orgId"))), 200);
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
   const { name } = c.req.valid("json");
-  const key = await repo.mintApiKey(c.get("orgId"), name ?? null, nowIso());
-  await repo.insertApiKey(c.get("db"), key);
-  // So the key passes even from an address over its failure budget (lib/live-credentials.ts).
-  await followUp(inBackground(c, "live-credential record"), () =>
-    rememberLiveCredential(c.env.KV, liveCredential.apiKey(key.keyHash)),
-  );
-  return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
+  const answer = created(await service.createKey(deps(c), name ?? null, keepAnswer(c, created)));
+  return c.json(answer.body, answer.status);
 };
 
+// Before answering, this location refuses the revoked key (see auth/api-key-cache.ts).
 export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
-  const { id } = c.req.valid("param");
-  const revoked = await repo.revokeApiKey(c.get("db"), c.get("orgId"), id, nowIso());
-  const row = revoked?.row;
-  if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
-  // Before answering: from here on this location refuses the key (see api-key-cache.ts).
-  await forgetRevokedKey(revoked.keyHash);
-  await followUp(inBackground(c, "live-credential record"), () =>
-    forgetLiveCredential(c.env.KV, liveCredential.apiKey(revoked.keyHash)),
-  );
-  return c.json({ object: "api_key" as const, id: row.id, revoked: true as const, revoked_at: row.revoked_at }, 200);
+  const answer = revoked(await service.revokeKey(deps(c), c.req.valid("param").id, keepAnswer(c, revoked)));
+  return c.json(answer.body, answer.status);
 };

@@ -1,6 +1,7 @@
 import { sha256Hex } from "../lib/crypto";
 import type { Db } from "../lib/db";
 import { newId, randomToken } from "../lib/ids";
+import type { SqlGuard } from "../lib/sql-guard";
 
 export type ApiKeyRow = {
   id: string;
@@ -32,9 +33,22 @@ export function insertApiKeyStatement(db: Db, key: NewApiKey): D1PreparedStateme
     .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at);
 }
 
-export async function insertApiKey(db: Db, key: NewApiKey): Promise<void> {
-  await insertApiKeyStatement(db, key).run();
+/** Inserts the key, with `after` (its kept answer) in the same batch. */
+export async function insertApiKey(db: Db, key: NewApiKey, after: D1PreparedStatement[] = []): Promise<void> {
+  await db.batch([insertApiKeyStatement(db, key), ...after]);
 }
+
+/** The key exists (a fresh id: exactly when its insert committed). */
+export const apiKeyExists = (orgId: string, id: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM api_keys WHERE org_id = ? AND id = ?)",
+  params: [orgId, id],
+});
+
+/** The key was revoked at `now` (exactly when the revocation made at `now` committed). */
+export const revokedAt = (orgId: string, id: string, now: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM api_keys WHERE org_id = ? AND id = ? AND revoked_at = ?)",
+  params: [orgId, id, now],
+});
 
 /** What authentication needs of a live key. */
 export async function listApiKeys(db: Db, orgId: string): Promise<ApiKeyRow[]> {
@@ -54,12 +68,14 @@ export async function revokeApiKey(
   orgId: string,
   id: string,
   now: string,
+  after: D1PreparedStatement[] = [],
 ): Promise<{ row: ApiKeyRow; keyHash: string } | null> {
   const [, current] = await db.batch<ApiKeyRow & { key_hash: string }>([
     db
       .prepare("UPDATE api_keys SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL")
       .bind(orgId, id, now),
     db.prepare(`SELECT ${KEY_COLUMNS}, key_hash FROM api_keys WHERE org_id = ?1 AND id = ?2`).bind(orgId, id),
+    ...after,
   ]);
   const stored = current?.results[0];
   if (!stored) return null;

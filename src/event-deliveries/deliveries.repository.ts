@@ -56,6 +56,23 @@ export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: str
   return results;
 }
 
+/**
+ * Every delivery of these events (a page of one customer's timeline, in the console), newest
+ * first. Found through the deliveries' event index: the cost is the deliveries of these
+ * events, whatever the organization holds.
+ */
+export async function deliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryRow[]> {
+  if (eventIds.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM event_deliveries
+       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1 ORDER BY seq DESC`,
+    )
+    .bind(orgId, JSON.stringify(eventIds))
+    .all<DeliveryRow>();
+  return results;
+}
+
 /** A delivery a queue message names: the message's organization must own it. */
 export type DeliveryRef = { orgId: string; deliveryId: string };
 

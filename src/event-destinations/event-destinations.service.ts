@@ -1,4 +1,9 @@
-import { type DeliveryRow, insertReplayDeliveries, listDeliveries } from "../event-deliveries/deliveries.repository";
+import {
+  type DeliveryRow,
+  deliveriesOfEvents,
+  insertReplayDeliveries,
+  listDeliveries,
+} from "../event-deliveries/deliveries.repository";
 import { sendDeliveryMessages } from "../event-deliveries/queue";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
@@ -155,6 +160,11 @@ export async function listDestinationDeliveries(
     listDeliveries(db, orgId, id, beforeSeq, count),
   );
   return pageBody(rows, limit, key, toDeliveryObject);
+}
+
+/** Every delivery of these events, to any destination, newest first (the console's customer timeline). */
+export async function listDeliveriesOfEvents(db: Db, orgId: string, eventIds: string[]) {
+  return (await deliveriesOfEvents(db, orgId, eventIds)).map(toDeliveryObject);
 }
 
 /**

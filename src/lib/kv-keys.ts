@@ -43,6 +43,13 @@ export const kvKeys = {
   liveWebhookEndpoint(endpointId: string): string {
     return `${PREFIX}:live:we:${endpointId}`;
   },
+  /**
+   * A console session that was signed out (src/console): its cookie stays refused even if a
+   * copy of it is sent again. Value: "1". TTL: the rest of the session's 12-hour lifetime.
+   */
+  consoleSignedOut(sessionId: string): string {
+    return `${PREFIX}:console-signout:${sessionId}`;
+  },
 };
 
 /** Entries expire on their own, so one orphaned by a lost write cannot linger. */

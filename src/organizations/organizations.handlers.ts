@@ -1,5 +1,5 @@
-import { toApiKeyObject } from "../api-keys/api-keys.handlers";
 import { mintApiKey } from "../api-keys/api-keys.repository";
+import { toApiKeyObject } from "../api-keys/api-keys.service";
 import { inBackground } from "../lib/background";
 import { nowIso } from "../lib/fields";
 import { followUp } from "../lib/follow-up";

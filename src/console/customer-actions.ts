@@ -1,0 +1,120 @@
+import { archive, unarchive } from "../customers/archive.service";
+import { toCustomerObject } from "../customers/customers.object";
+import * as customers from "../customers/customers.service";
+import { ApiError } from "../lib/errors";
+import * as subscriptions from "../subscriptions/subscriptions.service";
+import type { Acted } from "./act-once";
+import { customerDeps, renderCustomer } from "./customers";
+import type { SignedIn } from "./guard";
+import { type ConsoleContext, field, seeOther } from "./http";
+import { formValuesFrom, patchFrom, unsavedValues } from "./profile-form";
+import { customerPath } from "./views/customer-profile";
+import type { NoticeCode } from "./views/layout";
+
+/**
+ * The customer page's actions. Each calls the customer services the API's handlers call (the
+ * same validation, the same events in the same batches), then sends the browser to the
+ * customer's page with a notice. A refused action changes nothing and shows the page with
+ * what was wrong; it is not kept (act-once.ts), so sending the same form again tries again.
+ */
+
+const idOf = (c: ConsoleContext) => c.req.param("id") ?? "";
+
+/** Success: to the customer's page, with a notice; a repeated submission gets the same redirect. */
+function done(id: string, notice: NoticeCode): Acted {
+  const location = `${customerPath(id)}?notice=${notice}`;
+  return { response: seeOther(location), replayAs: location };
+}
+
+/** A refusal the API would answer with a problem: shown on the customer's page, with its status. */
+async function refusedOnPage(c: ConsoleContext, who: SignedIn, id: string, error: unknown): Promise<Acted> {
+  if (!(error instanceof ApiError) || error.status >= 500) throw error;
+  return { response: await renderCustomer(c, who, id, error.status, { problem: error.detail }), replayAs: null };
+}
+
+/**
+ * Edit the profile: a PATCH of the fields that differ from what the page showed, with the
+ * page's ETag as If-Match. Someone else's change in between is never overwritten: the page
+ * comes back with the fresh values (412). Refused input comes back as typed, the problems named.
+ */
+export async function editProfile(c: ConsoleContext, who: SignedIn, form: URLSearchParams): Promise<Acted> {
+  const id = idOf(c);
+  const deps = customerDeps(c);
+  const values = formValuesFrom(form);
+  const etag = field(form, "etag");
+  try {
+    const current = await customers.get(deps, { id });
+    customers.checkIfMatch(etag, current);
+    const patch = patchFrom(values, toCustomerObject(current));
+    if (Object.keys(patch).length === 0) return done(id, "unchanged");
+    await customers.update(deps, { id }, etag, patch);
+    return done(id, "updated");
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status >= 500) throw error;
+    if (error.code === "precondition_failed") {
+      // No values in the draft: the form shows what is stored now, not what was sent.
+      const problem =
+        "Someone else changed this customer after you opened the page. Nothing was saved: the form now shows the current values. Make your change again.";
+      const fresh = toCustomerObject(await customers.get(deps, { id }));
+      const unsaved = unsavedValues(values, fresh);
+      const page = await renderCustomer(c, who, id, 412, { draft: { problem, errors: [], unsaved } });
+      return { response: page, replayAs: null };
+    }
+    if (error.code === "customer_archived" || error.code === "customer_not_found")
+      return refusedOnPage(c, who, id, error);
+    const draft = { values, problem: error.detail, errors: error.options.errors ?? [] };
+    return { response: await renderCustomer(c, who, id, error.status, { draft }), replayAs: null };
+  }
+}
+
+/** Remove one metadata key (an absent key: nothing changes). */
+export async function removeMetadataKey(c: ConsoleContext, who: SignedIn, form: URLSearchParams): Promise<Acted> {
+  const id = idOf(c);
+  try {
+    await customers.deleteMetadataKey(customerDeps(c), { id }, undefined, form.get("key") ?? "");
+    return done(id, "metadata_removed");
+  } catch (error) {
+    return refusedOnPage(c, who, id, error);
+  }
+}
+
+/** Cancel one of the customer's subscriptions (already canceled: nothing changes). */
+export async function cancelSubscription(c: ConsoleContext, who: SignedIn): Promise<Acted> {
+  const id = idOf(c);
+  const deps = customerDeps(c);
+  try {
+    // As the API's route: the customer must be live (404/410 otherwise).
+    await customers.get(deps, { id });
+    await subscriptions.cancel(deps.db, deps.orgId, id, c.req.param("subscription_id") ?? "", deps.events);
+    return done(id, "subscription_canceled");
+  } catch (error) {
+    return refusedOnPage(c, who, id, error);
+  }
+}
+
+/** Archive, once the person typed the customer's id (the page says what archiving erases). */
+export async function archiveCustomer(c: ConsoleContext, who: SignedIn, form: URLSearchParams): Promise<Acted> {
+  const id = idOf(c);
+  if (field(form, "confirm_id") !== id) {
+    const problem = "The id typed does not match this customer's id: nothing was archived.";
+    return { response: await renderCustomer(c, who, id, 400, { problem }), replayAs: null };
+  }
+  try {
+    const archived = await archive(customerDeps(c), { id }, undefined);
+    if (!archived) return refusedOnPage(c, who, id, new ApiError("customer_not_found"));
+    return done(id, "archived");
+  } catch (error) {
+    return refusedOnPage(c, who, id, error);
+  }
+}
+
+/** Unarchive (a live customer: nothing changes). */
+export async function unarchiveCustomer(c: ConsoleContext, who: SignedIn): Promise<Acted> {
+  const id = idOf(c);
+  try {
+    await unarchive(customerDeps(c), { id });
+    return done(id, "unarchived");
+  } catch (error) {
+    return refusedOnPage(c, who, id, error);
+  }
+}
