@@ -1,5 +1,6 @@
-import type { CustomerRow } from "../customer-records/customer-columns";
+import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -123,7 +124,9 @@ export async function unarchive(deps: CustomerDeps, ref: { id: string }): Promis
     const now = nowIso();
     const event = unarchivedEvent(deps, row, now);
     const write = repo.markUnarchivedStatement(deps.db, deps.orgId, row.seq, row.version, now);
-    const written = await repo.writeCustomer(deps.db, write, { before: event.statements });
+    // Searchable again by its metadata (its PII, and so its words, stay erased).
+    const index = indexCustomerStatements(deps.db, deps.orgId, row.id, profileOf(row), null);
+    const written = await repo.writeCustomer(deps.db, write, { before: event.statements, after: index });
     if (written.row) {
       committed(deps, [event], written);
       return written.row;

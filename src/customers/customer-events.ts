@@ -5,6 +5,7 @@ import {
   PROFILE_COLUMNS,
   profileOf,
 } from "../customer-records/customer-columns";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { EventType } from "../events/event-types";
 import {
   bothGuards,
@@ -121,7 +122,8 @@ export function updatedEvent(
 /**
  * A profile write at the version `row` was read at, with its `customer.updated` when a field
  * changes (before the write in the batch, guarded by that version: the event exists exactly
- * when the write lands). Null when the customer changed meanwhile. A UniqueViolation fails it.
+ * when the write lands), and the search index's statements after it. Null when the customer
+ * changed meanwhile. A UniqueViolation fails it.
  */
 export async function writeProfile(
   deps: EventDeps,
@@ -133,7 +135,11 @@ export async function writeProfile(
   const event = updatedEvent(deps, row, profile, now);
   const recorded = event ? [event] : [];
   const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
-  const written = await repo.writeCustomer(deps.db, write, { before: recorded.flatMap((each) => each.statements) });
+  const written = await repo.writeCustomer(deps.db, write, {
+    before: recorded.flatMap((each) => each.statements),
+    // The search index follows the write in its batch.
+    after: indexCustomerStatements(deps.db, deps.orgId, row.id, profile, profileOf(row)),
+  });
   if (written.row) committed(deps, recorded, written);
   return written.row;
 }

@@ -1,4 +1,5 @@
 import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from "../customer-records/customer-columns";
+import { indexCustomersStatements } from "../customer-search/search-index.repository";
 import { createEmailDomainChecker } from "../email-dns";
 import { type NewImportedEvent, recordEventsStatements } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
@@ -350,6 +351,11 @@ export async function importAll(deps: CustomerDeps, items: unknown[]) {
     activeSubscriptionKeysStatement(db, orgId, [...new Set(planned.map((subscription) => subscription.customer_id))]),
     // Set-based, whatever the item count: each event exists only if its write landed.
     ...events.statements,
+    // The search index of every customer written, guarded by the values it was built from.
+    ...indexCustomersStatements(
+      db,
+      [...inserts, ...updates].map(({ id, profile }) => ({ orgId, id, profile })),
+    ),
   ];
   const batch = await db.batch<{ id: string } & Partial<SubscriptionRow>>(statements);
   deps.events.committed(orgId, [events], statements, batch);

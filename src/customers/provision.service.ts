@@ -1,4 +1,5 @@
 import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { RecordedEvents } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
@@ -85,6 +86,7 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
     // The customer's write (none when nothing changes) and the subscription commit together.
     const now = nowIso();
     let write: D1PreparedStatement | null = null;
+    let index: D1PreparedStatement[] = [];
     let customerId: string;
     let versionAfter: number;
     // Its events: an update's before it (guarded by the version it expects), a create's after.
@@ -96,6 +98,7 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
       write = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
       versionAfter = 1;
       afterWrite.push(createdEvent(deps, customerId, profile, now));
+      index = indexCustomerStatements(deps.db, deps.orgId, customerId, profile, null);
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
       customerId = found.id;
@@ -108,6 +111,7 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
         const { seq, version } = found;
         write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
         versionAfter = version + 1;
+        index = indexCustomerStatements(deps.db, deps.orgId, customerId, profile, profileOf(found));
         // A newer event that changes no field moves only last_event_at: no customer.updated.
         const event = updatedEvent(deps, found, profile, now);
         if (event) beforeWrite.push(event);
@@ -127,6 +131,8 @@ async function upsert(deps: CustomerDeps, body: ProvisionBody, eventAt: string |
         const after = afterWrite.flatMap((each) => each.statements);
         const subscriptionAt = before.length + 1 + after.length;
         if (created) after.push(...created.statements, ...created.event.statements);
+        // Last, so the subscription's results keep their places.
+        after.push(...index);
         const written = await repo.writeCustomer(deps.db, write, { before, after });
         customer = written.row;
         if (customer) committed(deps, recorded, written);

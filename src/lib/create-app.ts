@@ -110,7 +110,9 @@ export function createApp() {
   });
 
   app.notFound((c) => {
-    const allowed = allowedMethods(c.req.path);
+    // A static path (/v1/customers/search) allows its own methods, not those of `{id}`.
+    const staticAllowed = allowedMethods(c.req.path, true);
+    const allowed = staticAllowed.length ? staticAllowed : allowedMethods(c.req.path);
     const error = allowed.length
       ? methodNotAllowed(c, allowed)
       : new ApiError("not_found", "There is nothing at this path.");
