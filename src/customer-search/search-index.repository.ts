@@ -250,8 +250,8 @@ const hasMetadata = (key: string, value: string, params: Params) =>
 
 /**
  * One keyset page of the live customers that match every term and every filter, newest first
- * by seq. With terms, the page is read from the terms' index ranges (each the seqs of its
- * matches, intersected), and each candidate customer by primary key; without, from the first
+ * by seq. With terms, the page is read from the terms' index ranges (each the set of seqs it
+ * matches), and each candidate customer by primary key; without, from the first
  * metadata filter's range, already in seq order, so it stops at `limit`. Never a scan of the
  * organization's customers (test/customer-search.plan.test.ts reads the plans). Requires terms
  * or a metadata filter. At most 6 parameters per term and 2 per filter: under D1's 100.
@@ -285,10 +285,14 @@ export function searchStatementParts(
   let order: string;
   let metadata = filters.metadata;
   if (filters.terms.length > 0) {
-    const matches = filters.terms.map((term) => termMatches(term, params, before)).join(" INTERSECT ");
     from = "customers AS c";
-    where.push(`c.seq IN (${matches})`);
-    if (before !== null) where.push(`c.seq < ${before}`);
+    // One IN per term (D1 caps compound SELECTs, so no INTERSECT): SQLite reads one term's seqs
+    // in order and looks each customer up by primary key, the other terms' sets checked as it
+    // goes. The unary + keeps the organization a check, not an index range: with it, the
+    // customers_live_by_seq index could walk the organization's customers instead. The cursor
+    // bounds each term's set.
+    where[0] = "+c.org_id = ?1";
+    for (const term of filters.terms) where.push(`c.seq IN (${termMatches(term, params, before)})`);
     order = "c.seq";
   } else {
     const [first, ...rest] = metadata;
