@@ -219,7 +219,7 @@ function termMatches(term: SearchTerm, params: Params, before: string | null): s
   const last = words.at(-1) ?? "";
   const ways: string[] = [];
   if (words.length === 1) {
-    ways.push(`SELECT w.customer_seq AS seq FROM customer_search_words AS w
+    ways.push(`SELECT w.customer_seq AS seq FROM customer_search_words AS w INDEXED BY customer_search_words_by_word
       WHERE w.org_id = ?1 AND ${prefix("w.word", last)}${below}`);
   } else {
     // The first word exactly, then each next one at the next position of the same field.
@@ -231,22 +231,26 @@ function termMatches(term: SearchTerm, params: Params, before: string | null): s
             WHERE NOT EXISTS (SELECT 1 FROM customer_search_words AS n WHERE n.org_id = ?1
               AND n.customer_seq = w.customer_seq AND n.field = w.field
               AND n.position = w.position + 1 + j.key AND n.word = j.value))`;
-    ways.push(`SELECT w.customer_seq AS seq FROM customer_search_words AS w
+    ways.push(`SELECT w.customer_seq AS seq FROM customer_search_words AS w INDEXED BY customer_search_words_by_word
       WHERE w.org_id = ?1 AND w.word = ${params.add(words[0])}${below} ${followedBy}
         AND EXISTS (SELECT 1 FROM customer_search_words AS l WHERE l.org_id = ?1
           AND l.customer_seq = w.customer_seq AND l.field = w.field
           AND l.position = w.position + ${words.length - 1} AND ${prefix("l.word", last)})`);
   }
   if (term.phone !== null) {
-    ways.push(`SELECT w.customer_seq AS seq FROM customer_search_words AS w
+    ways.push(`SELECT w.customer_seq AS seq FROM customer_search_words AS w INDEXED BY customer_search_words_by_word
       WHERE w.org_id = ?1 AND ${prefix("w.word", term.phone)}${below}`);
   }
   return ways.length === 1 ? (ways[0] ?? "") : `SELECT seq FROM (${ways.join(" UNION ")})`;
 }
 
-const hasMetadata = (key: string, value: string, params: Params) =>
+/** The customer `seq` (an SQL expression) has metadata `key` with this string form. */
+const hasMetadata = (seq: string, [key, value]: [string, string], params: Params) =>
   `EXISTS (SELECT 1 FROM customer_search_metadata AS x WHERE x.org_id = ?1 AND x.key = ${params.add(key)}
-    AND x.value = ${params.add(value)} AND x.customer_seq = c.seq)`;
+    AND x.value = ${params.add(value)} AND x.customer_seq = ${seq})`;
+
+/** How much of the index a term reads, roughly: the longer its words, the fewer entries. */
+const selectivity = (term: SearchTerm) => term.words.join("").length + (term.phone === null ? 0 : 1);
 
 /**
  * One keyset page of the live customers that match every term and every filter, newest first
@@ -281,35 +285,48 @@ export function searchStatementParts(
   const params = new Params(orgId);
   const before = beforeSeq === null ? null : params.add(beforeSeq);
   const where = ["c.org_id = ?1", "c.archived_at IS NULL"];
-  let from: string;
-  let order: string;
-  let metadata = filters.metadata;
-  if (filters.terms.length > 0) {
-    from = "customers AS c";
-    // One IN per term (D1 caps compound SELECTs, so no INTERSECT): SQLite reads one term's seqs
-    // in order and looks each customer up by primary key, the other terms' sets checked as it
-    // goes. The unary + keeps the organization a check, not an index range: with it, the
-    // customers_live_by_seq index could walk the organization's customers instead. The cursor
-    // bounds each term's set.
-    where[0] = "+c.org_id = ?1";
-    for (const term of filters.terms) where.push(`c.seq IN (${termMatches(term, params, before)})`);
-    order = "c.seq";
-  } else {
-    const [first, ...rest] = metadata;
-    if (!first) throw new Error("a search needs terms or a metadata filter");
-    metadata = rest;
-    // CROSS JOIN keeps the metadata range as the outer loop: it is in seq order.
-    from = "customer_search_metadata AS m CROSS JOIN customers AS c ON c.seq = m.customer_seq";
-    where.unshift(`m.org_id = ?1 AND m.key = ${params.add(first[0])} AND m.value = ${params.add(first[1])}`);
-    if (before !== null) where.push(`m.customer_seq < ${before}`);
-    order = "m.customer_seq";
-  }
-  for (const [key, value] of metadata) where.push(hasMetadata(key, value, params));
-  if (filters.email !== undefined)
+  if (filters.email !== undefined) {
     where.push(`c.email IS NOT NULL AND lower(c.email) = lower(${params.add(filters.email)})`);
+  }
   if (filters.alternativeId !== undefined) where.push(`c.alternative_id = ${params.add(filters.alternativeId)}`);
   if (filters.createdGte !== undefined) where.push(`c.created_at >= ${params.add(filters.createdGte)}`);
   if (filters.createdLt !== undefined) where.push(`c.created_at < ${params.add(filters.createdLt)}`);
-  const sql = `SELECT c.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY ${order} DESC LIMIT ${params.add(limit)}`;
-  return { sql, params: params.values };
+  const byCustomer = where.length > 2;
+
+  if (filters.terms.length === 0) {
+    const [first, ...rest] = filters.metadata;
+    if (!first) throw new Error("a search needs terms or a metadata filter");
+    // The first filter's range of the primary key is the outer loop (CROSS JOIN keeps it
+    // there): it is in seq order, so the page stops at `limit`.
+    const range = [`m.org_id = ?1 AND m.key = ${params.add(first[0])} AND m.value = ${params.add(first[1])}`];
+    if (before !== null) range.push(`m.customer_seq < ${before}`);
+    for (const filter of rest) range.push(hasMetadata("m.customer_seq", filter, params));
+    return {
+      sql: `SELECT c.* FROM customer_search_metadata AS m CROSS JOIN customers AS c ON c.seq = m.customer_seq
+        WHERE ${[...range, ...where].join(" AND ")} ORDER BY m.customer_seq DESC LIMIT ${params.add(limit)}`,
+      params: params.values,
+    };
+  }
+
+  // The seqs that match every term and filter are decided on the index alone (only live
+  // customers have rows there): the most selective term's set is read, each seq checked against
+  // the other terms' sets and the metadata filters; only then is a customer read, by primary key
+  // (CROSS JOIN keeps that order; INDEXED BY keeps each term on the word index whatever the
+  // statistics say). Filters on the customer row (email, created_*) come after the join, so then
+  // the page is cut after it.
+  const [driver, ...others] = [...filters.terms].sort((a, b) => selectivity(b) - selectivity(a));
+  if (!driver) throw new Error("unreachable: terms is not empty");
+  const checks = [
+    ...others.map((term) => `t.seq IN (${termMatches(term, params, before)})`),
+    ...filters.metadata.map((filter) => hasMetadata("t.seq", filter, params)),
+  ];
+  const limitParam = params.add(limit);
+  const seqs = `SELECT DISTINCT t.seq FROM (${termMatches(driver, params, before)}) AS t
+    ${checks.length ? `WHERE ${checks.join(" AND ")}` : ""}
+    ${byCustomer ? "" : `ORDER BY t.seq DESC LIMIT ${limitParam}`}`;
+  return {
+    sql: `SELECT c.* FROM (${seqs}) AS s CROSS JOIN customers AS c ON c.seq = s.seq
+      WHERE ${where.join(" AND ")} ORDER BY s.seq DESC${byCustomer ? ` LIMIT ${limitParam}` : ""}`,
+    params: params.values,
+  };
 }
