@@ -82,6 +82,21 @@ describe("customer search: query plans", () => {
   });
 });
 
+describe("customer search: backups", () => {
+  it("holds no virtual table, so wrangler d1 export takes the database as it is", async () => {
+    const { results } = await env.DB.prepare(
+      "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%' OR name LIKE 'customer_search%'",
+    ).all<{ name: string }>();
+    expect(results.map((row) => row.name).sort()).toEqual([
+      "customer_search_backfill",
+      "customer_search_metadata",
+      "customer_search_metadata_by_customer",
+      "customer_search_words",
+      "customer_search_words_by_word",
+    ]);
+  });
+});
+
 describe("customer search: index writes", () => {
   it("are guarded by the values they were computed from: stale values write nothing", async () => {
     const { orgId, key } = await newOrganization();

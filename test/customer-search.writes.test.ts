@@ -90,6 +90,24 @@ describe("customer search: every write path indexes in its batch", () => {
     expect((await search(key, { "metadata[seats]": "3" })).body.data.map((c) => c.id)).toEqual([gina]);
   });
 
+  it("an import whose words outgrow one statement's parameter indexes every customer", async () => {
+    const { key } = await newOrganization();
+    // 120 one-letter words per name: each customer's entries are ~1.4 KB of JSON, 400 of them
+    // more than one chunk (CHUNK_CHARACTERS).
+    const name = Array.from({ length: 120 }, (_, index) => String.fromCharCode(97 + (index % 26))).join(" ");
+    const customers = Array.from({ length: 400 }, (_, index) => ({ alternative_id: `bulk-${index}`, name }));
+    const imported = await call<{ created: number }>("POST", "/v1/customers/import", { key, body: { customers } });
+    expect(imported.status, imported.text).toBe(200);
+    expect(imported.body.created).toBe(400);
+    for (const index of [0, 200, 399]) {
+      const [id] = await found(key, `bulk-${index}`);
+      expect((await searchRowsOf(id ?? "")).length).toBe(120 + 2);
+    }
+    const page = await search(key, { q: "x.y.z", limit: 100 });
+    expect(page.body.data.length).toBe(100);
+    expect(page.body.has_more).toBe(true);
+  });
+
   it("webhook intake: a provision event indexes, an archive event erases", async () => {
     const { key, endpoint } = await setup();
     const delivered = await deliver(endpoint, provisionEvent({ alternative_id: "hook-1", name: "Hilda Hook" }));
