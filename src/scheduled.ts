@@ -1,3 +1,4 @@
+import { backfillSearchIndex } from "./customer-search/backfill";
 import { resendOverdueDeliveries, sweepEvents } from "./event-deliveries";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
 import { primarySession } from "./lib/db";
@@ -28,6 +29,8 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
     idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
     webhooks: () => cleanUpWebhooks(db, now),
     events: () => sweepEvents(db, env.EVENT_DELIVERIES, now),
+    // Not a cleanup: indexes, once, the customers that predate search (customer-search/backfill.ts).
+    search_backfill: () => backfillSearchIndex(db, now),
   });
 }
 

@@ -45,6 +45,9 @@ const ORDER = [
   "list_first_page",
   "floor_list_deep",
   "list_deep_page",
+  "search_phrase",
+  "search_prefix",
+  "search_everyone",
   "provision_existing",
   "idempotency_replay",
 ];
@@ -299,6 +302,31 @@ function scenarioList(data) {
       scaling: true,
       expect: 200,
       request: () => ({ method: "GET", path: `/v1/customers?limit=20&cursor=${deepCursor}` }),
+    },
+    {
+      // Seeded customers have the words user, <i> (alternative ID) and u<i>, example, com (email).
+      name: "search_phrase",
+      description: "GET /v1/customers/search?q=user-<i>: one exact word, then a prefix at the next position",
+      target: "roster",
+      compare: "list_first_page",
+      expect: 200,
+      request: () => ({ method: "GET", path: `/v1/customers/search?q=${seededAlternativeId(randomIndex())}` }),
+    },
+    {
+      name: "search_prefix",
+      description: "GET /v1/customers/search?q=u<i>: a prefix of a few emails' first word",
+      target: "roster",
+      compare: "list_first_page",
+      expect: 200,
+      request: () => ({ method: "GET", path: `/v1/customers/search?q=u${randomIndex()}` }),
+    },
+    {
+      name: "search_everyone",
+      description: "GET /v1/customers/search?q=example: every customer matches, so a page reads N index entries",
+      target: "roster",
+      compare: "list_first_page",
+      expect: 200,
+      request: () => ({ method: "GET", path: "/v1/customers/search?q=example" }),
     },
     {
       name: "provision_existing",

@@ -4,6 +4,7 @@ import {
   addressesOfCustomersStatement,
   deleteAddressesOnArchiveStatement,
 } from "../addresses/addresses.repository";
+import { eraseCustomerStatements } from "../customer-search/search-index.repository";
 import {
   archiveCommittedGuard,
   customerEventSequenceStatement,
@@ -128,5 +129,7 @@ export function archiveCascadeStatements(
       REDACTED_FIELDS,
       archiveCommittedGuard(orgId, customerId, archivedAt),
     ),
+    // Every word and metadata value of it leaves the search structures (spec section 12).
+    ...eraseCustomerStatements(db, orgId, customerId),
   ];
 }

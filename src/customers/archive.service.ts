@@ -1,5 +1,6 @@
-import { type CustomerRow, PII_COLUMNS } from "../customer-records/customer-columns";
+import { type CustomerRow, PII_COLUMNS, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
@@ -155,9 +156,11 @@ export async function unarchive(
       updated_at: now,
       version: row.version + 1,
     };
+    // Searchable again by its metadata (its PII, and so its words, stay erased).
+    const index = indexCustomerStatements(deps.db, deps.orgId, row.id, profileOf(row), null);
     const written = await repo.writeCustomer(deps.db, write, {
       before: event.statements,
-      after: keptWithEvents(keep, unarchived, deps, [event]),
+      after: [...index, ...keptWithEvents(keep, unarchived, deps, [event])],
     });
     if (written.row) {
       committed(deps, [event], written);

@@ -6,6 +6,7 @@ import {
   profileOf,
   storedProfile,
 } from "../customer-records/customer-columns";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { EventType } from "../events/event-types";
 import {
   bothGuards,
@@ -145,8 +146,8 @@ export function updatedEvent(
 /**
  * A profile write at the version `row` was read at, with its `customer.updated` when a field
  * changes (before the write in the batch, guarded by that version: the event exists exactly
- * when the write lands) and, with it, the request's kept answer for the row the write leaves.
- * Null when the customer changed meanwhile. A UniqueViolation fails it.
+ * when the write lands), the search index's statements after it, and the request's kept answer
+ * for the row the write leaves. Null when the customer changed meanwhile. A UniqueViolation fails it.
  */
 export async function writeProfile(
   deps: EventDeps,
@@ -164,7 +165,8 @@ export async function writeProfile(
     : [];
   const written = await repo.writeCustomer(deps.db, write, {
     before: recorded.flatMap((each) => each.statements),
-    after: kept,
+    // The search index follows the write in its batch.
+    after: [...indexCustomerStatements(deps.db, deps.orgId, row.id, profile, profileOf(row)), ...kept],
   });
   if (written.row) committed(deps, recorded, written);
   return written.row;

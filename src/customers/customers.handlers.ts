@@ -13,6 +13,7 @@ import * as service from "./customers.service";
 import { importAll } from "./import";
 import type { ImportItemResult } from "./provision.schemas";
 import * as provisioning from "./provision.service";
+import * as searching from "./search.service";
 
 /**
  * HTTP in, HTTP out: each handler reads its validated request, calls the customers services
@@ -68,6 +69,9 @@ export const create: AppRouteHandler<typeof routes.createCustomer> = async (c) =
 
 export const list: AppRouteHandler<typeof routes.listCustomers> = async (c) =>
   c.json(await service.list(deps(c), c.req.valid("query")), 200);
+
+export const search: AppRouteHandler<typeof routes.searchCustomers> = async (c) =>
+  c.json(await searching.search(deps(c), c.req.valid("query")), 200);
 
 export const get: AppRouteHandler<GetRoute> = async (c) => {
   const { id } = c.req.valid("param");

@@ -16,6 +16,7 @@ import {
   UpdateCustomerBody,
 } from "./customers.schemas";
 import { ImportBody, ImportResult, MAX_IMPORT_ITEMS, ProvisionBody, ProvisioningResult } from "./provision.schemas";
+import { SearchCustomersQuery } from "./search.schemas";
 
 const tags = ["Customers"];
 const security = [{ bearerAuth: [] }];
@@ -87,11 +88,28 @@ export const listCustomers = createRoute({
   security,
   summary: "List customers",
   description:
-    "Live customers, newest first by insertion sequence, in keyset pages. A cursor is valid only with the filters it was issued for.",
+    "Live customers, newest first by insertion sequence, in keyset pages. A cursor is valid only with the filters it was issued for. `metadata[<key>]=<value>` filters as on search.",
   middleware: readRoute(),
   request: { query: ListCustomersQuery },
   responses: {
     200: jsonContent(CustomerList, "One page of customers"),
+    ...problemResponses(...AUTHENTICATED, "validation_failed"),
+  },
+});
+
+export const searchCustomers = createRoute({
+  operationId: "searchCustomers",
+  method: "get",
+  path: "/v1/customers/search",
+  tags,
+  security,
+  summary: "Search customers",
+  description:
+    "Live customers whose words match every term of `q` (prefix of a word of the name fields, company, username, email or alternative ID, case- and diacritic-insensitive; the last digits of the phone) and every `metadata[<key>]` filter; `q` or a metadata filter is required. Newest first by insertion sequence, in keyset pages; a cursor is valid only with the query and filters it was issued for. The index is written in the same atomic step as every customer change: send a write's `Roster-Bookmark` to search what it wrote.",
+  middleware: readRoute(),
+  request: { query: SearchCustomersQuery },
+  responses: {
+    200: jsonContent(CustomerList, "One page of matching customers"),
     ...problemResponses(...AUTHENTICATED, "validation_failed"),
   },
 });

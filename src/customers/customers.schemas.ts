@@ -12,6 +12,7 @@ import { pageOf, pageQuery } from "../lib/pages";
 import { alternativeId, email, language, phone, timezone, username } from "./customers.fields";
 import { AlternativeIdParams } from "./customers.params";
 import { expandedFields, expandParam } from "./expand";
+import { metadataFilters, withMetadataFilters } from "./search.schemas";
 
 /** The profile fields a caller can write; `null` means "not set". */
 export const profileFields = {
@@ -93,14 +94,17 @@ export const ArchivedCustomer = z
 
 export const CustomerList = pageOf(Customer, "CustomerList");
 
-export const ListCustomersQuery = z.strictObject({
-  ...pageQuery,
-  email: z.string().min(1).max(254).optional().openapi({ description: "Exact match, case-insensitive." }),
-  alternative_id: z.string().min(1).max(1024).optional().openapi({ description: "Exact match." }),
-  created_gte: timestamp.optional(),
-  created_lt: timestamp.optional(),
-  expand: expandParam,
-});
+export const ListCustomersQuery = withMetadataFilters(
+  z.strictObject({
+    ...pageQuery,
+    email: z.string().min(1).max(254).optional().openapi({ description: "Exact match, case-insensitive." }),
+    alternative_id: z.string().min(1).max(1024).optional().openapi({ description: "Exact match." }),
+    created_gte: timestamp.optional(),
+    created_lt: timestamp.optional(),
+    metadata: metadataFilters,
+    expand: expandParam,
+  }),
+);
 
 export const GetCustomerQuery = z.strictObject({ expand: expandParam });
 

@@ -1,5 +1,6 @@
 import { type CustomerProfile, type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
+import { indexCustomerStatements, searchLive } from "../customer-search/search-index.repository";
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
 import type { Background } from "../lib/background";
@@ -17,6 +18,7 @@ import { profileForCreate, profileForPatch, profileForPut, sameProfile } from ".
 import * as repo from "./customers.repository";
 import type { ListCustomersQuery, ProfileInput, UpdateInput } from "./customers.schemas";
 import { type Expansion, expandCustomers, parseExpand } from "./expand";
+import { metadataPairs } from "./search.service";
 
 /**
  * Customer behaviour, whoever asks (the `{id}` routes and their alternative-ID twins, provision,
@@ -72,8 +74,15 @@ export async function getExpanded(
   return { row, expansion: expansionOf(row.id) };
 }
 
-const listScope = (filters: repo.CustomerListFilters) =>
-  filtersKey([filters.email?.toLowerCase(), filters.alternativeId, filters.createdGte, filters.createdLt]);
+/** A cursor's scope: the filters; metadata filters only when sent, so older cursors stay valid. */
+const listScope = (filters: repo.CustomerListFilters, metadata: [string, string][]) =>
+  filtersKey([
+    filters.email?.toLowerCase(),
+    filters.alternativeId,
+    filters.createdGte,
+    filters.createdLt,
+    ...(metadata.length > 0 ? [metadata] : []),
+  ]);
 
 const toUtc = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
 
@@ -85,9 +94,13 @@ export async function list(deps: CustomerDeps, query: ListCustomersQuery) {
     createdGte: toUtc(query.created_gte),
     createdLt: toUtc(query.created_lt),
   };
-  const scope = listScope(filters);
+  const metadata = metadataPairs(query.metadata);
+  const scope = listScope(filters, metadata);
+  // With metadata filters, the page is read from the search index's metadata range instead.
   const { limit, rows } = await readPage(query, scope, (beforeSeq, count) =>
-    repo.listLive(deps.db, deps.orgId, filters, beforeSeq, count),
+    metadata.length > 0
+      ? searchLive(deps.db, deps.orgId, { ...filters, terms: [], metadata }, beforeSeq, count)
+      : repo.listLive(deps.db, deps.orgId, filters, beforeSeq, count),
   );
   const expansionOf = await expandCustomers(deps.db, deps.orgId, servedRows(rows, limit), parseExpand(query.expand));
   return pageBody(rows, limit, scope, (row) => ({ ...toCustomerObject(row), ...expansionOf(row.id) }));
@@ -114,7 +127,8 @@ export async function create(
   const kept = keptWithEvents(keep, customerRowAfter(deps.orgId, null, id, profile, now), deps, [event]);
   try {
     const written = await repo.insertCustomer(deps.db, repo.insertStatement(deps.db, deps.orgId, id, profile, now), {
-      after: [...event.statements, ...kept],
+      // Searchable at once: the index is written with the customer (spec section 12).
+      after: [...event.statements, ...indexCustomerStatements(deps.db, deps.orgId, id, profile, null), ...kept],
     });
     committed(deps, [event], written);
     return written.row;

@@ -1,4 +1,5 @@
 import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from "../customer-records/customer-columns";
+import { indexCustomersStatements } from "../customer-search/search-index.repository";
 import { createEmailDomainChecker } from "../email-dns";
 import { type NewImportedEvent, recordEventsStatements } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
@@ -363,6 +364,11 @@ export async function importAll(
     activeSubscriptionKeysStatement(db, orgId, [...new Set(planned.map((subscription) => subscription.customer_id))]),
     // Set-based, whatever the item count: each event exists only if its write landed.
     ...events.statements,
+    // The search index of every customer written, guarded by the values it was built from.
+    ...indexCustomersStatements(
+      db,
+      [...inserts, ...updates].map(({ id, profile }) => ({ orgId, id, profile })),
+    ),
     // The report as it is when every write lands, kept only then (else after the handler).
     ...(events.eventIds.length ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events]) : []),
   ];

@@ -8,6 +8,8 @@ export const customersRouter = createRouter()
   .openapi(routes.listCustomers, handlers.list)
   .openapi(routes.provisionCustomer, handlers.provision)
   .openapi(routes.importCustomers, handlers.importCustomers)
+  // Before `{id}`: "search" is a reserved id, never a customer's.
+  .openapi(routes.searchCustomers, handlers.search)
   .openapi(routes.getCustomer("alternative_id"), handlers.getByAlternativeId)
   .openapi(routes.patchCustomer("alternative_id"), handlers.updateByAlternativeId)
   .openapi(routes.putCustomer("alternative_id"), handlers.replaceByAlternativeId)

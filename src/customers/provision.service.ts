@@ -1,4 +1,5 @@
 import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { RecordedEvents } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
@@ -98,6 +99,7 @@ async function upsert(
     // The customer's write (none when nothing changes) and the subscription commit together.
     const now = nowIso();
     let write: D1PreparedStatement | null = null;
+    let index: D1PreparedStatement[] = [];
     let customerId: string;
     let versionAfter: number;
     // The customer row the write leaves (exactly: the write is guarded by the version read).
@@ -112,6 +114,7 @@ async function upsert(
       versionAfter = 1;
       rowAfter = customerRowAfter(deps.orgId, null, customerId, profile, now);
       afterWrite.push(createdEvent(deps, customerId, profile, now));
+      index = indexCustomerStatements(deps.db, deps.orgId, customerId, profile, null);
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
       customerId = found.id;
@@ -125,6 +128,7 @@ async function upsert(
         write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
         versionAfter = version + 1;
         rowAfter = customerRowAfter(deps.orgId, found, customerId, profile, now);
+        index = indexCustomerStatements(deps.db, deps.orgId, customerId, profile, profileOf(found));
         // A newer event that changes no field moves only last_event_at: no customer.updated.
         const event = updatedEvent(deps, found, profile, now);
         if (event) beforeWrite.push(event);
@@ -151,7 +155,8 @@ async function upsert(
         const after = afterWrite.flatMap((each) => each.statements);
         const subscriptionAt = before.length + 1 + after.length;
         if (created) after.push(...created.statements, ...created.event.statements);
-        after.push(...keepWith(created?.row ?? null, rowAfter, recorded));
+        // Last, so the subscription's results keep their places.
+        after.push(...index, ...keepWith(created?.row ?? null, rowAfter, recorded));
         const written = await repo.writeCustomer(deps.db, write, { before, after });
         customer = written.row;
         if (customer) committed(deps, recorded, written);
