@@ -56,11 +56,6 @@ describe("delivery queries' plans", () => {
       /SEARCH event_deliveries USING INDEX event_deliveries_by_event \(event_id=\?\)/,
     ],
     [
-      "claimOverdueDeliveries",
-      (db: Db) => claimOverdueDeliveries(db, NOW, NOW, 100),
-      /SEARCH event_deliveries USING (COVERING )?INDEX event_deliveries_due \(next_attempt_at<\?\)/,
-    ],
-    [
       "listDeliveries",
       (db: Db) => listDeliveries(db, "org_1", "ed_1", null, 21),
       /SEARCH event_deliveries USING INDEX event_deliveries_by_destination \(org_id=\? AND destination_id=\? AND seq<\?\)/,
@@ -107,5 +102,50 @@ describe("delivery queries' plans", () => {
     }
     const plans = await Promise.all(prepared.map(planOf));
     expect(plans.flat().join("\n")).toMatch(expected);
+  });
+});
+
+describe("claimOverdueDeliveries: organizations in turn", () => {
+  it("reads each organization's overdue deliveries through its own index range, never walking deliveries", async () => {
+    const prepared = await preparedBy((db) => claimOverdueDeliveries(db, NOW, NOW, 100));
+    const plans = await Promise.all(prepared.map(planOf));
+    const plan = plans.flat().join("\n");
+    expect(plan).toMatch(
+      /SEARCH event_deliveries USING (COVERING )?INDEX event_deliveries_due_by_org \(org_id=\? AND next_attempt_at<\?\)/,
+    );
+    expect(plan).not.toMatch(/^SCAN (event_deliveries|v)\b/m);
+    // The sorts are of the candidates only: at most `limit` per organization.
+  });
+
+  it("takes the oldest of each organization first, then the next of each: a backlog never goes first", async () => {
+    const overdue = (org: string, count: number, from: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        id: `evd_${org}_${i}`,
+        org_id: org,
+        next_attempt_at: new Date(Date.parse("2026-11-01T00:00:00.000Z") + (from + i) * 1000).toISOString(),
+      }));
+    const rows = [...overdue("org_a", 300, 0), ...overdue("org_b", 2, 1000), ...overdue("org_c", 1, 2000)];
+    await env.DB.prepare(
+      "INSERT INTO organizations (id, name, created_at) VALUES ('org_a', 'A', ?1), ('org_b', 'B', ?1), ('org_c', 'C', ?1)",
+    )
+      .bind(NOW)
+      .run();
+    await env.DB.prepare(
+      `INSERT INTO event_deliveries (id, org_id, destination_id, event_id, event_type, next_attempt_at, created_at, updated_at)
+       SELECT json_extract(value, '$.id'), json_extract(value, '$.org_id'), 'ed_x', 'evt_x', 'customer.updated',
+         json_extract(value, '$.next_attempt_at'), ?2, ?2
+       FROM json_each(?1)`,
+    )
+      .bind(JSON.stringify(rows), NOW)
+      .run();
+    const first = await claimOverdueDeliveries(env.DB, NOW, "2027-01-01T00:00:00.000Z", 10);
+    // All of B's and C's, though A's 300 are older: taken in turns A, B, C, A, B, A, A…
+    // (RETURNING lists them in table order; the send puts them in turns again.)
+    const ids = (claimed: { id: string }[]) => claimed.map((row) => row.id).sort();
+    expect(ids(first)).toEqual(
+      ["evd_org_b_0", "evd_org_b_1", "evd_org_c_0", ...[0, 1, 2, 3, 4, 5, 6].map((i) => `evd_org_a_${i}`)].sort(),
+    );
+    const second = await claimOverdueDeliveries(env.DB, NOW, "2027-01-01T00:00:00.000Z", 10);
+    expect(ids(second)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map((i) => `evd_org_a_${i}`).sort());
   });
 });

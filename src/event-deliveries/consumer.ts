@@ -7,16 +7,23 @@ import {
   type DeliveryOutcome,
   type DeliveryRef,
   type DeliveryToSend,
+  postponeDeliveries,
   recordOutcomes,
 } from "./deliveries.repository";
-import type { DeliveryMessage } from "./queue";
+import { type DeliveryMessage, sendDeliveryMessages } from "./queue";
 import { retryDelayAfter } from "./schedule";
 import { postSigned } from "./send";
+import { heldDestinationIds, holdSlowDestination, secondsHeld } from "./slow-destinations";
 
 /** When the consumer itself fails (D1 unreachable), the message comes back after this long. */
 export const CONSUMER_ERROR_RETRY_SECONDS = 60;
 
-type Decision = { ack: true } | { ack: false; delaySeconds: number };
+/**
+ * What becomes of a delivery's messages: acked; retried after a delay (the schedule, or a
+ * consumer error); or, for a held destination, put back on the queue as a new message
+ * (`deferSeconds`: no attempt was made, so none of the message's retries is spent).
+ */
+type Decision = { ack: true } | { ack: false; delaySeconds: number } | { defer: DeliveryRef & { seconds: number } };
 
 const ACK: Decision = { ack: true };
 const CONSUMER_ERROR: Decision = { ack: false, delaySeconds: CONSUMER_ERROR_RETRY_SECONDS };
@@ -60,8 +67,16 @@ async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean
     };
     return { outcome, decision: ACK };
   }
-  // Pending and enabled yet not claimed cannot happen within the claim's batch; ack defensively.
-  if (delivery.attempt === null) return { outcome: null, decision: ACK };
+  if (delivery.attempt === null) {
+    // Not claimed because its receiver hung lately (slow-destinations.ts): back on the queue.
+    const seconds = secondsHeld(delivery.destination_id);
+    if (seconds !== null) {
+      const defer = { orgId: delivery.org_id, deliveryId: delivery.delivery_id, seconds };
+      return { outcome: null, decision: { defer } };
+    }
+    // Pending and enabled yet not claimed cannot otherwise happen within the claim's batch; ack defensively.
+    return { outcome: null, decision: ACK };
+  }
 
   const sent = await postSigned({
     url: delivery.url,
@@ -71,6 +86,7 @@ async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean
     now,
   });
   const at = new Date().toISOString();
+  if (sent.kind === "failed" && sent.error === "timeout") holdSlowDestination(delivery.destination_id);
   if (logAttempt) {
     logInfo("event delivery attempt", {
       org_id: delivery.org_id,
@@ -130,7 +146,7 @@ async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean
  */
 async function attemptBatch(db: Db, refs: DeliveryRef[], logAttempts: boolean): Promise<Map<string, Decision>> {
   const now = new Date();
-  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString());
+  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString(), heldDestinationIds());
   const settled = await Promise.all(
     claimed.map(async (delivery): Promise<[string, Settled]> => {
       const key = refKey(delivery.org_id, delivery.delivery_id);
@@ -173,10 +189,11 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
     messages.push({ message, key });
   }
   if (messages.length === 0) return;
+  // No request behind a batch: its own session, on the primary (it records outcomes).
+  const db = primarySession(env.DB);
   let decisions: Map<string, Decision>;
   try {
-    // No request behind a batch: its own session, on the primary (it records outcomes).
-    decisions = await attemptBatch(primarySession(env.DB), [...refs.values()], env.LOG_REQUESTS !== "false");
+    decisions = await attemptBatch(db, [...refs.values()], env.LOG_REQUESTS !== "false");
   } catch (error) {
     logError("event delivery batch failed in the consumer", {
       messages: messages.length,
@@ -185,10 +202,48 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
     decisions = new Map();
     for (const key of refs.keys()) decisions.set(key, CONSUMER_ERROR);
   }
+  const deferred = await deferDeliveries(db, env.EVENT_DELIVERIES, decisions);
   for (const { message, key } of messages) {
     const decision = decisions.get(key) ?? ACK;
-    if (decision.ack) message.ack();
+    if ("defer" in decision) {
+      if (deferred) message.ack();
+      else message.retry({ delaySeconds: decision.defer.seconds });
+    } else if (decision.ack) message.ack();
     else message.retry({ delaySeconds: decision.delaySeconds });
+  }
+}
+
+/**
+ * Puts the deliveries of held destinations back on the queue, as new messages delayed until
+ * their hold ends, and moves their due time there (so the sweep leaves them alone). Returns
+ * whether that worked; if not, their messages are retried instead (spending one retry each).
+ */
+async function deferDeliveries(db: Db, queue: Queue, decisions: Map<string, Decision>): Promise<boolean> {
+  const bySeconds = new Map<number, DeliveryRef[]>();
+  for (const decision of decisions.values()) {
+    if (!("defer" in decision)) continue;
+    const { seconds, ...ref } = decision.defer;
+    bySeconds.set(seconds, [...(bySeconds.get(seconds) ?? []), ref]);
+  }
+  if (bySeconds.size === 0) return true;
+  try {
+    for (const [seconds, refs] of bySeconds) {
+      const until = new Date(Date.now() + seconds * 1000).toISOString();
+      await postponeDeliveries(
+        db,
+        refs.map((ref) => ref.deliveryId),
+        until,
+      );
+      await sendDeliveryMessages(
+        queue,
+        refs.map((ref) => ({ id: ref.deliveryId, org_id: ref.orgId })),
+        seconds,
+      );
+    }
+    return true;
+  } catch (error) {
+    logError("deferring held deliveries failed", { error: error instanceof Error ? error.name : "unknown" });
+    return false;
   }
 }
 

@@ -93,21 +93,27 @@ const CLAIM_ROWS = `FROM json_each(?1) AS m
 
 /**
  * One round trip for a whole batch of messages: counts an attempt on each referenced delivery
- * that is pending and whose destination is enabled, and reads every referenced delivery with
- * its destination and event. Deliveries gone (with their destination or their expired event)
- * are absent from the result.
+ * that is pending and whose destination is enabled and not held (`heldDestinationIds`: slow
+ * receivers, slow-destinations.ts), and reads every referenced delivery with its destination and
+ * event. Deliveries gone (with their destination or their expired event) are absent from the result.
  */
-export async function claimDeliveriesToSend(db: Db, refs: DeliveryRef[], now: string): Promise<ClaimedDelivery[]> {
+export async function claimDeliveriesToSend(
+  db: Db,
+  refs: DeliveryRef[],
+  now: string,
+  heldDestinationIds: string[] = [],
+): Promise<ClaimedDelivery[]> {
   if (refs.length === 0) return [];
   const list = JSON.stringify(refs.map((ref) => ({ org_id: ref.orgId, delivery_id: ref.deliveryId })));
   const [started, read] = await db.batch([
     db
       .prepare(
         `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
-         WHERE seq IN (SELECT v.seq ${CLAIM_ROWS} WHERE v.status = 'pending' AND d.status = 'enabled')
+         WHERE seq IN (SELECT v.seq ${CLAIM_ROWS} WHERE v.status = 'pending' AND d.status = 'enabled'
+           AND d.id NOT IN (SELECT value FROM json_each(?3)))
          RETURNING id, attempts`,
       )
-      .bind(list, now),
+      .bind(list, now, JSON.stringify(heldDestinationIds)),
     db
       .prepare(
         `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
@@ -185,9 +191,27 @@ export async function recordOutcomes(db: Db, outcomes: DeliveryOutcome[]): Promi
 }
 
 /**
+ * Pending deliveries put back on the queue without an attempt (their destination is held):
+ * due again at `until`, so the sweep does not send them a second time meanwhile.
+ */
+export async function postponeDeliveries(db: Db, deliveryIds: string[], until: string): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await db
+    .prepare(
+      `UPDATE event_deliveries SET next_attempt_at = ?2
+       WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'pending'`,
+    )
+    .bind(JSON.stringify(deliveryIds), until)
+    .run();
+}
+
+/**
  * Pending deliveries whose attempt was due before `overdueBefore` (their queue message was
- * lost): up to `limit` of them get `next_attempt_at = leaseUntil`, so the next sweep leaves them
- * alone while the re-sent message is on its way, and are returned for sending.
+ * lost), up to `limit`, the organizations in turn: the oldest overdue of each organization, then
+ * the second oldest of each, and so on, so one organization's backlog never goes before another's
+ * deliveries. They get `next_attempt_at = leaseUntil`, so the next sweep leaves them alone while
+ * the re-sent message is on its way, and are returned for sending. Reads at most `limit` rows per
+ * organization, each through its own range of `event_deliveries_due_by_org`.
  */
 export async function claimOverdueDeliveries(
   db: Db,
@@ -197,9 +221,17 @@ export async function claimOverdueDeliveries(
 ): Promise<DeliveryMessageRef[]> {
   const { results } = await db
     .prepare(
-      `UPDATE event_deliveries SET next_attempt_at = ?2
-       WHERE seq IN (SELECT seq FROM event_deliveries
-                     WHERE status = 'pending' AND next_attempt_at < ?1 ORDER BY next_attempt_at LIMIT ?3)
+      `WITH due AS (
+         SELECT v.seq, v.org_id, v.next_attempt_at FROM organizations o, event_deliveries v
+         WHERE v.seq IN (SELECT seq FROM event_deliveries INDEXED BY event_deliveries_due_by_org
+                         WHERE org_id = o.id AND status = 'pending' AND next_attempt_at < ?1
+                         ORDER BY next_attempt_at LIMIT ?3)
+       ), in_turns AS (
+         SELECT seq, next_attempt_at, row_number() OVER (PARTITION BY org_id ORDER BY next_attempt_at, seq) AS turn
+         FROM due
+       )
+       UPDATE event_deliveries SET next_attempt_at = ?2
+       WHERE seq IN (SELECT seq FROM in_turns ORDER BY turn, next_attempt_at, seq LIMIT ?3)
        RETURNING id, org_id`,
     )
     .bind(overdueBefore, leaseUntil, limit)

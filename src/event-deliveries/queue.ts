@@ -11,19 +11,66 @@ const SEND_BATCH_LIMIT = 100;
 /** Dead-letter queues are named after their queue with `-dlq` (wrangler.toml). */
 export const isDeadLetterQueue = (queueName: string) => queueName.endsWith("-dlq");
 
+/**
+ * The deliveries in turns of their organizations: the first of each organization (in the order
+ * they first appear), then the second of each, and so on. One organization's thousands never
+ * go ahead of another's one.
+ */
+export function inTurnsByOrganization<T extends { org_id: string }>(deliveries: T[]): T[] {
+  const byOrg = new Map<string, T[]>();
+  for (const delivery of deliveries) {
+    const own = byOrg.get(delivery.org_id);
+    if (own) own.push(delivery);
+    else byOrg.set(delivery.org_id, [delivery]);
+  }
+  const queues = [...byOrg.values()];
+  const inTurns: T[] = [];
+  for (let turn = 0; inTurns.length < deliveries.length; turn++) {
+    for (const own of queues) {
+      const next = own[turn];
+      if (next) inTurns.push(next);
+    }
+  }
+  return inTurns;
+}
+
+/** Tries of one chunk's send before it is left to the sweep. */
+const CHUNK_SEND_TRIES = 2;
+
+/**
+ * Sends one message per delivery, in chunks of 100 (sendBatch's limit), the organizations in
+ * turn: so the first chunk carries every organization's first deliveries, and the queue hands
+ * them to the consumer before one organization's backlog. A chunk that fails is tried once more
+ * and never stops the others (what it held stays pending, and the sweep sends it once overdue);
+ * the failures are thrown together once every chunk was tried.
+ */
 export async function sendDeliveryMessages(
   queue: Queue,
   deliveries: DeliveryMessageRef[],
   delaySeconds = 0,
 ): Promise<void> {
-  for (let start = 0; start < deliveries.length; start += SEND_BATCH_LIMIT) {
-    const chunk = deliveries.slice(start, start + SEND_BATCH_LIMIT);
-    await queue.sendBatch(
-      chunk.map((delivery) => ({
-        body: { org_id: delivery.org_id, delivery_id: delivery.id } satisfies DeliveryMessage,
-      })),
-      delaySeconds > 0 ? { delaySeconds } : undefined,
-    );
+  const ordered = inTurnsByOrganization(deliveries);
+  const options = delaySeconds > 0 ? { delaySeconds } : undefined;
+  const failures: unknown[] = [];
+  for (let start = 0; start < ordered.length; start += SEND_BATCH_LIMIT) {
+    const messages = ordered.slice(start, start + SEND_BATCH_LIMIT).map((delivery) => ({
+      body: { org_id: delivery.org_id, delivery_id: delivery.id } satisfies DeliveryMessage,
+    }));
+    for (let tries = 1; ; tries++) {
+      try {
+        await queue.sendBatch(messages, options);
+        break;
+      } catch (error) {
+        if (tries < CHUNK_SEND_TRIES) continue;
+        failures.push(error);
+        break;
+      }
+    }
+  }
+  if (failures.length > 0) {
+    const chunks = Math.ceil(ordered.length / SEND_BATCH_LIMIT);
+    const first = failures[0] instanceof Error ? `: ${failures[0].message}` : "";
+    throw new AggregateError(failures, `${failures.length} of ${chunks} sends of delivery messages failed${first}`);
   }
 }
 

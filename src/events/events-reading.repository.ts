@@ -56,9 +56,9 @@ export function selectionsFor(selectors: readonly string[]): TypeSelection[] {
   if (selectors.includes("*")) return [ALL];
   const groups = selectors.filter((selector) => selector.endsWith(".*")).map((selector) => selector.slice(0, -1));
   const types = selectors.filter((selector) => !selector.endsWith(".*") && !groups.some((g) => selector.startsWith(g)));
-  return [...new Set(groups)]
-    .map((group) => ({ group }) as TypeSelection)
-    .concat([...new Set(types)].map((type) => ({ type })));
+  const byGroup: TypeSelection[] = [...new Set(groups)].map((group) => ({ group }));
+  const byType: TypeSelection[] = [...new Set(types)].map((type) => ({ type }));
+  return [...byGroup, ...byType];
 }
 
 /**
@@ -72,7 +72,7 @@ export function eventRangeSql(
   columns: string,
   extra: string,
 ): string {
-  const condition = typeCondition(selection, `?${paramNumber}`);
+  const condition = typeCondition(selection, paramNumber === null ? "NULL" : `?${paramNumber}`);
   return `SELECT ${columns} FROM events INDEXED BY ${indexFor(selection, false)}
     WHERE org_id = ?1 AND ${condition.sql} AND ${extra}`;
 }

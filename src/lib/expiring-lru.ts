@@ -35,6 +35,16 @@ export class ExpiringLru<K, V> {
     this.#entries.set(key, { value, expiresAt: now + ttlMs });
   }
 
+  /** The keys of the live entries (expired ones are dropped on the way). */
+  keys(now = Date.now()): K[] {
+    const live: K[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) this.#entries.delete(key);
+      else live.push(key);
+    }
+    return live;
+  }
+
   delete(key: K): void {
     this.#entries.delete(key);
   }

@@ -3,7 +3,7 @@ import { ExpiringLru } from "./expiring-lru";
 import { isLiveCredential } from "./live-credentials";
 
 /**
- * Per-client-IP limit on failed authentication: unknown, revoked or malformed API keys and
+ * Per-client-network limit on failed authentication: unknown, revoked or malformed API keys and
  * admin tokens, webhook deliveries to unknown endpoints or with bad signatures. Only failures
  * are counted (the FAILURE_LIMITER binding), so a webhook sender delivering from a few
  * addresses at high rates is never limited while its deliveries verify.
@@ -80,7 +80,7 @@ const networkOf = (headers: Headers) => failingNetwork(clientAddress(headers));
 export function rateLimitedByAddress(): ApiError {
   return new ApiError(
     "rate_limited",
-    `Too many failed requests from this address; retry in ${FAILURE_LIMIT_PERIOD_SECONDS} seconds.`,
+    `Too many failed requests from this address's network; retry in ${FAILURE_LIMIT_PERIOD_SECONDS} seconds.`,
     { headers: { "Retry-After": String(FAILURE_LIMIT_PERIOD_SECONDS) } },
   );
 }
@@ -106,19 +106,19 @@ export async function refuseLimitedAddressUnlessLive(
 }
 
 /**
- * Counts one failure of the request's address and returns what to answer: `failure` itself,
- * or `429 rate_limited` once the address is over its budget.
+ * Counts one failure of the request's network and returns what to answer: `failure` itself,
+ * or `429 rate_limited` once the network is over its budget.
  */
 export async function countFailure(env: FailureEnv, headers: Headers, failure: ApiError): Promise<ApiError> {
-  const address = networkOf(headers);
-  if (limitedNetworks.has(address)) return rateLimitedByAddress();
-  const { success } = await env.FAILURE_LIMITER.limit({ key: address });
+  const network = networkOf(headers);
+  if (limitedNetworks.has(network)) return rateLimitedByAddress();
+  const { success } = await env.FAILURE_LIMITER.limit({ key: network });
   if (success) return failure;
-  limitedNetworks.set(address, true);
+  limitedNetworks.set(network, true);
   return rateLimitedByAddress();
 }
 
-/** Tests: forget which addresses were over their budget (the binding's counters reset apart). */
+/** Tests: forget which networks were over their budget (the binding's counters reset apart). */
 export function forgetLimitedAddresses(): void {
   limitedNetworks.clear();
 }
