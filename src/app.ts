@@ -9,6 +9,7 @@ import { withConsistencyHeaders } from "./lib/consistency-openapi";
 import { createApp } from "./lib/create-app";
 import { jsonContent, problemResponses, withRequestIdHeader } from "./lib/openapi";
 import { organizationsRouter } from "./organizations";
+import { paymentGatewayRouter } from "./payment-gateway";
 import { paymentMethodsRouter } from "./payment-methods";
 import { subscriptionsRouter } from "./subscriptions";
 import { systemRouter } from "./system";
@@ -48,6 +49,7 @@ export function buildApp() {
     .route("/", addressesRouter)
     .route("/", subscriptionsRouter)
     .route("/", paymentMethodsRouter)
+    .route("/", paymentGatewayRouter)
     .route("/", webhookEndpointsRouter)
     .route("/", webhookIntakeRouter)
     .route("/", eventsRouter)

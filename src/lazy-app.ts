@@ -56,6 +56,7 @@ const SERVED_BY = new Map<string, () => Promise<App>>(
         paymentMethods.paymentMethodsRouter,
       );
     }),
+    "v1/payment_gateway": once(() => import("./payment-gateway").then((m) => appOf(m.paymentGatewayRouter))),
     "v1/webhook_endpoints": once(() => import("./webhooks").then((m) => appOf(m.webhookEndpointsRouter))),
     "v1/webhooks": once(() => import("./webhooks").then((m) => appOf(m.webhookIntakeRouter))),
     "v1/events": once(() => import("./events").then((m) => appOf(m.eventsRouter))),
