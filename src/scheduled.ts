@@ -1,8 +1,14 @@
 import { sweepEvents } from "./event-deliveries";
+import { eventsOutbox } from "./event-deliveries/outbox";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
 import { primarySession } from "./lib/db";
 import { describeError, logError, logInfo } from "./lib/logger";
+import { resolvePendingCharges } from "./money";
+import { resealGatewayKeys } from "./payment-gateway/payment-gateway.service";
 import { cleanUpWebhooks } from "./webhooks/cleanup";
+
+/** wrangler.toml's frequent trigger: only the charge resolver runs on it. */
+export const RESOLVER_CRON = "*/5 * * * *";
 
 type Cleanup = () => Promise<unknown>;
 
@@ -16,11 +22,32 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   const now = new Date(controller.scheduledTime);
   // Its own session, on the primary: it deletes, and decides what to delete from the latest state.
   const db = primarySession(env.DB);
+  if (controller.cron === RESOLVER_CRON) {
+    await runEach({ pending_charges: () => resolveCharges(db, env, now) });
+    return;
+  }
   await runEach({
     idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
     webhooks: () => cleanUpWebhooks(db, now),
     events: () => sweepEvents(db, env.EVENT_DELIVERIES, now),
+    gateway_keys: () => resealGatewayKeys(db, env),
   });
+}
+
+/**
+ * Pending charges (src/money/resolver.ts), with an events outbox whose queue sends are awaited
+ * before the run ends (a lost send is re-sent by the events sweep anyway).
+ */
+async function resolveCharges(db: ReturnType<typeof primarySession>, env: Env, now: Date) {
+  const sends: Promise<unknown>[] = [];
+  const outbox = eventsOutbox(env, null, (task) => {
+    sends.push(
+      task.catch((error: unknown) => logError("queueing event deliveries failed", { error: describeError(error) })),
+    );
+  });
+  const run = await resolvePendingCharges(db, env, outbox, now);
+  await Promise.all(sends);
+  return run;
 }
 
 /** Runs every cleanup even when one fails, then fails the run so the failure shows in the Cron logs. */

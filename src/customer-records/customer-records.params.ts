@@ -7,7 +7,14 @@ import { pageQuery } from "../lib/pages";
  */
 
 /** Route words under /v1/customers and the dot segments URLs normalize away. */
-export const RESERVED_CUSTOMER_IDS = new Set(["provision", "import", "alternative-id", ".", ".."]);
+export const RESERVED_CUSTOMER_IDS = new Set([
+  "provision",
+  "import",
+  "alternative-id",
+  "credit_from_payment_method",
+  ".",
+  "..",
+]);
 
 export const customerId = z
   .string()
