@@ -114,6 +114,8 @@ describe("concurrency", () => {
       statuses.every((status) => status === 201 || status === 409),
       statuses.join(),
     ).toBe(true);
+    // 300 - 10 × 100 + 10 × 50 < 0: some debits must have been refused.
+    expect(statuses).toContain(409);
     const applied = responses
       .filter((response) => response.status === 201)
       .map((response) => {
