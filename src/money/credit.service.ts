@@ -8,7 +8,7 @@ import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { describeError, logError } from "../lib/logger";
 import { isStorageError } from "../lib/storage-errors";
-import { gatewayProblem } from "../payment-gateway/gateway-errors";
+import { askGateway, gatewayProblem } from "../payment-gateway/gateway-errors";
 import {
   type GatewayFactory,
   type GatewaySettings,
@@ -79,6 +79,16 @@ export async function creditFromPaymentMethod(deps: MoneyDeps, input: CreditInpu
     requestKeyHash === null ? null : await charges.findChargeByRequestKey(deps.db, deps.orgId, requestKeyHash);
   if (earlier && sameCredit(earlier, input)) return continueCharge(deps, earlier);
   const gatewayCustomer = await gatewayCustomerOf(deps.db, opened, input.customerId);
+  // An off-session charge needs the card attached to the gateway customer (Stripe refuses it
+  // otherwise); attaching an attached card is a no-op, and the gateway checks the reference
+  // here, before any charge exists.
+  await askGateway(() =>
+    opened.gateway.attachPaymentMethod(
+      gatewayCustomer,
+      paymentMethod.gateway_reference,
+      `roster-attach-${deps.orgId}-${paymentMethod.id}-${gatewayCustomer}`,
+    ),
+  );
   const id = newId("ch");
   const now = new Date();
   const charge = await charges.insertPendingCharge(deps.db, {
