@@ -19,6 +19,8 @@ function worker(miniflare: Record<string, unknown> = {}) {
         ALTERNATIVE_ID_HASH_KEY: "test-alternative-id-hash-key",
         // 32 bytes in base64 (the console's session cookies).
         CONSOLE_SESSION_KEY: "cm9zdGVyLWNvbnNvbGUtdGVzdC1zZXNzaW9uLWtleSE=",
+        // 32 bytes, base64: the money routes' key for gateway secrets at rest (a test value).
+        GATEWAY_ENCRYPTION_KEY: "vsv4Dqc979nau09PBIagbaHOC7i0rQ4JqzTKbrPLWGA=",
         LOG_REQUESTS: "false",
         // Event destinations on the loopback receivers the tests mock.
         ALLOW_HTTP_DESTINATIONS: "true",

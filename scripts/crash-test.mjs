@@ -7,7 +7,7 @@
 //   node scripts/crash-test.mjs [--requests 400] [--concurrency 16] [--kills 3] [--port 8797]
 //
 // Talks only to 127.0.0.1. State lives in a temporary folder, removed at the end.
-import { spawn, execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +26,12 @@ const PORT = args.port ?? 8797;
 const BASE = `http://127.0.0.1:${PORT}`;
 const KEY = "rk_dev_local_development_key";
 const state = mkdtempSync(join(tmpdir(), "roster-crash-"));
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", X_LOCAL_OBSERVABILITY: "false" };
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  X_LOCAL_OBSERVABILITY: "false",
+};
 const wrangler = (...rest) =>
   execFileSync("npx", ["wrangler", ...rest, "--local", "--persist-to", state], { env, stdio: "ignore" });
 
@@ -37,8 +42,20 @@ let server = null;
 async function start() {
   server = spawn(
     "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(PORT), "--persist-to", state, "--var", "LOG_REQUESTS:false",
-      "--var", "ALTERNATIVE_ID_HASH_KEY:crash-test"],
+    [
+      "wrangler",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(PORT),
+      "--persist-to",
+      state,
+      "--var",
+      "LOG_REQUESTS:false",
+      "--var",
+      "ALTERNATIVE_ID_HASH_KEY:crash-test",
+    ],
     { env, detached: true, stdio: "ignore" },
   );
   for (let waited = 0; waited < 120_000; waited += 250) {
@@ -84,7 +101,11 @@ async function send(request) {
     const text = await response.text();
     // A 5xx changed nothing, and a lock left by a killed request holds its key for 60 s: retry both.
     if (response.status >= 500 || text.includes('"idempotency_request_in_progress"')) return false;
-    request.answer = { status: response.status, text, replayed: response.headers.get("Idempotent-Replayed") === "true" };
+    request.answer = {
+      status: response.status,
+      text,
+      replayed: response.headers.get("Idempotent-Replayed") === "true",
+    };
     return true;
   } catch {
     return false;
@@ -96,7 +117,8 @@ async function runAll(pending) {
   const failed = [];
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      for (let request = queue.shift(); request; request = queue.shift()) if (!(await send(request))) failed.push(request);
+      for (let request = queue.shift(); request; request = queue.shift())
+        if (!(await send(request))) failed.push(request);
     }),
   );
   return failed;
@@ -122,12 +144,13 @@ while (unanswered.length) {
 }
 
 // Every request answered: check storage against the answers.
-const count = async (path) => (await (await fetch(BASE + path, { headers: { Authorization: `Bearer ${KEY}` } })).json());
+const count = async (path) => await (await fetch(BASE + path, { headers: { Authorization: `Bearer ${KEY}` } })).json();
 const problems = [];
 let replays = 0;
 for (const request of requests) {
   if (request.answer.replayed) replays++;
-  if (request.answer.status !== 201) problems.push(`#${request.index} answered ${request.answer.status}: ${request.answer.text}`);
+  if (request.answer.status !== 201)
+    problems.push(`#${request.index} answered ${request.answer.status}: ${request.answer.text}`);
 }
 const all = [];
 for (let cursor = null, page = 0; page < 1000; page++) {

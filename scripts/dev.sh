@@ -15,6 +15,8 @@ DEV_ADMIN_TOKEN="dev_admin_token"
 DEV_ALTERNATIVE_ID_HASH_KEY="dev_alternative_id_hash_key"
 # 32 bytes in base64, as the console's session key must be (development only).
 DEV_CONSOLE_SESSION_KEY="cm9zdGVyLWNvbnNvbGUtZGV2LXNlc3Npb24ta2V5ISE="
+# 32 bytes in base64, development only: encrypts payment gateway secret keys at rest.
+DEV_GATEWAY_ENCRYPTION_KEY="W0SgQD4lxrC5tTkfP5K8o6lftObgPTuX3TDW0zPuXq8="
 
 wrangler d1 migrations apply DB --local
 wrangler d1 execute DB --local --file scripts/seed-dev.sql >/dev/null
@@ -26,6 +28,7 @@ cat <<MSG
   Roster is starting on ${ROSTER_URL}
   Development API key:  ${DEV_KEY}   (organization org_dev)
   Admin token:          ${DEV_ADMIN_TOKEN}   (POST /v1/organizations)
+  Payment gateway:      "test" (no network; pm_card_visa etc., see docs/money.md)
   API reference:        ${ROSTER_URL}/docs
   Console:              ${ROSTER_URL}/console   (sign in with the development key)
 
@@ -35,5 +38,6 @@ MSG
 # drop those lines and keep everything else (Roster logs each request as its route pattern).
 exec wrangler dev --ip 127.0.0.1 --port "${PORT:-8787}" --var "ADMIN_TOKEN:${DEV_ADMIN_TOKEN}" \
   --var "ALTERNATIVE_ID_HASH_KEY:${DEV_ALTERNATIVE_ID_HASH_KEY}" \
-  --var "CONSOLE_SESSION_KEY:${DEV_CONSOLE_SESSION_KEY}" "$@" \
+  --var "CONSOLE_SESSION_KEY:${DEV_CONSOLE_SESSION_KEY}" \
+  --var "GATEWAY_ENCRYPTION_KEY:${DEV_GATEWAY_ENCRYPTION_KEY}" "$@" \
   > >(grep --line-buffered -Ev '^(\x1b\[[0-9;]*m)*\[wrangler:info\](\x1b\[[0-9;]*m)* (GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) ') 2>&1

@@ -9,7 +9,9 @@ import { idempotentOperations, withIdempotencyKey } from "./idempotency/openapi"
 import { withConsistencyHeaders } from "./lib/consistency-openapi";
 import { createApp } from "./lib/create-app";
 import { jsonContent, problemResponses, withRequestIdHeader } from "./lib/openapi";
+import { chargesRouter, customerMoneyRouter } from "./money";
 import { organizationsRouter } from "./organizations";
+import { paymentGatewayRouter } from "./payment-gateway";
 import { paymentMethodsRouter } from "./payment-methods";
 import { subscriptionsRouter } from "./subscriptions";
 import { systemRouter } from "./system";
@@ -49,6 +51,9 @@ export function buildApp() {
     .route("/", addressesRouter)
     .route("/", subscriptionsRouter)
     .route("/", paymentMethodsRouter)
+    .route("/", customerMoneyRouter)
+    .route("/", paymentGatewayRouter)
+    .route("/", chargesRouter)
     .route("/", webhookEndpointsRouter)
     .route("/", webhookIntakeRouter)
     .route("/", eventsRouter)

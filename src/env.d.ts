@@ -6,4 +6,11 @@ interface Env {
   ALTERNATIVE_ID_HASH_KEY?: string;
   /** Signs /console session cookies: 32 random bytes in base64. Unset: the console says it is not configured. */
   CONSOLE_SESSION_KEY?: string;
+  /**
+   * AES-256-GCM key for payment gateway secret keys at rest: 32 random bytes in base64
+   * (`openssl rand -base64 32`). Unset: every money route answers 503 configuration_missing.
+   */
+  GATEWAY_ENCRYPTION_KEY?: string;
+  /** During a key rotation only: the key stored secrets were encrypted with before (docs/money.md). */
+  GATEWAY_ENCRYPTION_KEY_PREVIOUS?: string;
 }

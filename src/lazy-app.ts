@@ -44,19 +44,23 @@ const SERVED_BY = new Map<string, () => Promise<App>>(
     "v1/api_keys": once(() => import("./api-keys").then((m) => appOf(m.apiKeysRouter))),
     // The sub-resources live under /v1/customers/{id}/…, and customers/ imports them anyway.
     "v1/customers": once(async () => {
-      const [customers, addresses, subscriptions, paymentMethods] = await Promise.all([
+      const [customers, addresses, subscriptions, paymentMethods, money] = await Promise.all([
         import("./customers"),
         import("./addresses"),
         import("./subscriptions"),
         import("./payment-methods"),
+        import("./money"),
       ]);
       return appOf(
         customers.customersRouter,
         addresses.addressesRouter,
         subscriptions.subscriptionsRouter,
         paymentMethods.paymentMethodsRouter,
+        money.customerMoneyRouter,
       );
     }),
+    "v1/charges": once(() => import("./money").then((m) => appOf(m.chargesRouter))),
+    "v1/payment_gateway": once(() => import("./payment-gateway").then((m) => appOf(m.paymentGatewayRouter))),
     "v1/webhook_endpoints": once(() => import("./webhooks").then((m) => appOf(m.webhookEndpointsRouter))),
     "v1/webhooks": once(() => import("./webhooks").then((m) => appOf(m.webhookIntakeRouter))),
     "v1/events": once(() => import("./events").then((m) => appOf(m.eventsRouter))),

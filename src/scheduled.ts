@@ -1,9 +1,15 @@
 import { backfillSearchIndex } from "./customer-search/backfill";
 import { resendOverdueDeliveries, sweepEvents } from "./event-deliveries";
+import { eventsOutbox } from "./event-deliveries/outbox";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
 import { primarySession } from "./lib/db";
 import { describeError, logError, logInfo } from "./lib/logger";
+import { resolvePendingCharges } from "./money";
+import { resealGatewayKeys } from "./payment-gateway/payment-gateway.service";
 import { cleanUpWebhooks } from "./webhooks/cleanup";
+
+/** wrangler.toml's frequent trigger: only the charge resolver runs on it. */
+export const RESOLVER_CRON = "*/5 * * * *";
 
 type Cleanup = () => Promise<unknown>;
 
@@ -25,13 +31,34 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
     await runEach({ deliveries: () => resendOverdueDeliveries(db, env.EVENT_DELIVERIES, now) });
     return;
   }
+  if (controller.cron === RESOLVER_CRON) {
+    await runEach({ pending_charges: () => resolveCharges(db, env, now) });
+    return;
+  }
   await runEach({
     idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
     webhooks: () => cleanUpWebhooks(db, now),
     events: () => sweepEvents(db, env.EVENT_DELIVERIES, now),
     // Not a cleanup: indexes, once, the customers that predate search (customer-search/backfill.ts).
     search_backfill: () => backfillSearchIndex(db, now),
+    gateway_keys: () => resealGatewayKeys(db, env),
   });
+}
+
+/**
+ * Pending charges (src/money/resolver.ts), with an events outbox whose queue sends are awaited
+ * before the run ends (a lost send is re-sent by the events sweep anyway).
+ */
+async function resolveCharges(db: ReturnType<typeof primarySession>, env: Env, now: Date) {
+  const sends: Promise<unknown>[] = [];
+  const outbox = eventsOutbox(env, null, (task) => {
+    sends.push(
+      task.catch((error: unknown) => logError("queueing event deliveries failed", { error: describeError(error) })),
+    );
+  });
+  const run = await resolvePendingCharges(db, env, outbox, now);
+  await Promise.all(sends);
+  return run;
 }
 
 /** Runs every cleanup even when one fails, then fails the run so the failure shows in the Cron logs. */

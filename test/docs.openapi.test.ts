@@ -225,8 +225,8 @@ describe("GET /v1/openapi.json", () => {
     const document = await openapi();
     const customer = document.components?.schemas?.Customer;
     expect(customer, "components.schemas.Customer").toBeDefined();
-    // The spec's fields, always present, plus the arrays `expand` adds only when asked for.
-    const expandable = ["addresses", "subscriptions", "payment_methods"];
+    // The spec's fields, always present, plus what `expand` adds only when asked for.
+    const expandable = ["addresses", "subscriptions", "payment_methods", "default_payment_method"];
     expect(Object.keys(customer?.properties ?? {}).sort()).toEqual([...CUSTOMER_FIELDS, ...expandable].sort());
     expect([...(customer?.required ?? [])].sort()).toEqual([...CUSTOMER_FIELDS].sort());
   });

@@ -77,6 +77,7 @@ export async function startEnvironment({
     .../** @type {Record<string, unknown>} */ (shared.bindings),
     LOG_REQUESTS: "false",
     ALTERNATIVE_ID_HASH_KEY: "bench-alternative-id-hash-key",
+    GATEWAY_ENCRYPTION_KEY: "KIXWl7gfgvyz3RMSpAJH51xZD2S01TeFxbA87na/0Jg=",
   };
   const bundleModules = bundle.modules.map(({ path: modulePath, contents }) => ({
     type: "ESModule",

@@ -14,13 +14,22 @@ import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import { type SubscriptionRow, subscriptionsOfCustomersStatement } from "../subscriptions/subscriptions.repository";
 import { Subscription } from "../subscriptions/subscriptions.schemas";
 
-const EXPANDABLE = ["addresses", "subscriptions", "payment_methods"] as const;
+const EXPANDABLE = ["addresses", "subscriptions", "payment_methods", "default_payment_method"] as const;
 type Expandable = (typeof EXPANDABLE)[number];
 
 /** One expandable name, with the whitespace around it that the parser trims (`\s` is what trim() removes). */
 const EXPAND_NAME = `\\s*(?:${EXPANDABLE.join("|")})\\s*`;
 
-/** `expand=addresses,subscriptions,payment_methods`: any subset, comma-separated. */
+/** What each name reads: `default_payment_method` is picked from the payment methods. */
+type Read = "addresses" | "subscriptions" | "payment_methods";
+const READS: Record<Expandable, Read> = {
+  addresses: "addresses",
+  subscriptions: "subscriptions",
+  payment_methods: "payment_methods",
+  default_payment_method: "payment_methods",
+};
+
+/** `expand=addresses,subscriptions,payment_methods,default_payment_method`: any subset, comma-separated. */
 export const expandParam = z
   .string()
   .superRefine((value, ctx) => {
@@ -34,7 +43,7 @@ export const expandParam = z
   })
   .optional()
   .openapi({
-    description: `Comma-separated: adds these arrays to each customer. Any of ${EXPANDABLE.join(", ")}.`,
+    description: `Comma-separated: adds these to each customer. Any of ${EXPANDABLE.join(", ")} (\`default_payment_method\`: the payment method marked \`is_default\`, or null).`,
     example: "addresses,subscriptions",
     pattern: `^${EXPAND_NAME}(?:,${EXPAND_NAME})*$`,
   });
@@ -44,6 +53,9 @@ export const expandedFields = {
   addresses: z.array(Address).optional().openapi({ description: "With `expand=addresses`." }),
   subscriptions: z.array(Subscription).optional().openapi({ description: "With `expand=subscriptions`." }),
   payment_methods: z.array(PaymentMethod).optional().openapi({ description: "With `expand=payment_methods`." }),
+  default_payment_method: PaymentMethod.nullable().optional().openapi({
+    description: "With `expand=default_payment_method`: the payment method marked `is_default`, or null.",
+  }),
 };
 
 export function parseExpand(value: string | undefined): Set<Expandable> {
@@ -55,6 +67,7 @@ export type Expansion = {
   addresses?: z.infer<typeof Address>[];
   subscriptions?: z.infer<typeof Subscription>[];
   payment_methods?: z.infer<typeof PaymentMethod>[];
+  default_payment_method?: z.infer<typeof PaymentMethod> | null;
 };
 
 const groupBy = <R extends { customer_id: string }, O>(rows: R[], map: (row: R) => O) => {
@@ -75,14 +88,14 @@ export async function expandCustomers(
 ): Promise<(customerId: string) => Expansion> {
   if (expand.size === 0 || rows.length === 0) return () => ({});
   const ids = rows.map((row) => row.id);
-  const kinds = EXPANDABLE.filter((kind) => expand.has(kind));
+  const kinds = [...new Set(EXPANDABLE.filter((kind) => expand.has(kind)).map((kind) => READS[kind]))];
   const statements = {
     addresses: () => addressesOfCustomersStatement(db, orgId, ids),
     subscriptions: () => subscriptionsOfCustomersStatement(db, orgId, ids),
     payment_methods: () => paymentMethodsOfCustomersStatement(db, orgId, ids),
   };
   const results = await db.batch(kinds.map((kind) => statements[kind]()));
-  const found = (kind: Expandable) => results[kinds.indexOf(kind)]?.results ?? [];
+  const found = (kind: Read) => results[kinds.indexOf(kind)]?.results ?? [];
   const addresses = groupBy(found("addresses") as AddressRow[], toAddressObject);
   const subscriptions = groupBy(found("subscriptions") as SubscriptionRow[], toSubscriptionObject);
   const paymentMethods = groupBy(found("payment_methods") as PaymentMethodRow[], toPaymentMethodObject);
@@ -90,5 +103,8 @@ export async function expandCustomers(
     ...(expand.has("addresses") && { addresses: addresses.get(customerId) ?? [] }),
     ...(expand.has("subscriptions") && { subscriptions: subscriptions.get(customerId) ?? [] }),
     ...(expand.has("payment_methods") && { payment_methods: paymentMethods.get(customerId) ?? [] }),
+    ...(expand.has("default_payment_method") && {
+      default_payment_method: paymentMethods.get(customerId)?.find((method) => method.is_default) ?? null,
+    }),
   });
 }

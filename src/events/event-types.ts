@@ -11,6 +11,9 @@ export const EVENT_TYPES = [
   "address.deleted",
   "payment_method.created",
   "payment_method.deleted",
+  "charge.succeeded",
+  "charge.failed",
+  "balance_transaction.created",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

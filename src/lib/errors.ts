@@ -16,6 +16,10 @@ export type ProblemExtensions = {
   archived_at?: string;
   /** subscription_exists: the active subscription. */
   subscription_id?: string;
+  /** payment_failed: the declined charge, kept with status "failed". */
+  charge_id?: string;
+  /** payment_failed: the gateway's reason (`insufficient_funds`, …), null when it gave none. */
+  decline_code?: string | null;
 };
 
 /** A problem+json body as Roster sends it. */

@@ -30,5 +30,6 @@ export function ulid(now = Date.now()): string {
   return time + rand;
 }
 
-export const newId = (prefix: "cus" | "org" | "key" | "req" | "sub" | "adr" | "pm" | "we" | "evt" | "ed") =>
-  `${prefix}_${ulid()}`;
+export const newId = (
+  prefix: "cus" | "org" | "key" | "req" | "sub" | "adr" | "pm" | "we" | "evt" | "ed" | "ch" | "cbt",
+) => `${prefix}_${ulid()}`;

@@ -12,6 +12,10 @@ export const Problem = z
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
     archived_at: z.string().optional().openapi({ description: "Only on customer_archived." }),
     subscription_id: z.string().optional().openapi({ description: "Only on subscription_exists: the active one." }),
+    charge_id: z.string().optional().openapi({ description: "Only on payment_failed: the declined charge (`ch_…`)." }),
+    decline_code: z.string().nullable().optional().openapi({
+      description: "Only on payment_failed: the gateway's decline code (`insufficient_funds`, …) or null.",
+    }),
   })
   .openapi("Problem", { description: "RFC 9457 problem details; `code` is the stable machine-readable string." });
 

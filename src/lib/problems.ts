@@ -101,6 +101,23 @@ export const problems = {
     meaning:
       "Webhook intake: another delivery of the same `webhook-id` is still being applied. Retry after the seconds in Retry-After; if that delivery fails, the retry applies the event.",
   },
+  gateway_not_configured: {
+    status: 409,
+    title: "Payment gateway not configured",
+    meaning:
+      "A money operation (a credit from a payment method) in an organization without a payment gateway; configure one with `PUT /v1/payment_gateway`.",
+  },
+  balance_insufficient: {
+    status: 409,
+    title: "Balance insufficient",
+    meaning: "A balance debit would take the customer's balance in that currency below zero. Nothing changed.",
+  },
+  payment_failed: {
+    status: 402,
+    title: "Payment failed",
+    meaning:
+      'The gateway declined the charge. The problem carries `charge_id` and `decline_code` (null when the gateway gave none), and the detail the gateway\'s message; the charge is kept with `status: "failed"` and no balance changed.',
+  },
   customer_archived: {
     status: 410,
     title: "Customer archived",
@@ -126,6 +143,12 @@ export const problems = {
     title: "Idempotency-Key reused",
     meaning: "The Idempotency-Key was used before with a different method, path, query or body.",
   },
+  gateway_rejected: {
+    status: 422,
+    title: "Gateway rejected the request",
+    meaning:
+      "The payment gateway refused what Roster forwarded (an unknown payment method or gateway customer, a refused key, a payment method of another gateway); the detail carries the gateway's own message and code. Nothing was charged or stored.",
+  },
   email_domain_unresolvable: {
     status: 422,
     title: "Email domain unresolvable",
@@ -141,6 +164,12 @@ export const problems = {
     status: 500,
     title: "Internal error",
     meaning: "An unexpected error. Nothing about it is echoed; the request id finds it in the logs.",
+  },
+  gateway_unavailable: {
+    status: 502,
+    title: "Gateway unavailable",
+    meaning:
+      "The payment gateway could not be reached (or answered 5xx) before anything was charged or stored; nothing changed. Safe to retry.",
   },
   storage_unavailable: {
     status: 503,

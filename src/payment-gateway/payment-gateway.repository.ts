@@ -1,0 +1,134 @@
+import type { Db } from "../lib/db";
+import type { SealedSecret } from "../lib/secret-box";
+import type { GatewayType } from "./gateway";
+
+/** A payment_gateways row as D1 returns it. */
+export type GatewayConfigRow = {
+  org_id: string;
+  id: string;
+  type: GatewayType;
+  secret_key_ciphertext: string | null;
+  secret_key_iv: string | null;
+  secret_key_key_id: string | null;
+  secret_key_masked: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export type NewGatewayConfig = {
+  id: string;
+  type: GatewayType;
+  sealed: SealedSecret | null;
+  masked: string | null;
+};
+
+export async function findGatewayConfig(db: Db, orgId: string): Promise<GatewayConfigRow | null> {
+  return db.prepare("SELECT * FROM payment_gateways WHERE org_id = ?1").bind(orgId).first<GatewayConfigRow>();
+}
+
+/**
+ * Stores the organization's gateway, replacing any other. `created_at` is when this
+ * configuration (its `id`: type and key) was first stored, so a PUT of the same key keeps it.
+ */
+export async function upsertGatewayConfig(
+  db: Db,
+  orgId: string,
+  config: NewGatewayConfig,
+  now: string,
+): Promise<GatewayConfigRow> {
+  const row = await db
+    .prepare(
+      `INSERT INTO payment_gateways (org_id, id, type, secret_key_ciphertext, secret_key_iv, secret_key_key_id,
+         secret_key_masked, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+       ON CONFLICT (org_id) DO UPDATE SET
+         created_at = CASE WHEN payment_gateways.id = excluded.id THEN payment_gateways.created_at ELSE excluded.created_at END,
+         id = excluded.id, type = excluded.type, secret_key_ciphertext = excluded.secret_key_ciphertext,
+         secret_key_iv = excluded.secret_key_iv, secret_key_key_id = excluded.secret_key_key_id,
+         secret_key_masked = excluded.secret_key_masked, updated_at = excluded.updated_at
+       RETURNING *`,
+    )
+    .bind(
+      orgId,
+      config.id,
+      config.type,
+      config.sealed?.ciphertext ?? null,
+      config.sealed?.iv ?? null,
+      config.sealed?.keyId ?? null,
+      config.masked,
+      now,
+    )
+    .first<GatewayConfigRow>();
+  if (!row) throw new Error("upsert returned no row");
+  return row;
+}
+
+/** Deletes the organization's gateway; the row as it was, or null when there was none. */
+export async function deleteGatewayConfig(db: Db, orgId: string): Promise<GatewayConfigRow | null> {
+  return db.prepare("DELETE FROM payment_gateways WHERE org_id = ?1 RETURNING *").bind(orgId).first<GatewayConfigRow>();
+}
+
+/** Up to `limit` stored keys sealed under a key other than `currentKeyId` (key rotation). */
+export async function gatewayConfigsUnderOtherKeys(
+  db: Db,
+  currentKeyId: string,
+  limit: number,
+): Promise<GatewayConfigRow[]> {
+  const { results } = await db
+    .prepare(`SELECT * FROM payment_gateways WHERE secret_key_key_id IS NOT NULL AND secret_key_key_id != ?1 LIMIT ?2`)
+    .bind(currentKeyId, limit)
+    .all<GatewayConfigRow>();
+  return results;
+}
+
+/** Re-seals a stored key, only if the row still holds the ciphertext it was read with. */
+export async function resealGatewayKey(db: Db, row: GatewayConfigRow, sealed: SealedSecret): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE payment_gateways SET secret_key_ciphertext = ?3, secret_key_iv = ?4, secret_key_key_id = ?5
+       WHERE org_id = ?1 AND secret_key_ciphertext = ?2`,
+    )
+    .bind(row.org_id, row.secret_key_ciphertext, sealed.ciphertext, sealed.iv, sealed.keyId)
+    .run();
+  return result.meta.changes > 0;
+}
+
+/** The customer's customer at this gateway configuration, if one was created. */
+export async function findGatewayCustomer(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  gatewayId: string,
+): Promise<string | null> {
+  const row = await db
+    .prepare("SELECT reference FROM gateway_customers WHERE org_id = ?1 AND customer_id = ?2 AND gateway_id = ?3")
+    .bind(orgId, customerId, gatewayId)
+    .first<{ reference: string }>();
+  return row?.reference ?? null;
+}
+
+/**
+ * Records the gateway customer unless one is already recorded (a concurrent request's), and
+ * returns the recorded one: every request of a customer then charges through the same one.
+ */
+export async function recordGatewayCustomer(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  gatewayId: string,
+  reference: string,
+  now: string,
+): Promise<string> {
+  const [, recorded] = await db.batch<{ reference: string }>([
+    db
+      .prepare(
+        `INSERT INTO gateway_customers (org_id, customer_id, gateway_id, reference, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING`,
+      )
+      .bind(orgId, customerId, gatewayId, reference, now),
+    db
+      .prepare("SELECT reference FROM gateway_customers WHERE org_id = ?1 AND customer_id = ?2 AND gateway_id = ?3")
+      .bind(orgId, customerId, gatewayId),
+  ]);
+  return recorded?.results[0]?.reference ?? reference;
+}
