@@ -41,6 +41,21 @@ describe("customers list", () => {
     expect(byMetadata.html).not.toContain(jenny.id);
   });
 
+  it("searches as GET /v1/customers/search does: word prefixes, without accents; a too-short term is said", async () => {
+    const { key } = await newOrganization();
+    const cookie = await signIn(key);
+    const jose = await createCustomer(key, { name: "José Álvarez", email: "jose.alvarez@example.com" });
+    const other = await createCustomer(key, { name: "Jenny Doe" });
+    const found = await getPage("/console/customers?q=jose%20alv", cookie);
+    expect(found.status).toBe(200);
+    expect(found.html).toContain(jose.id);
+    expect(found.html).not.toContain(other.id);
+    const tooShort = await getPage("/console/customers?q=j", cookie);
+    expect(tooShort.status).toBe(400);
+    expect(tooShort.html).toContain("Search:");
+    expect(tooShort.html).not.toContain(jose.id);
+  });
+
   it("pages forward and back with a stack of cursors in the URL", async () => {
     const { key } = await newOrganization();
     const cookie = await signIn(key);

@@ -13,7 +13,13 @@ import { call } from "./helpers";
  * pattern cannot state (docs/openapi.md) are the only values left out, each named below.
  */
 
-type StringSchema = { pattern?: string; minLength?: number; maxLength?: number; allOf?: { pattern: string }[] };
+type StringSchema = {
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  allOf?: { pattern: string }[];
+  not?: { enum?: string[] };
+};
 type Document = {
   paths: Record<string, Record<string, { parameters?: { name: string; schema: StringSchema }[] }>>;
   components: {
@@ -23,15 +29,20 @@ type Document = {
 
 const codePoints = (value: string) => [...value].length;
 
-/** Strings the schema allows: they match its pattern (and those of its allOf) and fit its lengths. */
+/**
+ * Strings the schema allows: they match its pattern (and those of its allOf), fit its lengths,
+ * and are none of the values its `not` excludes (the alternative ID's "." and "..").
+ */
 function allowedBy(schema: StringSchema | undefined) {
   if (!schema?.pattern) throw new Error("the document states no pattern here");
   const { pattern, minLength = 0, maxLength = Number.POSITIVE_INFINITY, allOf = [] } = schema;
+  const excluded = new Set(schema.not?.enum ?? []);
   const alsoMatched = allOf.map((part) => new RegExp(part.pattern, "u"));
   return fc
     .stringMatching(new RegExp(pattern, "u"))
     .filter((value) => codePoints(value) >= minLength && codePoints(value) <= maxLength)
-    .filter((value) => alsoMatched.every((also) => also.test(value)));
+    .filter((value) => alsoMatched.every((also) => also.test(value)))
+    .filter((value) => !excluded.has(value));
 }
 
 const served = async () => (await call<Document>("GET", "/v1/openapi.json")).body;

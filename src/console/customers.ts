@@ -49,6 +49,11 @@ export async function customersPage(c: ConsoleContext, who: SignedIn): Promise<R
   } catch (error) {
     // A cursor from another search (an edited URL): say so, and offer the first page.
     if (!(error instanceof ApiError && error.code === "validation_failed")) throw error;
+    const aboutQuery = error.options.errors?.find((problem) => problem.pointer === "#/query/q");
+    if (aboutQuery) {
+      const message = `Search: ${aboutQuery.detail}`;
+      return html(c, CustomersPage({ who, view, customers: [], nextCursor: null, error: message }), 400);
+    }
     const message = "This page link does not fit this search: the first page is shown.";
     const first = { ...view, cursor: null, back: [] };
     const page = await findCustomers(customerDeps(c), { ...first, cursor: undefined });

@@ -1,5 +1,6 @@
 import type { CustomerDeps } from "../customers/customers.service";
 import * as customers from "../customers/customers.service";
+import * as searching from "../customers/search.service";
 
 /** What the console's customer search sends: the search box, metadata filters, the page's cursor. */
 export type CustomerSearch = {
@@ -12,24 +13,15 @@ export type CustomerSearch = {
 export const CONSOLE_PAGE_SIZE = 20;
 
 /**
- * The console's one way to find customers: every customers page goes through here, so this is
- * the one place that changes when it moves to the search service (spec section 12,
- * `GET /v1/customers/search`: words and prefixes of names, emails, phones; metadata filters in
- * the query). Until then it uses the list (`GET /v1/customers`): a search box holding an `@`
- * is an exact email, anything else an exact alternative ID; each metadata filter keeps the
- * customers whose value, as a string, equals it, on each page of the list (a page can then
- * show fewer than 20; the cursors still walk every customer exactly once, newest first).
+ * The console's one way to find customers: the search box and metadata filters go to the
+ * search service (spec section 12, what `GET /v1/customers/search` answers: words and prefixes
+ * of names, emails, alternative IDs, phone endings; metadata exact); with neither, the list.
+ * Newest first either way. An invalid search box (a term shorter than two characters) is the
+ * service's `400 validation_failed` pointing at `#/query/q`.
  */
 export async function findCustomers(deps: CustomerDeps, search: CustomerSearch) {
   const q = search.q.trim();
-  const page = await customers.list(deps, {
-    limit: CONSOLE_PAGE_SIZE,
-    cursor: search.cursor,
-    ...(q.includes("@") ? { email: q } : q ? { alternative_id: q } : {}),
-  });
-  const matches = (customer: { metadata: Record<string, string | number | boolean> }) =>
-    search.metadata.every(
-      ([key, value]) => Object.hasOwn(customer.metadata, key) && String(customer.metadata[key]) === value,
-    );
-  return { ...page, data: page.data.filter(matches) };
+  const page = { limit: CONSOLE_PAGE_SIZE, cursor: search.cursor };
+  if (!q && search.metadata.length === 0) return customers.list(deps, page);
+  return searching.search(deps, { ...page, q: q || undefined, metadata: Object.fromEntries(search.metadata) });
 }
