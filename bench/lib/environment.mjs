@@ -77,6 +77,8 @@ export async function startEnvironment({
     .../** @type {Record<string, unknown>} */ (shared.bindings),
     LOG_REQUESTS: "false",
     ALTERNATIVE_ID_HASH_KEY: "bench-alternative-id-hash-key",
+    // The receivers run on this machine (wrangler.toml keeps loopback destinations off).
+    ALLOW_HTTP_DESTINATIONS: "true",
   };
   const bundleModules = bundle.modules.map(({ path: modulePath, contents }) => ({
     type: "ESModule",

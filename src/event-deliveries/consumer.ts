@@ -1,5 +1,6 @@
 import { toEventObject } from "../events/events.object";
 import { type Db, primarySession } from "../lib/db";
+import { type DestinationUrlSettings, destinationUrlProblem } from "../lib/destination-url";
 import { logError, logInfo } from "../lib/logger";
 import {
   type ClaimedDelivery,
@@ -22,7 +23,7 @@ const ACK: Decision = { ack: true };
 const CONSUMER_ERROR: Decision = { ack: false, delaySeconds: CONSUMER_ERROR_RETRY_SECONDS };
 
 /** What one delivery's attempt decided: an outcome to record (if any) and its messages' fate. */
-type Settled = { outcome: DeliveryOutcome | null; decision: Decision };
+export type Settled = { outcome: DeliveryOutcome | null; decision: Decision };
 
 const isDeliveryMessage = (body: unknown): body is DeliveryMessage =>
   typeof body === "object" &&
@@ -41,37 +42,49 @@ function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
   return previousValid && delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
 }
 
+/** How attempts run: the deployment's URL rule, and whether each attempt is logged. */
+export type AttemptOptions = { settings: DestinationUrlSettings; logAttempt: boolean };
+
 /**
  * One attempt of one claimed delivery: the POST, and what to record and do with its messages.
- * `logAttempt`: one info line per attempt, under the same switch as the per-request lines
- * (`LOG_REQUESTS`); the delivery's row keeps the outcome either way.
+ * Right before sending, the destination's URL is checked again: a URL the rule refuses today
+ * fails the delivery (`url_not_allowed`) with no request made. `logAttempt`: one info line per attempt, under the same switch
+ * as the per-request lines (`LOG_REQUESTS`); the delivery's row keeps the outcome either way.
  */
-async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean): Promise<Settled> {
+export async function attemptDelivery(
+  db: Db,
+  delivery: ClaimedDelivery,
+  now: Date,
+  options: AttemptOptions,
+): Promise<Settled> {
   // Already settled by another copy of the message.
   if (delivery.delivery_status !== "pending") return { outcome: null, decision: ACK };
-  if (delivery.destination_status === "disabled") {
-    const outcome: DeliveryOutcome = {
+  const failedNow = (error: DeliveryOutcome["error"]): Settled => ({
+    outcome: {
       deliveryId: delivery.delivery_id,
       status: "failed",
       responseStatus: null,
-      error: "destination_disabled",
+      error,
       nextAttemptAt: null,
       at: now.toISOString(),
-    };
-    return { outcome, decision: ACK };
-  }
+    },
+    decision: ACK,
+  });
+  if (delivery.destination_status === "disabled") return failedNow("destination_disabled");
   // Pending and enabled yet not claimed cannot happen within the claim's batch; ack defensively.
   if (delivery.attempt === null) return { outcome: null, decision: ACK };
+  if (destinationUrlProblem(delivery.url, options.settings) !== null) return failedNow("url_not_allowed");
+  const { event } = delivery;
 
   const sent = await postSigned({
     url: delivery.url,
-    messageId: delivery.event.id,
-    body: JSON.stringify(toEventObject(delivery.event)),
+    messageId: event.id,
+    body: JSON.stringify(toEventObject(event)),
     secrets: signingSecrets(delivery, now),
     now,
   });
   const at = new Date().toISOString();
-  if (logAttempt) {
+  if (options.logAttempt) {
     logInfo("event delivery attempt", {
       org_id: delivery.org_id,
       delivery_id: delivery.delivery_id,
@@ -128,14 +141,14 @@ async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean
  * a message in the batch share one attempt. Returns each referenced delivery's decision by
  * `refKey`; a delivery gone (with its destination or expired event) is absent (ack it).
  */
-async function attemptBatch(db: Db, refs: DeliveryRef[], logAttempts: boolean): Promise<Map<string, Decision>> {
+async function attemptBatch(db: Db, refs: DeliveryRef[], options: AttemptOptions): Promise<Map<string, Decision>> {
   const now = new Date();
   const claimed = await claimDeliveriesToSend(db, refs, now.toISOString());
   const settled = await Promise.all(
     claimed.map(async (delivery): Promise<[string, Settled]> => {
       const key = refKey(delivery.org_id, delivery.delivery_id);
       try {
-        return [key, await attempt(delivery, now, logAttempts)];
+        return [key, await attemptDelivery(db, delivery, now, options)];
       } catch (error) {
         logError("event delivery failed in the consumer", {
           delivery_id: delivery.delivery_id,
@@ -176,7 +189,10 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
   let decisions: Map<string, Decision>;
   try {
     // No request behind a batch: its own session, on the primary (it records outcomes).
-    decisions = await attemptBatch(primarySession(env.DB), [...refs.values()], env.LOG_REQUESTS !== "false");
+    decisions = await attemptBatch(primarySession(env.DB), [...refs.values()], {
+      settings: env,
+      logAttempt: env.LOG_REQUESTS !== "false",
+    });
   } catch (error) {
     logError("event delivery batch failed in the consumer", {
       messages: messages.length,

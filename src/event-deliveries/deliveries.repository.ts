@@ -8,7 +8,13 @@ import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
 
 export type DeliveryStatus = "pending" | "succeeded" | "failed";
 
-export type DeliveryFailure = "timeout" | "network_error" | "http_status" | "destination_disabled" | "dead_lettered";
+export type DeliveryFailure =
+  | "timeout"
+  | "network_error"
+  | "http_status"
+  | "destination_disabled"
+  | "url_not_allowed"
+  | "dead_lettered";
 
 export type DeliveryRow = {
   seq: number;

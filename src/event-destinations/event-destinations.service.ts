@@ -3,6 +3,7 @@ import { sendDeliveryMessages } from "../event-deliveries/queue";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
+import { destinationUrlProblem } from "../lib/destination-url";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
@@ -22,25 +23,18 @@ import {
 /** A replay queues this many deliveries per call (and the rest of the last one's instant); `next_since` continues it. */
 export const REPLAY_LIMIT = 1000;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
 const notFound = () => new ApiError("not_found", "No event destination with this id in this organization.");
 
-/** The deployment rule on top of the URL's shape: `http://` only to loopback, and only where allowed. */
 /** The deployment settings destinations depend on. */
 type DestinationSettings = Pick<Env, "ALLOW_HTTP_DESTINATIONS">;
 
+/**
+ * The deployment's rules on top of the URL's shape (lib/destination-url.ts): no address inside
+ * a private network in any spelling, `http://` only to loopback, loopback only where allowed.
+ */
 export function checkDestinationUrl(env: DestinationSettings, value: string): void {
-  const url = new URL(value);
-  if (url.protocol === "https:") return;
-  const allowed = env.ALLOW_HTTP_DESTINATIONS === "true" && LOOPBACK_HOSTS.has(url.hostname);
-  if (!allowed) {
-    const detail =
-      env.ALLOW_HTTP_DESTINATIONS === "true"
-        ? "must be https://, or http:// to 127.0.0.1, localhost or [::1]"
-        : "must be an https:// URL";
-    throw new ApiError("validation_failed", `url ${detail}.`, { errors: [{ pointer: "/url", detail }] });
-  }
+  const detail = destinationUrlProblem(value, env);
+  if (detail) throw new ApiError("validation_failed", `url ${detail}.`, { errors: [{ pointer: "/url", detail }] });
 }
 
 /** The destination object; `secret` is the full secret where one was just issued, else the mask. */
