@@ -1,4 +1,5 @@
 import { toEventObject } from "../events/events.object";
+import type { EventRow } from "../events/events.repository";
 import { type Db, primarySession } from "../lib/db";
 import { type DestinationUrlSettings, destinationUrlProblem } from "../lib/destination-url";
 import { logError, logInfo } from "../lib/logger";
@@ -8,6 +9,8 @@ import {
   type DeliveryOutcome,
   type DeliveryRef,
   type DeliveryToSend,
+  eventKey,
+  readEventsToSend,
   recordOutcomes,
 } from "./deliveries.repository";
 import type { DeliveryMessage } from "./queue";
@@ -47,13 +50,15 @@ export type AttemptOptions = { settings: DestinationUrlSettings; logAttempt: boo
 
 /**
  * One attempt of one claimed delivery: the POST, and what to record and do with its messages.
- * Right before sending, the destination's URL is checked again: a URL the rule refuses today
- * fails the delivery (`url_not_allowed`) with no request made. `logAttempt`: one info line per attempt, under the same switch
- * as the per-request lines (`LOG_REQUESTS`); the delivery's row keeps the outcome either way.
+ * `event` is the delivery's event as read when the attempt starts (null: gone, expired), not as
+ * the claim read it. Right before sending, the destination's URL is checked again: a URL the
+ * rule refuses today fails the delivery (`url_not_allowed`) with no request made. `logAttempt`:
+ * one info line per attempt, under the same switch as the per-request lines (`LOG_REQUESTS`);
+ * the delivery's row keeps the outcome either way.
  */
-export async function attemptDelivery(
-  db: Db,
+async function attemptDelivery(
   delivery: ClaimedDelivery,
+  event: EventRow | null,
   now: Date,
   options: AttemptOptions,
 ): Promise<Settled> {
@@ -74,7 +79,7 @@ export async function attemptDelivery(
   // Pending and enabled yet not claimed cannot happen within the claim's batch; ack defensively.
   if (delivery.attempt === null) return { outcome: null, decision: ACK };
   if (destinationUrlProblem(delivery.url, options.settings) !== null) return failedNow("url_not_allowed");
-  const { event } = delivery;
+  if (!event) return { outcome: null, decision: ACK };
 
   const sent = await postSigned({
     url: delivery.url,
@@ -136,19 +141,28 @@ export async function attemptDelivery(
 }
 
 /**
- * Every delivery of a batch, in two D1 round trips whatever its size: one claims and reads
- * them all, then the POSTs run concurrently, then one batch records every outcome. Copies of
- * a message in the batch share one attempt. Returns each referenced delivery's decision by
- * `refKey`; a delivery gone (with its destination or expired event) is absent (ack it).
+ * The attempts of claimed deliveries, started together: one round trip reads their events as
+ * they are now (spec §10: an attempt sends the event as it is when the attempt starts, so an
+ * archive committed after the claim is reflected), then the POSTs run concurrently. Whatever
+ * starts attempts later than their claim (in turns, say) calls this when it starts them.
+ * Returns each delivery's settlement by `refKey`.
  */
-async function attemptBatch(db: Db, refs: DeliveryRef[], options: AttemptOptions): Promise<Map<string, Decision>> {
-  const now = new Date();
-  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString());
-  const settled = await Promise.all(
+export async function sendClaimed(
+  db: Db,
+  claimed: ClaimedDelivery[],
+  now: Date,
+  options: AttemptOptions,
+): Promise<[string, Settled][]> {
+  const events = await readEventsToSend(
+    db,
+    claimed.filter((delivery) => delivery.attempt !== null),
+  );
+  return Promise.all(
     claimed.map(async (delivery): Promise<[string, Settled]> => {
       const key = refKey(delivery.org_id, delivery.delivery_id);
+      const event = events.get(eventKey(delivery.org_id, delivery.event.id)) ?? null;
       try {
-        return [key, await attemptDelivery(db, delivery, now, options)];
+        return [key, await attemptDelivery(delivery, event, now, options)];
       } catch (error) {
         logError("event delivery failed in the consumer", {
           delivery_id: delivery.delivery_id,
@@ -158,6 +172,19 @@ async function attemptBatch(db: Db, refs: DeliveryRef[], options: AttemptOptions
       }
     }),
   );
+}
+
+/**
+ * Every delivery of a batch, in three D1 round trips whatever its size: one claims them all,
+ * one reads their events as the attempts start (`sendClaimed`), then the POSTs run
+ * concurrently, then one batch records every outcome. Copies of a message in the batch share
+ * one attempt. Returns each referenced delivery's decision by `refKey`; a delivery gone (with
+ * its destination or expired event) is absent (ack it).
+ */
+async function attemptBatch(db: Db, refs: DeliveryRef[], options: AttemptOptions): Promise<Map<string, Decision>> {
+  const now = new Date();
+  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString());
+  const settled = await sendClaimed(db, claimed, now, options);
   await recordOutcomes(
     db,
     settled.flatMap(([, { outcome }]) => (outcome ? [outcome] : [])),

@@ -117,6 +117,30 @@ export async function claimDeliveriesToSend(db: Db, refs: DeliveryRef[], now: st
   }));
 }
 
+/** Where an event is kept: its organization and id. */
+export const eventKey = (orgId: string, eventId: string) => JSON.stringify([orgId, eventId]);
+
+/**
+ * The events of these deliveries as they are now (by `eventKey`), in one round trip: what
+ * attempts send, read when they start, so an archive committed since the claim is reflected.
+ * An event gone (expired) is absent.
+ */
+export async function readEventsToSend(
+  db: Db,
+  deliveries: { org_id: string; event: { id: string } }[],
+): Promise<Map<string, EventRow>> {
+  if (deliveries.length === 0) return new Map();
+  const list = JSON.stringify(deliveries.map((each) => ({ org_id: each.org_id, event_id: each.event.id })));
+  const { results } = await db
+    .prepare(
+      `SELECT e.* FROM json_each(?1) AS m
+       JOIN events e ON e.id = json_extract(m.value, '$.event_id') AND e.org_id = json_extract(m.value, '$.org_id')`,
+    )
+    .bind(list)
+    .all<EventRow>();
+  return new Map(results.map((event) => [eventKey(event.org_id, event.id), event]));
+}
+
 /** An attempt's outcome to record on a delivery; `nextAttemptAt` null with a failure makes it `failed`. */
 export type DeliveryOutcome = {
   deliveryId: string;
