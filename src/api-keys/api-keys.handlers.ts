@@ -1,10 +1,10 @@
-import { forgetRevokedKey } from "../auth/api-key-cache";
-import { ApiError } from "../lib/errors";
+import { inBackground } from "../lib/background";
 import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import * as repo from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
+import * as service from "./api-keys.service";
 
 export const toApiKeyObject = (row: repo.ApiKeyRow) => ({
   object: "api_key" as const,
@@ -29,10 +29,7 @@ export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (
 
 export const revokeApiKey: AppRouteHandler<typeof routes.revokeApiKey> = async (c) => {
   const { id } = c.req.valid("param");
-  const revoked = await repo.revokeApiKey(c.get("db"), c.get("orgId"), id, nowIso());
-  const row = revoked?.row;
-  if (!revoked || !row?.revoked_at) throw new ApiError("not_found", "No API key with this id in this organization.");
-  // Before answering: from here on this location refuses the key (see api-key-cache.ts).
-  await forgetRevokedKey(revoked.keyHash);
+  const background = inBackground(c, "API key revocation follow-up");
+  const row = await service.revokeKey(c.get("db"), c.get("orgId"), id, nowIso(), background);
   return c.json({ object: "api_key" as const, id: row.id, revoked: true as const, revoked_at: row.revoked_at }, 200);
 };

@@ -1,4 +1,6 @@
-import type { Db } from "../lib/db";
+import type { Background } from "../lib/background";
+import type { RequestDb } from "../lib/db";
+import { followUp } from "../lib/follow-up";
 import { randomToken } from "../lib/ids";
 import { logError } from "../lib/logger";
 import {
@@ -25,13 +27,18 @@ export type MessageOutcome<T> = { status: "ran"; value: T } | { status: "duplica
 
 /**
  * Runs `work` for a webhook id at most once per endpoint. If `work` throws, the claim is
- * released so a retry can run it; `work` throws only for failures worth retrying.
+ * released so a retry can run it; `work` throws only for failures worth retrying. Once `work`
+ * returned its change has committed, so recording the id as processed is follow-up work
+ * (`followUp`): should D1 refuse it, the answer is still the change's success, and the claim,
+ * left 'processing', makes a redelivery wait until it counts as abandoned and re-apply the
+ * event (safe: applying is idempotent).
  */
 export async function oncePerMessage<T>(
-  db: Db,
+  db: RequestDb,
   endpointId: string,
   messageId: string,
   work: () => Promise<T>,
+  background: Background,
 ): Promise<MessageOutcome<T>> {
   const claim: MessageClaim = { endpointId, messageId, token: randomToken(24) };
   const now = Date.now();
@@ -60,6 +67,10 @@ export async function oncePerMessage<T>(
     });
     throw error;
   }
-  await completeWebhookMessage(db, claim, new Date().toISOString());
+  // A retry runs after the response: on a session of its own, not the request's.
+  const completed = new Date().toISOString();
+  await followUp(background, (attempt) =>
+    completeWebhookMessage(attempt === 0 ? db : db.forBackground(), claim, completed),
+  );
   return { status: "ran", value };
 }

@@ -91,11 +91,23 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
 
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
   const background = inBackground(c);
-  const processed = await oncePerMessage(c.get("db"), endpoint.id, delivery.messageId, () =>
-    applyWebhookAction(
-      { db: c.get("db"), kv: c.env.KV, orgId: endpoint.org_id, background, settings: c.env, events: requestOutbox(c) },
-      action,
-    ),
+  const processed = await oncePerMessage(
+    c.get("db"),
+    endpoint.id,
+    delivery.messageId,
+    () =>
+      applyWebhookAction(
+        {
+          db: c.get("db"),
+          kv: c.env.KV,
+          orgId: endpoint.org_id,
+          background,
+          settings: c.env,
+          events: requestOutbox(c),
+        },
+        action,
+      ),
+    background,
   );
   if (processed.status === "in_progress") {
     throw new ApiError(
