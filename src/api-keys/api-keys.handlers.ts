@@ -2,11 +2,11 @@ import { inBackground } from "../lib/background";
 import { nowIso } from "../lib/fields";
 import { listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
-import * as repo from "./api-keys.repository";
+import type { ApiKeyRow } from "./api-keys.repository";
 import type * as routes from "./api-keys.routes";
 import * as service from "./api-keys.service";
 
-export const toApiKeyObject = (row: repo.ApiKeyRow) => ({
+export const toApiKeyObject = (row: ApiKeyRow) => ({
   object: "api_key" as const,
   id: row.id,
   name: row.name,
@@ -16,14 +16,13 @@ export const toApiKeyObject = (row: repo.ApiKeyRow) => ({
 });
 
 export const listApiKeys: AppRouteHandler<typeof routes.listApiKeys> = async (c) => {
-  const rows = await repo.listApiKeys(c.get("db"), c.get("orgId"));
+  const rows = await service.listKeys(c.get("db"), c.get("orgId"));
   return c.json(listBody(rows.map(toApiKeyObject)), 200);
 };
 
 export const createApiKey: AppRouteHandler<typeof routes.createApiKey> = async (c) => {
   const { name } = c.req.valid("json");
-  const key = await repo.mintApiKey(c.get("orgId"), name ?? null, nowIso());
-  await repo.insertApiKey(c.get("db"), key);
+  const key = await service.createKey(c.get("db"), c.get("orgId"), name ?? null, nowIso());
   return c.json({ ...toApiKeyObject(key.row), secret: key.secret }, 201);
 };
 

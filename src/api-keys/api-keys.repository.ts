@@ -32,8 +32,24 @@ export function insertApiKeyStatement(db: Db, key: NewApiKey): D1PreparedStateme
     .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at);
 }
 
-export async function insertApiKey(db: Db, key: NewApiKey): Promise<void> {
-  await insertApiKeyStatement(db, key).run();
+/** At most this many live (not revoked) API keys per organization (spec §7). */
+export const MAX_LIVE_API_KEYS_PER_ORGANIZATION = 100;
+
+/**
+ * Inserts the key unless the organization already has the maximum of live keys: the count and
+ * the insert are one statement, so concurrent creates cannot overshoot. False when at the limit.
+ */
+export async function insertApiKeyWithinLimit(db: Db, key: NewApiKey): Promise<boolean> {
+  const { row } = key;
+  const inserted = await db
+    .prepare(
+      `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6
+       WHERE (SELECT COUNT(*) FROM api_keys WHERE org_id = ?2 AND revoked_at IS NULL) < ?7`,
+    )
+    .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at, MAX_LIVE_API_KEYS_PER_ORGANIZATION)
+    .run();
+  return inserted.meta.changes > 0;
 }
 
 /** What authentication needs of a live key. */

@@ -5,6 +5,21 @@ import { ApiError } from "../lib/errors";
 import { followUp } from "../lib/follow-up";
 import * as repo from "./api-keys.repository";
 
+/** Every key of the organization, revoked ones included (newest first). */
+export const listKeys = (db: Db, orgId: string) => repo.listApiKeys(db, orgId);
+
+/** A new key for the organization, unless it already has the maximum of live keys (409). */
+export async function createKey(db: Db, orgId: string, name: string | null, now: string): Promise<repo.NewApiKey> {
+  const key = await repo.mintApiKey(orgId, name, now);
+  if (!(await repo.insertApiKeyWithinLimit(db, key))) {
+    throw new ApiError(
+      "api_key_limit_reached",
+      `This organization already has ${repo.MAX_LIVE_API_KEYS_PER_ORGANIZATION} live API keys; revoke one first.`,
+    );
+  }
+  return key;
+}
+
 const keyNotFound = () => new ApiError("not_found", "No API key with this id in this organization.");
 
 /**

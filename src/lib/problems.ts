@@ -85,6 +85,11 @@ export const problems = {
     title: "Request in progress",
     meaning: "A request with the same Idempotency-Key is still being processed; retry later.",
   },
+  api_key_limit_reached: {
+    status: 409,
+    title: "API key limit reached",
+    meaning: "The organization already has 100 live API keys; revoke one before creating another.",
+  },
   destination_limit_reached: {
     status: 409,
     title: "Destination limit reached",
