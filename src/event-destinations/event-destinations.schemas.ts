@@ -164,14 +164,14 @@ export const ReplayResult = z
     object: z.literal("event_destination_replay"),
     destination_id: z.string(),
     since: isoTimestamp,
-    deliveries_created: z.number().int().openapi({
+    deliveries_created: z.number().int().min(0).max(10_000).openapi({
       description:
-        "New deliveries queued: 1,000, plus the other events of the last one's instant, or fewer on the last page.",
+        "New deliveries queued: 1,000, plus the other events of the last one's instant, or fewer on the last page; never more than 10,000.",
     }),
     has_more: z.boolean(),
     next_since: isoTimestamp.nullable().openapi({
       description:
-        "With `has_more`: send it as `since` to replay the rest (the first instant after this page, so no event comes twice).",
+        "With `has_more`: where this call stopped. Send it as `since` (a minute later: one replay per destination per minute) to replay the rest; it is the first instant after this page, so no event comes twice.",
     }),
   })
   .openapi("EventDestinationReplay");
