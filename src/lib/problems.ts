@@ -116,6 +116,12 @@ export const problems = {
     title: "Precondition failed",
     meaning: "If-Match does not match the customer's current ETag.",
   },
+  import_fan_out_too_large: {
+    status: 413,
+    title: "Import fan-out too large",
+    meaning:
+      "A bulk import would create more than 10,000 event deliveries (its events × the enabled destinations that select them); nothing was written. Send it in smaller parts.",
+  },
   payload_too_large: {
     status: 413,
     title: "Payload too large",
