@@ -46,9 +46,10 @@ function worker(miniflare: Record<string, unknown> = {}) {
   });
 }
 
-/** The two [[ratelimits]] bindings as wrangler.toml has them, or lower to hit them in a test. */
-const ratelimits = ({ perKey = 1000, failures = 100 } = {}) => ({
+/** The [[ratelimits]] bindings as wrangler.toml has them, or lower to hit them in a test. */
+const ratelimits = ({ perKey = 1000, perOrganization = 3000, failures = 100 } = {}) => ({
   RATE_LIMITER: { namespace_id: "1001", simple: { limit: perKey, period: 10 } },
+  ORG_RATE_LIMITER: { namespace_id: "1003", simple: { limit: perOrganization, period: 10 } },
   FAILURE_LIMITER: { namespace_id: "1002", simple: { limit: failures, period: 60 } },
 });
 
@@ -65,8 +66,8 @@ export default defineConfig({
         },
       },
       {
-        // The same Worker with a rate limit low enough to hit in a test.
-        plugins: [worker({ ratelimits: ratelimits({ perKey: 3 }) })],
+        // The same Worker with rate limits low enough to hit in a test.
+        plugins: [worker({ ratelimits: ratelimits({ perKey: 3, perOrganization: 5 }) })],
         test: { name: "rate-limit", setupFiles: ["./test/setup.ts"], include: ["test/rate-limit.test.ts"] },
       },
       {

@@ -11,6 +11,15 @@ const notFound = () => json({ error: "not found" }, 404);
 
 const GUARD_ENTRY = "https://bench.invalid/guard";
 
+/** Roster's two request limits (per API key, per organization), asked together as Roster does. */
+const limit = async (env) => {
+  const [key, organization] = await Promise.all([
+    env.RATE_LIMITER.limit({ key: "bench-floor" }),
+    env.ORG_RATE_LIMITER.limit({ key: "bench-floor-org" }),
+  ]);
+  return key.success && organization.success;
+};
+
 const toHex = (buffer) => Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
 
 export default {
@@ -21,9 +30,10 @@ export default {
     const orgId = env.ORG_ID;
 
     // Prefixes that put per-request platform calls before the route, to price them:
-    // "/limited/…" one rate-limiter call, the one platform call Roster makes on every request
+    // "/limited/…" the rate-limiter calls (per key and per organization, together), the one
+    // platform call Roster makes on every request
     // (its API key comes from the isolate's memory when warm), so Roster against a limited floor
-    // prices Roster's own code; "/guarded/…" a Cache API hit and then the same rate-limiter call
+    // prices Roster's own code; "/guarded/…" a Cache API hit and then the same rate-limiter calls
     // (what Roster made per request while its API key came from the location cache).
     if (path.startsWith("/guarded/")) {
       const entry = await caches.default.match(GUARD_ENTRY);
@@ -40,8 +50,7 @@ export default {
       path = `/limited${path.slice("/session".length)}`;
     }
     if (path.startsWith("/limited/")) {
-      const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
-      if (!success) return json({ error: "rate limited" }, 429);
+      if (!(await limit(env))) return json({ error: "rate limited" }, 429);
       path = path.slice("/limited".length);
     }
 
@@ -80,10 +89,10 @@ export default {
       return row ? json(row) : notFound();
     }
 
-    // Primitives on their own: one rate-limiter call (Roster makes one per request), one KV get,
+    // Primitives on their own: the two rate-limiter calls (Roster makes both per request), one KV get,
     // one Cache API match.
     if (path === "/rate-limit") {
-      const { success } = await env.RATE_LIMITER.limit({ key: "bench-floor" });
+      const success = await limit(env);
       return new Response(success ? "ok" : "limited", { status: success ? 200 : 429 });
     }
     if (path === "/kv") return new Response((await env.KV.get("bench:floor:kv")) ?? "none");

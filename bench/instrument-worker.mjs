@@ -106,6 +106,7 @@ export default {
       DB: countingD1(env.DB),
       KV: countingMethods(env.KV, "kv", ["get", "getWithMetadata", "put", "delete", "list"]),
       RATE_LIMITER: countingMethods(env.RATE_LIMITER, "rate_limiter", ["limit"]),
+      ORG_RATE_LIMITER: countingMethods(env.ORG_RATE_LIMITER, "rate_limiter", ["limit"]),
     };
     const response = await roster.fetch(request, wrapped, ctx);
     const body = await response.arrayBuffer();

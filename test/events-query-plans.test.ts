@@ -1,6 +1,5 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { insertReplayDeliveries } from "../src/event-deliveries/deliveries.repository";
 import { EVENT_TYPES } from "../src/events/event-types";
 import { type EventListFilters, listEvents } from "../src/events/events-reading.repository";
 import type { Db } from "../src/lib/db";
@@ -188,74 +187,5 @@ describe("GET /v1/events: every filter combination is one index range, in order"
       .bind(ORG)
       .all<{ created_at: string }>();
     expect(seen).toEqual(expected.results.map((row) => row.created_at));
-  });
-});
-
-describe("replay: reads by the destination's types, a page costs what it inserts", () => {
-  async function destination(eventTypes: string[]) {
-    const id = `ed_${eventTypes.join("_").replaceAll(/\W/g, "")}`;
-    await env.DB.prepare(
-      `INSERT INTO event_destinations (id, org_id, url, event_types, secret, created_at, updated_at)
-       VALUES (?1, ?2, 'https://example.com/hook', json(?3), 'whsec_x', ?4, ?4)`,
-    )
-      .bind(id, ORG, JSON.stringify(eventTypes), BASE)
-      .run();
-    return id;
-  }
-
-  it.each([
-    [[RARE], 3, ["events_by_org_type_created"]],
-    [["address.*"], 400, ["events_by_org_group_created"]],
-    [["*"], 1000, ["events_by_org_created"]],
-    [["customer.updated", "address.*"], 1000, ["events_by_org_type_created", "events_by_org_group_created"]],
-  ])("selecting %j", async (eventTypes, limit, indexes) => {
-    const id = await destination(eventTypes);
-    const observed = observedDb();
-    const result = await insertReplayDeliveries(observed.db, ORG, id, eventTypes, BASE, limit, BASE);
-    const selected = await env.DB.prepare(
-      `SELECT COUNT(*) AS n FROM events e, event_destinations d
-       WHERE e.org_id = ?1 AND d.id = ?2 AND EXISTS (SELECT 1 FROM json_each(d.event_types) s
-         WHERE s.value = '*' OR s.value = e.type OR (s.value LIKE '%.*' AND e.type LIKE substr(s.value, 1, length(s.value) - 1) || '%'))`,
-    )
-      .bind(ORG, id)
-      .first<{ n: number }>();
-    const inserted = result.deliveries.length;
-    expect(inserted).toBe(Math.min(limit, selected?.n ?? 0));
-    for (const statement of observed.statements) {
-      const plan = await planOf(statement);
-      expect(plan).not.toMatch(/^SCAN events/m);
-      for (const index of indexes) expect(plan).toMatch(new RegExp(`USING (COVERING )?INDEX ${index} \\(org_id=`));
-    }
-    // Reading the page, the instant after it, the selectors and writing the rows: a few rows per
-    // delivery (linear in the page), never the 3,000 events since `since` that a rare type's
-    // replay used to walk.
-    const read = observed.rowsRead.reduce((sum, rows) => sum + rows, 0);
-    expect(read, `inserted ${inserted}`).toBeLessThanOrEqual(10 * (inserted + 2) + 40);
-  });
-
-  it("follows next_since to the end, each selected event once, in time order", async () => {
-    const eventTypes = ["customer.updated", "address.*"];
-    const id = await destination(eventTypes);
-    let since: string | null = BASE;
-    let total = 0;
-    while (since !== null) {
-      const result = await insertReplayDeliveries(env.DB, ORG, id, eventTypes, since, 100, BASE);
-      total += result.deliveries.length;
-      since = result.nextSince;
-    }
-    const { results } = await env.DB.prepare(
-      `SELECT e.created_at, COUNT(*) AS n FROM event_deliveries v JOIN events e ON e.id = v.event_id
-       WHERE v.destination_id = ?1 GROUP BY e.id ORDER BY v.seq`,
-    )
-      .bind(id)
-      .all<{ created_at: string; n: number }>();
-    expect(results.every((row) => row.n === 1)).toBe(true);
-    expect(results.map((row) => row.created_at)).toEqual(results.map((row) => row.created_at).sort());
-    const expected = await env.DB.prepare(
-      "SELECT COUNT(*) AS n FROM events WHERE org_id = ?1 AND (type = 'customer.updated' OR type LIKE 'address.%')",
-    )
-      .bind(ORG)
-      .first<{ n: number }>();
-    expect(total).toBe(expected?.n);
   });
 });

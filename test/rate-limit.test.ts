@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { getPage, signIn } from "./console-helpers";
-import { call, newOrganization, type Problem } from "./helpers";
+import { type Called, call, newOrganization, type Problem } from "./helpers";
 
-// This file runs with a limit of 3 requests per 10 s per API key (see vitest.config.ts).
+// This file runs with a limit of 3 requests per 10 s per API key and 5 per organization across
+// all its keys (see vitest.config.ts).
 describe("per-API-key rate limit", () => {
   it("answers 429 rate_limited with Retry-After once a key exceeds its limit", async () => {
     const { key } = await newOrganization();
@@ -41,5 +42,30 @@ describe("per-API-key rate limit", () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get("Content-Type")).toMatch(/^text\/html/);
     expect(limited.headers.get("Retry-After")).toBe("10");
+  });
+});
+
+describe("per-organization rate limit", () => {
+  it("refuses an organization's second key once all its keys together reach the limit", async () => {
+    const { key } = await newOrganization("Busy");
+    const other = await newOrganization("Quiet");
+    const created = await call<{ secret: string }>("POST", "/v1/api_keys", { key, body: { name: "second" } });
+    expect(created.status).toBe(201);
+    // The create counted once for the first key (and the organization): two more for it.
+    const first: number[] = [];
+    for (let i = 0; i < 2; i++) first.push((await call("GET", "/v1/customers", { key })).status);
+    expect(first).toEqual([200, 200]);
+    // The second key is well within its own limit of 3, yet the organization has had 3 of its 5.
+    const second: Called<Problem>[] = [];
+    while (second.at(-1)?.status !== 429 && second.length < 3) {
+      second.push(await call<Problem>("GET", "/v1/customers", { key: created.body.secret }));
+    }
+    const limited = second.at(-1)!;
+    expect(second.map((response) => response.status)).toEqual([200, 200, 429]);
+    expect(limited.headers.get("Retry-After")).toBe("10");
+    expect(limited.body.code).toBe("rate_limited");
+    expect(limited.body.detail).toContain("organization");
+    // Another organization is not affected.
+    expect((await call("GET", "/v1/customers", { key: other.key })).status).toBe(200);
   });
 });

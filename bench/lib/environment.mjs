@@ -78,6 +78,8 @@ export async function startEnvironment({
     LOG_REQUESTS: "false",
     ALTERNATIVE_ID_HASH_KEY: "bench-alternative-id-hash-key",
     GATEWAY_ENCRYPTION_KEY: "KIXWl7gfgvyz3RMSpAJH51xZD2S01TeFxbA87na/0Jg=",
+    // The receivers run on this machine (wrangler.toml keeps loopback destinations off).
+    ALLOW_HTTP_DESTINATIONS: "true",
   };
   const bundleModules = bundle.modules.map(({ path: modulePath, contents }) => ({
     type: "ESModule",

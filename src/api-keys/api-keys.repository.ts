@@ -33,9 +33,31 @@ export function insertApiKeyStatement(db: Db, key: NewApiKey): D1PreparedStateme
     .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at);
 }
 
-/** Inserts the key, with `after` (its kept answer) in the same batch. */
-export async function insertApiKey(db: Db, key: NewApiKey, after: D1PreparedStatement[] = []): Promise<void> {
-  await db.batch([insertApiKeyStatement(db, key), ...after]);
+/** At most this many live (not revoked) API keys per organization (spec §7). */
+export const MAX_LIVE_API_KEYS_PER_ORGANIZATION = 100;
+
+/**
+ * Inserts the key unless the organization already has the maximum of live keys: the count and
+ * the insert are one statement, so concurrent creates cannot overshoot. `after` (its kept
+ * answer, guarded by `apiKeyExists`) rides in the same batch. False when at the limit.
+ */
+export async function insertApiKeyWithinLimit(
+  db: Db,
+  key: NewApiKey,
+  after: D1PreparedStatement[] = [],
+): Promise<boolean> {
+  const { row } = key;
+  const [inserted] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at)
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6
+         WHERE (SELECT COUNT(*) FROM api_keys WHERE org_id = ?2 AND revoked_at IS NULL) < ?7`,
+      )
+      .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at, MAX_LIVE_API_KEYS_PER_ORGANIZATION),
+    ...after,
+  ]);
+  return (inserted?.meta.changes ?? 0) > 0;
 }
 
 /** The key exists (a fresh id: exactly when its insert committed). */

@@ -25,10 +25,14 @@ export const createApiKey = createRoute({
   tags,
   security,
   summary: "Create an API key",
-  description: "The secret is in this response only; Roster stores its SHA-256 hash.",
+  description:
+    "The secret is in this response only; Roster stores its SHA-256 hash. An organization has at most 100 live keys (revoked ones do not count): past that, `409 api_key_limit_reached`.",
   middleware: writeRoute(),
   request: { body: jsonBodyOf(CreateApiKeyBody) },
-  responses: { 201: jsonContent(ApiKeyWithSecret, "The new key"), ...problemResponses(...AUTHENTICATED, ...WITH_BODY) },
+  responses: {
+    201: jsonContent(ApiKeyWithSecret, "The new key"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "api_key_limit_reached"),
+  },
 });
 
 export const revokeApiKey = createRoute({

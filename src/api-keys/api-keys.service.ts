@@ -28,8 +28,9 @@ export type RevokedKey = { object: "api_key"; id: string; revoked: true; revoked
 export const listKeys = async (db: Db, orgId: string) => (await repo.listApiKeys(db, orgId)).map(toApiKeyObject);
 
 /**
- * A new key: its object and, this once, its secret (only the hash is stored). The answer is kept
- * with the insert (`keep`), and the key is recorded as live for limited addresses afterwards.
+ * A new key: its object and, this once, its secret (only the hash is stored), unless the
+ * organization already has the maximum of live keys (409). The answer is kept with the insert
+ * (`keep`), and the key is recorded as live for limited addresses afterwards.
  */
 export async function createKey(
   deps: ApiKeyDeps,
@@ -38,7 +39,13 @@ export async function createKey(
 ): Promise<CreatedKey> {
   const key = await repo.mintApiKey(deps.orgId, name, nowIso());
   const created = { ...toApiKeyObject(key.row), secret: key.secret };
-  await repo.insertApiKey(deps.db, key, keep(created, repo.apiKeyExists(deps.orgId, key.row.id)));
+  const kept = keep(created, repo.apiKeyExists(deps.orgId, key.row.id));
+  if (!(await repo.insertApiKeyWithinLimit(deps.db, key, kept))) {
+    throw new ApiError(
+      "api_key_limit_reached",
+      `This organization already has ${repo.MAX_LIVE_API_KEYS_PER_ORGANIZATION} live API keys; revoke one first.`,
+    );
+  }
   // So the key passes even from an address over its failure budget (lib/live-credentials.ts).
   await followUp(deps.background, () => rememberLiveCredential(deps.kv, liveCredential.apiKey(key.keyHash)));
   return created;

@@ -2,7 +2,7 @@ import { findActiveKey } from "../auth/api-key-cache";
 import { inBackground } from "../lib/background";
 import { timingSafeEqualStrings } from "../lib/crypto";
 import { kvKeys } from "../lib/kv-keys";
-import { rateLimitByKey } from "../middleware/rate-limit";
+import { rateLimitByKeyAndOrganization } from "../middleware/rate-limit";
 import { type Acted, actOnce, FormAlreadySubmitted } from "./act-once";
 import {
   type ConsoleContext,
@@ -94,7 +94,7 @@ export async function resolveSession(c: ConsoleContext, key: CryptoKey): Promise
   c.set("orgId", session.orgId);
   c.set("apiKeyId", session.apiKeyId);
   // The key's own request budget, as on the API: the console is no way round it (429 page).
-  await rateLimitByKey(c, async () => {});
+  await rateLimitByKeyAndOrganization(c, async () => {});
   const cookie = sessionCookie(c, await sealSession(key, session), cookieMaxAgeSeconds(session, now));
   return { signedIn: { session, csrf: await csrfTokenOf(key, session) }, cookie };
 }

@@ -2,6 +2,7 @@ import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from
 import { indexCustomersStatements } from "../customer-search/search-index.repository";
 import { createEmailDomainChecker } from "../email-dns";
 import { type NewImportedEvent, recordEventsStatements } from "../events/events.repository";
+import { enabledSelectorsStatement, fanOutSize } from "../events/fan-out.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
@@ -26,7 +27,7 @@ import {
   importLookupStatements,
   importWriteStatements,
 } from "./import.repository";
-import { type ImportItemResult, ProvisionBody } from "./provision.schemas";
+import { type ImportItemResult, MAX_IMPORT_DELIVERIES, ProvisionBody } from "./provision.schemas";
 
 /** A customer as the import sees it while it walks the items in order. */
 type Planned = {
@@ -245,6 +246,12 @@ const concurrentChange = () =>
     "The customer changed while this import ran; nothing was written for this item. Retry it.",
   );
 
+const fanOutTooLarge = (deliveries: number) =>
+  new ApiError(
+    "import_fan_out_too_large",
+    `This import would create ${deliveries} event deliveries (its events × the destinations that select them); at most ${MAX_IMPORT_DELIVERIES} per import. Nothing was written: send it in smaller parts.`,
+  );
+
 /** How many email domains an import checks at once (each lookup is an outbound request). */
 const DNS_CHECKS_AT_ONCE = 4;
 
@@ -313,7 +320,8 @@ export async function importAll(
   const ids = [...keys.ids];
   const alternativeIds = [...keys.alternativeIds];
   // Round trip 1: everything the decisions need.
-  const lookups = await db.batch<CustomerRow | SubscriptionRow>([
+  const lookups = await db.batch<CustomerRow | SubscriptionRow | { event_types: string }>([
+    enabledSelectorsStatement(db, orgId),
     ...importLookupStatements(db, orgId, {
       ids,
       alternativeIds,
@@ -322,6 +330,7 @@ export async function importAll(
     }),
     activeSubscriptionsOfIdentitiesStatement(db, orgId, ids, alternativeIds),
   ]);
+  const destinations = (lookups.shift()?.results ?? []) as { event_types: string }[];
   const subscriptions = (lookups.pop()?.results ?? []) as SubscriptionRow[];
   const known = lookups.flatMap((result) => result.results) as CustomerRow[];
 
@@ -340,11 +349,17 @@ export async function importAll(
   const { inserts, updates, versions } = planner.writes();
   const planned = planner.subscriptions;
   const now = nowIso();
+  const newEvents = importEvents(orgId, inserts, updates, planned, versions, now);
+  const deliveries = fanOutSize(
+    destinations,
+    newEvents.map((event) => event.type),
+  );
+  if (deliveries > MAX_IMPORT_DELIVERIES) throw fanOutTooLarge(deliveries);
   const events = recordEventsStatements(db, {
     orgId,
     requestId: deps.events.requestId,
     createdAt: now,
-    events: importEvents(orgId, inserts, updates, planned, versions, now),
+    events: newEvents,
   });
   const customerWrites = importWriteStatements(db, orgId, inserts, updates, now);
   const statements = [

@@ -50,6 +50,14 @@ export const ProvisioningResult = z
 
 export const MAX_IMPORT_ITEMS = 1000;
 
+/**
+ * At most this many event deliveries from one import (spec §7: one request's fan-out is
+ * bounded): its events × the enabled destinations that select them, counted on the
+ * destinations as the import reads them. Past it the import is refused whole, before anything
+ * is written, so no single request holds D1's one writer long with delivery rows.
+ */
+export const MAX_IMPORT_DELIVERIES = 10_000;
+
 export const ImportBody = z
   .strictObject({
     // Items are validated one by one (a bad item fails alone), so the array takes anything here.

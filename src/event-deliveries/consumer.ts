@@ -1,5 +1,7 @@
 import { toEventObject } from "../events/events.object";
+import type { EventRow } from "../events/events-reading.repository";
 import { type Db, primarySession } from "../lib/db";
+import { type DestinationUrlSettings, destinationUrlProblem } from "../lib/destination-url";
 import { logError, logInfo } from "../lib/logger";
 import {
   type ClaimedDelivery,
@@ -7,7 +9,9 @@ import {
   type DeliveryOutcome,
   type DeliveryRef,
   type DeliveryToSend,
+  eventKey,
   postponeDeliveries,
+  readEventsToSend,
   recordOutcomes,
 } from "./deliveries.repository";
 import { type DeliveryMessage, sendDeliveryMessages } from "./queue";
@@ -29,7 +33,7 @@ const ACK: Decision = { ack: true };
 const CONSUMER_ERROR: Decision = { ack: false, delaySeconds: CONSUMER_ERROR_RETRY_SECONDS };
 
 /** What one delivery's attempt decided: an outcome to record (if any) and its messages' fate. */
-type Settled = { outcome: DeliveryOutcome | null; decision: Decision };
+export type Settled = { outcome: DeliveryOutcome | null; decision: Decision };
 
 const isDeliveryMessage = (body: unknown): body is DeliveryMessage =>
   typeof body === "object" &&
@@ -48,25 +52,37 @@ function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
   return previousValid && delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
 }
 
+/** How attempts run: the deployment's URL rule, and whether each attempt is logged. */
+export type AttemptOptions = { settings: DestinationUrlSettings; logAttempt: boolean };
+
 /**
  * One attempt of one claimed delivery: the POST, and what to record and do with its messages.
- * `logAttempt`: one info line per attempt, under the same switch as the per-request lines
- * (`LOG_REQUESTS`); the delivery's row keeps the outcome either way.
+ * `event` is the delivery's event as read when the attempt starts (null: gone, expired), not as
+ * the claim read it. Right before sending, the destination's URL is checked again: a URL the
+ * rule refuses today fails the delivery (`url_not_allowed`) with no request made. `logAttempt`:
+ * one info line per attempt, under the same switch as the per-request lines (`LOG_REQUESTS`);
+ * the delivery's row keeps the outcome either way.
  */
-async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean): Promise<Settled> {
+async function attemptDelivery(
+  delivery: ClaimedDelivery,
+  event: EventRow | null,
+  now: Date,
+  options: AttemptOptions,
+): Promise<Settled> {
   // Already settled by another copy of the message.
   if (delivery.delivery_status !== "pending") return { outcome: null, decision: ACK };
-  if (delivery.destination_status === "disabled") {
-    const outcome: DeliveryOutcome = {
+  const failedNow = (error: DeliveryOutcome["error"]): Settled => ({
+    outcome: {
       deliveryId: delivery.delivery_id,
       status: "failed",
       responseStatus: null,
-      error: "destination_disabled",
+      error,
       nextAttemptAt: null,
       at: now.toISOString(),
-    };
-    return { outcome, decision: ACK };
-  }
+    },
+    decision: ACK,
+  });
+  if (delivery.destination_status === "disabled") return failedNow("destination_disabled");
   if (delivery.attempt === null) {
     // Not claimed because its receiver hung lately (slow-destinations.ts): back on the queue.
     const seconds = secondsHeld(delivery.destination_id);
@@ -77,17 +93,19 @@ async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean
     // Pending and enabled yet not claimed cannot otherwise happen within the claim's batch; ack defensively.
     return { outcome: null, decision: ACK };
   }
+  if (destinationUrlProblem(delivery.url, options.settings) !== null) return failedNow("url_not_allowed");
+  if (!event) return { outcome: null, decision: ACK };
 
   const sent = await postSigned({
     url: delivery.url,
-    messageId: delivery.event.id,
-    body: JSON.stringify(toEventObject(delivery.event)),
+    messageId: event.id,
+    body: JSON.stringify(toEventObject(event)),
     secrets: signingSecrets(delivery, now),
     now,
   });
   const at = new Date().toISOString();
   if (sent.kind === "failed" && sent.error === "timeout") holdSlowDestination(delivery.destination_id);
-  if (logAttempt) {
+  if (options.logAttempt) {
     logInfo("event delivery attempt", {
       org_id: delivery.org_id,
       delivery_id: delivery.delivery_id,
@@ -139,19 +157,28 @@ async function attempt(delivery: ClaimedDelivery, now: Date, logAttempt: boolean
 }
 
 /**
- * Every delivery of a batch, in two D1 round trips whatever its size: one claims and reads
- * them all, then the POSTs run concurrently, then one batch records every outcome. Copies of
- * a message in the batch share one attempt. Returns each referenced delivery's decision by
- * `refKey`; a delivery gone (with its destination or expired event) is absent (ack it).
+ * The attempts of claimed deliveries, started together: one round trip reads their events as
+ * they are now (spec §10: an attempt sends the event as it is when the attempt starts, so an
+ * archive committed after the claim is reflected), then the POSTs run concurrently. Whatever
+ * starts attempts later than their claim (in turns, say) calls this when it starts them.
+ * Returns each delivery's settlement by `refKey`.
  */
-async function attemptBatch(db: Db, refs: DeliveryRef[], logAttempts: boolean): Promise<Map<string, Decision>> {
-  const now = new Date();
-  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString(), heldDestinationIds());
-  const settled = await Promise.all(
+export async function sendClaimed(
+  db: Db,
+  claimed: ClaimedDelivery[],
+  now: Date,
+  options: AttemptOptions,
+): Promise<[string, Settled][]> {
+  const events = await readEventsToSend(
+    db,
+    claimed.filter((delivery) => delivery.attempt !== null),
+  );
+  return Promise.all(
     claimed.map(async (delivery): Promise<[string, Settled]> => {
       const key = refKey(delivery.org_id, delivery.delivery_id);
+      const event = events.get(eventKey(delivery.org_id, delivery.event.id)) ?? null;
       try {
-        return [key, await attempt(delivery, now, logAttempts)];
+        return [key, await attemptDelivery(delivery, event, now, options)];
       } catch (error) {
         logError("event delivery failed in the consumer", {
           delivery_id: delivery.delivery_id,
@@ -161,6 +188,19 @@ async function attemptBatch(db: Db, refs: DeliveryRef[], logAttempts: boolean): 
       }
     }),
   );
+}
+
+/**
+ * Every delivery of a batch, in three D1 round trips whatever its size: one claims them all,
+ * one reads their events as the attempts start (`sendClaimed`), then the POSTs run
+ * concurrently, then one batch records every outcome. Copies of a message in the batch share
+ * one attempt. Returns each referenced delivery's decision by `refKey`; a delivery gone (with
+ * its destination or expired event) is absent (ack it).
+ */
+async function attemptBatch(db: Db, refs: DeliveryRef[], options: AttemptOptions): Promise<Map<string, Decision>> {
+  const now = new Date();
+  const claimed = await claimDeliveriesToSend(db, refs, now.toISOString(), heldDestinationIds());
+  const settled = await sendClaimed(db, claimed, now, options);
   await recordOutcomes(
     db,
     settled.flatMap(([, { outcome }]) => (outcome ? [outcome] : [])),
@@ -193,7 +233,10 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
   const db = primarySession(env.DB);
   let decisions: Map<string, Decision>;
   try {
-    decisions = await attemptBatch(db, [...refs.values()], env.LOG_REQUESTS !== "false");
+    decisions = await attemptBatch(db, [...refs.values()], {
+      settings: env,
+      logAttempt: env.LOG_REQUESTS !== "false",
+    });
   } catch (error) {
     logError("event delivery batch failed in the consumer", {
       messages: messages.length,

@@ -154,7 +154,7 @@ export const replayEventDestination = createRoute({
   security,
   summary: "Replay events to a destination",
   description:
-    "Queues new deliveries (same event ids, so receivers deduplicate by `webhook-id`) of every kept event created at or after `since` that the destination selects, oldest first, about 1,000 per call (a call never ends inside an instant, so it takes every event of its last instant): with `has_more`, call again with `since` = `next_since`; following it sends each event once.",
+    "Queues new deliveries (same event ids, so receivers deduplicate by `webhook-id`) of every kept event created at or after `since` that the destination selects, oldest first, about 1,000 per call (a call never ends inside an instant, so it takes every event of its last instant) and never more than 10,000: with `has_more`, call again with `since` = `next_since`; following it sends each event once. Should the rest of an instant pass 10,000, the call stops before that instant instead; if one instant alone holds more than 10,000 selected events, its first 10,000 are replayed and the rest are not. A destination is replayed at most once a minute: a sooner call answers `429 rate_limited` with `Retry-After` and writes nothing.",
   middleware: writeRoute(),
   request: { params, query: NoQuery, body: jsonBodyOf(ReplayBody) },
   responses: {

@@ -35,7 +35,7 @@ const destinationUrl = z
     pattern: DESTINATION_URL_PATTERN,
     example: "https://example.com/roster-events",
     description:
-      '`https://` only, no credentials, no spaces or control characters, at most 2,048 characters. `http://` to `127.0.0.1`, `localhost` or `[::1]` only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests); the pattern describes `https://` URLs only.',
+      '`https://` only, no credentials, no spaces or control characters, at most 2,048 characters. Never an IP address inside a private network, in any spelling (`127.1`, `0x7f000001`, `[::ffff:127.0.0.1]`): loopback, private (RFC 1918), carrier-grade NAT (100.64.0.0/10), link-local (169.254.0.0/16, fe80::/10), unique-local (fc00::/7), multicast, reserved or unspecified (`0.0.0.0`, `::`) addresses are refused, and checked again before every delivery attempt. Loopback (`127.0.0.0/8`, `localhost`, `[::1]`, over `http://` or `https://`) only where the deployment sets `ALLOW_HTTP_DESTINATIONS = "true"` (local development and tests).',
   });
 
 const selector = z
@@ -135,11 +135,11 @@ export const EventDelivery = z
     attempts: z.number().int(),
     last_response_status: z.number().int().nullable().openapi({ description: "The HTTP status of the last answer." }),
     last_error: z
-      .enum(["timeout", "network_error", "http_status", "destination_disabled", "dead_lettered"])
+      .enum(["timeout", "network_error", "http_status", "destination_disabled", "url_not_allowed", "dead_lettered"])
       .nullable()
       .openapi({
         description:
-          "Why the last attempt failed: no answer within 15 s, no connection, a non-2xx status, the destination was disabled, or delivery kept failing inside Roster.",
+          "Why the last attempt failed: no answer within 15 s, no connection, a non-2xx status, the destination was disabled, its URL names an address Roster no longer sends to (checked before every attempt; no request was made), or delivery kept failing inside Roster.",
       }),
     next_attempt_at: isoTimestamp.nullable().openapi({ description: "When the next attempt is due (pending only)." }),
     created_at: isoTimestamp,
@@ -167,14 +167,14 @@ export const ReplayResult = z
     object: z.literal("event_destination_replay"),
     destination_id: z.string(),
     since: isoTimestamp,
-    deliveries_created: z.number().int().openapi({
+    deliveries_created: z.number().int().min(0).max(10_000).openapi({
       description:
-        "New deliveries queued: 1,000, plus the other events of the last one's instant, or fewer on the last page.",
+        "New deliveries queued: 1,000, plus the other events of the last one's instant, or fewer on the last page; never more than 10,000.",
     }),
     has_more: z.boolean(),
     next_since: isoTimestamp.nullable().openapi({
       description:
-        "With `has_more`: send it as `since` to replay the rest (the first instant after this page, so no event comes twice).",
+        "With `has_more`: where this call stopped. Send it as `since` (a minute later: one replay per destination per minute) to replay the rest; it is the first instant after this page, so no event comes twice.",
     }),
   })
   .openapi("EventDestinationReplay");

@@ -8,8 +8,9 @@ import { sendDeliveryMessages } from "../event-deliveries/queue";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
+import { destinationUrlProblem } from "../lib/destination-url";
 import { ApiError } from "../lib/errors";
-import { newId } from "../lib/ids";
+import { newId, randomToken } from "../lib/ids";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 import {
@@ -26,26 +27,23 @@ import {
 
 /** A replay queues this many deliveries per call (and the rest of the last one's instant); `next_since` continues it. */
 export const REPLAY_LIMIT = 1000;
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+/** … but never more than this many in one call (spec §7), whatever one instant holds. */
+export const MAX_REPLAY_DELIVERIES = 10_000;
+/** A destination is replayed at most once in this many seconds (spec §7). */
+export const REPLAY_INTERVAL_SECONDS = 60;
 
 const notFound = () => new ApiError("not_found", "No event destination with this id in this organization.");
 
-/** The deployment rule on top of the URL's shape: `http://` only to loopback, and only where allowed. */
 /** The deployment settings destinations depend on. */
 type DestinationSettings = Pick<Env, "ALLOW_HTTP_DESTINATIONS">;
 
+/**
+ * The deployment's rules on top of the URL's shape (lib/destination-url.ts): no address inside
+ * a private network in any spelling, `http://` only to loopback, loopback only where allowed.
+ */
 export function checkDestinationUrl(env: DestinationSettings, value: string): void {
-  const url = new URL(value);
-  if (url.protocol === "https:") return;
-  const allowed = env.ALLOW_HTTP_DESTINATIONS === "true" && LOOPBACK_HOSTS.has(url.hostname);
-  if (!allowed) {
-    const detail =
-      env.ALLOW_HTTP_DESTINATIONS === "true"
-        ? "must be https://, or http:// to 127.0.0.1, localhost or [::1]"
-        : "must be an https:// URL";
-    throw new ApiError("validation_failed", `url ${detail}.`, { errors: [{ pointer: "/url", detail }] });
-  }
+  const detail = destinationUrlProblem(value, env);
+  if (detail) throw new ApiError("validation_failed", `url ${detail}.`, { errors: [{ pointer: "/url", detail }] });
 }
 
 /** The destination object; `secret` is the full secret where one was just issued, else the mask. */
@@ -169,28 +167,42 @@ export async function listDeliveriesOfEvents(db: Db, orgId: string, eventIds: st
 
 /**
  * New deliveries of every kept event since `since` that the destination selects (oldest first,
- * REPLAY_LIMIT, plus the rest of the last one's instant), queued after they are stored. A disabled destination is refused: its
- * deliveries would only fail.
+ * REPLAY_LIMIT plus the rest of the last one's instant, at most MAX_REPLAY_DELIVERIES), queued
+ * after they are stored. At most one replay per destination per REPLAY_INTERVAL_SECONDS, decided
+ * in D1 in the same batch as the deliveries (429 with Retry-After). A disabled destination is
+ * refused: its deliveries would only fail.
  */
 export async function replay(db: Db, queue: Queue, orgId: string, id: string, since: string, background: Background) {
-  const destination = await findDestination(db, orgId, id);
-  if (!destination) throw notFound();
-  if (destination.status === "disabled") {
+  const sinceUtc = new Date(since).toISOString();
+  const now = Date.now();
+  const result = await insertReplayDeliveries(
+    db,
+    orgId,
+    id,
+    { since: sinceUtc, limit: REPLAY_LIMIT, cap: MAX_REPLAY_DELIVERIES },
+    {
+      id: randomToken(16),
+      now: new Date(now).toISOString(),
+      lastReplayBefore: new Date(now - REPLAY_INTERVAL_SECONDS * 1000).toISOString(),
+    },
+  );
+  if (result.outcome === "not_found") throw notFound();
+  if (result.outcome === "disabled") {
     throw new ApiError(
       "destination_disabled",
       "This event destination is disabled; enable it (PATCH) before a replay.",
     );
   }
-  const sinceUtc = new Date(since).toISOString();
-  const { deliveries, nextSince } = await insertReplayDeliveries(
-    db,
-    orgId,
-    id,
-    JSON.parse(destination.event_types) as string[],
-    sinceUtc,
-    REPLAY_LIMIT,
-    new Date().toISOString(),
-  );
+  if (result.outcome === "too_soon") {
+    const nextAllowed = Date.parse(result.lastReplayAt) + REPLAY_INTERVAL_SECONDS * 1000;
+    const retryAfter = Math.min(REPLAY_INTERVAL_SECONDS, Math.max(1, Math.ceil((nextAllowed - now) / 1000)));
+    throw new ApiError(
+      "rate_limited",
+      `This event destination was replayed less than ${REPLAY_INTERVAL_SECONDS} seconds ago; retry in ${retryAfter} seconds.`,
+      { headers: { "Retry-After": String(retryAfter) } },
+    );
+  }
+  const { deliveries, nextSince } = result;
   // Stored deliveries are safe: if queueing fails, the sweep sends them once overdue.
   background(sendDeliveryMessages(queue, deliveries));
   return {

@@ -1,5 +1,5 @@
 import type { Db } from "../lib/db";
-import { type EventType, selectsSql } from "./event-types";
+import { type EventType, selects, selectsSql } from "./event-types";
 
 /**
  * The fan-out: the SQL that turns recorded events into pending deliveries, one per enabled
@@ -53,4 +53,22 @@ export function fanOutNewEventStatement(
        RETURNING id, org_id`,
     )
     .bind(orgId, eventId, type, createdAt);
+}
+
+/** The selectors (`event_types` JSON arrays) of the organization's enabled destinations (at most 16 rows). */
+export function enabledSelectorsStatement(db: Db, orgId: string): D1PreparedStatement {
+  return db.prepare("SELECT event_types FROM event_destinations WHERE org_id = ?1 AND status = 'enabled'").bind(orgId);
+}
+
+/**
+ * How many deliveries events of these types would fan out to, given the rows of
+ * `enabledSelectorsStatement`: for each event, the destinations that select its type.
+ */
+export function fanOutSize(selectorRows: { event_types: string }[], types: string[]): number {
+  const destinations = selectorRows.map((row) => JSON.parse(row.event_types) as string[]);
+  let deliveries = 0;
+  for (const type of types) {
+    for (const selectors of destinations) if (selectors.some((selector) => selects(selector, type))) deliveries++;
+  }
+  return deliveries;
 }

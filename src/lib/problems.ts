@@ -85,6 +85,11 @@ export const problems = {
     title: "Request in progress",
     meaning: "A request with the same Idempotency-Key is still being processed; retry later.",
   },
+  api_key_limit_reached: {
+    status: 409,
+    title: "API key limit reached",
+    meaning: "The organization already has 100 live API keys; revoke one before creating another.",
+  },
   destination_limit_reached: {
     status: 409,
     title: "Destination limit reached",
@@ -128,6 +133,12 @@ export const problems = {
     title: "Precondition failed",
     meaning: "If-Match does not match the customer's current ETag.",
   },
+  import_fan_out_too_large: {
+    status: 413,
+    title: "Import fan-out too large",
+    meaning:
+      "A bulk import would create more than 10,000 event deliveries (its events × the enabled destinations that select them); nothing was written. Send it in smaller parts.",
+  },
   payload_too_large: {
     status: 413,
     title: "Payload too large",
@@ -158,7 +169,7 @@ export const problems = {
     status: 429,
     title: "Rate limited",
     meaning:
-      "This API key sent too many requests, or this client address too many failed ones (unknown or malformed keys, webhook deliveries to unknown endpoints or with bad signatures); retry after the number of seconds in Retry-After.",
+      "This API key sent too many requests (1,000 per 10 s), or its organization across all its keys (3,000 per 10 s), or this client address too many failed ones (unknown or malformed keys, webhook deliveries to unknown endpoints or with bad signatures), or this event destination was replayed less than a minute ago; retry after the number of seconds in Retry-After.",
   },
   internal_error: {
     status: 500,

@@ -1,20 +1,20 @@
 import { requireApiKey } from "../auth/auth.middleware";
 import { idempotencyKey } from "../idempotency/middleware";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./json-body";
-import { rateLimitByKey } from "./rate-limit";
+import { rateLimitByKeyAndOrganization } from "./rate-limit";
 
 /**
  * The middleware each kind of tenant route runs, in order, before its validators. Routes pick
  * one of these instead of listing middleware, so every route of a kind behaves alike.
  */
 
-/** Reads: API key, then the per-key rate limit. */
-export const readRoute = () => [requireApiKey, rateLimitByKey];
+/** Reads: API key, then the per-key and per-organization rate limits. */
+export const readRoute = () => [requireApiKey, rateLimitByKeyAndOrganization];
 
 /** Writes with a JSON body (POST, PATCH, PUT). Idempotency-Key last: it fingerprints the body read. */
 export const writeRoute = (bodyLimit = DEFAULT_BODY_LIMIT) => [
   requireApiKey,
-  rateLimitByKey,
+  rateLimitByKeyAndOrganization,
   jsonBody(bodyLimit),
   idempotencyKey,
 ];

@@ -1,4 +1,6 @@
-import type { Db } from "../lib/db";
+import type { Background } from "../lib/background";
+import type { RequestDb } from "../lib/db";
+import { followUp } from "../lib/follow-up";
 import { randomToken } from "../lib/ids";
 import type { Answer, AnswerKeeper } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
@@ -31,13 +33,17 @@ export type MessageOutcome<T> = { status: "ran"; value: T } | { status: "duplica
  * crash can leave the event applied but the id unrecorded; an outcome that changed nothing is
  * recorded after it (`answerOf`). If `work` throws, the claim is released so a retry can run
  * it; `work` throws only for failures worth retrying.
+ * Recording an outcome that changed nothing is follow-up work (`followUp`): should D1 refuse
+ * it, the answer stands, and the claim, left 'processing', makes a redelivery wait until it
+ * counts as abandoned and apply it again (safe: nothing was changed).
  */
 export async function oncePerMessage<T>(
-  db: Db,
+  db: RequestDb,
   endpointId: string,
   messageId: string,
   work: (keep: AnswerKeeper) => Promise<T>,
   answerOf: (value: T) => Answer,
+  background: Background,
 ): Promise<MessageOutcome<T>> {
   const claim: MessageClaim = { endpointId, messageId, token: randomToken(24) };
   const now = Date.now();
@@ -70,8 +76,12 @@ export async function oncePerMessage<T>(
     });
     throw error;
   }
-  // Already processed when the event's batch recorded it: then this changes nothing.
+  // Already processed when the event's batch recorded it: then this changes nothing. A retry
+  // runs after the response: on a session of its own, not the request's.
   const result = JSON.stringify(answerOf(value).body);
-  await completeWebhookMessageStatement(db, claim, new Date().toISOString(), result).run();
+  const completed = new Date().toISOString();
+  await followUp(background, (attempt) =>
+    completeWebhookMessageStatement(attempt === 0 ? db : db.forBackground(), claim, completed, result).run(),
+  );
   return { status: "ran", value };
 }

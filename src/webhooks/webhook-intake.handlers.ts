@@ -109,6 +109,7 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
         keep(answerOf(outcome), committed),
       ),
     answerOf,
+    background,
   );
   if (processed.status === "in_progress") {
     throw new ApiError(
