@@ -64,6 +64,26 @@ describe("a destination is replayed at most once a minute", () => {
     expect(await deliveriesTo(destination.id)).toBe(3);
   });
 
+  it("a replay refused as too soon under an Idempotency-Key runs again with that key once the minute passed", async () => {
+    const { key, destination } = await orgWithDelivery();
+    const { env: queueEnv } = withQueue();
+    const send = (idempotencyKey: string) =>
+      call<ReplayResult>("POST", replayPath(destination.id), {
+        key,
+        body: { since: SINCE },
+        env: queueEnv,
+        headers: { "Idempotency-Key": idempotencyKey },
+      });
+    expect((await send("first")).status).toBe(202);
+    const tooSoon = await send("second");
+    expect(tooSoon.status).toBe(429);
+    await minutePasses(destination.id);
+    // A 429 is "later", not the key's answer: it was not kept, so the request runs now.
+    const later = await send("second");
+    expect(later.status).toBe(202);
+    expect(later.headers.get("Idempotent-Replayed")).toBeNull();
+  });
+
   it("of concurrent replays exactly one writes its deliveries", async () => {
     const { key, destination } = await orgWithDelivery();
     const { env: queueEnv } = withQueue();

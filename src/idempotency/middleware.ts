@@ -105,6 +105,13 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
+ * Whether an answer that changed nothing is final for its key: below 500, except a 429 (a rate
+ * limit, or a replay too soon), which says "later", not "this is the answer": the key is given
+ * back, so the same request with the same key runs again once the limit allows.
+ */
+const isFinal = (status: number) => status < 500 && status !== 429;
+
+/**
  * After the handler: a change that kept its answer in its batch is done (its row only goes to
  * the replay cache); otherwise keeps a final response (status < 500), or releases the key so a
  * retry runs again. Storage trouble here never changes the response the caller gets: the work
@@ -114,7 +121,7 @@ async function keepOrRelease(c: Context<AppEnv>, lock: Lock, keptInBatch: boolea
   try {
     let row: CompletedKeyRow | null = keptInBatch ? await findKeptBy(c.get("db"), lock) : null;
     if (!row) {
-      const keepable = c.res.status < 500 ? await keepableResponse(c.res) : null;
+      const keepable = isFinal(c.res.status) ? await keepableResponse(c.res) : null;
       if (!keepable) {
         await releaseLock(c.get("db"), lock);
         return;
