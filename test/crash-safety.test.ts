@@ -258,4 +258,41 @@ describe("a crash between the change and anything after it", () => {
     expect(removed.retry.status).toBe(200);
     expect(removed.retry.text).toBe(removed.first.text);
   });
+
+  it("event destination writes retried after the crash replay their answers", async () => {
+    const { orgId, key } = await newOrganization();
+    const created = await crashThenRetry(
+      orgId,
+      key,
+      { method: "POST", path: "/v1/event_destinations", body: { url: "https://example.com/hook" } },
+      /INSERT INTO event_destinations/,
+    );
+    expect(created.retry.status).toBe(201);
+    expect(created.retry.headers.get("Idempotent-Replayed")).toBe("true");
+    const id = JSON.parse(created.first.text).id as string;
+    expect(JSON.parse(created.retry.text)).toMatchObject({ id, secret: null });
+    expect(await count("event_destinations WHERE org_id = ?1", orgId)).toBe(1);
+
+    const path = `/v1/event_destinations/${id}`;
+    const patched = await crashThenRetry(
+      orgId,
+      key,
+      { method: "PATCH", path, body: { status: "disabled" } },
+      /UPDATE event_destinations/,
+    );
+    expect(patched.retry.status).toBe(200);
+    expect(patched.retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(patched.retry.text).toBe(patched.first.text);
+    const rotated = await crashThenRetry(
+      orgId,
+      key,
+      { method: "POST", path: `${path}/rotate_secret` },
+      /UPDATE event_destinations/,
+    );
+    expect(rotated.retry.status).toBe(200);
+    expect(rotated.retry.headers.get("Idempotent-Replayed")).toBe("true");
+    const removed = await crashThenRetry(orgId, key, { method: "DELETE", path }, /DELETE FROM event_destinations/);
+    expect(removed.retry.status).toBe(200);
+    expect(removed.retry.text).toBe(removed.first.text);
+  });
 });

@@ -1,11 +1,21 @@
 import { inBackground } from "../lib/background";
+import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody, listBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import type * as routes from "./event-destinations.routes";
 import * as service from "./event-destinations.service";
 
-export const createEventDestination: AppRouteHandler<typeof routes.createEventDestination> = async (c) =>
-  c.json(await service.createDestination(c.get("db"), c.env, c.get("orgId"), c.req.valid("json")), 201);
+// The answers of the destination writes, as values: each is kept with its change (lib/kept-answer.ts).
+const created = (destination: service.DestinationObject) => ({ status: 201 as const, body: destination });
+const current = (destination: service.DestinationObject) => ({ status: 200 as const, body: destination });
+const deleted = (id: string) => ({ status: 200 as const, body: deletedBody("event_destination", id) });
+
+export const createEventDestination: AppRouteHandler<typeof routes.createEventDestination> = async (c) => {
+  const input = c.req.valid("json");
+  const keep = keepAnswer(c, created);
+  const answer = created(await service.createDestination(c.get("db"), c.env, c.get("orgId"), input, keep));
+  return c.json(answer.body, answer.status);
+};
 
 export const listEventDestinations: AppRouteHandler<typeof routes.listEventDestinations> = async (c) =>
   c.json(listBody(await service.listAll(c.get("db"), c.get("orgId"))), 200);
@@ -13,20 +23,26 @@ export const listEventDestinations: AppRouteHandler<typeof routes.listEventDesti
 export const getEventDestination: AppRouteHandler<typeof routes.getEventDestination> = async (c) =>
   c.json(await service.getDestination(c.get("db"), c.get("orgId"), c.req.valid("param").id), 200);
 
-export const updateEventDestination: AppRouteHandler<typeof routes.updateEventDestination> = async (c) =>
-  c.json(
-    await service.patchDestination(c.get("db"), c.env, c.get("orgId"), c.req.valid("param").id, c.req.valid("json")),
-    200,
-  );
+export const updateEventDestination: AppRouteHandler<typeof routes.updateEventDestination> = async (c) => {
+  const { id } = c.req.valid("param");
+  const keep = keepAnswer(c, current);
+  const patched = await service.patchDestination(c.get("db"), c.env, c.get("orgId"), id, c.req.valid("json"), keep);
+  const answer = current(patched);
+  return c.json(answer.body, answer.status);
+};
 
 export const deleteEventDestination: AppRouteHandler<typeof routes.deleteEventDestination> = async (c) => {
   const { id } = c.req.valid("param");
-  await service.removeDestination(c.get("db"), c.get("orgId"), id);
-  return c.json(deletedBody("event_destination", id), 200);
+  await service.removeDestination(c.get("db"), c.get("orgId"), id, keepAnswer(c, deleted));
+  const answer = deleted(id);
+  return c.json(answer.body, answer.status);
 };
 
-export const rotateEventDestinationSecret: AppRouteHandler<typeof routes.rotateEventDestinationSecret> = async (c) =>
-  c.json(await service.rotateSecret(c.get("db"), c.get("orgId"), c.req.valid("param").id), 200);
+export const rotateEventDestinationSecret: AppRouteHandler<typeof routes.rotateEventDestinationSecret> = async (c) => {
+  const keep = keepAnswer(c, current);
+  const answer = current(await service.rotateSecret(c.get("db"), c.get("orgId"), c.req.valid("param").id, keep));
+  return c.json(answer.body, answer.status);
+};
 
 export const listEventDestinationDeliveries: AppRouteHandler<typeof routes.listEventDestinationDeliveries> = async (
   c,

@@ -1,4 +1,5 @@
 import type { Db } from "../lib/db";
+import type { SqlGuard } from "../lib/sql-guard";
 /** Every SQL statement of event destinations. */
 
 export type DestinationRow = {
@@ -33,29 +34,80 @@ export type NewDestination = {
   createdAt: string;
 };
 
+/** The row a destination inserted as `destination` has (what the insert's RETURNING gives). */
+export const newDestinationRow = (destination: NewDestination): DestinationRow => ({
+  id: destination.id,
+  org_id: destination.orgId,
+  url: destination.url,
+  event_types: JSON.stringify(destination.eventTypes),
+  description: destination.description,
+  status: "enabled",
+  disabled_reason: null,
+  secret_last4: destination.secret.slice(-4),
+  previous_secret_expires_at: null,
+  created_at: destination.createdAt,
+  updated_at: destination.createdAt,
+});
+
+/**
+ * The destination is exactly `row` (its public columns, the secret's tail included): after a
+ * write, true exactly when that write left it so.
+ */
+export const destinationIs = (row: DestinationRow): SqlGuard => ({
+  sql: `EXISTS (SELECT 1 FROM event_destinations WHERE org_id = ? AND id = ? AND url = ?
+    AND event_types = json(?) AND description IS ? AND status = ? AND disabled_reason IS ?
+    AND substr(secret, -4) = ? AND previous_secret_expires_at IS ? AND updated_at = ?)`,
+  params: [
+    row.org_id,
+    row.id,
+    row.url,
+    row.event_types,
+    row.description,
+    row.status,
+    row.disabled_reason,
+    row.secret_last4,
+    row.previous_secret_expires_at,
+    row.updated_at,
+  ],
+});
+
+/** The destination exists (before its delete: exactly when the delete will land). */
+export const destinationExists = (orgId: string, id: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM event_destinations WHERE org_id = ? AND id = ?)",
+  params: [orgId, id],
+});
+
 /**
  * Inserts the destination unless the organization already has the maximum: the count and the
- * insert are one statement, so concurrent creates cannot overshoot. Null when at the limit.
+ * insert are one statement, so concurrent creates cannot overshoot. `after` (its kept answer)
+ * rides in the same batch. Null when at the limit.
  */
-export async function insertDestination(db: Db, destination: NewDestination): Promise<DestinationRow | null> {
-  return db
-    .prepare(
-      `INSERT INTO event_destinations (id, org_id, url, event_types, description, secret, created_at, updated_at)
-       SELECT ?1, ?2, ?3, json(?4), ?5, ?6, ?7, ?7
-       WHERE (SELECT COUNT(*) FROM event_destinations WHERE org_id = ?2) < ?8
-       RETURNING ${PUBLIC_COLUMNS}`,
-    )
-    .bind(
-      destination.id,
-      destination.orgId,
-      destination.url,
-      JSON.stringify(destination.eventTypes),
-      destination.description,
-      destination.secret,
-      destination.createdAt,
-      MAX_DESTINATIONS_PER_ORGANIZATION,
-    )
-    .first<DestinationRow>();
+export async function insertDestination(
+  db: Db,
+  destination: NewDestination,
+  after: D1PreparedStatement[] = [],
+): Promise<DestinationRow | null> {
+  const [inserted] = await db.batch<DestinationRow>([
+    db
+      .prepare(
+        `INSERT INTO event_destinations (id, org_id, url, event_types, description, secret, created_at, updated_at)
+         SELECT ?1, ?2, ?3, json(?4), ?5, ?6, ?7, ?7
+         WHERE (SELECT COUNT(*) FROM event_destinations WHERE org_id = ?2) < ?8
+         RETURNING ${PUBLIC_COLUMNS}`,
+      )
+      .bind(
+        destination.id,
+        destination.orgId,
+        destination.url,
+        JSON.stringify(destination.eventTypes),
+        destination.description,
+        destination.secret,
+        destination.createdAt,
+        MAX_DESTINATIONS_PER_ORGANIZATION,
+      ),
+    ...after,
+  ]);
+  return inserted?.results[0] ?? null;
 }
 
 /** Newest first; within one millisecond by insertion (rowid): ids are ordered by time, not within a ms. */
@@ -81,13 +133,14 @@ export type DestinationPatch = {
   status?: "enabled" | "disabled";
 };
 
-/** Applies the fields the patch has; null when this organization has no such destination. */
+/** Applies the fields the patch has, with `after` (its kept answer); null when this organization has no such destination. */
 export async function updateDestination(
   db: Db,
   orgId: string,
   id: string,
   patch: DestinationPatch,
   now: string,
+  after: D1PreparedStatement[] = [],
 ): Promise<DestinationRow | null> {
   const sets = ["updated_at = ?"];
   const values: unknown[] = [now];
@@ -103,19 +156,33 @@ export async function updateDestination(
   if (patch.status === "disabled") {
     set("disabled_reason = CASE WHEN status = 'disabled' THEN disabled_reason ELSE 'manual' END, status = 'disabled'");
   }
-  return db
-    .prepare(`UPDATE event_destinations SET ${sets.join(", ")} WHERE org_id = ? AND id = ? RETURNING ${PUBLIC_COLUMNS}`)
-    .bind(...values, orgId, id)
-    .first<DestinationRow>();
+  const [updated] = await db.batch<DestinationRow>([
+    db
+      .prepare(
+        `UPDATE event_destinations SET ${sets.join(", ")} WHERE org_id = ? AND id = ? RETURNING ${PUBLIC_COLUMNS}`,
+      )
+      .bind(...values, orgId, id),
+    ...after,
+  ]);
+  return updated?.results[0] ?? null;
 }
 
-/** Deletes the destination and its deliveries in one batch; false when there was none. */
-export async function deleteDestination(db: Db, orgId: string, id: string): Promise<boolean> {
-  const [, deleted] = await db.batch([
+/**
+ * Deletes the destination and its deliveries in one batch, after `before` (its kept answer,
+ * guarded by `destinationExists`); false when there was none.
+ */
+export async function deleteDestination(
+  db: Db,
+  orgId: string,
+  id: string,
+  before: D1PreparedStatement[] = [],
+): Promise<boolean> {
+  const results = await db.batch([
+    ...before,
     db.prepare("DELETE FROM event_deliveries WHERE org_id = ?1 AND destination_id = ?2").bind(orgId, id),
     db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
   ]);
-  return (deleted?.meta.changes ?? 0) > 0;
+  return (results.at(-1)?.meta.changes ?? 0) > 0;
 }
 
 /** Makes `newSecret` current; the replaced one keeps signing until `previousExpiresAt`. */
@@ -126,14 +193,18 @@ export async function rotateDestinationSecret(
   newSecret: string,
   previousExpiresAt: string,
   now: string,
+  after: D1PreparedStatement[] = [],
 ): Promise<DestinationRow | null> {
-  return db
-    .prepare(
-      `UPDATE event_destinations
-         SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3, updated_at = ?5
-       WHERE org_id = ?1 AND id = ?2
-       RETURNING ${PUBLIC_COLUMNS}`,
-    )
-    .bind(orgId, id, newSecret, previousExpiresAt, now)
-    .first<DestinationRow>();
+  const [rotated] = await db.batch<DestinationRow>([
+    db
+      .prepare(
+        `UPDATE event_destinations
+           SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3, updated_at = ?5
+         WHERE org_id = ?1 AND id = ?2
+         RETURNING ${PUBLIC_COLUMNS}`,
+      )
+      .bind(orgId, id, newSecret, previousExpiresAt, now),
+    ...after,
+  ]);
+  return rotated?.results[0] ?? null;
 }

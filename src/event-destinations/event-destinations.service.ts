@@ -11,16 +11,20 @@ import type { Db } from "../lib/db";
 import { destinationUrlProblem } from "../lib/destination-url";
 import { ApiError } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,
   type DestinationRow,
   deleteDestination,
+  destinationExists,
+  destinationIs,
   findDestination,
   insertDestination,
   listDestinations,
   MAX_DESTINATIONS_PER_ORGANIZATION,
+  newDestinationRow,
   rotateDestinationSecret,
   updateDestination,
 } from "./event-destinations.repository";
@@ -78,15 +82,22 @@ export const toDeliveryObject = (row: DeliveryRow) => ({
 
 const unique = (values: string[]) => [...new Set(values)];
 
+export type DestinationObject = ReturnType<typeof toDestinationObject>;
+
+/**
+ * Creates a destination; its answer (the object, with its secret this once) is kept with the
+ * insert (`keep`, lib/kept-answer.ts).
+ */
 export async function createDestination(
   db: Db,
   env: DestinationSettings,
   orgId: string,
   input: { url: string; event_types?: string[]; description?: string | null },
+  keep: KeepAnswer<DestinationObject> = keepNothing,
 ) {
   checkDestinationUrl(env, input.url);
   const secret = newSigningSecret();
-  const row = await insertDestination(db, {
+  const destination = {
     id: newId("ed"),
     orgId,
     url: input.url,
@@ -94,7 +105,13 @@ export async function createDestination(
     description: input.description ?? null,
     secret,
     createdAt: new Date().toISOString(),
-  });
+  };
+  const predicted = newDestinationRow(destination);
+  const row = await insertDestination(
+    db,
+    destination,
+    keep(toDestinationObject(predicted, secret), destinationIs(predicted)),
+  );
   if (!row) {
     throw new ApiError(
       "destination_limit_reached",
@@ -120,6 +137,7 @@ export async function patchDestination(
   orgId: string,
   id: string,
   input: { url?: string; event_types?: string[]; description?: string | null; status?: "enabled" | "disabled" },
+  keep: KeepAnswer<DestinationObject> = keepNothing,
 ) {
   if (input.url !== undefined) checkDestinationUrl(env, input.url);
   const patch: DestinationPatch = {
@@ -128,20 +146,73 @@ export async function patchDestination(
     description: input.description,
     status: input.status,
   };
-  const row = await updateDestination(db, orgId, id, patch, new Date().toISOString());
+  // Read first: the kept answer is the row the update leaves, kept only if it left exactly that.
+  const current = await findDestination(db, orgId, id);
+  if (!current) throw notFound();
+  const now = new Date().toISOString();
+  const predicted = patchedRow(current, patch, now);
+  const row = await updateDestination(
+    db,
+    orgId,
+    id,
+    patch,
+    now,
+    keep(toDestinationObject(predicted), destinationIs(predicted)),
+  );
   if (!row) throw notFound();
   return toDestinationObject(row);
 }
 
-export async function removeDestination(db: Db, orgId: string, id: string): Promise<void> {
-  if (!(await deleteDestination(db, orgId, id))) throw notFound();
+/** The row `updateDestination` leaves when it applies `patch` at `now` to `row`. */
+function patchedRow(row: DestinationRow, patch: DestinationPatch, now: string): DestinationRow {
+  const disabledReason =
+    patch.status === "enabled"
+      ? null
+      : patch.status === "disabled" && row.status !== "disabled"
+        ? "manual"
+        : row.disabled_reason;
+  return {
+    ...row,
+    url: patch.url ?? row.url,
+    event_types: patch.eventTypes === undefined ? row.event_types : JSON.stringify(patch.eventTypes),
+    description: patch.description === undefined ? row.description : patch.description,
+    status: patch.status ?? row.status,
+    disabled_reason: disabledReason,
+    updated_at: now,
+  };
 }
 
-export async function rotateSecret(db: Db, orgId: string, id: string) {
+/** Deletes a destination; its answer is kept with the delete (`keep`, given the destination's id). */
+export async function removeDestination(
+  db: Db,
+  orgId: string,
+  id: string,
+  keep: KeepAnswer<string> = keepNothing,
+): Promise<void> {
+  if (!(await deleteDestination(db, orgId, id, keep(id, destinationExists(orgId, id))))) throw notFound();
+}
+
+/** A new signing secret (shown this once); the answer is kept with the rotation. */
+export async function rotateSecret(
+  db: Db,
+  orgId: string,
+  id: string,
+  keep: KeepAnswer<DestinationObject> = keepNothing,
+) {
   const secret = newSigningSecret();
   const now = Date.now();
   const previousExpiresAt = new Date(now + PREVIOUS_SECRET_GRACE_MS).toISOString();
-  const row = await rotateDestinationSecret(db, orgId, id, secret, previousExpiresAt, new Date(now).toISOString());
+  const current = await findDestination(db, orgId, id);
+  if (!current) throw notFound();
+  const updatedAt = new Date(now).toISOString();
+  const predicted: DestinationRow = {
+    ...current,
+    secret_last4: secret.slice(-4),
+    previous_secret_expires_at: previousExpiresAt,
+    updated_at: updatedAt,
+  };
+  const kept = keep(toDestinationObject(predicted, secret), destinationIs(predicted));
+  const row = await rotateDestinationSecret(db, orgId, id, secret, previousExpiresAt, updatedAt, kept);
   if (!row) throw notFound();
   return toDestinationObject(row, secret);
 }
