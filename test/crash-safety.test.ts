@@ -295,4 +295,23 @@ describe("a crash between the change and anything after it", () => {
     expect(removed.retry.status).toBe(200);
     expect(removed.retry.text).toBe(removed.first.text);
   });
+
+  it("a balance adjustment retried after the crash replays its 201: one transaction", async () => {
+    const { orgId, key } = await newOrganization();
+    const customer = await call<CustomerObject>("POST", "/v1/customers", { key, body: {} });
+    const { first, retry } = await crashThenRetry(
+      orgId,
+      key,
+      {
+        method: "POST",
+        path: `/v1/customers/${customer.body.id}/balance_transactions`,
+        body: { amount: 500, currency: "usd" },
+      },
+      /INSERT INTO balance_transactions/,
+    );
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.text).toBe(first.text);
+    expect(await count("balance_transactions WHERE org_id = ?1", orgId)).toBe(1);
+  });
 });

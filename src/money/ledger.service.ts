@@ -1,12 +1,13 @@
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { customerArchived } from "../customers/customers.errors";
 import { findById } from "../customers/customers.repository";
-import { bothGuards, recordEventStatements } from "../events/events.repository";
+import { bothGuards, eventsRecordedGuard, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { StorageUnavailable } from "../lib/storage-errors";
@@ -58,6 +59,7 @@ export async function adjust(
   deps: Deps & { events: EventsOutbox },
   customerId: string,
   input: { amount: number; currency: string; description: string | null },
+  keep: KeepAnswer<BalanceTransactionObject> = keepNothing,
 ): Promise<BalanceTransactionObject> {
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
@@ -92,7 +94,9 @@ export async function adjust(
       createdAt: now,
       guard: ledger.transactionInserted(deps.orgId, transaction.id),
     });
-    const statements = [...change.statements, ...event.statements];
+    // The request's kept answer (lib/kept-answer.ts), acting only where the event was recorded.
+    const kept = keep(toBalanceTransactionObject(transaction, null), eventsRecordedGuard(deps.orgId, event.eventIds));
+    const statements = [...change.statements, ...event.statements, ...kept];
     const results = await deps.db.batch(statements);
     const inserted = results[change.inserted]?.results[0] as ledger.BalanceTransactionRow | undefined;
     if (inserted) {

@@ -3,10 +3,12 @@ import { get as getCustomer } from "../customers/customers.service";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { parseIdempotencyKey } from "../idempotency/header";
 import { inBackground, type RequestContext } from "../lib/background";
+import { keepAnswer } from "../lib/kept-answer";
 import type { AppRouteHandler } from "../lib/types";
 import { creditFromPaymentMethod as credit, type MoneyDeps } from "./credit.service";
 import * as ledger from "./ledger.service";
 import type * as routes from "./money.routes";
+import type { BalanceTransactionObject } from "./money.schemas";
 
 const customerDeps = (c: RequestContext): CustomerDeps => ({
   db: c.get("db"),
@@ -56,10 +58,11 @@ export const listBalanceTransactions: AppRouteHandler<typeof routes.listBalanceT
 
 export const createBalanceTransaction: AppRouteHandler<typeof routes.createBalanceTransaction> = async (c) => {
   const body = c.req.valid("json");
-  const transaction = await ledger.adjust({ ...deps(c), events: requestOutbox(c) }, c.req.valid("param").id, {
-    amount: body.amount,
-    currency: body.currency,
-    description: body.description ?? null,
-  });
-  return c.json(transaction, 201);
+  const adjustment = { amount: body.amount, currency: body.currency, description: body.description ?? null };
+  const created = (transaction: BalanceTransactionObject) => ({ status: 201 as const, body: transaction });
+  const events = requestOutbox(c);
+  const answer = created(
+    await ledger.adjust({ ...deps(c), events }, c.req.valid("param").id, adjustment, keepAnswer(c, created)),
+  );
+  return c.json(answer.body, answer.status);
 };
