@@ -46,13 +46,11 @@ describe("DELETE /v1/api_keys/{id} when the Cache API fails after the revocation
   });
 });
 
-describe("webhook intake when recording the processed webhook-id fails after the change committed", () => {
-  it("answers the change's success, and the customer exists", async () => {
-    const { key } = await newOrganization();
-    const endpoint = await createEndpoint(key);
+describe("webhook intake when recording the processed webhook-id fails", () => {
+  /** A D1 whose UPDATE marking a webhook id processed fails; the claim and everything else go through. */
+  function failingCompletion() {
     let completions = 0;
-    // Only the UPDATE that marks the id processed fails; the claim and the change go through.
-    const failingCompletion = d1WithSessions(env.DB, (inner, name) =>
+    const db = d1WithSessions(env.DB, (inner, name) =>
       name === "prepare"
         ? (sql: string) => {
             if (!sql.includes("SET state = 'processed'")) return inner.prepare(sql);
@@ -61,16 +59,39 @@ describe("webhook intake when recording the processed webhook-id fails after the
           }
         : undefined,
     );
-    const body = JSON.stringify(provisionEvent(JENNY));
-    const delivered = await call<WebhookResult>("POST", `/v1/webhooks/${endpoint.id}`, {
+    return { db, completions: () => completions };
+  }
+
+  const deliverWith = (endpoint: { id: string; secret: string }, payload: unknown, db: D1Database) => {
+    const body = JSON.stringify(payload);
+    return call<WebhookResult>("POST", `/v1/webhooks/${endpoint.id}`, {
       rawBody: body,
       headers: { "Content-Type": "application/json", ...signatureHeaders(endpoint.secret, body) },
-      env: { ...env, DB: failingCompletion },
+      env: { ...env, DB: db },
     });
+  };
+
+  it("an outcome that changed nothing still answers 200; recording it is retried in the background", async () => {
+    const { key } = await newOrganization();
+    const endpoint = await createEndpoint(key);
+    const failing = failingCompletion();
+    const delivered = await deliverWith(endpoint, { type: "customer.unknown_kind", data: {} }, failing.db);
     expect(delivered.status, delivered.text).toBe(200);
-    expect(delivered.body.status).toBe("applied");
-    expect(completions).toBeGreaterThan(1);
+    expect(delivered.body.status).toBe("ignored");
+    expect(failing.completions()).toBeGreaterThan(1);
+  });
+
+  it("an applied event records its id in the batch that applies it: if that fails, nothing changed (503)", async () => {
+    const { key } = await newOrganization();
+    const endpoint = await createEndpoint(key);
+    const failing = failingCompletion();
+    const delivered = await deliverWith(endpoint, provisionEvent(JENNY), failing.db);
+    expect(delivered.status, delivered.text).toBe(503);
     const customer = await call("GET", `/v1/customers/alternative-id/${JENNY.alternative_id}`, { key });
-    expect(customer.status).toBe(200);
+    expect(customer.status).toBe(404);
+    // The sender's retry applies it.
+    const retried = await deliverWith(endpoint, provisionEvent(JENNY), env.DB);
+    expect(retried.status).toBe(200);
+    expect(retried.body.status).toBe("applied");
   });
 });
