@@ -1,23 +1,22 @@
 import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from "../customer-records/customer-columns";
 import { indexCustomersStatements } from "../customer-search/search-index.repository";
 import { createEmailDomainChecker } from "../email-dns";
-import { type NewImportedEvent, recordEventsStatements } from "../events/events.repository";
+import { recordEventsStatements } from "../events/events.repository";
 import { enabledSelectorsStatement, fanOutSize } from "../events/fan-out.repository";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { fieldErrorsFrom } from "../lib/validation-hook";
-import { newSubscriptionFrom, toSubscriptionObject } from "../subscriptions/subscriptions.object";
+import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
 import {
   activeSubscriptionKeysStatement,
   activeSubscriptionsOfIdentitiesStatement,
   type ImportSubscription,
   importSubscriptionsStatement,
-  newSubscriptionRow,
   type SubscriptionRow,
 } from "../subscriptions/subscriptions.repository";
-import { customerObjectAfter, keptWithEvents, previousAttributes } from "./customer-events";
+import { keptWithEvents } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
 import type { CustomerDeps } from "./customers.service";
@@ -27,6 +26,7 @@ import {
   importLookupStatements,
   importWriteStatements,
 } from "./import.repository";
+import { importEvents } from "./import-events";
 import { type ImportItemResult, MAX_IMPORT_DELIVERIES, ProvisionBody } from "./provision.schemas";
 
 /** A customer as the import sees it while it walks the items in order. */
@@ -187,49 +187,6 @@ class ImportPlanner {
   itemsOf(customerId: string): number[] {
     return this.customers.get(customerId)?.items ?? [];
   }
-}
-
-/**
- * The events of an import's writes, as the single routes record them: `customer.created` or
- * `customer.updated` per customer written (its items merged into one change), then
- * `subscription.created` per new subscription. Each is guarded by the version (and, for a
- * customer this batch writes, the `updated_at`) its write leaves.
- */
-function importEvents(
-  orgId: string,
-  inserts: ImportInsert[],
-  updates: (ImportUpdate & { original: CustomerRow })[],
-  subscriptions: ImportSubscription[],
-  versions: Map<string, number>,
-  now: string,
-): NewImportedEvent[] {
-  const events: NewImportedEvent[] = [];
-  for (const { id, profile } of inserts) {
-    const object = customerObjectAfter(null, id, profile, now);
-    events.push({ customerId: id, customerVersion: 1, customerUpdatedAt: now, type: "customer.created", object });
-  }
-  for (const { id, profile, original } of updates) {
-    events.push({
-      customerId: id,
-      customerVersion: original.version + 1,
-      customerUpdatedAt: now,
-      type: "customer.updated",
-      object: customerObjectAfter(original, id, profile, now),
-      previousAttributes: previousAttributes(profileOf(original), profile),
-    });
-  }
-  const written = new Set([...inserts, ...updates].map((write) => write.id));
-  for (const subscription of subscriptions) {
-    const { id, customer_id: customerId } = subscription;
-    events.push({
-      customerId,
-      customerVersion: versions.get(customerId) ?? 0,
-      customerUpdatedAt: written.has(customerId) ? now : undefined,
-      type: "subscription.created",
-      object: toSubscriptionObject(newSubscriptionRow(orgId, customerId, id, subscription, now)),
-    });
-  }
-  return events;
 }
 
 /** The items' results when every planned write lands: each plan succeeds as planned. */
