@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import {
   claimDeliveriesToSend,
   claimOverdueDeliveries,
-  insertReplayDeliveries,
   listDeliveries,
   newDeliveriesOfEvents,
   recordOutcomes,
 } from "../src/event-deliveries/deliveries.repository";
+import { insertReplayDeliveries } from "../src/event-deliveries/replay.repository";
 import type { Db } from "../src/lib/db";
 
 type Prepared = { sql: string; params: unknown[] };

@@ -1,10 +1,6 @@
-import {
-  type DeliveryRow,
-  deliveriesOfEvents,
-  insertReplayDeliveries,
-  listDeliveries,
-} from "../event-deliveries/deliveries.repository";
+import { type DeliveryRow, deliveriesOfEvents, listDeliveries } from "../event-deliveries/deliveries.repository";
 import { sendDeliveryMessages } from "../event-deliveries/queue";
+import { insertReplayDeliveries } from "../event-deliveries/replay.repository";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
