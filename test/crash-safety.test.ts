@@ -1,57 +1,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { sha256Hex } from "../src/lib/crypto";
+import { count, crashThenRetry, keyed } from "./crash-helpers";
 import { EXAMPLE_PII } from "./fixtures";
-import { type CallOptions, type CustomerObject, call, newOrganization } from "./helpers";
+import { type CustomerObject, call, newOrganization } from "./helpers";
 import { d1DyingAfterCommit } from "./storage-doubles";
 import { createEndpoint, provisionEvent, signatureHeaders } from "./webhooks-helpers";
 
 // Issue 21: a Worker killed after a change committed, before anything else ran. The retry with
 // the same Idempotency-Key (after the dead request's lock would have expired) must replay the
 // answer the change committed with, never run the request a second time.
-
-function keyed<T>(method: string, path: string, idempotencyKey: string, options: CallOptions = {}) {
-  return call<T>(method, path, { ...options, headers: { ...options.headers, "Idempotency-Key": idempotencyKey } });
-}
-
-/** What a lock left by a dead Worker looks like 60 s later: expired, so a retry may take it over. */
-async function expireLocks(orgId: string, idempotencyKey: string) {
-  await env.DB.prepare(
-    "UPDATE idempotency_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE org_id = ?1 AND key_hash = ?2 AND state = 'running'",
-  )
-    .bind(orgId, await sha256Hex(idempotencyKey))
-    .run();
-}
-
-const count = async (sql: string, ...values: unknown[]) =>
-  (
-    await env.DB.prepare(`SELECT count(*) AS n FROM ${sql}`)
-      .bind(...values)
-      .first<{ n: number }>()
-  )?.n ?? -1;
-
-/**
- * Sends `method path` with a key on a D1 that dies right after the batch matching `commit`,
- * then retries it on a healthy one. Returns both answers.
- */
-async function crashThenRetry(
-  orgId: string,
-  key: string,
-  request: { method: string; path: string; body?: unknown },
-  commit: RegExp,
-) {
-  const idempotencyKey = `crash-${crypto.randomUUID()}`;
-  const dying = d1DyingAfterCommit(env.DB, commit);
-  const options = { key, body: request.body, checkDocument: false };
-  const first = await keyed(request.method, request.path, idempotencyKey, {
-    ...options,
-    env: { ...env, DB: dying.db },
-  });
-  expect(dying.died()).toBe(true);
-  await expireLocks(orgId, idempotencyKey);
-  const retry = await keyed(request.method, request.path, idempotencyKey, options);
-  return { first, retry };
-}
 
 describe("a crash between the change and anything after it", () => {
   it("a create retried after the crash replays its 201: one customer", async () => {

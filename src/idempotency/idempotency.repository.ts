@@ -1,7 +1,7 @@
 import { PII_COLUMNS } from "../customer-records/customer-columns";
 import { ARCHIVE_COMMITTED } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
-import type { SqlGuard } from "../lib/sql-guard";
+import type { SqlExpression, SqlGuard } from "../lib/sql-guard";
 import type { PiiSubject } from "./kept-response";
 
 /** An idempotency_keys row as D1 returns it. */
@@ -149,6 +149,24 @@ export function completeKeyStatement(
       kept.body,
       ...(committed?.params ?? []),
     );
+}
+
+/**
+ * After `completeKeyStatement` in the same batch: replaces the kept body with `body`'s value (an
+ * answer only that batch knows, which shows no customer). Acts only if the key was just completed
+ * under this lock.
+ */
+export function keptBodyStatement(
+  db: Db,
+  lock: Pick<Lock, "orgId" | "keyHash" | "token">,
+  body: SqlExpression,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE idempotency_keys SET body = (${body.sql})
+       WHERE org_id = ? AND key_hash = ? AND lock_token = ? AND state = 'completed'`,
+    )
+    .bind(...body.params, lock.orgId, lock.keyHash, lock.token);
 }
 
 /** `completeKeyStatement` on its own, for an answer that committed no change. */

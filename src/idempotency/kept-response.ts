@@ -45,7 +45,8 @@ export async function keepableResponse(
  */
 export function keepableAnswer(answer: Answer): { kept: KeptResponse; subject: PiiSubject | null } {
   const headers = new Headers(answer.headers);
-  headers.set("Content-Type", JSON_CONTENT_TYPE);
+  // A problem answer names its own type; every other body is what `c.json` sends.
+  if (!headers.has("Content-Type")) headers.set("Content-Type", JSON_CONTENT_TYPE);
   return keepText(answer.status, headers, JSON.stringify(answer.body));
 }
 

@@ -15,6 +15,7 @@ import {
   completeKeyStatement,
   findKeptBy,
   type KeptRow,
+  keptBodyStatement,
   type Lock,
   releaseLock,
 } from "./idempotency.repository";
@@ -55,7 +56,12 @@ function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boo
   const keeper: AnswerKeeper = (answer, committed) => {
     used = true;
     const { kept, subject } = keepableAnswer(answer);
-    return [assertLockHeldStatement(db, lock), completeKeyStatement(db, lock, keptRow(kept, subject), committed)];
+    const statements = [
+      assertLockHeldStatement(db, lock),
+      completeKeyStatement(db, lock, keptRow(kept, subject), committed),
+    ];
+    if (answer.bodySql) statements.push(keptBodyStatement(db, lock, answer.bodySql));
+    return statements;
   };
   return { keeper, used: () => used };
 }

@@ -33,6 +33,9 @@ export type ProblemBody = {
   errors?: FieldError[];
 } & ProblemExtensions;
 
+/** Every problem's Content-Type (RFC 9457). */
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
 /** The one error type handlers throw; the app's error handler turns it into problem+json. */
 export class ApiError extends Error {
   readonly code: ProblemCode;
@@ -64,7 +67,7 @@ export class ApiError extends Error {
 
   toResponse(requestId: string): Response {
     const headers = new Headers(this.options.headers);
-    headers.set("Content-Type", "application/problem+json");
+    headers.set("Content-Type", PROBLEM_CONTENT_TYPE);
     return new Response(JSON.stringify(this.toProblem(requestId)), { status: this.status, headers });
   }
 }

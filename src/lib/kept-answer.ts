@@ -1,5 +1,5 @@
 import type { RequestContext } from "./background";
-import type { SqlGuard } from "./sql-guard";
+import type { SqlExpression, SqlGuard } from "./sql-guard";
 
 /**
  * A write's answer as a value: what the handler sends, and what an Idempotency-Key keeps for
@@ -9,8 +9,14 @@ import type { SqlGuard } from "./sql-guard";
 export type Answer<Body = unknown, Status extends number = number> = {
   status: Status;
   body: Body;
-  /** Location and ETag, when the answer has them. */
+  /** Location and ETag, when the answer has them; Content-Type when it is not `application/json` (a problem). */
   headers?: Record<string, string>;
+  /**
+   * For an answer only the change's own batch knows (a replay's count and where it stopped):
+   * an SQL expression giving the body's JSON text, evaluated in that batch after the change.
+   * What is kept is that text; the caller must be sent the same JSON.
+   */
+  bodySql?: SqlExpression;
 };
 
 /**

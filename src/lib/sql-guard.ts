@@ -5,4 +5,7 @@
  * and read only stored state: it is evaluated by more than one statement of the batch, so
  * `changes()` or anything the guarded statements themselves change cannot serve.
  */
-export type SqlGuard = { sql: string; params: unknown[] };
+export type SqlGuard = SqlExpression;
+
+/** An SQL expression with its own bound values (anonymous `?` placeholders, appended in order). */
+export type SqlExpression = { sql: string; params: unknown[] };
