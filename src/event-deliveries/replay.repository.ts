@@ -1,16 +1,27 @@
 import { selectsSql } from "../events/event-types";
 import { INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/fan-out.repository";
 import type { Db } from "../lib/db";
+import type { SqlExpression, SqlGuard } from "../lib/sql-guard";
 import type { DeliveryMessageRef } from "./deliveries.repository";
 
 /** The replay's SQL (`POST /v1/event_destinations/{id}/replay`): one capped, claimed page at a time. */
 
 /** What a replay did: its deliveries and where the next page starts, or why it wrote nothing. */
 export type ReplayResult =
-  | { outcome: "replayed"; deliveries: DeliveryMessageRef[]; nextSince: string | null }
+  | { outcome: "replayed"; deliveries: DeliveryMessageRef[]; answer: ReplayAnswer }
   | { outcome: "not_found" }
   | { outcome: "disabled" }
   | { outcome: "too_soon"; lastReplayAt: string };
+
+/** The replay's answer (`EventDestinationReplay` in the OpenAPI document), as its batch built it. */
+export type ReplayAnswer = {
+  object: "event_destination_replay";
+  destination_id: string;
+  since: string;
+  deliveries_created: number;
+  has_more: boolean;
+  next_since: string | null;
+};
 
 export type ReplayPage = {
   since: string;
@@ -28,6 +39,29 @@ export type ReplayClaim = {
   lastReplayBefore: string;
 };
 
+/** The replay's answer (`EventDestinationReplay`) as JSON text, from the destination row its batch left. */
+const ANSWER_JSON = `json_object('object', 'event_destination_replay', 'destination_id', id, 'since', ?,
+  'deliveries_created', last_replay_deliveries,
+  'has_more', json(CASE WHEN last_replay_next_since IS NULL THEN 'false' ELSE 'true' END),
+  'next_since', last_replay_next_since)`;
+
+/** True once replay `claimId` claimed the destination (its deliveries were written). */
+export const replayClaimed = (orgId: string, destinationId: string, claimId: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM event_destinations WHERE org_id = ? AND id = ? AND last_replay_id = ?)",
+  params: [orgId, destinationId, claimId],
+});
+
+/** Replay `claimId`'s answer, as the body its batch keeps for an Idempotency-Key (null if it claimed nothing). */
+export const replayAnswerSql = (
+  orgId: string,
+  destinationId: string,
+  since: string,
+  claimId: string,
+): SqlExpression => ({
+  sql: `SELECT ${ANSWER_JSON} FROM event_destinations WHERE org_id = ? AND id = ? AND last_replay_id = ?`,
+  params: [since, orgId, destinationId, claimId],
+});
+
 /**
  * One replay page, in one atomic batch: the replay claims the destination (enabled, and last
  * replayed at or before `claim.lastReplayBefore`: once a minute), then inserts new pending
@@ -38,8 +72,11 @@ export type ReplayClaim = {
  * (the next page starts there), or, when one instant alone holds more than `cap` (several
  * imports in one millisecond), it takes the first `cap` of that instant and the rest of it is
  * not replayed. `nextSince` is the first instant after the page (null when none is left):
- * following it replays each event once. Nothing is written for another organization's
- * destination, a disabled one, or one replayed too recently (the answer says which).
+ * following it replays each event once. The count and `nextSince` are recorded on the
+ * destination in the same batch, and the answer is built from them there (`answer`), so that
+ * `after` (a kept answer, see `replayAnswerSql`) can keep it in the batch. Nothing is written
+ * for another organization's destination, a disabled one, or one replayed too recently (the
+ * answer says which).
  */
 export async function insertReplayDeliveries(
   db: Db,
@@ -47,6 +84,7 @@ export async function insertReplayDeliveries(
   destinationId: string,
   page: ReplayPage,
   claim: ReplayClaim,
+  after: D1PreparedStatement[] = [],
 ): Promise<ReplayResult> {
   // ?1 org, ?2 destination, ?3 since, ?4 limit, ?5 now, ?6 the replay's id, ?7 cap.
   const selected = (alias: string) =>
@@ -55,28 +93,35 @@ export async function insertReplayDeliveries(
      WHERE ${alias}.org_id = ?1 AND ${alias}.created_at >= ?3 AND ${selectsSql("d.event_types", `${alias}.type`)}`;
   // Where the page ends, computed once per statement (one materialized row): `last`, when the
   // limit-th selected event was created (NULL when fewer are selected: `all` fit); `first`, the
-  // first one's instant; `mode`: `to_last` when everything up to the end of `last`'s instant
-  // fits under the cap (counted no further than the cap), else `before_last` (the page stops
-  // before that instant), else `first_only` (one instant alone holds more than the cap).
+  // first one's instant; `upto_last`, how many are selected up to the end of `last`'s instant
+  // (counted no further than the cap); `mode`: `to_last` when those fit under the cap, else
+  // `before_last` (the page stops before that instant), else `first_only` (one instant alone
+  // holds more than the cap).
   const pageSql = `WITH bounds AS (
       SELECT (SELECT b.created_at ${selected("b")} ORDER BY b.created_at, b.seq LIMIT 1 OFFSET ?4 - 1) AS last,
              (SELECT MIN(b.created_at) ${selected("b")}) AS first
+    ), counted AS (
+      SELECT last, first, CASE WHEN last IS NULL THEN 0
+          ELSE (SELECT COUNT(*) FROM (SELECT 1 ${selected("b")} AND b.created_at <= last LIMIT ?7 + 1)) END AS upto_last
+      FROM bounds
     ), page AS MATERIALIZED (
-      SELECT last, first, CASE
+      SELECT last, first, upto_last, CASE
           WHEN last IS NULL THEN 'all'
-          WHEN (SELECT COUNT(*) FROM (SELECT 1 ${selected("b")} AND b.created_at <= last LIMIT ?7 + 1)) <= ?7 THEN 'to_last'
+          WHEN upto_last <= ?7 THEN 'to_last'
           WHEN last > first THEN 'before_last'
           ELSE 'first_only'
         END AS mode
-      FROM bounds
+      FROM counted
     )`;
-  const after = (instant: string) => `(SELECT MIN(e.created_at) ${selected("e")} AND e.created_at > ${instant})`;
+  const firstAfter = (instant: string) => `(SELECT MIN(e.created_at) ${selected("e")} AND e.created_at > ${instant})`;
+  const counting = (condition: string) => `(SELECT COUNT(*) FROM (SELECT 1 ${selected("e")} ${condition} LIMIT ?7))`;
   const bind = (sql: string) =>
     db.prepare(sql).bind(orgId, destinationId, page.since, page.limit, claim.now, claim.id, page.cap);
-  const [, inserted, next, destination] = await db.batch([
+  const [, inserted, , destination] = await db.batch([
     db
       .prepare(
-        `UPDATE event_destinations SET last_replay_at = ?3, last_replay_id = ?4
+        `UPDATE event_destinations SET last_replay_at = ?3, last_replay_id = ?4,
+           last_replay_deliveries = NULL, last_replay_next_since = NULL
          WHERE org_id = ?1 AND id = ?2 AND status = 'enabled'
            AND (last_replay_at IS NULL OR last_replay_at <= ?5)`,
       )
@@ -94,20 +139,34 @@ export async function insertReplayDeliveries(
        LIMIT ?7
        RETURNING id, org_id`,
     ),
+    // What the insert above wrote, counted the same way (the batch is one transaction: the
+    // same events are selected), and where the next page starts.
     bind(
-      `${pageSql} SELECT CASE mode
-         WHEN 'all' THEN NULL
-         WHEN 'to_last' THEN ${after("page.last")}
-         WHEN 'before_last' THEN last
-         ELSE ${after("page.first")}
-       END AS created_at FROM page`,
+      `${pageSql} UPDATE event_destinations SET
+         last_replay_deliveries = (SELECT CASE mode
+           WHEN 'all' THEN ${counting("")}
+           WHEN 'to_last' THEN upto_last
+           WHEN 'before_last' THEN ${counting("AND e.created_at < page.last")}
+           ELSE ?7
+         END FROM page),
+         last_replay_next_since = (SELECT CASE mode
+           WHEN 'all' THEN NULL
+           WHEN 'to_last' THEN ${firstAfter("page.last")}
+           WHEN 'before_last' THEN last
+           ELSE ${firstAfter("page.first")}
+         END FROM page)
+       WHERE org_id = ?1 AND id = ?2 AND last_replay_id = ?6`,
     ),
     db
-      .prepare("SELECT status, last_replay_at, last_replay_id FROM event_destinations WHERE org_id = ?1 AND id = ?2")
-      .bind(orgId, destinationId),
+      .prepare(
+        `SELECT status, last_replay_at, last_replay_id, ${ANSWER_JSON} AS answer
+         FROM event_destinations WHERE org_id = ? AND id = ?`,
+      )
+      .bind(page.since, orgId, destinationId),
+    ...after,
   ]);
   const state = destination?.results[0] as
-    | { status: "enabled" | "disabled"; last_replay_at: string | null; last_replay_id: string | null }
+    | { status: "enabled" | "disabled"; last_replay_at: string | null; last_replay_id: string | null; answer: string }
     | undefined;
   if (!state) return { outcome: "not_found" };
   if (state.status === "disabled") return { outcome: "disabled" };
@@ -116,6 +175,6 @@ export async function insertReplayDeliveries(
   return {
     outcome: "replayed",
     deliveries: (inserted?.results ?? []) as DeliveryMessageRef[],
-    nextSince: (next?.results[0] as { created_at: string | null } | undefined)?.created_at ?? null,
+    answer: JSON.parse(state.answer) as ReplayAnswer,
   };
 }

@@ -1,6 +1,7 @@
 import { inBackground } from "../lib/background";
 import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody, listBody } from "../lib/lists";
+import type { SqlExpression } from "../lib/sql-guard";
 import type { AppRouteHandler } from "../lib/types";
 import type * as routes from "./event-destinations.routes";
 import * as service from "./event-destinations.service";
@@ -55,6 +56,8 @@ export const listEventDestinationDeliveries: AppRouteHandler<typeof routes.listE
 export const replayEventDestination: AppRouteHandler<typeof routes.replayEventDestination> = async (c) => {
   const { since } = c.req.valid("json");
   const background = inBackground(c, "replay queueing");
+  // The body is built by the replay's own batch, which keeps it there too.
+  const accepted = (body: SqlExpression) => ({ status: 202, body: null, bodySql: body });
   return c.json(
     await service.replay(
       c.get("db"),
@@ -63,6 +66,7 @@ export const replayEventDestination: AppRouteHandler<typeof routes.replayEventDe
       c.req.valid("param").id,
       since,
       background,
+      keepAnswer(c, accepted),
     ),
     202,
   );

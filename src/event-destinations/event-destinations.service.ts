@@ -1,6 +1,11 @@
 import { type DeliveryRow, deliveriesOfEvents, listDeliveries } from "../event-deliveries/deliveries.repository";
 import { sendDeliveryMessages } from "../event-deliveries/queue";
-import { insertReplayDeliveries } from "../event-deliveries/replay.repository";
+import {
+  insertReplayDeliveries,
+  type ReplayAnswer,
+  replayAnswerSql,
+  replayClaimed,
+} from "../event-deliveries/replay.repository";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
@@ -9,6 +14,7 @@ import { ApiError } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
+import type { SqlExpression } from "../lib/sql-guard";
 import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,
@@ -239,19 +245,31 @@ export async function listDeliveriesOfEvents(db: Db, orgId: string, eventIds: st
  * in D1 in the same batch as the deliveries (429 with Retry-After). A disabled destination is
  * refused: its deliveries would only fail.
  */
-export async function replay(db: Db, queue: Queue, orgId: string, id: string, since: string, background: Background) {
+export async function replay(
+  db: Db,
+  queue: Queue,
+  orgId: string,
+  id: string,
+  since: string,
+  background: Background,
+  keep: KeepAnswer<SqlExpression> = keepNothing,
+): Promise<ReplayAnswer> {
   const sinceUtc = new Date(since).toISOString();
   const now = Date.now();
+  const claimId = randomToken(16);
+  // Its answer is known only to its batch: kept from there (spec section 5).
+  const kept = keep(replayAnswerSql(orgId, id, sinceUtc, claimId), replayClaimed(orgId, id, claimId));
   const result = await insertReplayDeliveries(
     db,
     orgId,
     id,
     { since: sinceUtc, limit: REPLAY_LIMIT, cap: MAX_REPLAY_DELIVERIES },
     {
-      id: randomToken(16),
+      id: claimId,
       now: new Date(now).toISOString(),
       lastReplayBefore: new Date(now - REPLAY_INTERVAL_SECONDS * 1000).toISOString(),
     },
+    kept,
   );
   if (result.outcome === "not_found") throw notFound();
   if (result.outcome === "disabled") {
@@ -269,15 +287,7 @@ export async function replay(db: Db, queue: Queue, orgId: string, id: string, si
       { headers: { "Retry-After": String(retryAfter) } },
     );
   }
-  const { deliveries, nextSince } = result;
   // Stored deliveries are safe: if queueing fails, the sweep sends them once overdue.
-  background(sendDeliveryMessages(queue, deliveries));
-  return {
-    object: "event_destination_replay" as const,
-    destination_id: id,
-    since: sinceUtc,
-    deliveries_created: deliveries.length,
-    has_more: nextSince !== null,
-    next_since: nextSince,
-  };
+  background(sendDeliveryMessages(queue, result.deliveries));
+  return result.answer;
 }
