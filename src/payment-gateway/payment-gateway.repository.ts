@@ -1,5 +1,6 @@
 import type { Db } from "../lib/db";
 import type { SealedSecret } from "../lib/secret-box";
+import type { SqlGuard } from "../lib/sql-guard";
 import type { GatewayType } from "./gateway";
 
 /** A payment_gateways row as D1 returns it. */
@@ -29,43 +30,70 @@ export async function findGatewayConfig(db: Db, orgId: string): Promise<GatewayC
 /**
  * Stores the organization's gateway, replacing any other. `created_at` is when this
  * configuration (its `id`: type and key) was first stored, so a PUT of the same key keeps it.
+ * `after` are statements of the same batch (a kept answer) that run once the row is written.
  */
 export async function upsertGatewayConfig(
   db: Db,
   orgId: string,
   config: NewGatewayConfig,
   now: string,
+  after: D1PreparedStatement[] = [],
 ): Promise<GatewayConfigRow> {
-  const row = await db
-    .prepare(
-      `INSERT INTO payment_gateways (org_id, id, type, secret_key_ciphertext, secret_key_iv, secret_key_key_id,
-         secret_key_masked, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-       ON CONFLICT (org_id) DO UPDATE SET
-         created_at = CASE WHEN payment_gateways.id = excluded.id THEN payment_gateways.created_at ELSE excluded.created_at END,
-         id = excluded.id, type = excluded.type, secret_key_ciphertext = excluded.secret_key_ciphertext,
-         secret_key_iv = excluded.secret_key_iv, secret_key_key_id = excluded.secret_key_key_id,
-         secret_key_masked = excluded.secret_key_masked, updated_at = excluded.updated_at
-       RETURNING *`,
-    )
-    .bind(
-      orgId,
-      config.id,
-      config.type,
-      config.sealed?.ciphertext ?? null,
-      config.sealed?.iv ?? null,
-      config.sealed?.keyId ?? null,
-      config.masked,
-      now,
-    )
-    .first<GatewayConfigRow>();
+  const [upserted] = await db.batch<GatewayConfigRow>([
+    db
+      .prepare(
+        `INSERT INTO payment_gateways (org_id, id, type, secret_key_ciphertext, secret_key_iv, secret_key_key_id,
+           secret_key_masked, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+         ON CONFLICT (org_id) DO UPDATE SET
+           created_at = CASE WHEN payment_gateways.id = excluded.id THEN payment_gateways.created_at ELSE excluded.created_at END,
+           id = excluded.id, type = excluded.type, secret_key_ciphertext = excluded.secret_key_ciphertext,
+           secret_key_iv = excluded.secret_key_iv, secret_key_key_id = excluded.secret_key_key_id,
+           secret_key_masked = excluded.secret_key_masked, updated_at = excluded.updated_at
+         RETURNING *`,
+      )
+      .bind(
+        orgId,
+        config.id,
+        config.type,
+        config.sealed?.ciphertext ?? null,
+        config.sealed?.iv ?? null,
+        config.sealed?.keyId ?? null,
+        config.masked,
+        now,
+      ),
+    ...after,
+  ]);
+  const row = upserted?.results[0];
   if (!row) throw new Error("upsert returned no row");
   return row;
 }
 
-/** Deletes the organization's gateway; the row as it was, or null when there was none. */
-export async function deleteGatewayConfig(db: Db, orgId: string): Promise<GatewayConfigRow | null> {
-  return db.prepare("DELETE FROM payment_gateways WHERE org_id = ?1 RETURNING *").bind(orgId).first<GatewayConfigRow>();
+/** True while the organization's gateway is this configuration, as stored at `updatedAt` (a kept answer's guard). */
+export const gatewayConfigIs = (
+  orgId: string,
+  row: Pick<GatewayConfigRow, "id" | "created_at" | "updated_at">,
+): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM payment_gateways WHERE org_id = ? AND id = ? AND created_at = ? AND updated_at = ?)",
+  params: [orgId, row.id, row.created_at, row.updated_at],
+});
+
+/**
+ * Deletes the organization's gateway if it is still configuration `id`; `before` (a kept answer
+ * guarded by `gatewayConfigIs`) runs in the same batch just before it, while the row exists.
+ * The row as it was, or null when it was no longer there.
+ */
+export async function deleteGatewayConfig(
+  db: Db,
+  orgId: string,
+  id: string,
+  before: D1PreparedStatement[] = [],
+): Promise<GatewayConfigRow | null> {
+  const results = await db.batch<GatewayConfigRow>([
+    ...before,
+    db.prepare("DELETE FROM payment_gateways WHERE org_id = ?1 AND id = ?2 RETURNING *").bind(orgId, id),
+  ]);
+  return results.at(-1)?.results[0] ?? null;
 }
 
 /** Up to `limit` stored keys sealed under a key other than `currentKeyId` (key rotation). */

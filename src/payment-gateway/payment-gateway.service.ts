@@ -2,8 +2,11 @@ import { sha256Hex } from "../lib/crypto";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
+import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { open, seal } from "../lib/secret-box";
+import { StorageUnavailable } from "../lib/storage-errors";
 import { type EncryptionSettings, gatewayKeyRing, undecryptableGatewayKey } from "./configuration";
 import type { GatewayType, PaymentGateway } from "./gateway";
 import { askGateway } from "./gateway-errors";
@@ -47,7 +50,16 @@ async function configurationId(orgId: string, type: GatewayType, secretKey: stri
   return `gw_${(await sha256Hex(`${orgId}\n${type}\n${secretKey ?? ""}`)).slice(0, 26)}`;
 }
 
-export async function put(deps: GatewayDeps, input: GatewayInput): Promise<repo.GatewayConfigRow> {
+/**
+ * Stores the gateway; its answer (`keep`) commits with it. The row the write leaves is known
+ * before it runs (`created_at` stays when the same configuration is stored again), so the kept
+ * answer acts only where that row is what the write left.
+ */
+export async function put(
+  deps: GatewayDeps,
+  input: GatewayInput,
+  keep: KeepAnswer<repo.GatewayConfigRow> = keepNothing,
+): Promise<repo.GatewayConfigRow> {
   const ring = await gatewayKeyRing(deps.settings);
   const secretKey = input.type === "stripe" ? input.secret_key : null;
   if (input.type === "stripe") {
@@ -57,7 +69,21 @@ export async function put(deps: GatewayDeps, input: GatewayInput): Promise<repo.
   const id = await configurationId(deps.orgId, input.type, secretKey);
   const sealed = secretKey === null ? null : await seal(ring, secretKey, deps.orgId);
   const masked = secretKey === null ? null : maskSecretKey(secretKey);
-  return repo.upsertGatewayConfig(deps.db, deps.orgId, { id, type: input.type, sealed, masked }, nowIso());
+  const now = nowIso();
+  const stored = await repo.findGatewayConfig(deps.db, deps.orgId);
+  const predicted: repo.GatewayConfigRow = {
+    org_id: deps.orgId,
+    id,
+    type: input.type,
+    secret_key_ciphertext: sealed?.ciphertext ?? null,
+    secret_key_iv: sealed?.iv ?? null,
+    secret_key_key_id: sealed?.keyId ?? null,
+    secret_key_masked: masked,
+    created_at: stored?.id === id ? stored.created_at : now,
+    updated_at: now,
+  };
+  const kept = keep(predicted, repo.gatewayConfigIs(deps.orgId, predicted));
+  return repo.upsertGatewayConfig(deps.db, deps.orgId, { id, type: input.type, sealed, masked }, now, kept);
 }
 
 const noGateway = () => new ApiError("not_found", "This organization has no payment gateway.");
@@ -68,10 +94,24 @@ export async function get(deps: GatewayDeps): Promise<repo.GatewayConfigRow> {
   return row;
 }
 
-export async function remove(deps: GatewayDeps): Promise<repo.GatewayConfigRow> {
-  const row = await repo.deleteGatewayConfig(deps.db, deps.orgId);
-  if (!row) throw noGateway();
-  return row;
+/**
+ * Removes the gateway the organization has; its answer (`keep`) commits with the deletion. The
+ * deletion names the configuration read, so a PUT landing in between is read again, not
+ * answered for.
+ */
+export async function remove(
+  deps: GatewayDeps,
+  keep: KeepAnswer<repo.GatewayConfigRow> = keepNothing,
+): Promise<repo.GatewayConfigRow> {
+  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+    await pauseBeforeRetry(attempt);
+    const stored = await repo.findGatewayConfig(deps.db, deps.orgId);
+    if (!stored) throw noGateway();
+    const kept = keep(stored, repo.gatewayConfigIs(deps.orgId, stored));
+    const deleted = await repo.deleteGatewayConfig(deps.db, deps.orgId, stored.id, kept);
+    if (deleted) return deleted;
+  }
+  throw new StorageUnavailable("The payment gateway kept changing while it was removed; nothing was removed.");
 }
 
 async function secretKeyOf(settings: GatewaySettings, row: repo.GatewayConfigRow): Promise<string | null> {
