@@ -3,6 +3,7 @@ import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { nowIso } from "../lib/fields";
 import { newId, randomToken } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { describeError, logError } from "../lib/logger";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
 import { StorageUnavailable } from "../lib/storage-errors";
@@ -107,13 +108,15 @@ const ALWAYS = { sql: "1", params: [] };
  * balance transaction with its `ending_balance`) and the events follow (`charge.succeeded` and
  * `balance_transaction.created`, or `charge.failed`). A credit is also guarded by the balance as
  * read; if another change moved it meanwhile, nothing lands and it goes round again. When
- * another writer recorded the charge first, its record is returned.
+ * another writer recorded the charge first, its record is returned. A credit request's answer
+ * (`keep`) commits in the same batch, acting only where this write recorded the outcome.
  */
 export async function recordOutcome(
   db: Db,
   charge: charges.ChargeRow,
   outcome: Exclude<ChargeOutcome, { status: "unknown" }>,
   events: EventsOutbox,
+  keep: KeepAnswer<Settled> = keepNothing,
 ): Promise<Settled> {
   const fields = fieldsOf(outcome);
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
@@ -183,7 +186,8 @@ export async function recordOutcome(
         ...recorded.flatMap((each) => each.statements),
       ];
     }
-    const results = await db.batch(statements);
+    // The request's answer commits with the outcome, where this write recorded it.
+    const results = await db.batch([...statements, ...keep({ charge: resolved, transaction }, byThisWrite)]);
     if ((results[0]?.meta.changes ?? 0) > 0) {
       events.committed(charge.org_id, recorded, statements, results);
       return { charge: resolved, transaction };

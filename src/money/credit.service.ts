@@ -6,6 +6,7 @@ import { sha256Hex } from "../lib/crypto";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { describeError, logError } from "../lib/logger";
 import { isStorageError } from "../lib/storage-errors";
 import { askGateway, gatewayProblem } from "../payment-gateway/gateway-errors";
@@ -64,7 +65,16 @@ export type CreditResult =
 /** A pending charge is left to its own request for this long before the resolver asks. */
 const OWN_REQUEST_WINDOW_MS = 2 * 60_000;
 
-export async function creditFromPaymentMethod(deps: MoneyDeps, input: CreditInput): Promise<CreditResult> {
+/**
+ * `keep` (the request's Idempotency-Key answer) commits in the batch that records the outcome;
+ * a request that records none (an answer already recorded, a pending charge) keeps its answer
+ * after the handler, and a retry of it continues the same charge (never a second one).
+ */
+export async function creditFromPaymentMethod(
+  deps: MoneyDeps,
+  input: CreditInput,
+  keep: KeepAnswer<Settled> = keepNothing,
+): Promise<CreditResult> {
   const opened = await openGateway(deps);
   const paymentMethod = await findPaymentMethod(deps.db, deps.orgId, input.customerId, input.paymentMethodId);
   if (!paymentMethod) throw new ApiError("not_found", "This customer has no payment method with this id.");
@@ -77,7 +87,7 @@ export async function creditFromPaymentMethod(deps: MoneyDeps, input: CreditInpu
   const requestKeyHash = deps.requestKey === null ? null : await sha256Hex(`${deps.orgId}\n${deps.requestKey}`);
   const earlier =
     requestKeyHash === null ? null : await charges.findChargeByRequestKey(deps.db, deps.orgId, requestKeyHash);
-  if (earlier && sameCredit(earlier, input)) return continueCharge(deps, earlier);
+  if (earlier && sameCredit(earlier, input)) return continueCharge(deps, earlier, keep);
   const gatewayCustomer = await gatewayCustomerOf(deps.db, opened, input.customerId);
   // An off-session charge needs the card attached to the gateway customer (Stripe refuses it
   // otherwise); attaching an attached card is a no-op, and the gateway checks the reference
@@ -112,10 +122,10 @@ export async function creditFromPaymentMethod(deps: MoneyDeps, input: CreditInpu
   if (!charge) {
     const concurrent =
       requestKeyHash === null ? null : await charges.findChargeByRequestKey(deps.db, deps.orgId, requestKeyHash);
-    if (concurrent && sameCredit(concurrent, input)) return continueCharge(deps, concurrent);
+    if (concurrent && sameCredit(concurrent, input)) return continueCharge(deps, concurrent, keep);
     throw await customerGone(deps.db, deps.orgId, input.customerId);
   }
-  return send(deps, opened, charge, { firstSend: true });
+  return send(deps, opened, charge, { firstSend: true, keep });
 }
 
 const sameCredit = (charge: charges.ChargeRow, input: CreditInput) =>
@@ -130,28 +140,38 @@ async function customerGone(db: Db, orgId: string, customerId: string): Promise<
   return row?.archived_at ? customerArchived(row.id, row.archived_at) : customerNotFound();
 }
 
-/** The request's answer for a charge already recorded (or still pending). */
-function answerFor(settled: Settled): CreditResult {
+/** The request's answer for a recorded (or still pending) charge: a result, or the decline's 402. */
+export function creditOutcome(settled: Settled): CreditResult | ApiError {
   const { charge, transaction } = settled;
   if (charge.status === "succeeded" && transaction) {
     return { status: 201, transaction: toBalanceTransactionObject(transaction, charge) };
   }
   if (charge.status === "failed") {
-    throw new ApiError("payment_failed", charge.failure_message ?? "The payment gateway declined the charge.", {
+    return new ApiError("payment_failed", charge.failure_message ?? "The payment gateway declined the charge.", {
       extensions: { charge_id: charge.id, decline_code: charge.decline_code },
     });
   }
   return { status: 202, charge: toChargeObject(charge) };
 }
 
+function answerFor(settled: Settled): CreditResult {
+  const outcome = creditOutcome(settled);
+  if (outcome instanceof ApiError) throw outcome;
+  return outcome;
+}
+
 /** A retry of a request that already made this charge: its record, or ask again with its key. */
-async function continueCharge(deps: MoneyDeps, charge: charges.ChargeRow): Promise<CreditResult> {
+async function continueCharge(
+  deps: MoneyDeps,
+  charge: charges.ChargeRow,
+  keep: KeepAnswer<Settled>,
+): Promise<CreditResult> {
   if (charge.status !== "pending") {
     return answerFor({ charge, transaction: await transactionOfCharge(deps.db, deps.orgId, charge.id) });
   }
   const opened = await openGatewayById(deps.db, deps.settings, deps.orgId, charge.gateway_id, deps.adapters);
   if (!opened) return answerFor({ charge, transaction: null });
-  return send(deps, opened, charge, { firstSend: false });
+  return send(deps, opened, charge, { firstSend: false, keep });
 }
 
 /**
@@ -163,7 +183,7 @@ async function send(
   deps: MoneyDeps,
   opened: OpenedGateway,
   charge: charges.ChargeRow,
-  { firstSend }: { firstSend: boolean },
+  { firstSend, keep }: { firstSend: boolean; keep: KeepAnswer<Settled> },
 ): Promise<CreditResult> {
   let answer: Answer = await ask(opened.gateway, charge);
   if (firstSend && (answer.kind === "unsent" || answer.kind === "refused")) {
@@ -178,7 +198,7 @@ async function send(
     return { status: 202, charge: toChargeObject(charge) };
   }
   try {
-    return answerFor(await recordOutcome(deps.db, charge, answer.outcome, deps.events));
+    return answerFor(await recordOutcome(deps.db, charge, answer.outcome, deps.events, keep));
   } catch (error) {
     // The gateway has answered but D1 failed: the charge stays pending, and the resolver asks
     // again with the same key and records this same outcome. So the answer is "pending", not a 5xx.

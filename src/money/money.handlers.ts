@@ -3,9 +3,11 @@ import { get as getCustomer } from "../customers/customers.service";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { parseIdempotencyKey } from "../idempotency/header";
 import { inBackground, type RequestContext } from "../lib/background";
-import { keepAnswer } from "../lib/kept-answer";
+import { ApiError, PROBLEM_CONTENT_TYPE } from "../lib/errors";
+import { type Answer, keepAnswer } from "../lib/kept-answer";
 import type { AppRouteHandler } from "../lib/types";
-import { creditFromPaymentMethod as credit, type MoneyDeps } from "./credit.service";
+import type { Settled } from "./charge-outcome";
+import { creditFromPaymentMethod as credit, creditOutcome, type MoneyDeps } from "./credit.service";
 import * as ledger from "./ledger.service";
 import type * as routes from "./money.routes";
 import type { BalanceTransactionObject } from "./money.schemas";
@@ -34,13 +36,27 @@ export const creditFromPaymentMethod: AppRouteHandler<typeof routes.creditFromPa
   const ref = body.customer_id !== undefined ? { id: body.customer_id } : { alternativeId: body.alternative_id ?? "" };
   // By id: 404 unknown, 410 archived; by alternative ID: 404 (an archived customer released it).
   const customer = await getCustomer(customerDeps(c), ref);
-  const result = await credit(moneyDeps(c, parseIdempotencyKey(c.req.header("Idempotency-Key"))), {
+  // A decline is a 402 problem: kept with the outcome like a success, as onError will send it.
+  const answerOf = (settled: Settled): Answer => {
+    const outcome = creditOutcome(settled);
+    if (outcome instanceof ApiError) {
+      return {
+        status: outcome.status,
+        body: outcome.toProblem(c.get("requestId")),
+        headers: { "Content-Type": PROBLEM_CONTENT_TYPE },
+      };
+    }
+    return outcome.status === 201 ? { status: 201, body: outcome.transaction } : { status: 202, body: outcome.charge };
+  };
+  const input = {
     customerId: customer.id,
     paymentMethodId: body.payment_method_id,
     amount: body.amount,
     currency: body.currency,
     description: body.description ?? null,
-  });
+  };
+  const requestKey = parseIdempotencyKey(c.req.header("Idempotency-Key"));
+  const result = await credit(moneyDeps(c, requestKey), input, keepAnswer(c, answerOf));
   return result.status === 201 ? c.json(result.transaction, 201) : c.json(result.charge, 202);
 };
 
