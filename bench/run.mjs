@@ -433,6 +433,15 @@ function evaluateTargets(result, large, scaling) {
     value: startup?.ratio ?? null,
     met: startup?.ratio ? startup.ratio <= 2.5 : null,
   });
+  targets.push({
+    name: "start-up CPU vs a one-route @hono/zod-openapi Worker",
+    measured: startup?.openapi_ratio
+      ? `${fixed(startup.openapi_ratio, 2)}× (${startup.roster_ms} / ${startup.one_route_openapi_ms} ms)`
+      : "–",
+    goal: "≤ 1.25×",
+    value: startup?.openapi_ratio ?? null,
+    met: startup?.openapi_ratio ? startup.openapi_ratio <= 1.25 : null,
+  });
   if (scaling) {
     for (const row of scaling.rows) {
       targets.push({
@@ -460,9 +469,10 @@ function evaluateTargets(result, large, scaling) {
   targets.push({
     name: "bundle (gzip)",
     measured: `${fixed(gzip, 2)} KiB`,
-    goal: "≤ 150 KiB",
+    // Issue 18 moved it from 150 KiB for everything the money, search and console round adds.
+    goal: "≤ 250 KiB",
     value: gzip,
-    met: gzip <= 150,
+    met: gzip <= 250,
   });
   const scans = large.plans
     .filter((plan) => !plan.ok)
@@ -519,7 +529,9 @@ async function main() {
       console.log(out.join("\n"));
       return;
     }
-    say("startup: wrangler check startup, Roster and a one-route Hono Worker, 3 alternating runs …");
+    say(
+      "startup: wrangler check startup, Roster, a one-route Hono and a one-route zod-openapi Worker, 3 rotating runs …",
+    );
     const startupProfile = await measureStartup({
       projectDir: PROJECT_DIR,
       workerForm: bundle.workerForm,
@@ -528,7 +540,7 @@ async function main() {
       runs: 3,
     });
     say(
-      `   Roster ${startupProfile.roster_ms} ms, bare Hono ${startupProfile.bare_hono_ms} ms CPU (medians): ${startupProfile.ratio ?? "–"}×`,
+      `   Roster ${startupProfile.roster_ms} ms, bare Hono ${startupProfile.bare_hono_ms} ms (${startupProfile.ratio ?? "–"}×), one-route zod-openapi ${startupProfile.one_route_openapi_ms} ms (${startupProfile.openapi_ratio ?? "–"}×) CPU (medians)`,
     );
 
     const result = {

@@ -61,23 +61,29 @@ export function scenarioTable(scenarios) {
   );
 }
 
-/** The start-up section: Roster against a one-route Hono Worker, and what Roster's start-up runs. */
+/** The start-up section: Roster against a one-route Hono and a one-route zod-openapi Worker, and what Roster's start-up runs. */
 export function startupText(startup) {
   if (!startup) return "start-up: n/a";
   const runs = (samples) => samples.map((x) => x.active_ms).join(", ");
   const lines = [
     table(
-      ["start-up (wrangler check startup, busy CPU)", "Roster ms", "bare Hono ms", "ratio"],
+      ["start-up (wrangler check startup, busy CPU)", "Roster ms", "reference ms", "ratio"],
       [
         [
-          `median of ${startup.runs} alternating runs`,
+          `vs bare Hono, median of ${startup.runs} rotating runs`,
           fixed(startup.roster_ms, 1),
           fixed(startup.bare_hono_ms, 1),
           startup.ratio ? `${fixed(startup.ratio, 2)}×` : "– (bare Hono: 0 samples)",
         ],
+        [
+          "vs one-route @hono/zod-openapi",
+          fixed(startup.roster_ms, 1),
+          fixed(startup.one_route_openapi_ms, 1),
+          startup.openapi_ratio ? `${fixed(startup.openapi_ratio, 2)}×` : "–",
+        ],
       ],
     ),
-    `runs: Roster ${runs(startup.roster)} ms; bare Hono ${runs(startup.bare_hono)} ms`,
+    `runs: Roster ${runs(startup.roster)} ms; bare Hono ${runs(startup.bare_hono)} ms; one-route zod-openapi ${runs(startup.one_route_openapi ?? [])} ms`,
     "Roster's start-up by package / src folder (self time, ms per run):",
     ...startup.top_origins.map((cost) => `  ${fixed(cost.ms, 1).padStart(6)}  ${cost.name}`),
     "hottest functions (self ms per run):",

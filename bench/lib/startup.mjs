@@ -7,9 +7,10 @@ import { wrangler } from "./build.mjs";
 /**
  * Module start-up: `wrangler check startup` runs a Worker's startup phase (module evaluation,
  * top-level code) in local workerd under the CPU profiler. Roster (the bundle `buildBundle`
- * made, passed as --worker so the profile maps through its source map) and a one-route Hono
- * Worker (bench/startup/, built by wrangler in its own folder) are measured in alternating
- * runs; "busy" is the profile's "Active" CPU time. The profiler samples about every 1–6 ms, so
+ * made, passed as --worker so the profile maps through its source map), a one-route Hono
+ * Worker (bench/startup/) and a one-route `@hono/zod-openapi` Worker (bench/startup-openapi/,
+ * the reference issues 18 and 20 set: ≤ 1.25×), each built by wrangler in its own folder, are
+ * measured in rotating runs; "busy" is the profile's "Active" CPU time. The profiler samples about every 1–6 ms, so
  * a bare Worker's few milliseconds are near its resolution: read the ratio with that in mind.
  */
 
@@ -18,8 +19,9 @@ import { wrangler } from "./build.mjs";
  * @typedef {{ ms: number, name: string }} Cost
  * @typedef {{
  *   runs: number,
- *   roster: StartupSample[], bare_hono: StartupSample[],
+ *   roster: StartupSample[], bare_hono: StartupSample[], one_route_openapi: StartupSample[],
  *   roster_ms: number | null, bare_hono_ms: number | null, ratio: number | null,
+ *   one_route_openapi_ms: number | null, openapi_ratio: number | null,
  *   top_origins: Cost[], top_self: Cost[], top_inclusive: Cost[],
  * }} StartupResult
  */
@@ -43,15 +45,22 @@ const median = (values) => {
  * @returns {Promise<StartupResult>}
  */
 export async function measureStartup({ projectDir, workerForm, mapPath, outDir, runs }) {
-  const bareDir = path.join(projectDir, "bench", "startup");
+  /** Reference Workers, each in its own folder: `check startup` builds the Worker of the working directory. */
+  const references = {
+    bare: path.join(projectDir, "bench", "startup"),
+    openapi: path.join(projectDir, "bench", "startup-openapi"),
+  };
   /** @type {StartupSample[]} */
   const roster = [];
   /** @type {StartupSample[]} */
   const bare = [];
+  /** @type {StartupSample[]} */
+  const openapi = [];
   const profiles = [];
+  const order = ["roster", "bare", "openapi"];
   for (let run = 0; run < runs; run++) {
-    // Alternate which side goes first, so machine drift does not favour one.
-    const sides = run % 2 === 0 ? ["roster", "bare"] : ["bare", "roster"];
+    // Rotate which side goes first, so machine drift does not favour one.
+    const sides = [...order.slice(run % order.length), ...order.slice(0, run % order.length)];
     for (const side of sides) {
       if (side === "roster") {
         const outfile = path.join(outDir, `roster-startup-${run}.cpuprofile`);
@@ -63,23 +72,30 @@ export async function measureStartup({ projectDir, workerForm, mapPath, outDir, 
         if (sample) roster.push(sample);
         profiles.push(outfile);
       } else {
-        // Run in its own folder: `check startup` builds the Worker of the working directory.
-        const outfile = path.join(outDir, `bare-hono-startup-${run}.cpuprofile`);
-        const sample = activeOf(await wrangler(["check", "startup", "--outfile", outfile], bareDir));
-        if (sample) bare.push(sample);
+        const name = side === "bare" ? "bare" : "openapi";
+        const outfile = path.join(outDir, `${name}-startup-${run}.cpuprofile`);
+        const sample = activeOf(await wrangler(["check", "startup", "--outfile", outfile], references[name]));
+        if (sample) (name === "bare" ? bare : openapi).push(sample);
       }
     }
   }
   const rosterMs = median(roster.map((x) => x.active_ms));
   const bareMs = median(bare.map((x) => x.active_ms));
+  const openapiMs = median(openapi.map((x) => x.active_ms));
   const costs = await startupCosts(profiles, mapPath);
+  /** @param {number | null} reference */
+  const ratioTo = (reference) =>
+    rosterMs !== null && reference ? Math.round((rosterMs / reference) * 100) / 100 : null;
   return {
     runs,
     roster,
     bare_hono: bare,
+    one_route_openapi: openapi,
     roster_ms: rosterMs,
     bare_hono_ms: bareMs,
-    ratio: rosterMs !== null && bareMs ? Math.round((rosterMs / bareMs) * 100) / 100 : null,
+    one_route_openapi_ms: openapiMs,
+    ratio: ratioTo(bareMs),
+    openapi_ratio: ratioTo(openapiMs),
     ...costs,
   };
 }
