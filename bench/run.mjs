@@ -46,6 +46,7 @@ import {
 import { scaleTargets, storageBytes } from "./lib/scale.mjs";
 import { defineScenarios } from "./lib/scenarios.mjs";
 import { measureStartup } from "./lib/startup.mjs";
+import { runTenants, tenantsText, tenantTargets } from "./lib/tenants.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_DIR = path.dirname(BENCH_DIR);
@@ -566,6 +567,26 @@ async function main() {
     say(
       `   ${bundle.size.wrangler_kib ?? bundle.size.kib} KiB, gzip ${bundle.size.wrangler_gzip_kib ?? bundle.size.gzip_kib} KiB`,
     );
+    if (options.tenantsOnly) {
+      const tenants = await runTenants({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
+      const targets = tenantTargets(tenants);
+      const loadAverage = { before: loadBefore, after: os.loadavg() };
+      const result = {
+        started_at: startedAt.toISOString(),
+        options,
+        versions: versions(),
+        tenants,
+        targets,
+        load_average: loadAverage,
+      };
+      const out = ["", tenantsText(tenants), "", targetTable(targets)];
+      out.push(
+        `load average before ${loadBefore.map((x) => x.toFixed(2)).join(" ")}, after ${loadAverage.after.map((x) => x.toFixed(2)).join(" ")}`,
+      );
+      out.push(`written: ${await writeResult(result, startedAt)}`);
+      console.log(out.join("\n"));
+      return;
+    }
     if (options.eventsOnly) {
       const events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
       const targets = eventTargets(events);
@@ -645,6 +666,10 @@ async function main() {
       result.events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
       result.targets.push(...eventTargets(result.events));
     }
+    if (options.tenants) {
+      result.tenants = await runTenants({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
+      result.targets.push(...tenantTargets(result.tenants));
+    }
     result.load_average = { before: loadBefore, after: os.loadavg() };
     result.total_seconds = round((performance.now() - began) / 1000, 1);
 
@@ -701,6 +726,10 @@ async function main() {
     out.push("");
     if (result.events) {
       out.push(eventsText(result.events));
+      out.push("");
+    }
+    if (result.tenants) {
+      out.push(tenantsText(result.tenants));
       out.push("");
     }
     out.push("EXPLAIN QUERY PLAN:");
