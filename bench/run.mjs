@@ -43,7 +43,7 @@ import {
   startupText,
   targetTable,
 } from "./lib/report.mjs";
-import { scaleTargets, storageBytes } from "./lib/scale.mjs";
+import { measureIndexSlices, scaleTargets, storageBytes } from "./lib/scale.mjs";
 import { defineScenarios } from "./lib/scenarios.mjs";
 import { measureStartup } from "./lib/startup.mjs";
 import { runTenants, tenantsText, tenantTargets } from "./lib/tenants.mjs";
@@ -344,6 +344,10 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
       }
     }
 
+    const indexSlices = await measureIndexSlices(runnable, urlOf, headersOf, {
+      slices: options.indexSlices,
+      connections: options.connections,
+    });
     const profiles = [];
     if (inspectorPort) {
       for (const name of ["get_by_id", "floor_read_rate_limited", "create", "floor_insert_limited"]) {
@@ -418,6 +422,7 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
       customers: n,
       /** @type {Awaited<ReturnType<typeof storageBytes>>} */
       storage: null,
+      index_slices: indexSlices,
       startup: env.startup,
       import: importStats,
       deep_seq: deepSeq,
@@ -661,7 +666,8 @@ async function main() {
     }
     result.storage = large.storage;
     result.targets = evaluateTargets(result, large, result.scaling);
-    result.targets.push(...scaleTargets(result.scenarios, large.storage));
+    result.index_slices = large.index_slices;
+    result.targets.push(...scaleTargets(result.scenarios, large.storage, large.index_slices));
     if (!options.skipEvents) {
       result.events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
       result.targets.push(...eventTargets(result.events));

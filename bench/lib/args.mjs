@@ -17,6 +17,9 @@ const USAGE = `npm run bench [-- options]
   --events-only           only the events section (create with one destination vs none, delivery
                           throughput, import of 1,000 with a destination); no start-up or other scenarios
   --skip-events           leave the events section out
+  --index-slices K        triples of 1 s runs pricing the search index's share of a create (default 20,
+                          quick 6; 0: none): the create's floor twins without and with the index, and
+                          create_with_profile, when all three are selected
   --tenants               add the tenants section (spec section 7): events list pages of one organization
                           holding --tenant-events events, the heaviest requests' D1 time, a neighbour
                           organization's GET and create beside one hammering its limits
@@ -56,6 +59,7 @@ export function readOptions(argv = process.argv.slice(2)) {
       "events-only": { type: "boolean", default: false },
       "skip-events": { type: "boolean", default: false },
       tenants: { type: "boolean", default: false },
+      "index-slices": { type: "string" },
       "tenants-only": { type: "boolean", default: false },
       "tenant-events": { type: "string" },
       "event-batch-size": { type: "string" },
@@ -84,6 +88,7 @@ export function readOptions(argv = process.argv.slice(2)) {
     profile: values.profile,
     eventsOnly: values["events-only"],
     skipEvents: values["skip-events"],
+    indexSlices: values["index-slices"] ? Number(values["index-slices"]) : quick ? 6 : 20,
     tenants: values.tenants || values["tenants-only"],
     tenantsOnly: values["tenants-only"],
     tenantEvents: values["tenant-events"] ? parseCount(values["tenant-events"]) : quick ? 6_000 : 300_000,
