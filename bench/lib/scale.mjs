@@ -135,6 +135,10 @@ export async function measureIndexSlices(runnable, urlOf, headersOf, { slices, c
   };
 }
 
+/** A share as a signed percentage: +13.9 %, −2.0 %. */
+const percent = (share) => `${share < 0 ? "−" : "+"}${fixed(Math.abs(share) * 100, 1)} %`;
+const signedMs = (value) => `${value < 0 ? "−" : "+"}${fixed(Math.abs(value), 3)} ms`;
+
 /** Targets of issue 19 (and issue 18's figures beside create), for the targets table. */
 /**
  * @param {any[]} scenarios @param {Awaited<ReturnType<typeof storageBytes>>} storage
@@ -158,7 +162,7 @@ export function scaleTargets(scenarios, storage, slices = null) {
     targets.push({
       name: `create with the search index vs without (CPU per create, ${slices.slices} sliced triples)`,
       measured: known
-        ? `+${fixed(slices.cpu_share * 100, 1)} % (+${fixed(slices.cpu_added_ms, 3)} ms CPU; by service time +${fixed(slices.time_share * 100, 1)} %)`
+        ? `${percent(slices.cpu_share)} (${signedMs(slices.cpu_added_ms)} CPU; by service time ${percent(slices.time_share)})`
         : "–",
       goal: "≤ +15 %",
       value: slices.cpu_share,
@@ -171,7 +175,7 @@ export function scaleTargets(scenarios, storage, slices = null) {
     targets.push({
       name: "create with the search index vs without (CPU per create, rounds)",
       measured: known
-        ? `+${fixed(share.cpu_share * 100, 1)} % (+${fixed(share.cpu_added_ms, 3)} ms CPU; by service time +${fixed(share.time_share * 100, 1)} %)`
+        ? `${percent(share.cpu_share)} (${signedMs(share.cpu_added_ms)} CPU; by service time ${percent(share.time_share)})`
         : "–",
       goal: "≤ +15 %",
       value: share.cpu_share,

@@ -25,8 +25,10 @@ import { startReceiver } from "./receiver.mjs";
  * what is measured is the requests, not the deliveries they queue).
  *   1. A's events list pages, unfiltered and filtered, in alternating rounds (p50 paired per round);
  *   2. the heaviest single requests through the counting wrapper, with their D1 time;
- *   3. B's GET by id and create alone, and while A hammers (imports at the fan-out cap, two in
- *      flight, and a replay attempt every half second), in alternating order.
+ *   3. B's GET by id and create alone, while A hammers (imports at the fan-out cap, two in
+ *      flight, and a replay attempt every half second), and while A hammers with its
+ *      destinations disabled (the same imports with no fan-out, no queue messages; the replays
+ *      are refused), in alternating order: what the fan-out adds to what A's imports cost B.
  */
 
 const A_AUTH = { authorization: `Bearer ${BENCH_API_KEY}` };
@@ -178,7 +180,15 @@ function hammer(env, destinations, tag) {
   };
 }
 
-/** B's GET by id and create, alone and beside A's hammering, in alternating order per round. */
+/** Every destination of A to `status` (PATCH), so A's imports fan out to all of them or to none. */
+async function setDestinations(env, destinations, status) {
+  for (const destination of destinations) {
+    const answer = await send(env.urls.roster, A_AUTH, "PATCH", `/v1/event_destinations/${destination.id}`, { status });
+    if (answer.status !== 200) throw new Error(`PATCH destination to ${status} answered ${answer.status}`);
+  }
+}
+
+/** B's GET by id and create: alone, beside A's hammering, beside it with no fan-out; alternating order. */
 async function measureNeighbour(env, destinations, { bIds, rounds, durationSeconds, connections, tag, say }) {
   let created = 0;
   const scenarios = [
@@ -205,18 +215,32 @@ async function measureNeighbour(env, destinations, { bIds, rounds, durationSecon
     await drive(env.urls.roster, s, { durationSeconds: 0.5, connections, headers: B_AUTH });
     const alone = [];
     const beside = [];
+    const besideNoFanOut = [];
     const hammers = [];
+    const hammersNoFanOut = [];
+    const conditions = ["alone", "beside", "no fan-out"];
     for (let r = 0; r < rounds; r++) {
-      say(`   neighbour ${s.name}, round ${r + 1}/${rounds}: alone and beside A × ${durationSeconds} s`);
-      for (const withA of r % 2 === 0 ? [false, true] : [true, false]) {
-        if (!withA) {
+      say(
+        `   neighbour ${s.name}, round ${r + 1}/${rounds}: alone, beside A, beside A with no fan-out × ${durationSeconds} s`,
+      );
+      for (const condition of r % 2 === 0 ? conditions : [...conditions].reverse()) {
+        if (condition === "alone") {
           alone.push(await drive(env.urls.roster, s, { durationSeconds, connections, headers: B_AUTH }));
           continue;
         }
-        const stop = hammer(env, destinations, `${tag}-${s.name}-${r}`);
+        if (condition === "no fan-out") await setDestinations(env, destinations, "disabled");
+        const stop = hammer(env, destinations, `${tag}-${s.name}-${r}-${condition === "beside" ? "f" : "n"}`);
         await new Promise((resolve) => setTimeout(resolve, 1_000));
-        beside.push(await drive(env.urls.roster, s, { durationSeconds, connections, headers: B_AUTH }));
-        hammers.push(await stop());
+        const run = await drive(env.urls.roster, s, { durationSeconds, connections, headers: B_AUTH });
+        const hammered = await stop();
+        if (condition === "beside") {
+          beside.push(run);
+          hammers.push(hammered);
+        } else {
+          besideNoFanOut.push(run);
+          hammersNoFanOut.push(hammered);
+          await setDestinations(env, destinations, "enabled");
+        }
       }
     }
     const summary = (runs) => ({
@@ -233,6 +257,10 @@ async function measureNeighbour(env, destinations, { bIds, rounds, durationSecon
       p99_ratio: round(median(beside.map((x, i) => x.p99 / alone[i].p99)), 3),
       rps_ratio: round(median(beside.map((x, i) => x.rps / alone[i].rps)), 3),
       a_hammering: hammers,
+      beside_a_no_fan_out: summary(besideNoFanOut),
+      no_fan_out_p50_ratio: round(median(besideNoFanOut.map((x, i) => x.p50 / alone[i].p50)), 3),
+      no_fan_out_p99_ratio: round(median(besideNoFanOut.map((x, i) => x.p99 / alone[i].p99)), 3),
+      a_hammering_no_fan_out: hammersNoFanOut,
     });
   }
   return results;
@@ -322,74 +350,4 @@ export async function runTenants({ projectDir, bundle, tmp, tag, options, say })
     receiver.openGate(); // a batch held at the gate when workerd stopped: its request ends here
     await receiver.close();
   }
-}
-
-const ms = (value) => (value === null || value === undefined ? "–" : Number(value).toFixed(2));
-
-/** The tenants section as text: the lists, the heaviest requests, the neighbour. */
-export function tenantsText(tenants) {
-  const lines = [
-    `tenants: organization A with ${tenants.events.toLocaleString("en-US")} events (seeded in ${tenants.seed_seconds} s; time filters split at ${tenants.split_at}), consumer held`,
-    "  events list page (limit 20)          req/s   p50 ms   p99 ms  p50 vs unfiltered",
-  ];
-  for (const x of tenants.lists) {
-    lines.push(
-      `  ${x.name.padEnd(34)} ${String(Math.round(x.rps)).padStart(7)} ${ms(x.p50_ms).padStart(8)} ${ms(x.p99_ms).padStart(8)} ${ms(x.p50_ratio).padStart(18)}`,
-    );
-  }
-  lines.push(
-    "  heaviest requests (one at a time): status, request ms, D1 wall ms (longest round trip), D1 SQL ms, round trips/statements",
-  );
-  for (const x of tenants.heaviest) {
-    lines.push(
-      `  ${x.name}: ${x.status}, ${x.request_ms} ms, D1 ${x.d1_wall_ms} ms (${x.d1_longest_round_trip_ms}), SQL ${x.d1_sql_ms} ms, ${x.d1_round_trips}/${x.d1_statements}; ${x.detail ?? ""}`,
-    );
-  }
-  for (const x of tenants.neighbour) {
-    lines.push(
-      `  neighbour ${x.name}: alone ${Math.round(x.alone.rps)} req/s p50 ${ms(x.alone.p50_ms)} p99 ${ms(x.alone.p99_ms)}; beside A ${Math.round(x.beside_a.rps)} req/s p50 ${ms(x.beside_a.p50_ms)} p99 ${ms(x.beside_a.p99_ms)}; ratios p50 ${ms(x.p50_ratio)}× p99 ${ms(x.p99_ratio)}× req/s ${ms(x.rps_ratio)}×`,
-    );
-    for (const h of x.a_hammering) {
-      lines.push(
-        `    A meanwhile: ${h.customers_imported.toLocaleString("en-US")} customers imported in ${h.seconds} s, import ${JSON.stringify(h.statuses.import)}, replay ${JSON.stringify(h.statuses.replay)}`,
-      );
-    }
-  }
-  return lines.join("\n");
-}
-
-/** Issue 17's targets: filtered events pages against the unfiltered one; the rest reported. */
-export function tenantTargets(tenants) {
-  const targets = [];
-  for (const name of ["events_type_customer", "events_created_gte"]) {
-    const x = tenants.lists.find((l) => l.name === name);
-    if (!x) continue;
-    targets.push({
-      name: `p50 ${name} vs unfiltered page @ ${tenants.events.toLocaleString("en-US")} events`,
-      measured: `${ms(x.p50_ratio)}×`,
-      goal: "≤ 2×",
-      value: x.p50_ratio,
-      met: x.p50_ratio === null ? null : x.p50_ratio <= 2,
-    });
-  }
-  const worst = [...tenants.heaviest].sort((a, b) => (b.d1_wall_ms ?? 0) - (a.d1_wall_ms ?? 0))[0];
-  if (worst) {
-    targets.push({
-      name: "worst D1 time of one request",
-      measured: `${worst.d1_wall_ms} ms wall, ${worst.d1_sql_ms} ms SQL (${worst.name})`,
-      goal: "reported",
-      value: worst.d1_wall_ms,
-      met: null,
-    });
-  }
-  for (const x of tenants.neighbour) {
-    targets.push({
-      name: `neighbour ${x.name} beside A hammering vs alone`,
-      measured: `p50 ${ms(x.p50_ratio)}×, p99 ${ms(x.p99_ratio)}×`,
-      goal: "reported",
-      value: x.p50_ratio,
-      met: null,
-    });
-  }
-  return targets;
 }
