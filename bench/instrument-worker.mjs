@@ -2,7 +2,10 @@
 /**
  * Roster's own bundle behind a thin wrapper that counts what one request costs in storage:
  * D1 round trips (a statement run on its own, or a whole batch) and statements, KV and
- * Cache API operations, rate-limiter calls. The counts come back in `X-Bench-Counts`, and
+ * Cache API operations, rate-limiter calls, and the D1 time of the request: `d1_wall_ms` (each
+ * round trip's wall time, summed; `d1_wall_max_ms` the longest one) and `d1_sql_ms` (the
+ * `meta.duration` D1 reports for its statements, summed: SQLite's own time, which in production
+ * is what holds the database's one writer). The counts come back in `X-Bench-Counts`, and
  * the SQL of the last request (with its parameters) at `GET /__bench/statements`, so the
  * query plans checked are those of the statements Roster really runs.
  * Used one request at a time (counters are per isolate), never for throughput.
@@ -20,6 +23,24 @@ const bump = (name, by = 1) => {
 
 const STATEMENT_RUNS = new Set(["first", "all", "run", "raw"]);
 
+/**
+ * A D1 call's time, once it settles: its wall time (workerd's clock advances across the I/O)
+ * and the durations D1 reports in its results' `meta` (absent for `first` and `raw`).
+ */
+function timed(promise) {
+  const started = performance.now();
+  return promise.then((result) => {
+    const wall = performance.now() - started;
+    bump("d1_wall_ms", wall);
+    if (counts) counts.d1_wall_max_ms = Math.max(counts.d1_wall_max_ms ?? 0, wall);
+    for (const each of Array.isArray(result) ? result : [result]) {
+      const duration = each?.meta?.duration;
+      if (typeof duration === "number") bump("d1_sql_ms", duration);
+    }
+    return result;
+  });
+}
+
 function countingStatement(statement, sql, params = []) {
   return new Proxy(statement, {
     get(target, name) {
@@ -30,7 +51,7 @@ function countingStatement(statement, sql, params = []) {
           bump("d1_round_trips");
           bump("d1_statements");
           statements.push({ sql, params });
-          return member.apply(target, args);
+          return timed(member.apply(target, args));
         };
       }
       if (name === "__bench_sql") return { sql, params };
@@ -49,7 +70,7 @@ function countingD1(db) {
           bump("d1_round_trips");
           bump("d1_statements", batch.length);
           for (const statement of batch) if (statement.__bench_sql) statements.push(statement.__bench_sql);
-          return member.call(target, batch, ...rest);
+          return timed(member.call(target, batch, ...rest));
         };
       }
       // Every request runs in a session (lib/db.ts): count the session's statements too.
@@ -108,8 +129,10 @@ export default {
       RATE_LIMITER: countingMethods(env.RATE_LIMITER, "rate_limiter", ["limit"]),
       ORG_RATE_LIMITER: countingMethods(env.ORG_RATE_LIMITER, "rate_limiter", ["limit"]),
     };
+    const started = performance.now();
     const response = await roster.fetch(request, wrapped, ctx);
     const body = await response.arrayBuffer();
+    counts.request_wall_ms = performance.now() - started;
     const headers = new Headers(response.headers);
     headers.set("X-Bench-Counts", JSON.stringify(counts));
     counts = null;

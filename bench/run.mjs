@@ -43,8 +43,11 @@ import {
   startupText,
   targetTable,
 } from "./lib/report.mjs";
+import { measureIndexSlices, scaleTargets, storageBytes } from "./lib/scale.mjs";
 import { defineScenarios } from "./lib/scenarios.mjs";
 import { measureStartup } from "./lib/startup.mjs";
+import { runTenants } from "./lib/tenants.mjs";
+import { tenantsText, tenantTargets } from "./lib/tenants-report.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const PROJECT_DIR = path.dirname(BENCH_DIR);
@@ -93,6 +96,35 @@ async function probeIdempotency(rosterUrl, scenario) {
   const first = await send();
   const second = await send();
   return first.status === 201 && second.status === 201 && second.headers.get("idempotent-replayed") === "true";
+}
+
+/**
+ * The test gateway for the bench's organization (spec section 11; the bench serves Roster with
+ * a GATEWAY_ENCRYPTION_KEY) and pm_card_visa on file for each of these customers, so the
+ * credit scenario charges a card through the gateway. A build without the money routes: why not.
+ * @returns {Promise<{ customerId: string, paymentMethodId: string }[] | string>}
+ */
+async function cardsOnFile(rosterUrl, customerIds) {
+  const send = async (method, pathname, body) => {
+    const response = await fetch(`${rosterUrl}${pathname}`, {
+      method,
+      headers: { ...AUTH, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: /** @type {Record<string, any>} */ (await response.json()) };
+  };
+  const gateway = await send("PUT", "/v1/payment_gateway", { type: "test" });
+  if (gateway.status !== 200) return `PUT /v1/payment_gateway answered ${gateway.status}`;
+  const cards = [];
+  for (const customerId of customerIds) {
+    const card = await send("POST", `/v1/customers/${customerId}/payment_methods`, {
+      gateway: "test",
+      gateway_reference: "pm_card_visa",
+    });
+    if (card.status !== 201) return `adding pm_card_visa answered ${card.status}: ${JSON.stringify(card.json)}`;
+    cards.push({ customerId, paymentMethodId: String(card.json.id) });
+  }
+  return cards;
 }
 
 /**
@@ -188,7 +220,10 @@ async function runAtSize(n, { options, bundle, tmp, scalingOnly, tag, scalingPas
   say(`\n== ${n.toLocaleString("en-US")} customers (state: ${persistDir})`);
   try {
     const seeded = await seedAtSize(n, { options, bundle, persistDir });
+    // The seeded database's bytes, read from its file while no workerd has it open.
+    const storage = scalingOnly ? null : await storageBytes(persistDir, n);
     const measured = await measureAtSize(n, seeded, { options, bundle, persistDir, scalingOnly, tag });
+    measured.storage = storage;
     if (scalingPass) {
       say(`   scaling pass: the scaling scenarios again, in a fresh workerd`);
       const pass = await measureAtSize(n, seeded, { options, bundle, persistDir, scalingOnly: true, tag: `${tag}p` });
@@ -255,11 +290,19 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
     });
     say(`   warmed ${warm.length} alternative IDs into KV in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-    const scenarios = selectScenarios(defineScenarios({ ids, warm, cold, deepSeq, filtersHash, tag }), {
+    /** @type {{ customerId: string, paymentMethodId: string }[]} */
+    const cards = [];
+    const scenarios = selectScenarios(defineScenarios({ ids, warm, cold, deepSeq, filtersHash, tag, cards }), {
       only: options.only,
       scalingOnly,
     });
     const skipped = new Map();
+    if (scenarios.some((s) => s.needs === "cards")) {
+      const onFile = await cardsOnFile(env.urls.roster, ids.slice(0, Math.min(ids.length, 50)));
+      if (typeof onFile === "string") {
+        for (const s of scenarios.filter((x) => x.needs === "cards")) skipped.set(s.name, `n/a: ${onFile}`);
+      } else cards.push(...onFile);
+    }
     const replay = scenarios.find((s) => s.needs === "idempotency");
     if (replay && !(await probeIdempotency(env.urls.roster, replay))) {
       skipped.set(replay.name, "n/a: Idempotency-Key replays not in this build");
@@ -302,6 +345,10 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
       }
     }
 
+    const indexSlices = await measureIndexSlices(runnable, urlOf, headersOf, {
+      slices: options.indexSlices,
+      connections: options.connections,
+    });
     const profiles = [];
     if (inspectorPort) {
       for (const name of ["get_by_id", "floor_read_rate_limited", "create", "floor_insert_limited"]) {
@@ -327,6 +374,10 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
       if (!perRound[a] || !perRound[b]) return null;
       return median(perRound[a].map((result, i) => result.rps / perRound[b][i].rps));
     };
+    const p50RatioOver = (a, b) => {
+      if (!perRound[a] || !perRound[b]) return null;
+      return median(perRound[a].map((result, i) => result.p50 / perRound[b][i].p50));
+    };
     const summary = scenarios.map((s) => {
       if (skipped.has(s.name)) return { name: s.name, target: s.target, skipped: skipped.get(s.name) };
       const rounds = perRound[s.name];
@@ -343,6 +394,10 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
         limited_ratio: s.limited ? round(ratioOver(s.name, s.limited) ?? Number.NaN, 3) : null,
         compare: s.compare && perRound[s.compare] ? s.compare : null,
         compare_ratio: s.compare ? round(ratioOver(s.name, s.compare) ?? Number.NaN, 3) : null,
+        // p50 over the compared scenario's p50, paired per round (issue 19's targets are on p50).
+        compare_p50_ratio: s.compare ? round(p50RatioOver(s.name, s.compare) ?? Number.NaN, 3) : null,
+        p50_target: s.p50Target ?? null,
+        cpu_ms: round(median(rounds.map((x) => x.workerd_cpu_ms)), 3),
         // The same paired ratio against the reference floors (what the gap is made of).
         reference_ratios: Object.fromEntries(
           (s.also ?? [])
@@ -356,11 +411,19 @@ async function measureAtSize(n, seeded, { options, bundle, persistDir, scalingOn
           return all;
         }, {}),
         counts: counts[s.name] ?? null,
-        rounds: rounds.map((x) => ({ rps: round(x.rps, 1), p50_ms: round(x.p50, 3), p99_ms: round(x.p99, 3) })),
+        rounds: rounds.map((x) => ({
+          rps: round(x.rps, 1),
+          p50_ms: round(x.p50, 3),
+          p99_ms: round(x.p99, 3),
+          cpu_ms: round(x.workerd_cpu_ms, 3),
+        })),
       };
     });
     return {
       customers: n,
+      /** @type {Awaited<ReturnType<typeof storageBytes>>} */
+      storage: null,
+      index_slices: indexSlices,
       startup: env.startup,
       import: importStats,
       deep_seq: deepSeq,
@@ -520,6 +583,26 @@ async function main() {
     say(
       `   ${bundle.size.wrangler_kib ?? bundle.size.kib} KiB, gzip ${bundle.size.wrangler_gzip_kib ?? bundle.size.gzip_kib} KiB`,
     );
+    if (options.tenantsOnly) {
+      const tenants = await runTenants({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
+      const targets = tenantTargets(tenants);
+      const loadAverage = { before: loadBefore, after: os.loadavg() };
+      const result = {
+        started_at: startedAt.toISOString(),
+        options,
+        versions: versions(),
+        tenants,
+        targets,
+        load_average: loadAverage,
+      };
+      const out = ["", tenantsText(tenants), "", targetTable(targets)];
+      out.push(
+        `load average before ${loadBefore.map((x) => x.toFixed(2)).join(" ")}, after ${loadAverage.after.map((x) => x.toFixed(2)).join(" ")}`,
+      );
+      out.push(`written: ${await writeResult(result, startedAt)}`);
+      console.log(out.join("\n"));
+      return;
+    }
     if (options.eventsOnly) {
       const events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
       const targets = eventTargets(events);
@@ -594,10 +677,17 @@ async function main() {
         small_import: small.import,
       };
     }
+    result.storage = large.storage;
     result.targets = evaluateTargets(result, large, result.scaling);
+    result.index_slices = large.index_slices;
+    result.targets.push(...scaleTargets(result.scenarios, large.storage, large.index_slices));
     if (!options.skipEvents) {
       result.events = await runEvents({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
       result.targets.push(...eventTargets(result.events));
+    }
+    if (options.tenants) {
+      result.tenants = await runTenants({ projectDir: PROJECT_DIR, bundle, tmp, tag, options, say });
+      result.targets.push(...tenantTargets(result.tenants));
     }
     result.load_average = { before: loadBefore, after: os.loadavg() };
     result.total_seconds = round((performance.now() - began) / 1000, 1);
@@ -617,6 +707,15 @@ async function main() {
       out.push(`get_by_id with an API key not cached yet: ${countsText(result.get_by_id_uncached_key_counts)}`);
     }
     if (result.import_of_3_counts) out.push(`import of 3 items: ${countsText(result.import_of_3_counts)}`);
+    if (result.storage) {
+      const st = result.storage;
+      out.push(
+        `storage (dbstat): ${st.bytes_per_customer_without_search} B per customer without the search index, ${st.bytes_per_customer_with_search} B with it; largest: ${st.by_btree
+          .slice(0, 8)
+          .map((x) => `${x.name} ${x.per_customer} B`)
+          .join(", ")}`,
+      );
+    }
     out.push("");
     const imp = result.import;
     out.push(
@@ -646,6 +745,10 @@ async function main() {
     out.push("");
     if (result.events) {
       out.push(eventsText(result.events));
+      out.push("");
+    }
+    if (result.tenants) {
+      out.push(tenantsText(result.tenants));
       out.push("");
     }
     out.push("EXPLAIN QUERY PLAN:");

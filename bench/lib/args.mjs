@@ -17,6 +17,14 @@ const USAGE = `npm run bench [-- options]
   --events-only           only the events section (create with one destination vs none, delivery
                           throughput, import of 1,000 with a destination); no start-up or other scenarios
   --skip-events           leave the events section out
+  --index-slices K        triples of 1 s runs pricing the search index's share of a create (default 20,
+                          quick 6; 0: none): the create's floor twins without and with the index, and
+                          create_with_profile, when all three are selected
+  --tenants               add the tenants section (spec section 7): events list pages of one organization
+                          holding --tenant-events events, the heaviest requests' D1 time, a neighbour
+                          organization's GET and create beside one hammering its limits
+  --tenants-only          only the tenants section
+  --tenant-events N       events in the tenants section's organization (default 300000, quick 6000)
   --event-batch-size B    override the delivery queue consumer's max_batch_size (default: wrangler.toml's)
   --event-batch-timeout S override its max_batch_timeout in seconds (default: wrangler.toml's)
   --keep-state            keep the local D1/KV state directory (its path is printed)
@@ -50,6 +58,10 @@ export function readOptions(argv = process.argv.slice(2)) {
       profile: { type: "boolean", default: false },
       "events-only": { type: "boolean", default: false },
       "skip-events": { type: "boolean", default: false },
+      tenants: { type: "boolean", default: false },
+      "index-slices": { type: "string" },
+      "tenants-only": { type: "boolean", default: false },
+      "tenant-events": { type: "string" },
       "event-batch-size": { type: "string" },
       "event-batch-timeout": { type: "string" },
       "keep-state": { type: "boolean", default: false },
@@ -76,6 +88,10 @@ export function readOptions(argv = process.argv.slice(2)) {
     profile: values.profile,
     eventsOnly: values["events-only"],
     skipEvents: values["skip-events"],
+    indexSlices: values["index-slices"] ? Number(values["index-slices"]) : quick ? 6 : 20,
+    tenants: values.tenants || values["tenants-only"],
+    tenantsOnly: values["tenants-only"],
+    tenantEvents: values["tenant-events"] ? parseCount(values["tenant-events"]) : quick ? 6_000 : 300_000,
     eventBatchSize: values["event-batch-size"] ? parseCount(values["event-batch-size"]) : null,
     eventBatchTimeout: values["event-batch-timeout"] ? Number(values["event-batch-timeout"]) : null,
     keepState: values["keep-state"],

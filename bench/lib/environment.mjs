@@ -215,17 +215,77 @@ export async function seedOrganization(db) {
   ]);
 }
 
+/** A second organization (the tenants section's neighbour), inserted as the first is. */
+export const NEIGHBOUR_ORG_ID = "org_bench_neighbour";
+export const NEIGHBOUR_API_KEY = "rk_bench_neighbour_organization_key_01234";
+
+export async function seedNeighbourOrganization(db) {
+  const now = new Date().toISOString();
+  await db.batch([
+    db
+      .prepare("INSERT INTO organizations (id, name, created_at) VALUES (?1, ?2, ?3)")
+      .bind(NEIGHBOUR_ORG_ID, "Benchmark neighbour", now),
+    db
+      .prepare("INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .bind(
+        "key_000000000000000000NEIGHBOUR",
+        NEIGHBOUR_ORG_ID,
+        "bench neighbour",
+        sha256Hex(NEIGHBOUR_API_KEY),
+        NEIGHBOUR_API_KEY.slice(0, 7),
+        now,
+      ),
+  ]);
+}
+
 export const seededAlternativeId = (index) => `user-${index}`;
 export const seededEmail = (index) => `u${index}@example.com`;
+
+/**
+ * Search's selectivity (spec section 12, issue 19) is set by the seed: every customer's name is
+ * a word only it has (`g` and its index in 7 digits, so no other customer's word starts with it)
+ * and one of ten surnames (index mod 10: each matches a tenth of the customers, and none is a
+ * prefix of another word); its metadata `tier` is one of ten values (index / 10 mod 10, so the
+ * tier is not the surname in disguise): a filter on it selects a tenth too.
+ */
+export const SEEDED_SURNAMES = [
+  "lindqvist",
+  "okafor",
+  "tanaka",
+  "moreau",
+  "novak",
+  "haddad",
+  "castillo",
+  "brennan",
+  "sorensen",
+  "kowalski",
+];
+export const SEEDED_TIERS = ["gold", "silver", "bronze", "iron", "jade", "onyx", "pearl", "ruby", "teal", "zinc"];
+export const seededUniqueWord = (index) => `g${String(index).padStart(7, "0")}`;
+export const seededName = (index) => `${seededUniqueWord(index)} ${SEEDED_SURNAMES[index % 10]}`;
+export const seededTier = (index) => SEEDED_TIERS[Math.floor(index / 10) % 10];
+
+/** The import item of seeded customer `index`. */
+export const seededCustomer = (index) => ({
+  alternative_id: seededAlternativeId(index),
+  email: seededEmail(index),
+  name: seededName(index),
+  metadata: { tier: seededTier(index) },
+});
 
 /**
  * N customers through POST /v1/customers/import, 1,000 per call, `concurrency` calls in
  * flight. Returns every customer's id (index i ↔ alternative ID user-i) and the timing.
  * @param {string} rosterUrl
  * @param {number} count
- * @param {{ concurrency?: number, batchSize?: number, onProgress?: (done: number, total: number, elapsedMs: number) => void }} [options]
+ * `apiKey` and `itemOf` (index → import item) choose another organization and other items.
+ * @param {{ concurrency?: number, batchSize?: number, apiKey?: string, itemOf?: (index: number) => object, onProgress?: (done: number, total: number, elapsedMs: number) => void }} [options]
  */
-export async function importCustomers(rosterUrl, count, { concurrency = 2, batchSize = 1_000, onProgress } = {}) {
+export async function importCustomers(
+  rosterUrl,
+  count,
+  { concurrency = 2, batchSize = 1_000, apiKey = BENCH_API_KEY, itemOf = seededCustomer, onProgress } = {},
+) {
   const ids = new Array(count);
   const callMs = [];
   let next = 0;
@@ -238,12 +298,12 @@ export async function importCustomers(rosterUrl, count, { concurrency = 2, batch
       next = to;
       const customers = [];
       for (let index = from; index < to; index++) {
-        customers.push({ alternative_id: seededAlternativeId(index), email: seededEmail(index) });
+        customers.push(itemOf(index));
       }
       const t0 = performance.now();
       const response = await fetch(`${rosterUrl}/v1/customers/import`, {
         method: "POST",
-        headers: { Authorization: `Bearer ${BENCH_API_KEY}`, "Content-Type": "application/json" },
+        headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
         body: JSON.stringify({ customers }),
       });
       const text = await response.text();

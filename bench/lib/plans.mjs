@@ -26,8 +26,11 @@ export const EXTRA_QUERIES = [
   },
 ];
 
-/** Indexes over tables the contract caps per organization: searching one by org_id is bounded. */
-const BOUNDED_PER_ORGANIZATION = new Set(["event_destinations_by_org"]);
+/**
+ * Indexes over tables the contract caps per organization: searching one by org_id is bounded.
+ * payment_gateways' primary key is org_id itself (one gateway per organization).
+ */
+const BOUNDED_PER_ORGANIZATION = new Set(["event_destinations_by_org", "sqlite_autoindex_payment_gateways_1"]);
 
 /** Why a plan step is a problem for this query, or null. `built`: subqueries this plan materialized. */
 function problemOf(detail, sql, built) {

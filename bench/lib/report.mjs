@@ -43,6 +43,8 @@ export function scenarioTable(scenarios) {
       "ratio",
       "vs",
       "ratio",
+      "p50 ratio",
+      "CPU ms/req",
       "platform calls per request",
     ],
     scenarios.map((s) => [
@@ -56,6 +58,8 @@ export function scenarioTable(scenarios) {
       s.limited ? fixed(s.limited_ratio, 2) : "",
       s.compare ?? "",
       s.compare ? fixed(s.compare_ratio, 2) : "",
+      s.compare ? fixed(s.compare_p50_ratio, 2) : "",
+      s.skipped ? "" : fixed(s.cpu_ms, 2),
       s.target === "roster" ? countsText(s.counts) : "",
     ]),
   );

@@ -1,5 +1,5 @@
 // @ts-check
-import { seededAlternativeId, seededEmail } from "./environment.mjs";
+import { SEEDED_SURNAMES, SEEDED_TIERS, seededAlternativeId, seededEmail, seededUniqueWord } from "./environment.mjs";
 
 /**
  * The scenarios, each a request generator against one Worker ("roster" or "floor").
@@ -15,6 +15,8 @@ import { seededAlternativeId, seededEmail } from "./environment.mjs";
  *   deepSeq      a seq ~90% deep into the seeded set (newest first), for the deep page
  *   filtersHash  the cursor's filters field for "no filters", read from a real cursor
  *   tag          unique per run, so created alternative IDs never collide across runs
+ *   cards        [{ customerId, paymentMethodId }]: seeded customers with pm_card_visa on file
+ *                through the test gateway (empty: the credit scenario is skipped)
  */
 /** Run order: each Roster scenario next to the floor it is compared with (rounds alternate direction). */
 const ORDER = [
@@ -39,6 +41,10 @@ const ORDER = [
   "floor_insert_outbox",
   "create",
   "create_without_alternative_id",
+  "floor_insert_outbox_profile",
+  "floor_insert_outbox_profile_searched",
+  "create_with_profile",
+  "credit_from_payment_method",
   "floor_patch",
   "patch",
   "floor_list_first",
@@ -48,6 +54,9 @@ const ORDER = [
   "search_phrase",
   "search_prefix",
   "search_everyone",
+  "search_one_customer",
+  "search_tenth",
+  "list_metadata_filtered",
   "provision_existing",
   "idempotency_replay",
 ];
@@ -62,7 +71,7 @@ export function defineScenarios(data) {
 }
 
 function scenarioList(data) {
-  const { ids, warm, cold, deepSeq, filtersHash, tag } = data;
+  const { ids, warm, cold, deepSeq, filtersHash, tag, cards = [] } = data;
   const randomIndex = () => Math.floor(Math.random() * ids.length);
   const randomWarm = () => warm[Math.floor(Math.random() * warm.length)];
   let coldNext = 0;
@@ -80,6 +89,18 @@ function scenarioList(data) {
     if (withAlternativeId) body.alternative_id = `new-${tag}-${created}`;
     return JSON.stringify(body);
   };
+  // A create as a person fills it in: a name and metadata, so the search index writes both its
+  // words and its metadata rows (the heavier case of the index's cost).
+  const profileBody = () => {
+    created++;
+    return JSON.stringify({
+      alternative_id: `new-${tag}-${created}`,
+      email: `new-${tag}-${created}@example.com`,
+      name: `Jenny Doe-${created}`,
+      metadata: { tier: "gold", plan: "pro" },
+    });
+  };
+  let credits = 0;
   const replayBody = JSON.stringify({ alternative_id: `replay-${tag}`, email: `replay-${tag}@example.com` });
 
   return [
@@ -132,6 +153,21 @@ function scenarioList(data) {
       target: "floor",
       expect: 201,
       request: () => ({ method: "POST", path: "/limited/outbox/customers", body: createBody(true) }),
+    },
+    {
+      name: "floor_insert_outbox_profile",
+      description: "floor_insert_outbox with create_with_profile's body (name, metadata): no search index",
+      target: "floor",
+      expect: 201,
+      request: () => ({ method: "POST", path: "/limited/outbox/customers", body: profileBody() }),
+    },
+    {
+      name: "floor_insert_outbox_profile_searched",
+      description: "the same batch plus the search index's word and metadata INSERTs, as Roster builds them",
+      target: "floor",
+      compare: "floor_insert_outbox_profile",
+      expect: 201,
+      request: () => ({ method: "POST", path: "/limited/outbox/searched/customers", body: profileBody() }),
     },
     {
       name: "floor_read_guarded",
@@ -327,6 +363,73 @@ function scenarioList(data) {
       compare: "list_first_page",
       expect: 200,
       request: () => ({ method: "GET", path: "/v1/customers/search?q=example" }),
+    },
+    {
+      // The seeded names hold a word only one customer has (g + 7 digits: no other word starts with it).
+      name: "search_one_customer",
+      description: "GET /v1/customers/search?q=g<7 digits>: a term matching exactly one customer",
+      target: "roster",
+      compare: "get_by_id",
+      p50Target: 2,
+      expect: 200,
+      request: () => ({ method: "GET", path: `/v1/customers/search?q=${seededUniqueWord(randomIndex())}` }),
+    },
+    {
+      name: "search_tenth",
+      description: "GET /v1/customers/search?q=<surname>: a term matching 10 % of the customers (first page)",
+      target: "roster",
+      compare: "get_by_id",
+      p50Target: 3,
+      expect: 200,
+      request: () => ({
+        method: "GET",
+        path: `/v1/customers/search?q=${SEEDED_SURNAMES[Math.floor(Math.random() * SEEDED_SURNAMES.length)]}`,
+      }),
+    },
+    {
+      name: "list_metadata_filtered",
+      description: "GET /v1/customers?metadata[tier]=<value>&limit=20: a filter matching 10 % of the customers",
+      target: "roster",
+      compare: "list_first_page",
+      p50Target: 2,
+      expect: 200,
+      request: () => ({
+        method: "GET",
+        path: `/v1/customers?limit=20&metadata%5Btier%5D=${SEEDED_TIERS[Math.floor(Math.random() * SEEDED_TIERS.length)]}`,
+      }),
+    },
+    {
+      name: "create_with_profile",
+      description: "POST /v1/customers with a name and metadata (search index: words and metadata rows)",
+      target: "roster",
+      compare: "create",
+      limited: "floor_insert_outbox_profile",
+      also: ["floor_insert_outbox_profile_searched"],
+      expect: 201,
+      request: () => ({ method: "POST", path: "/v1/customers", body: profileBody() }),
+    },
+    {
+      name: "credit_from_payment_method",
+      description: "POST /v1/customers/credit_from_payment_method, pm_card_visa through the test gateway",
+      target: "roster",
+      compare: "create",
+      needs: "cards",
+      expect: 201,
+      request: () => {
+        credits++;
+        const card = cards[credits % Math.max(1, cards.length)];
+        return {
+          method: "POST",
+          path: "/v1/customers/credit_from_payment_method",
+          body: JSON.stringify({
+            customer_id: card?.customerId,
+            payment_method_id: card?.paymentMethodId,
+            amount: 100,
+            currency: "usd",
+          }),
+          headers: { "idempotency-key": `bench-credit-${tag}-${credits}` },
+        };
+      },
     },
     {
       name: "provision_existing",
