@@ -6,6 +6,9 @@
 //
 //   node scripts/crash-test.mjs [--requests 400] [--concurrency 16] [--kills 3] [--port 8797]
 //
+// The workload: customer creates, provisions with a subscription, and credits from a payment
+// method through the built-in test gateway (one charge and one balance transaction each).
+//
 // Talks only to 127.0.0.1. State lives in a temporary folder, removed at the end.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -55,6 +58,9 @@ async function start() {
       "LOG_REQUESTS:false",
       "--var",
       "ALTERNATIVE_ID_HASH_KEY:crash-test",
+      "--var",
+      // 32 bytes in base64 (the money routes need one; the seed's test gateway has no secret).
+      "GATEWAY_ENCRYPTION_KEY:cm9zdGVyLWNyYXNoLXRlc3QtZ2F0ZXdheS1rZXktMzI=",
     ],
     { env, detached: true, stdio: "ignore" },
   );
@@ -66,33 +72,76 @@ async function start() {
   }
   throw new Error("wrangler dev did not start");
 }
+// Whatever fails, no wrangler dev is left behind on the port.
+process.on("exit", () => kill());
+
 function kill() {
   try {
-    process.kill(-server.pid, "SIGKILL");
+    if (server) process.kill(-server.pid, "SIGKILL");
   } catch {}
 }
 
-// The workload: creates (unique emails), then addresses and provisions for created customers.
-const requests = [];
-for (let index = 0; index < REQUESTS; index++) {
-  const kind = index % 4;
-  requests.push({
-    index,
-    key: `crash-${index}-${Date.now()}`,
-    kind: kind === 3 ? "provision" : "create",
-    body:
-      kind === 3
-        ? { alternative_id: `crash-user-${index}`, subscription: { plan_id: "pro" } }
-        : { email: `crash-${index}@example.com`, name: `Crash ${index}` },
-    answer: null,
+const api = async (method, path, body) => {
+  const response = await fetch(BASE + path, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+};
+
+// Before any kill: the customers credits go to, each with a card the test gateway charges.
+const WALLETS = 10;
+async function openWallets() {
+  const wallets = [];
+  for (let n = 0; n < WALLETS; n++) {
+    const customer = await api("POST", "/v1/customers", { email: `wallet-${n}@example.com` });
+    const card = await api("POST", `/v1/customers/${customer.id}/payment_methods`, {
+      gateway: "test",
+      gateway_reference: "pm_card_visa",
+    });
+    wallets.push({ customerId: customer.id, paymentMethodId: card.id });
+  }
+  return wallets;
+}
+
+// The workload: creates (unique emails), provisions with a subscription, credits of 100 cents.
+const CREDIT = 100;
+function workload(wallets) {
+  const requests = [];
+  for (let index = 0; index < REQUESTS; index++) {
+    const kind = ["create", "credit", "create", "provision"][index % 4];
+    const wallet = wallets[index % WALLETS];
+    requests.push({
+      index,
+      key: `crash-${index}-${Date.now()}`,
+      kind,
+      path: {
+        create: "/v1/customers",
+        provision: "/v1/customers/provision",
+        credit: "/v1/customers/credit_from_payment_method",
+      }[kind],
+      body: {
+        create: { email: `crash-${index}@example.com`, name: `Crash ${index}` },
+        provision: { alternative_id: `crash-user-${index}`, subscription: { plan_id: "pro" } },
+        credit: {
+          customer_id: wallet.customerId,
+          payment_method_id: wallet.paymentMethodId,
+          amount: CREDIT,
+          currency: "usd",
+        },
+      }[kind],
+      answer: null,
+    });
+  }
+  return requests;
 }
 
 async function send(request) {
   request.attempts = (request.attempts ?? 0) + 1;
-  const path = request.kind === "provision" ? "/v1/customers/provision" : "/v1/customers";
   try {
-    const response = await fetch(BASE + path, {
+    const response = await fetch(BASE + request.path, {
       method: "POST",
       headers: { Authorization: `Bearer ${KEY}`, "Content-Type": "application/json", "Idempotency-Key": request.key },
       body: JSON.stringify(request.body),
@@ -100,14 +149,18 @@ async function send(request) {
     });
     const text = await response.text();
     // A 5xx changed nothing, and a lock left by a killed request holds its key for 60 s: retry both.
-    if (response.status >= 500 || text.includes('"idempotency_request_in_progress"')) return false;
+    if (response.status >= 500 || text.includes('"idempotency_request_in_progress"')) {
+      request.lastFailure = `${response.status} ${text.slice(0, 160)}`;
+      return false;
+    }
     request.answer = {
       status: response.status,
       text,
       replayed: response.headers.get("Idempotent-Replayed") === "true",
     };
     return true;
-  } catch {
+  } catch (error) {
+    request.lastFailure = String(error);
     return false;
   }
 }
@@ -126,6 +179,8 @@ async function runAll(pending) {
 
 const started = Date.now();
 await start();
+const wallets = await openWallets();
+const requests = workload(wallets);
 let unanswered = requests;
 let kills = 0;
 while (unanswered.length) {
@@ -140,39 +195,56 @@ while (unanswered.length) {
   } else await round;
   const before = unanswered.length;
   unanswered = requests.filter((request) => request.answer === null);
+  if (unanswered.length && unanswered.length !== before)
+    console.error(`${unanswered.length} unanswered after ${kills} kills, e.g. ${unanswered[0]?.lastFailure ?? "?"}`);
   if (unanswered.length === before && kills >= KILLS) await sleep(1000);
 }
 
 // Every request answered: check storage against the answers.
-const count = async (path) => await (await fetch(BASE + path, { headers: { Authorization: `Bearer ${KEY}` } })).json();
+const count = (path) => api("GET", path);
+const everything = async (path) => {
+  const all = [];
+  for (let cursor = null, page = 0; page < 1000; page++) {
+    const body = await count(`${path}${path.includes("?") ? "&" : "?"}limit=100${cursor ? `&cursor=${cursor}` : ""}`);
+    all.push(...body.data);
+    if (!body.has_more) break;
+    cursor = body.next_cursor;
+  }
+  return all;
+};
 const problems = [];
 let replays = 0;
 for (const request of requests) {
   if (request.answer.replayed) replays++;
   if (request.answer.status !== 201)
-    problems.push(`#${request.index} answered ${request.answer.status}: ${request.answer.text}`);
+    problems.push(`#${request.index} (${request.kind}) answered ${request.answer.status}: ${request.answer.text}`);
 }
-const all = [];
-for (let cursor = null, page = 0; page < 1000; page++) {
-  const body = await count(`/v1/customers?limit=100${cursor ? `&cursor=${cursor}` : ""}`);
-  all.push(...body.data);
-  if (!body.has_more) break;
-  cursor = body.next_cursor;
+const creating = requests.filter((request) => request.kind !== "credit").length + WALLETS;
+const customers = await everything("/v1/customers");
+if (customers.length !== creating) problems.push(`${customers.length} customers for ${creating} creating requests`);
+const created = await everything("/v1/events?type=customer.created");
+if (created.length !== creating) problems.push(`${created.length} customer.created events for ${creating} customers`);
+const provisions = requests.filter((request) => request.kind === "provision").length;
+const subscriptionEvents = await everything("/v1/events?type=subscription.created");
+if (subscriptionEvents.length !== provisions) {
+  problems.push(`${subscriptionEvents.length} subscription.created events for ${provisions} provisions`);
 }
-if (all.length !== REQUESTS) problems.push(`${all.length} customers for ${REQUESTS} creating requests`);
-const created = [];
-for (let cursor = null, page = 0; page < 1000; page++) {
-  const body = await count(`/v1/events?type=customer.created&limit=100${cursor ? `&cursor=${cursor}` : ""}`);
-  created.push(...body.data);
-  if (!body.has_more) break;
-  cursor = body.next_cursor;
+// Credits: one charge and one credit of CREDIT per request, whatever was killed when.
+const credits = requests.filter((request) => request.kind === "credit");
+let charges = 0;
+for (const wallet of wallets) {
+  const wanted = credits.filter((request) => request.body.customer_id === wallet.customerId).length;
+  const walletCharges = await everything(`/v1/customers/${wallet.customerId}/charges`);
+  const balance = await count(`/v1/customers/${wallet.customerId}/balance`);
+  charges += walletCharges.length;
+  if (walletCharges.length !== wanted)
+    problems.push(`${wallet.customerId}: ${walletCharges.length} charges for ${wanted} credits`);
+  if ((balance.balances.usd ?? 0) !== wanted * CREDIT)
+    problems.push(`${wallet.customerId}: balance ${balance.balances.usd} for ${wanted} credits of ${CREDIT}`);
 }
-if (created.length !== REQUESTS) problems.push(`${created.length} customer.created events for ${REQUESTS} customers`);
-const subscriptions = requests.filter((request) => request.kind === "provision").length;
-const subscriptionEvents = await count(`/v1/events?type=subscription.created&limit=100`);
-if (subscriptions <= 100 && subscriptionEvents.data.length !== subscriptions) {
-  problems.push(`${subscriptionEvents.data.length} subscription.created events for ${subscriptions} provisions`);
-}
+const creditEvents = await everything("/v1/events?type=balance_transaction.created");
+if (creditEvents.length !== credits.length)
+  problems.push(`${creditEvents.length} balance_transaction.created events for ${credits.length} credits`);
 kill();
 rmSync(state, { recursive: true, force: true });
 
@@ -185,8 +257,12 @@ console.log(
       retried: requests.filter((request) => request.attempts > 1).length,
       // Retries answered by the kept answer: the change had committed before the kill.
       answered_as_replays: replays,
-      customers: all.length,
+      customers: customers.length,
       customer_created_events: created.length,
+      subscription_created_events: subscriptionEvents.length,
+      credits: credits.length,
+      charges,
+      balance_transaction_created_events: creditEvents.length,
       problems,
       seconds: Math.round((Date.now() - started) / 1000),
     },
