@@ -3,7 +3,7 @@ import { toCustomerObject } from "../customers/customers.object";
 import * as customers from "../customers/customers.service";
 import { ApiError } from "../lib/errors";
 import * as subscriptions from "../subscriptions/subscriptions.service";
-import type { Acted } from "./act-once";
+import { type Acted, keepRedirect } from "./act-once";
 import { customerDeps, renderCustomer } from "./customers";
 import type { SignedIn } from "./guard";
 import { type ConsoleContext, field, seeOther } from "./http";
@@ -20,11 +20,17 @@ import type { NoticeCode } from "./views/layout";
 
 const idOf = (c: ConsoleContext) => c.req.param("id") ?? "";
 
+/** The customer's page with a notice: where a successful action sends the browser. */
+const noticePath = (id: string, notice: NoticeCode) => `${customerPath(id)}?notice=${notice}`;
+
 /** Success: to the customer's page, with a notice; a repeated submission gets the same redirect. */
 function done(id: string, notice: NoticeCode): Acted {
-  const location = `${customerPath(id)}?notice=${notice}`;
+  const location = noticePath(id, notice);
   return { response: seeOther(location), replayAs: location };
 }
+
+/** For the service: keeps the redirect `done(id, notice)` answers in the change's own batch (act-once.ts). */
+const keepDone = (c: ConsoleContext, id: string, notice: NoticeCode) => keepRedirect(c, noticePath(id, notice));
 
 /** A refusal the API would answer with a problem: shown on the customer's page, with its status. */
 async function refusedOnPage(c: ConsoleContext, who: SignedIn, id: string, error: unknown): Promise<Acted> {
@@ -47,7 +53,7 @@ export async function editProfile(c: ConsoleContext, who: SignedIn, form: URLSea
     customers.checkIfMatch(etag, current);
     const patch = patchFrom(values, toCustomerObject(current));
     if (Object.keys(patch).length === 0) return done(id, "unchanged");
-    await customers.update(deps, { id }, etag, patch);
+    await customers.update(deps, { id }, etag, patch, keepDone(c, id, "updated"));
     return done(id, "updated");
   } catch (error) {
     if (!(error instanceof ApiError) || error.status >= 500) throw error;
@@ -71,7 +77,8 @@ export async function editProfile(c: ConsoleContext, who: SignedIn, form: URLSea
 export async function removeMetadataKey(c: ConsoleContext, who: SignedIn, form: URLSearchParams): Promise<Acted> {
   const id = idOf(c);
   try {
-    await customers.deleteMetadataKey(customerDeps(c), { id }, undefined, form.get("key") ?? "");
+    const keep = keepDone(c, id, "metadata_removed");
+    await customers.deleteMetadataKey(customerDeps(c), { id }, undefined, form.get("key") ?? "", keep);
     return done(id, "metadata_removed");
   } catch (error) {
     return refusedOnPage(c, who, id, error);
@@ -85,7 +92,9 @@ export async function cancelSubscription(c: ConsoleContext, who: SignedIn): Prom
   try {
     // As the API's route: the customer must be live (404/410 otherwise).
     await customers.get(deps, { id });
-    await subscriptions.cancel(deps.db, deps.orgId, id, c.req.param("subscription_id") ?? "", deps.events);
+    const subscriptionId = c.req.param("subscription_id") ?? "";
+    const keep = keepDone(c, id, "subscription_canceled");
+    await subscriptions.cancel(deps.db, deps.orgId, id, subscriptionId, deps.events, keep);
     return done(id, "subscription_canceled");
   } catch (error) {
     return refusedOnPage(c, who, id, error);
@@ -100,7 +109,7 @@ export async function archiveCustomer(c: ConsoleContext, who: SignedIn, form: UR
     return { response: await renderCustomer(c, who, id, 400, { problem }), replayAs: null };
   }
   try {
-    const archived = await archive(customerDeps(c), { id }, undefined);
+    const archived = await archive(customerDeps(c), { id }, undefined, keepDone(c, id, "archived"));
     if (!archived) return refusedOnPage(c, who, id, new ApiError("customer_not_found"));
     return done(id, "archived");
   } catch (error) {
@@ -112,9 +121,10 @@ export async function archiveCustomer(c: ConsoleContext, who: SignedIn, form: UR
 export async function unarchiveCustomer(c: ConsoleContext, who: SignedIn): Promise<Acted> {
   const id = idOf(c);
   try {
-    await unarchive(customerDeps(c), { id });
+    await unarchive(customerDeps(c), { id }, keepDone(c, id, "unarchived"));
     return done(id, "unarchived");
   } catch (error) {
     return refusedOnPage(c, who, id, error);
   }
 }
+
