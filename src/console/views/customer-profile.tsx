@@ -2,7 +2,7 @@ import type { CustomerObject } from "../../customers/customers.schemas";
 import type { FieldError } from "../../lib/errors";
 import type { SignedIn } from "../guard";
 import { BOOLEAN_COLUMNS, labelOf, type ProfileFormValues, TEXT_COLUMNS } from "../profile-form";
-import { FormTokens, Notice, Time, Value } from "./layout";
+import { CardTable, FormTokens, Notice, Time, Value } from "./layout";
 
 export const customerPath = (id: string) => `/console/customers/${encodeURIComponent(id)}`;
 
@@ -144,35 +144,20 @@ export function MetadataTable({ who, customer }: { who: SignedIn; customer: Cust
   const entries = Object.entries(customer.metadata);
   if (entries.length === 0) return <p class="muted">No metadata.</p>;
   return (
-    <table class="cards">
-      <thead>
-        <tr>
-          <th scope="col">Key</th>
-          <th scope="col">Value</th>
-          <th scope="col">
-            <span class="visually-hidden">Action</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map(([key, value]) => (
-          <tr>
-            <td data-label="Key">
-              <code>{key}</code>
-            </td>
-            <td data-label="Value">{JSON.stringify(value)}</td>
-            <td>
-              <form method="post" action={`${customerPath(customer.id)}/metadata/remove`} class="inline">
-                <FormTokens who={who} />
-                <input type="hidden" name="key" value={key} />
-                <button type="submit" class="secondary" aria-label={`Remove metadata key ${key}`}>
-                  Remove
-                </button>
-              </form>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <CardTable
+      columns={["Key", "Value", null]}
+      rows={entries}
+      cells={([key, value]) => [
+        <code>{key}</code>,
+        JSON.stringify(value),
+        <form method="post" action={`${customerPath(customer.id)}/metadata/remove`} class="inline">
+          <FormTokens who={who} />
+          <input type="hidden" name="key" value={key} />
+          <button type="submit" class="secondary" aria-label={`Remove metadata key ${key}`}>
+            Remove
+          </button>
+        </form>,
+      ]}
+    />
   );
 }
