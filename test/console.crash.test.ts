@@ -89,6 +89,28 @@ describe("a console form whose change committed right before the Worker died", (
     expect(await count("api_keys WHERE org_id = ?1", orgId)).toBe(before + 1);
   });
 
+  it("adjust a balance: the form sent again gets the redirect; one balance transaction", async () => {
+    const { orgId, key } = await newOrganization();
+    const cookie = await signIn(key);
+    const customer = await createCustomer(key, {});
+    const path = consolePath(customer.id);
+    const { again } = await crashThenResubmit(
+      orgId,
+      cookie,
+      path,
+      `${path}/balance-adjustments`,
+      /INSERT INTO balance_transactions/,
+      { amount: "1250", currency: "usd", description: "goodwill" },
+    );
+    expect(again.status).toBe(303);
+    expect(again.location).toBe(`${path}?notice=balance_adjusted`);
+    expect(await count("balance_transactions WHERE org_id = ?1", orgId)).toBe(1);
+    const balance = await env.DB.prepare("SELECT amount FROM customer_balances WHERE org_id = ?1")
+      .bind(orgId)
+      .first<{ amount: number }>();
+    expect(balance?.amount).toBe(1250);
+  });
+
   it("a refused form keeps nothing: sent again, it runs again", async () => {
     const { orgId, key } = await newOrganization();
     const cookie = await signIn(key);

@@ -1,13 +1,19 @@
 import { archive, unarchive } from "../customers/archive.service";
 import { toCustomerObject } from "../customers/customers.object";
 import * as customers from "../customers/customers.service";
-import { ApiError } from "../lib/errors";
+import { requestOutbox } from "../event-deliveries/outbox";
+import { ApiError, type FieldError } from "../lib/errors";
+import { fieldErrorsFrom } from "../lib/validation-hook";
+import { adjust } from "../money/ledger.service";
+import { AdjustmentBody } from "../money/money.schemas";
+import { gatewayKeyRing } from "../payment-gateway/configuration";
 import * as subscriptions from "../subscriptions/subscriptions.service";
 import { type Acted, keepRedirect } from "./act-once";
 import { customerDeps, renderCustomer } from "./customers";
 import type { SignedIn } from "./guard";
 import { type ConsoleContext, field, seeOther } from "./http";
 import { formValuesFrom, patchFrom, unsavedValues } from "./profile-form";
+import type { AdjustmentValues } from "./views/customer-billing";
 import { customerPath } from "./views/customer-profile";
 import type { NoticeCode } from "./views/layout";
 
@@ -128,3 +134,46 @@ export async function unarchiveCustomer(c: ConsoleContext, who: SignedIn): Promi
   }
 }
 
+/** The adjustment form's amount as the API's JSON would carry it: a number when it is written as an integer. */
+const amountOf = (text: string): unknown => (/^[+-]?\d{1,15}$/.test(text) ? Number(text) : text);
+
+/**
+ * Adjust a balance: `POST /v1/customers/{id}/balance_transactions` through its service, with
+ * its validation (AdjustmentBody: a non-zero signed integer in minor units, an ISO 4217
+ * currency, an optional description) and its refusals (`409 balance_insufficient`, the money
+ * routes' `503 configuration_missing`, …), each shown next to the form with what was typed.
+ */
+export async function adjustBalance(c: ConsoleContext, who: SignedIn, form: URLSearchParams): Promise<Acted> {
+  const id = idOf(c);
+  const values: AdjustmentValues = {
+    amount: field(form, "amount"),
+    currency: field(form, "currency"),
+    description: field(form, "description"),
+  };
+  const refused = async (status: number, problem: string, errors: FieldError[] = []) => ({
+    response: await renderCustomer(c, who, id, status, { adjustment: { values, problem, errors } }),
+    replayAs: null,
+  });
+  const parsed = AdjustmentBody.safeParse({
+    amount: amountOf(values.amount),
+    currency: values.currency,
+    description: values.description === "" ? null : values.description,
+  });
+  if (!parsed.success) {
+    return refused(400, "Nothing was adjusted: the form has a problem.", fieldErrorsFrom("form", parsed.error));
+  }
+  try {
+    // As the API's route: no money operation without the deployment's GATEWAY_ENCRYPTION_KEY.
+    await gatewayKeyRing(c.env);
+    const input = { ...parsed.data, description: parsed.data.description ?? null };
+    const deps = { db: c.get("db"), orgId: c.get("orgId"), events: requestOutbox(c) };
+    await adjust(deps, id, input, keepDone(c, id, "balance_adjusted"));
+    return done(id, "balance_adjusted");
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.code === "customer_archived" || error.code === "customer_not_found")
+      return refusedOnPage(c, who, id, error);
+    if (error.status >= 500 && error.code !== "configuration_missing") throw error;
+    return refused(error.status, error.detail, error.options.errors);
+  }
+}

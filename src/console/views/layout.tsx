@@ -17,6 +17,7 @@ export const NOTICES = {
   subscription_canceled: "The subscription was canceled.",
   archived: "The customer was archived: its personal data was erased.",
   unarchived: "The customer was unarchived (its personal data stays empty).",
+  balance_adjusted: "The balance was adjusted.",
   destination_enabled: "The event destination was enabled.",
   destination_disabled: "The event destination was disabled.",
   replayed: "The replay was queued.",
