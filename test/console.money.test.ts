@@ -5,7 +5,7 @@ import { consolePath, fetchConsole, formFields, getPage, postForm, signIn, submi
 import { call, createCustomer, newOrganization } from "./helpers";
 import { addCard, adjustBalance, balanceOf, configureTestGateway, count, credit, creditBody } from "./money-helpers";
 
-/** The customer page's money (spec sections 11 and 13). */
+/** The customer page's money (spec sections 11 and 13) and the console's unknown paths. */
 
 /** The page's text between two headings' ids, tags removed: what a person reads there. */
 function sectionText(html: string, fromId: string, toId?: string): string {
@@ -178,5 +178,30 @@ describe("adjusting a balance", () => {
     const archived = await getPage(consolePath(customer.id), cookie);
     expect(sectionText(archived.html, "money")).toContain("7.00 USD");
     expect(archived.html).not.toContain("balance-adjustments");
+  });
+});
+
+describe("unknown console paths", () => {
+  it("answer an HTML 404 in the console's frame, with the console's headers", async () => {
+    const { key } = await newOrganization();
+    const cookie = await signIn(key);
+    for (const page of [
+      await fetchConsole("/console/anything-unknown"),
+      await getPage("/console/customers/cus_nobody/nothing", cookie),
+      await getPage(consolePath("cus_nobody"), cookie),
+    ]) {
+      expect(page.status).toBe(404);
+      expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
+      expect(page.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+      expect(page.headers.get("Cache-Control")).toBe("no-store");
+      expect(page.html).toContain('<link rel="stylesheet" href="/console/assets/console.css"');
+    }
+  });
+
+  it("answer a known path asked with another method 405, with Allow", async () => {
+    const page = await fetchConsole("/console/customers", { method: "DELETE" });
+    expect(page.status).toBe(405);
+    expect(page.headers.get("Allow")).toContain("GET");
+    expect(page.headers.get("Content-Type")).toMatch(/^text\/html/);
   });
 });
