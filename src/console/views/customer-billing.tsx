@@ -3,7 +3,7 @@ import type { BalanceTransactionObject, ChargeObject } from "../../money/money.s
 import type { SignedIn } from "../guard";
 import { formatChange, formatMoney } from "../money-format";
 import { customerPath } from "./customer-profile";
-import { CardTable, FormTokens, Notice, Time, Value } from "./layout";
+import { CardTable, FieldList, FormTokens, Notice, Time, Value } from "./layout";
 
 /**
  * The customer's money (spec section 11): its link to the payment gateway (`billing`), its
@@ -50,22 +50,14 @@ export function BillingLink({ billing }: { billing: BillingLinkView }) {
       {billing === null ? (
         <p class="muted">Not linked to a payment gateway customer.</p>
       ) : (
-        <dl class="fields">
-          <dt>Gateway</dt>
-          <dd>{billing.gateway}</dd>
-          <dt>Gateway customer</dt>
-          <dd>
-            <code>{billing.customer_reference}</code>
-          </dd>
-          <dt>Sync status</dt>
-          <dd>
-            <span class={`badge status-${billing.sync_status}`}>{billing.sync_status}</span>
-          </dd>
-          <dt>Synced</dt>
-          <dd>
-            <Time iso={billing.synced_at} />
-          </dd>
-        </dl>
+        <FieldList
+          fields={[
+            ["Gateway", billing.gateway],
+            ["Gateway customer", <code>{billing.customer_reference}</code>],
+            ["Sync status", <span class={`badge status-${billing.sync_status}`}>{billing.sync_status}</span>],
+            ["Synced", <Time iso={billing.synced_at} />],
+          ]}
+        />
       )}
     </>
   );

@@ -166,3 +166,18 @@ export function CardTable<Row>({ columns, rows, cells, caption }: CardTableProps
     </table>
   );
 }
+
+/** One entry of a FieldList: a field's name and its value as shown. */
+export type Field = [label: string, value: Child];
+
+/** Named values, one under the other on a narrow screen (console.css `.fields`). */
+export const FieldList = ({ fields }: { fields: Field[] }) => (
+  <dl class="fields">
+    {fields.map(([label, value]) => (
+      <>
+        <dt>{label}</dt>
+        <dd>{value}</dd>
+      </>
+    ))}
+  </dl>
+);
