@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/lib/crypto";
 import { consolePath, fetchConsole, formFields, getPage, ORIGIN, signIn } from "./console-helpers";
-import { createCustomer, newOrganization } from "./helpers";
+import { call, createCustomer, newOrganization } from "./helpers";
 import { d1DyingAfterCommit } from "./storage-doubles";
 
 // Issue 21 for the console's forms: a Worker killed right after a form's change committed.
@@ -109,6 +109,31 @@ describe("a console form whose change committed right before the Worker died", (
       .bind(orgId)
       .first<{ amount: number }>();
     expect(balance?.amount).toBe(1250);
+  });
+
+  it("replay: the form sent again gets the redirect; the events are replayed once", async () => {
+    const { orgId, key } = await newOrganization();
+    const cookie = await signIn(key);
+    const destination = await call<{ id: string }>("POST", "/v1/event_destinations", {
+      key,
+      body: { url: "http://127.0.0.1:9999/hook" },
+    });
+    await createCustomer(key, { name: "Replayed" });
+    const deliveries = () => count("event_deliveries WHERE org_id = ?1", orgId);
+    const before = await deliveries();
+    const action = `/console/event-destinations/${destination.body.id}/replay`;
+    const { again } = await crashThenResubmit(
+      orgId,
+      cookie,
+      "/console/event-destinations",
+      action,
+      /SET last_replay_at = \?3/,
+      { since: "2026-01-01T00:00" },
+    );
+    expect(again.status).toBe(303);
+    expect(again.location).toBe("/console/event-destinations?notice=replayed");
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(await deliveries()).toBe(before + 1);
   });
 
   it("a refused form keeps nothing: sent again, it runs again", async () => {

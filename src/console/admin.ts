@@ -91,6 +91,7 @@ export async function replayDestination(c: ConsoleContext, who: SignedIn, form: 
       c.req.param("id") ?? "",
       time.toISOString(),
       inBackground(c, "replay queueing"),
+      keepDone(c, DESTINATIONS_PATH, "replayed"),
     );
     return done(DESTINATIONS_PATH, "replayed");
   } catch (error) {

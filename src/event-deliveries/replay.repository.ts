@@ -1,6 +1,7 @@
 import { selectsSql } from "../events/event-types";
 import { INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/fan-out.repository";
 import type { Db } from "../lib/db";
+import type { SqlGuard } from "../lib/sql-guard";
 import type { DeliveryMessageRef } from "./deliveries.repository";
 
 /** The replay's SQL (`POST /v1/event_destinations/{id}/replay`): one capped, claimed page at a time. */
@@ -39,7 +40,8 @@ export type ReplayClaim = {
  * imports in one millisecond), it takes the first `cap` of that instant and the rest of it is
  * not replayed. `nextSince` is the first instant after the page (null when none is left):
  * following it replays each event once. Nothing is written for another organization's
- * destination, a disabled one, or one replayed too recently (the answer says which).
+ * destination, a disabled one, or one replayed too recently (the answer says which). `keptAnswer`
+ * joins the batch last (a kept answer guarded by `replayClaimed`).
  */
 export async function insertReplayDeliveries(
   db: Db,
@@ -47,6 +49,7 @@ export async function insertReplayDeliveries(
   destinationId: string,
   page: ReplayPage,
   claim: ReplayClaim,
+  keptAnswer: D1PreparedStatement[] = [],
 ): Promise<ReplayResult> {
   // ?1 org, ?2 destination, ?3 since, ?4 limit, ?5 now, ?6 the replay's id, ?7 cap.
   const selected = (alias: string) =>
@@ -105,6 +108,7 @@ export async function insertReplayDeliveries(
     db
       .prepare("SELECT status, last_replay_at, last_replay_id FROM event_destinations WHERE org_id = ?1 AND id = ?2")
       .bind(orgId, destinationId),
+    ...keptAnswer,
   ]);
   const state = destination?.results[0] as
     | { status: "enabled" | "disabled"; last_replay_at: string | null; last_replay_id: string | null }
@@ -119,3 +123,9 @@ export async function insertReplayDeliveries(
     nextSince: (next?.results[0] as { created_at: string | null } | undefined)?.created_at ?? null,
   };
 }
+
+/** True, in the replay's batch, exactly when the replay `replayId` claimed the destination (its page was written). */
+export const replayClaimed = (orgId: string, destinationId: string, replayId: string): SqlGuard => ({
+  sql: "EXISTS (SELECT 1 FROM event_destinations WHERE org_id = ? AND id = ? AND last_replay_id = ?)",
+  params: [orgId, destinationId, replayId],
+});

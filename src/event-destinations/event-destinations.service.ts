@@ -1,6 +1,6 @@
 import { type DeliveryRow, deliveriesOfEvents, listDeliveries } from "../event-deliveries/deliveries.repository";
 import { sendDeliveryMessages } from "../event-deliveries/queue";
-import { insertReplayDeliveries } from "../event-deliveries/replay.repository";
+import { insertReplayDeliveries, replayClaimed } from "../event-deliveries/replay.repository";
 import { ALL_EVENT_TYPES } from "../events/event-types";
 import type { Background } from "../lib/background";
 import type { Db } from "../lib/db";
@@ -237,22 +237,28 @@ export async function listDeliveriesOfEvents(db: Db, orgId: string, eventIds: st
  * REPLAY_LIMIT plus the rest of the last one's instant, at most MAX_REPLAY_DELIVERIES), queued
  * after they are stored. At most one replay per destination per REPLAY_INTERVAL_SECONDS, decided
  * in D1 in the same batch as the deliveries (429 with Retry-After). A disabled destination is
- * refused: its deliveries would only fail.
+ * refused: its deliveries would only fail. `keep` keeps, in the replay's batch, an answer that
+ * does not depend on what the page held (the console's redirect; lib/kept-answer.ts).
  */
-export async function replay(db: Db, queue: Queue, orgId: string, id: string, since: string, background: Background) {
+export async function replay(
+  db: Db,
+  queue: Queue,
+  orgId: string,
+  id: string,
+  since: string,
+  background: Background,
+  keep: KeepAnswer<{ destination_id: string; since: string }> = keepNothing,
+) {
   const sinceUtc = new Date(since).toISOString();
   const now = Date.now();
-  const result = await insertReplayDeliveries(
-    db,
-    orgId,
-    id,
-    { since: sinceUtc, limit: REPLAY_LIMIT, cap: MAX_REPLAY_DELIVERIES },
-    {
-      id: randomToken(16),
-      now: new Date(now).toISOString(),
-      lastReplayBefore: new Date(now - REPLAY_INTERVAL_SECONDS * 1000).toISOString(),
-    },
-  );
+  const claim = {
+    id: randomToken(16),
+    now: new Date(now).toISOString(),
+    lastReplayBefore: new Date(now - REPLAY_INTERVAL_SECONDS * 1000).toISOString(),
+  };
+  const kept = keep({ destination_id: id, since: sinceUtc }, replayClaimed(orgId, id, claim.id));
+  const page = { since: sinceUtc, limit: REPLAY_LIMIT, cap: MAX_REPLAY_DELIVERIES };
+  const result = await insertReplayDeliveries(db, orgId, id, page, claim, kept);
   if (result.outcome === "not_found") throw notFound();
   if (result.outcome === "disabled") {
     throw new ApiError(
