@@ -6,7 +6,9 @@
  * CONSOLE_SESSION_KEY), adds customers through the API, then in the browser: signs in with the
  * development key, searches, opens a customer, edits it, makes a conflicting edit (the page
  * must show the other change's values), shows a hostile name as text, archives with the typed
- * id, checks the pages at 375 px wide, and signs out. It fails on any request to another host,
+ * id, checks the pages at 375 px wide, and signs out. The customer's page shows its money
+ * (balances, charges, balance transactions) and "adjust a balance" through the form changes it;
+ * an unknown console path is the console's HTML 404. It fails on any request to another host,
  * any console or page error, a dialog (a script that ran), or a page wider than the screen.
  * Screenshots (desktop and 375 px) go to SCREENSHOT_DIR, else a temporary folder.
  * Needs Debian's chromium (CHROMIUM_PATH overrides /usr/bin/chromium).
@@ -24,8 +26,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const DEV_KEY = "rk_dev_local_development_key";
 /** 32 bytes in base64, as scripts/dev.sh sets it (development only). */
 const CONSOLE_SESSION_KEY = "cm9zdGVyLWNvbnNvbGUtZGV2LXNlc3Npb24ta2V5ISE=";
+/** As scripts/dev.sh sets it (development only): the money routes need it. */
+const GATEWAY_ENCRYPTION_KEY = "W0SgQD4lxrC5tTkfP5K8o6lftObgPTuX3TDW0zPuXq8=";
 const HOSTILE = "<img src=x onerror=alert(1)>";
 const PHONE = { width: 375, height: 812 };
+const UNKNOWN_PATH = "/console/anything-unknown";
 const DESKTOP = { width: 1280, height: 900 };
 
 /** Local D1 for this run: the migrations, then the development organization and key. */
@@ -46,6 +51,18 @@ async function api(base, method, path, body) {
   });
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
   return response.json();
+}
+
+/** A credit from a card through the development organization's test gateway: 201, or 402 declined. */
+async function creditFromCard(base, customerId, paymentMethodId, amount) {
+  const response = await fetch(`${base}/v1/customers/credit_from_payment_method`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${DEV_KEY}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ customer_id: customerId, payment_method_id: paymentMethodId, amount, currency: "usd" }),
+  });
+  if (response.status !== 201 && response.status !== 402) {
+    throw new Error(`credit: ${response.status} ${await response.text()}`);
+  }
 }
 
 /** Clicks and waits for the page it leads to. */
@@ -78,6 +95,24 @@ async function check(base, shots) {
     line1: "12 St James's Square",
     country: "GB",
   });
+  // Money: two cards (one declines), a credit from each, a euro balance back at zero.
+  const visa = await api(base, "POST", `/v1/customers/${ada.id}/payment_methods`, {
+    gateway: "test",
+    gateway_reference: "pm_card_visa",
+  });
+  const declining = await api(base, "POST", `/v1/customers/${ada.id}/payment_methods`, {
+    gateway: "test",
+    gateway_reference: "pm_card_chargeDeclinedInsufficientFunds",
+  });
+  await creditFromCard(base, ada.id, visa.id, 2500);
+  await creditFromCard(base, ada.id, declining.id, 9900);
+  for (const amount of [1000, -1000]) {
+    await api(base, "POST", `/v1/customers/${ada.id}/balance_transactions`, {
+      amount,
+      currency: "eur",
+      description: amount > 0 ? "Launch credit" : "Launch credit used",
+    });
+  }
   const hostile = await api(base, "POST", "/v1/customers", { name: HOSTILE, email: "mallory@example.com" });
   for (let i = 0; i < 3; i++) await api(base, "POST", "/v1/customers", { name: `Customer ${i}` });
 
@@ -89,7 +124,9 @@ async function check(base, shots) {
     const page = await browser.newPage();
     await page.setViewport(DESKTOP);
     // The conflicting edit answers 412 on purpose; Chromium logs any 4xx page as a console error.
-    const expected = (response) => response.status() === 412;
+    // The unknown path answers 404 on purpose too.
+    const expected = (response) =>
+      response.status() === 412 || (response.status() === 404 && response.url().endsWith(UNKNOWN_PATH));
     await watch(page, new URL(base).origin, problems, expected);
     page.on("dialog", async (dialog) => {
       problems.push(`a dialog opened (a script ran): ${dialog.message()}`);
@@ -125,8 +162,40 @@ async function check(base, shots) {
     expect((await textOf(page, "h1")) === "Ada King", `after the edit the heading is ${await textOf(page, "h1")}`);
     expect((await textOf(page, ".notice-ok")).includes("saved"), "no 'saved' notice after the edit");
     await shot("customer");
-    // The first screen of it, small enough for docs/console.png.
-    await page.screenshot({ path: join(shots, "console.png") });
+
+    // Its money: the balances, the declined charge, then an adjustment through the form.
+    const money = () => textOf(page, "section[aria-labelledby=money]");
+    const before = await money();
+    for (const text of ["25.00 USD", "0.00 EUR", "insufficient_funds", "Launch credit used", "+25.00 USD"]) {
+      expect(before.includes(text), `the money section does not show ${text}`);
+    }
+    await page.click("section[aria-labelledby=money] details.panel summary");
+    await page.type("#adjust-amount", "-450");
+    await page.type("#adjust-currency", "usd");
+    await page.type("#adjust-description", "Goodwill refund");
+    await clickAndWait(page, "form[action$='/balance-adjustments'] button[type=submit]");
+    expect((await textOf(page, ".notice-ok")).includes("adjusted"), "no 'adjusted' notice after the adjustment");
+    const after = await money();
+    for (const text of ["20.50 USD", "-4.50 USD", "Goodwill refund"]) {
+      expect(after.includes(text), `after the adjustment the money section does not show ${text}`);
+    }
+    const balance = await api(base, "GET", `/v1/customers/${ada.id}/balance`);
+    expect(balance.balances.usd === 2050, `the API says the balance is ${JSON.stringify(balance.balances)}`);
+    // docs/console.png: the page's profile and money (the adjustment form open), as a desktop shows them.
+    await page.click("section[aria-labelledby=money] details.panel summary");
+    const bottom = await page.$eval("#subscriptions", (element) => element.getBoundingClientRect().top + scrollY);
+    await page.screenshot({
+      path: join(shots, "console.png"),
+      clip: { x: 0, y: 0, width: DESKTOP.width, height: bottom },
+    });
+
+    // An unknown console path: the console's own 404 page, not the API's JSON.
+    const unknown = await page.goto(`${base}${UNKNOWN_PATH}`, { waitUntil: "networkidle0" });
+    expect(unknown?.status() === 404, `${UNKNOWN_PATH} answers ${unknown?.status()}`);
+    expect(unknown?.headers()["content-type"]?.startsWith("text/html") === true, "the 404 is not an HTML page");
+    expect((await textOf(page, "h1")) === "Page not found", `the 404 page says ${await textOf(page, "h1")}`);
+    expect((await page.$$("link[rel=stylesheet]")).length === 1, "the 404 page is not in the console's frame");
+    await page.goto(`${base}/console/customers/${ada.id}`, { waitUntil: "networkidle0" });
 
     // A conflicting edit: someone changes the customer while the form is open.
     await page.click("details.panel summary");
@@ -176,8 +245,8 @@ async function check(base, shots) {
   } finally {
     await browser.close();
   }
-  // Chromium reports the expected 412 page as a console error too.
-  return problems.filter((problem) => !/console error: .*status of 412/.test(problem));
+  // Chromium reports the expected 412 and 404 pages as console errors too.
+  return problems.filter((problem) => !/console error: .*status of (412|404)/.test(problem));
 }
 
 async function main() {
@@ -195,6 +264,8 @@ async function main() {
       `CONSOLE_SESSION_KEY:${CONSOLE_SESSION_KEY}`,
       "--var",
       "ALTERNATIVE_ID_HASH_KEY:dev_alternative_id_hash_key",
+      "--var",
+      `GATEWAY_ENCRYPTION_KEY:${GATEWAY_ENCRYPTION_KEY}`,
     ]);
     await waitUntilServing(`${base}/console`, roster);
     const problems = await check(base, shots);

@@ -107,7 +107,7 @@ describe("delivery queries' plans", () => {
         );
       },
       // One range per selector (a group, a type), merged in time order: never the organization's other events.
-      /SEARCH events USING INDEX events_by_org_group_created \(org_id=\? AND <expr>=\? AND created_at>\? AND created_at<\?\)[^]*SEARCH events USING INDEX events_by_org_type_created \(org_id=\? AND type=\? AND created_at>\? AND created_at<\?\)/,
+      /SEARCH events USING INDEX events_by_org_group_created \(org_id=\? AND <expr>=\? AND created_at>\? AND created_at<\?\)[\s\S]*SEARCH events USING INDEX events_by_org_type_created \(org_id=\? AND type=\? AND created_at>\? AND created_at<\?\)/,
     ],
   ])("%s finds its rows through an index, never by walking deliveries", async (_name, use, expected) => {
     const prepared = await preparedBy(use);

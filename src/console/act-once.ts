@@ -1,10 +1,11 @@
 import { requestFingerprint } from "../idempotency/fingerprint";
-import { completeKey, releaseLock } from "../idempotency/idempotency.repository";
+import type { CompletedKeyRow } from "../idempotency/idempotency.repository";
 import { replayResponse } from "../idempotency/kept-response";
 import { claimKey } from "../idempotency/lock";
-import { RETENTION_MS } from "../idempotency/middleware";
+import { holdingLock, type Keepable, keepOrRelease } from "../idempotency/middleware";
 import { sha256Hex } from "../lib/crypto";
 import { ApiError } from "../lib/errors";
+import { type Answer, type KeepAnswer, keepAnswer } from "../lib/kept-answer";
 import { describeError, logError } from "../lib/logger";
 import type { ConsoleContext, PostedForm } from "./http";
 
@@ -19,6 +20,11 @@ import type { ConsoleContext, PostedForm } from "./http";
  * shows a new key's secret once. A submission that changed nothing (refused input, a
  * conflict) is not kept: sent again, it runs again, as the same request through the API would
  * fail again.
+ *
+ * Crash safety (spec section 5, as the API's idempotency middleware): the action runs holding
+ * the lock, with the request's AnswerKeeper set, and each action hands the service it calls
+ * `keepRedirect(c, location)`, so the redirect commits in the change's own batch. A Worker that
+ * dies right after that batch leaves a kept redirect, never a form that would act again.
  */
 
 /** What an action answered, and the redirect a repeated submission gets instead (null: not kept). */
@@ -33,6 +39,26 @@ export class FormAlreadySubmitted extends Error {
     super(stillRunning ? "form still being submitted" : "form already submitted with other values");
   }
 }
+
+/** The answer a repeated submission gets: see other, `location`. */
+const redirectTo = (location: string): Answer => ({ status: 303, body: null, headers: { Location: location } });
+
+/** What the console keeps of an answer: its status and `Location`, no body (never a page). */
+function keptRedirect(answer: Answer): Keepable {
+  const location = answer.headers?.Location;
+  if (answer.status !== 303 || location === undefined) throw new Error("a console form keeps only its redirect");
+  return { kept: { status: 303, headers: { Location: location }, body: "" }, subject: null };
+}
+
+/**
+ * For the service a console action calls: keeps "see other, `location`" in the batch that
+ * commits the change (nothing without a form's lock, e.g. outside actOnce).
+ */
+export const keepRedirect = (c: ConsoleContext, location: string): KeepAnswer<unknown> =>
+  keepAnswer(c, () => redirectTo(location));
+
+const replayOf = (row: CompletedKeyRow) =>
+  replayResponse({ status: row.status, headers: JSON.parse(row.headers) as Record<string, string>, body: row.body });
 
 export async function actOnce(
   c: ConsoleContext,
@@ -54,35 +80,26 @@ export async function actOnce(
     if (error instanceof ApiError && error.code === "idempotency_key_reused") throw new FormAlreadySubmitted(false);
     throw error;
   }
-  if (claim.kind === "completed") {
-    return replayResponse({
-      status: claim.row.status,
-      headers: JSON.parse(claim.row.headers) as Record<string, string>,
-      body: claim.row.body,
-    });
-  }
+  if (claim.kind === "completed") return replayOf(claim.row);
+  const { lock } = claim;
   let acted: Acted;
+  let keptInBatch: boolean;
   try {
-    acted = await act();
+    ({ value: acted, keptInBatch } = await holdingLock(c, lock, act, keptRedirect));
   } catch (error) {
-    await releaseLock(db, claim.lock).catch(() => {});
+    // A change that committed (its redirect with it) is answered with its redirect, whatever
+    // failed after it; otherwise nothing changed and the key is given back.
+    // (Storage failing here too: the lock dies after 60 seconds.)
+    const kept = await keepOrRelease(c, lock, true, async () => null).catch(() => null);
+    if (kept) return replayOf(kept);
     throw error;
   }
-  if (acted.replayAs === null) {
-    await releaseLock(db, claim.lock);
-    return acted.response;
-  }
-  const now = Date.now();
-  // The change has committed: its answer is the success page whatever happens here (a lock
-  // left running dies after 60 seconds, as under the API's middleware).
-  await completeKey(db, claim.lock, {
-    status: 303,
-    headers: JSON.stringify({ Location: acted.replayAs }),
-    body: "",
-    subject: null,
-    completedAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + RETENTION_MS).toISOString(),
-  }).catch((error: unknown) =>
+  // The change kept its redirect in its batch; an action that changed nothing keeps it now (a
+  // no-op success), or gives the key back (refused: sent again, it runs again).
+  const replayAs = acted.replayAs;
+  const keepNow = async () => (replayAs === null ? null : keptRedirect(redirectTo(replayAs)));
+  await keepOrRelease(c, lock, keptInBatch, keepNow).catch((error: unknown) =>
+    // Whatever happened here, the action's answer stands (a lock left running dies after 60 s).
     logError("could not keep a console form's answer", { request_id: c.get("requestId"), error: describeError(error) }),
   );
   return acted.response;

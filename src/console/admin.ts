@@ -3,8 +3,7 @@ import * as apiKeys from "../api-keys/api-keys.service";
 import * as destinations from "../event-destinations/event-destinations.service";
 import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
-import type { Acted } from "./act-once";
-
+import { type Acted, keepRedirect } from "./act-once";
 import type { SignedIn } from "./guard";
 import { type ConsoleContext, field, html, seeOther } from "./http";
 import { ApiKeysPage, DestinationsPage, type DestinationView } from "./views/admin-pages";
@@ -33,6 +32,9 @@ const done = (path: string, notice: NoticeCode): Acted => {
   return { response: seeOther(location), replayAs: location };
 };
 
+/** For the service: keeps the redirect `done(path, notice)` answers in the change's own batch (act-once.ts). */
+const keepDone = (c: ConsoleContext, path: string, notice: NoticeCode) => keepRedirect(c, `${path}?notice=${notice}`);
+
 const refusable = (error: unknown): error is ApiError => error instanceof ApiError && error.status < 500;
 
 async function renderDestinations(c: ConsoleContext, who: SignedIn, status: number, problem?: string) {
@@ -60,8 +62,10 @@ export async function setDestinationStatus(c: ConsoleContext, who: SignedIn, for
     return { response: await renderDestinations(c, who, 400, "status must be enabled or disabled."), replayAs: null };
   }
   try {
-    await destinations.patchDestination(c.get("db"), c.env, c.get("orgId"), c.req.param("id") ?? "", { status });
-    return done(DESTINATIONS_PATH, status === "enabled" ? "destination_enabled" : "destination_disabled");
+    const notice = status === "enabled" ? "destination_enabled" : "destination_disabled";
+    const keep = keepDone(c, DESTINATIONS_PATH, notice);
+    await destinations.patchDestination(c.get("db"), c.env, c.get("orgId"), c.req.param("id") ?? "", { status }, keep);
+    return done(DESTINATIONS_PATH, notice);
   } catch (error) {
     if (!refusable(error)) throw error;
     return { response: await renderDestinations(c, who, error.status, error.detail), replayAs: null };
@@ -87,6 +91,7 @@ export async function replayDestination(c: ConsoleContext, who: SignedIn, form: 
       c.req.param("id") ?? "",
       time.toISOString(),
       inBackground(c, "replay queueing"),
+      keepDone(c, DESTINATIONS_PATH, "replayed"),
     );
     return done(DESTINATIONS_PATH, "replayed");
   } catch (error) {
@@ -120,7 +125,7 @@ export async function createApiKey(c: ConsoleContext, who: SignedIn, form: URLSe
     return { response: await renderKeys(c, who, 400, { problem }), replayAs: null };
   }
   try {
-    const created = await apiKeys.createKey(keyDeps(c), parsed.data.name ?? null);
+    const created = await apiKeys.createKey(keyDeps(c), parsed.data.name ?? null, keepRedirect(c, KEYS_PATH));
     return { response: await renderKeys(c, who, 200, { created }), replayAs: KEYS_PATH };
   } catch (error) {
     if (!refusable(error)) throw error;
@@ -131,7 +136,7 @@ export async function createApiKey(c: ConsoleContext, who: SignedIn, form: URLSe
 /** Revoke a key (this session's own included: the session then ends). */
 export async function revokeApiKey(c: ConsoleContext, who: SignedIn): Promise<Acted> {
   try {
-    await apiKeys.revokeKey(keyDeps(c), c.req.param("id") ?? "");
+    await apiKeys.revokeKey(keyDeps(c), c.req.param("id") ?? "", keepDone(c, KEYS_PATH, "key_revoked"));
     return done(KEYS_PATH, "key_revoked");
   } catch (error) {
     if (!refusable(error)) throw error;

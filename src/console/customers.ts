@@ -6,6 +6,7 @@ import { listAll, listDeliveriesOfEvents } from "../event-destinations/event-des
 import { listEventsPage } from "../events/events.service";
 import { inBackground } from "../lib/background";
 import { ApiError } from "../lib/errors";
+import { type MoneyCursors, moneyOf } from "./customer-money";
 import { findCustomers } from "./find-customers";
 import type { SignedIn } from "./guard";
 import { type ConsoleContext, html } from "./http";
@@ -94,7 +95,10 @@ async function timelineOf(c: ConsoleContext, customerId: string, cursor: string 
   };
 }
 
-type Extras = Pick<CustomerPageProps, "draft" | "notice" | "problem"> & { eventsCursor?: string };
+type Extras = Pick<CustomerPageProps, "draft" | "adjustment" | "notice" | "problem"> & {
+  eventsCursor?: string;
+  moneyCursors?: MoneyCursors;
+};
 
 /**
  * A customer's page, as it is now in D1: live (profile, records, timeline, actions), archived
@@ -113,9 +117,12 @@ export async function renderCustomer(
     found = await customers.getExpanded(deps, { id }, "addresses,subscriptions,payment_methods");
   } catch (error) {
     if (error instanceof ApiError && error.code === "customer_archived") {
-      const timeline = await timelineOf(c, id, extras.eventsCursor);
+      const [timeline, money] = await Promise.all([
+        timelineOf(c, id, extras.eventsCursor),
+        moneyOf(c, id, extras.moneyCursors),
+      ]);
       const archivedAt = error.options.extensions?.archived_at ?? "";
-      return html(c, ArchivedCustomerPage({ who, id, archivedAt, timeline, notice: extras.notice }), status);
+      return html(c, ArchivedCustomerPage({ who, id, archivedAt, timeline, money, notice: extras.notice }), status);
     }
     if (error instanceof ApiError && error.code === "customer_not_found") {
       const detail = "There is no customer with this id in your organization.";
@@ -124,7 +131,10 @@ export async function renderCustomer(
     throw error;
   }
   const customer = toCustomerObject(found.row);
-  const timeline = await timelineOf(c, id, extras.eventsCursor);
+  const [timeline, money] = await Promise.all([
+    timelineOf(c, id, extras.eventsCursor),
+    moneyOf(c, id, extras.moneyCursors),
+  ]);
   const page = CustomerPage({
     who,
     customer,
@@ -133,6 +143,9 @@ export async function renderCustomer(
     subscriptions: found.expansion.subscriptions ?? [],
     paymentMethods: found.expansion.payment_methods ?? [],
     timeline,
+    money,
+    // The customer's `billing` (spec section 11) joins the customer object separately: none yet.
+    billing: null,
     formValues: extras.draft?.values ?? formValuesOf(customer),
     ...extras,
   });
@@ -144,4 +157,8 @@ export const customerPage = (c: ConsoleContext, who: SignedIn) =>
   renderCustomer(c, who, c.req.param("id") ?? "", 200, {
     notice: noticeOf(c.req.query("notice")),
     eventsCursor: c.req.query("events") || undefined,
+    moneyCursors: {
+      charges: c.req.query("charges") || undefined,
+      transactions: c.req.query("transactions") || undefined,
+    },
   });

@@ -1,14 +1,38 @@
 import { createRouter } from "../lib/create-app";
 import { ApiError } from "../lib/errors";
 import { describeError, logError } from "../lib/logger";
+import { routeTable } from "../lib/method-not-allowed";
 import { problems } from "../lib/problems";
 import * as admin from "./admin";
 import * as actions from "./customer-actions";
 import { customerPage, customersPage } from "./customers";
 import { action, page } from "./guard";
-import { consoleHeaders, html } from "./http";
+import { type ConsoleContext, consoleHeaders, html } from "./http";
 import { showSignIn, signIn, signOut } from "./sign-in";
 import { MessagePage } from "./views/layout";
+
+let consoleRouteTable: ReturnType<typeof routeTable> | undefined;
+const consoleRoutes = () => {
+  consoleRouteTable ??= routeTable(consoleRouter.routes);
+  return consoleRouteTable;
+};
+
+/**
+ * A console path no route serves: an HTML page in the console's frame (with its headers), not
+ * the API's problem+json. A known path asked with another method is 405 with `Allow`, as the
+ * app decides for the API (lib/method-not-allowed.ts reads the same route table).
+ */
+async function unknownPath(c: ConsoleContext): Promise<Response> {
+  const allowed = consoleRoutes().allowed(c.req.path);
+  if (allowed.length > 0) {
+    const detail = `${c.req.method} is not allowed here; use ${allowed.join(", ")}.`;
+    const response = html(c, MessagePage({ title: problems.method_not_allowed.title, detail }), 405);
+    response.headers.set("Allow", allowed.join(", "));
+    return response;
+  }
+  const detail = "There is no console page at this address. The console starts at its sign-in page.";
+  return html(c, MessagePage({ title: "Page not found", detail }), 404);
+}
 
 /**
  * `/console`: HTML pages for the people who look after an organization's customers (spec
@@ -31,12 +55,15 @@ export const consoleRouter = createRouter()
   .post("/console/customers/:id/subscriptions/:subscription_id/cancel", action(actions.cancelSubscription))
   .post("/console/customers/:id/archive", action(actions.archiveCustomer))
   .post("/console/customers/:id/unarchive", action(actions.unarchiveCustomer))
+  .post("/console/customers/:id/balance-adjustments", action(actions.adjustBalance))
   .get("/console/event-destinations", page(admin.destinationsPage))
   .post("/console/event-destinations/:id/status", action(admin.setDestinationStatus))
   .post("/console/event-destinations/:id/replay", action(admin.replayDestination))
   .get("/console/api-keys", page(admin.apiKeysPage))
   .post("/console/api-keys", action(admin.createApiKey))
-  .post("/console/api-keys/:id/revoke", action(admin.revokeApiKey));
+  .post("/console/api-keys/:id/revoke", action(admin.revokeApiKey))
+  // Last: whatever no route above serves (mounted at /console, so only console paths get here).
+  .all("/console/*", unknownPath);
 
 // A failure is an HTML page here, never the API's problem+json. A refusal the API would answer
 // with a 4xx (429 past the key's budget) says why; anything else, like the API's 5xx, means

@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { inBackground } from "../lib/background";
 import { sha256Hex } from "../lib/crypto";
 import type { Db } from "../lib/db";
-import type { AnswerKeeper } from "../lib/kept-answer";
+import type { Answer, AnswerKeeper } from "../lib/kept-answer";
 import { describeError, logError } from "../lib/logger";
 import type { AppEnv } from "../lib/types";
 import { requestFingerprint } from "./fingerprint";
@@ -46,16 +46,24 @@ function keptRow(kept: KeptResponse, subject: PiiSubject | null): KeptRow {
   };
 }
 
+/** What a key keeps of an answer: the kept response, and whose PII it shows. */
+export type Keepable = { kept: KeptResponse; subject: PiiSubject | null };
+
 /**
- * The request's AnswerKeeper (lib/kept-answer.ts): a change's batch carries the lock check and
- * the kept answer, so the answer commits with the change or not at all. `used` tells whether a
- * write path asked for them.
+ * The AnswerKeeper (lib/kept-answer.ts) of a request holding `lock`: a change's batch carries
+ * the lock check and the kept answer, so the answer commits with the change or not at all.
+ * `used` tells whether a write path asked for them. `keepable` says what of an answer is kept
+ * (the API keeps the JSON answer; the console only its redirect).
  */
-function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boolean } {
+export function lockKeeper(
+  db: Db,
+  lock: Lock,
+  keepable: (answer: Answer) => Keepable = keepableAnswer,
+): { keeper: AnswerKeeper; used: () => boolean } {
   let used = false;
   const keeper: AnswerKeeper = (answer, committed) => {
     used = true;
-    const { kept, subject } = keepableAnswer(answer);
+    const { kept, subject } = keepable(answer);
     const statements = [
       assertLockHeldStatement(db, lock),
       completeKeyStatement(db, lock, keptRow(kept, subject), committed),
@@ -64,6 +72,27 @@ function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boo
     return statements;
   };
   return { keeper, used: () => used };
+}
+
+/**
+ * Runs `work` holding `lock`: the request's `answerKeeper` is set (so the write paths it calls
+ * keep their answer in their own batch) and the lock is renewed while it runs. `keptInBatch`
+ * tells whether a write path took the keeper's statements into a batch.
+ */
+export async function holdingLock<T>(
+  c: Context<AppEnv>,
+  lock: Lock,
+  work: () => Promise<T>,
+  keepable?: (answer: Answer) => Keepable,
+): Promise<{ value: T; keptInBatch: boolean }> {
+  const { keeper, used } = lockKeeper(c.get("db"), lock, keepable);
+  c.set("answerKeeper", keeper);
+  const renewal = keepLockAlive(c.get("db"), lock);
+  try {
+    return { value: await work(), keptInBatch: used() };
+  } finally {
+    await renewal.stop();
+  }
 }
 
 /**
@@ -96,16 +125,9 @@ export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
   // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
   if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
 
-  const { keeper, used } = lockKeeper(c.get("db"), claim.lock);
-  c.set("answerKeeper", keeper);
-  const renewal = keepLockAlive(c.get("db"), claim.lock);
-  try {
-    await next();
-  } finally {
-    await renewal.stop();
-  }
+  const { keptInBatch } = await holdingLock(c, claim.lock, next);
   // Under waitUntil too: a client that hangs up must not leave the key locked until it expires.
-  const settled = keepOrRelease(c, claim.lock, used());
+  const settled = settleAndCache(c, claim.lock, keptInBatch);
   inBackground(c, "idempotency key completion")(settled);
   await settled;
 });
@@ -123,26 +145,40 @@ const isFinal = (status: number) => status < 500 && status !== 429;
  * retry runs again. Storage trouble here never changes the response the caller gets: the work
  * was done (or not) already, and the lock, if it stays, dies after 60 seconds.
  */
-async function keepOrRelease(c: Context<AppEnv>, lock: Lock, keptInBatch: boolean): Promise<void> {
+async function settleAndCache(c: Context<AppEnv>, lock: Lock, keptInBatch: boolean): Promise<void> {
   try {
-    let row: CompletedKeyRow | null = keptInBatch ? await findKeptBy(c.get("db"), lock) : null;
-    if (!row) {
-      const keepable = isFinal(c.res.status) ? await keepableResponse(c.res) : null;
-      if (!keepable) {
-        await releaseLock(c.get("db"), lock);
-        return;
-      }
-      row = await completeKey(c.get("db"), lock, keptRow(keepable.kept, keepable.subject));
-    }
-    if (!row) {
-      logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
-      return;
-    }
-    background(c, cacheReplay(backgroundStorage(c), row));
+    const keepNow = async () => (isFinal(c.res.status) ? await keepableResponse(c.res) : null);
+    const row = await keepOrRelease(c, lock, keptInBatch, keepNow);
+    if (row) background(c, cacheReplay(backgroundStorage(c), row));
   } catch (error) {
     logError("could not keep or release an idempotent response", {
       request_id: c.get("requestId"),
       error: describeError(error),
     });
   }
+}
+
+/**
+ * After a request that held `lock`: the row its change's batch kept (`keptInBatch`), else the
+ * answer `keepNow` gives, kept now (a request that changed nothing: nothing can be lost in
+ * between), else (null: not to be kept) the key released, so the same request runs again.
+ * Returns the kept row; null when released, or when the lock was lost meanwhile.
+ */
+export async function keepOrRelease(
+  c: Context<AppEnv>,
+  lock: Lock,
+  keptInBatch: boolean,
+  keepNow: () => Promise<Keepable | null>,
+): Promise<CompletedKeyRow | null> {
+  const db = c.get("db");
+  const inBatch = keptInBatch ? await findKeptBy(db, lock) : null;
+  if (inBatch) return inBatch;
+  const keepable = await keepNow();
+  if (!keepable) {
+    await releaseLock(db, lock);
+    return null;
+  }
+  const row = await completeKey(db, lock, keptRow(keepable.kept, keepable.subject));
+  if (!row) logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
+  return row;
 }

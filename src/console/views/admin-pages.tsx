@@ -1,7 +1,7 @@
 import type { toApiKeyObject } from "../../api-keys/api-keys.service";
 import type { toDeliveryObject, toDestinationObject } from "../../event-destinations/event-destinations.service";
 import type { SignedIn } from "../guard";
-import { FormTokens, Layout, Notice, Time, Value } from "./layout";
+import { CardTable, FormTokens, Layout, Notice, Time, Value } from "./layout";
 
 type Destination = ReturnType<typeof toDestinationObject>;
 type Delivery = ReturnType<typeof toDeliveryObject>;
@@ -120,52 +120,28 @@ export function ApiKeysPage({ who, keys, created, notice, problem }: KeysProps) 
           <button type="submit">Create a key</button>
         </div>
       </form>
-      <table class="cards">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">ID</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Created</th>
-            <th scope="col">Revoked</th>
-            <th scope="col">
-              <span class="visually-hidden">Action</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr>
-              <td data-label="Name">
-                <Value value={key.name} />
-                {key.id === who.session.apiKeyId && <span class="badge">this session</span>}
-              </td>
-              <td data-label="ID">
-                <code>{key.id}</code>
-              </td>
-              <td data-label="Prefix">
-                <code>{key.prefix}</code>
-              </td>
-              <td data-label="Created">
-                <Time iso={key.created_at} />
-              </td>
-              <td data-label="Revoked">
-                <Time iso={key.revoked_at} />
-              </td>
-              <td>
-                {key.revoked_at === null && (
-                  <form method="post" action={`/console/api-keys/${encodeURIComponent(key.id)}/revoke`} class="inline">
-                    <FormTokens who={who} />
-                    <button type="submit" class="danger" aria-label={`Revoke key ${key.id}`}>
-                      Revoke
-                    </button>
-                  </form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <CardTable
+        columns={["Name", "ID", "Prefix", "Created", "Revoked", null]}
+        rows={keys}
+        cells={(key) => [
+          <>
+            <Value value={key.name} />
+            {key.id === who.session.apiKeyId && <span class="badge">this session</span>}
+          </>,
+          <code>{key.id}</code>,
+          <code>{key.prefix}</code>,
+          <Time iso={key.created_at} />,
+          <Time iso={key.revoked_at} />,
+          key.revoked_at === null && (
+            <form method="post" action={`/console/api-keys/${encodeURIComponent(key.id)}/revoke`} class="inline">
+              <FormTokens who={who} />
+              <button type="submit" class="danger" aria-label={`Revoke key ${key.id}`}>
+                Revoke
+              </button>
+            </form>
+          ),
+        ]}
+      />
     </Layout>
   );
 }

@@ -4,7 +4,7 @@ import type { PaymentMethodObject } from "../../payment-methods/payment-methods.
 import type { SubscriptionObject } from "../../subscriptions/subscriptions.schemas";
 import type { SignedIn } from "../guard";
 import type { ProfileFormValues } from "../profile-form";
-import { CustomerBilling } from "./customer-billing";
+import { type AdjustmentDraft, type BillingLinkView, CustomerMoney, type MoneyView } from "./customer-billing";
 import { customerPath, MetadataTable, type ProfileDraft, ProfileForm, ProfileList } from "./customer-profile";
 import { Timeline } from "./customer-timeline";
 import { FormTokens, Layout, Notice, Time, Value } from "./layout";
@@ -19,8 +19,12 @@ export type CustomerPageProps = {
   subscriptions: SubscriptionObject[];
   paymentMethods: PaymentMethodObject[];
   timeline: TimelineProps;
+  money: MoneyView;
+  billing: BillingLinkView;
   formValues: ProfileFormValues;
   draft?: ProfileDraft;
+  /** A refused balance adjustment: said next to its form. */
+  adjustment?: AdjustmentDraft;
   notice?: string | null;
   /** A refused archive, cancel or metadata removal: said at the top of the page. */
   problem?: string | null;
@@ -139,7 +143,13 @@ export function CustomerPage(props: CustomerPageProps) {
         <h2 id="metadata">Metadata</h2>
         <MetadataTable who={who} customer={customer} />
       </section>
-      <CustomerBilling billing={null} />
+      <CustomerMoney
+        who={who}
+        customerId={customer.id}
+        billing={props.billing}
+        money={props.money}
+        draft={props.adjustment}
+      />
       <section aria-labelledby="subscriptions">
         <h2 id="subscriptions">Subscriptions</h2>
         <Subscriptions who={who} customerId={customer.id} items={props.subscriptions} />
@@ -158,10 +168,17 @@ export function CustomerPage(props: CustomerPageProps) {
   );
 }
 
-type ArchivedProps = { who: SignedIn; id: string; archivedAt: string; timeline: TimelineProps; notice?: string | null };
+type ArchivedProps = {
+  who: SignedIn;
+  id: string;
+  archivedAt: string;
+  timeline: TimelineProps;
+  money: MoneyView;
+  notice?: string | null;
+};
 
 /** An archived customer: nothing of its profile is left to show; it can be unarchived. */
-export function ArchivedCustomerPage({ who, id, archivedAt, timeline, notice }: ArchivedProps) {
+export function ArchivedCustomerPage({ who, id, archivedAt, timeline, money, notice }: ArchivedProps) {
   return (
     <Layout title={id} who={who} section="customers" notice={notice}>
       <p class="crumbs">
@@ -179,6 +196,8 @@ export function ArchivedCustomerPage({ who, id, archivedAt, timeline, notice }: 
         <FormTokens who={who} />
         <button type="submit">Unarchive</button>
       </form>
+      {/* Archive keeps the financial records (spec section 11): shown, not changed. */}
+      <CustomerMoney who={who} customerId={id} billing={null} money={money} adjustable={false} />
       <Timeline {...timeline} />
     </Layout>
   );

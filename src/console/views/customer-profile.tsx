@@ -2,42 +2,22 @@ import type { CustomerObject } from "../../customers/customers.schemas";
 import type { FieldError } from "../../lib/errors";
 import type { SignedIn } from "../guard";
 import { BOOLEAN_COLUMNS, labelOf, type ProfileFormValues, TEXT_COLUMNS } from "../profile-form";
-import { FormTokens, Notice, Time, Value } from "./layout";
+import { CardTable, type Field, FieldList, FormTokens, Notice, Time, Value } from "./layout";
 
 export const customerPath = (id: string) => `/console/customers/${encodeURIComponent(id)}`;
 
 /** Every profile field as it is stored now. */
 export const ProfileList = ({ customer }: { customer: CustomerObject }) => (
-  <dl class="fields">
-    <dt>ID</dt>
-    <dd>
-      <code>{customer.id}</code>
-    </dd>
-    {TEXT_COLUMNS.map((column) => (
-      <>
-        <dt>{labelOf(column)}</dt>
-        <dd>
-          <Value value={customer[column]} />
-        </dd>
-      </>
-    ))}
-    {BOOLEAN_COLUMNS.map((column) => (
-      <>
-        <dt>{labelOf(column)}</dt>
-        <dd>{customer[column] ? "yes" : "no"}</dd>
-      </>
-    ))}
-    <dt>Has payment method</dt>
-    <dd>{customer.has_payment_method ? "yes" : "no"}</dd>
-    <dt>Created</dt>
-    <dd>
-      <Time iso={customer.created_at} />
-    </dd>
-    <dt>Updated</dt>
-    <dd>
-      <Time iso={customer.updated_at} />
-    </dd>
-  </dl>
+  <FieldList
+    fields={[
+      ["ID", <code>{customer.id}</code>],
+      ...TEXT_COLUMNS.map((column): Field => [labelOf(column), <Value value={customer[column]} />]),
+      ...BOOLEAN_COLUMNS.map((column): Field => [labelOf(column), customer[column] ? "yes" : "no"]),
+      ["Has payment method", customer.has_payment_method ? "yes" : "no"],
+      ["Created", <Time iso={customer.created_at} />],
+      ["Updated", <Time iso={customer.updated_at} />],
+    ]}
+  />
 );
 
 const INPUT_TYPES: Partial<Record<string, string>> = { email: "email", phone: "tel" };
@@ -144,35 +124,20 @@ export function MetadataTable({ who, customer }: { who: SignedIn; customer: Cust
   const entries = Object.entries(customer.metadata);
   if (entries.length === 0) return <p class="muted">No metadata.</p>;
   return (
-    <table class="cards">
-      <thead>
-        <tr>
-          <th scope="col">Key</th>
-          <th scope="col">Value</th>
-          <th scope="col">
-            <span class="visually-hidden">Action</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map(([key, value]) => (
-          <tr>
-            <td data-label="Key">
-              <code>{key}</code>
-            </td>
-            <td data-label="Value">{JSON.stringify(value)}</td>
-            <td>
-              <form method="post" action={`${customerPath(customer.id)}/metadata/remove`} class="inline">
-                <FormTokens who={who} />
-                <input type="hidden" name="key" value={key} />
-                <button type="submit" class="secondary" aria-label={`Remove metadata key ${key}`}>
-                  Remove
-                </button>
-              </form>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <CardTable
+      columns={["Key", "Value", null]}
+      rows={entries}
+      cells={([key, value]) => [
+        <code>{key}</code>,
+        JSON.stringify(value),
+        <form method="post" action={`${customerPath(customer.id)}/metadata/remove`} class="inline">
+          <FormTokens who={who} />
+          <input type="hidden" name="key" value={key} />
+          <button type="submit" class="secondary" aria-label={`Remove metadata key ${key}`}>
+            Remove
+          </button>
+        </form>,
+      ]}
+    />
   );
 }

@@ -1,6 +1,6 @@
 import type { CustomerObject } from "../../customers/customers.schemas";
 import type { SignedIn } from "../guard";
-import { Layout, Notice, Time, Value } from "./layout";
+import { CardTable, Layout, Notice, Time, Value } from "./layout";
 
 /** The list's state in its URL: the search, and the cursors of the pages before this one (opaque, not secrets). */
 export type CustomersView = {
@@ -71,43 +71,22 @@ export function CustomersPage({ who, view, customers, nextCursor, error }: Props
       {customers.length === 0 ? (
         <p class="muted">No customers on this page.</p>
       ) : (
-        <table class="cards">
-          <caption class="visually-hidden">Customers, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Alternative ID</th>
-              <th scope="col">ID</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {customers.map((customer) => (
-              <tr>
-                <td data-label="Name">
-                  <a href={customerHref(customer.id)}>
-                    <Value value={customer.name ?? customer.display_name} />
-                  </a>
-                </td>
-                <td data-label="Email">
-                  <Value value={customer.email} />
-                </td>
-                <td data-label="Alternative ID">
-                  <Value value={customer.alternative_id} />
-                </td>
-                <td data-label="ID">
-                  <a href={customerHref(customer.id)}>
-                    <code>{customer.id}</code>
-                  </a>
-                </td>
-                <td data-label="Created">
-                  <Time iso={customer.created_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <CardTable
+          caption="Customers, newest first"
+          columns={["Name", "Email", "Alternative ID", "ID", "Created"]}
+          rows={customers}
+          cells={(customer) => [
+            <a href={customerHref(customer.id)}>
+              <Value value={customer.name ?? customer.display_name} />
+            </a>,
+            <Value value={customer.email} />,
+            <Value value={customer.alternative_id} />,
+            <a href={customerHref(customer.id)}>
+              <code>{customer.id}</code>
+            </a>,
+            <Time iso={customer.created_at} />,
+          ]}
+        />
       )}
       <nav class="pager" aria-label="Pages">
         {previous ? <a href={previous}>← Previous</a> : <span class="muted">← Previous</span>}

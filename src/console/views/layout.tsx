@@ -17,6 +17,7 @@ export const NOTICES = {
   subscription_canceled: "The subscription was canceled.",
   archived: "The customer was archived: its personal data was erased.",
   unarchived: "The customer was unarchived (its personal data stays empty).",
+  balance_adjusted: "The balance was adjusted.",
   destination_enabled: "The event destination was enabled.",
   destination_disabled: "The event destination was disabled.",
   replayed: "The replay was queued.",
@@ -131,3 +132,52 @@ export const Value = ({ value }: { value: unknown }) =>
   ) : (
     JSON.stringify(value)
   );
+
+/** A column of a CardTable: its heading; null for a column of buttons (named for screen readers only). */
+export type Column = string | null;
+
+type CardTableProps<Row> = { columns: Column[]; rows: Row[]; cells: (row: Row) => Child[]; caption?: string };
+
+/**
+ * A table that becomes one card per row on a narrow screen (console.css): each cell carries its
+ * column's heading as `data-label`, shown above it once the headings row is hidden.
+ */
+export function CardTable<Row>({ columns, rows, cells, caption }: CardTableProps<Row>) {
+  return (
+    <table class="cards">
+      {caption && <caption class="visually-hidden">{caption}</caption>}
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th scope="col">{column ?? <span class="visually-hidden">Action</span>}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr>
+            {cells(row).map((cell, index) => {
+              const label = columns[index];
+              return label ? <td data-label={label}>{cell}</td> : <td>{cell}</td>;
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** One entry of a FieldList: a field's name and its value as shown. */
+export type Field = [label: string, value: Child];
+
+/** Named values, one under the other on a narrow screen (console.css `.fields`). */
+export const FieldList = ({ fields }: { fields: Field[] }) => (
+  <dl class="fields">
+    {fields.map(([label, value]) => (
+      <>
+        <dt>{label}</dt>
+        <dd>{value}</dd>
+      </>
+    ))}
+  </dl>
+);
