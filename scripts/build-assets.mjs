@@ -15,20 +15,24 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const scalar = join(root, "node_modules/@scalar/api-reference");
 
-/** [source, path under public/]: the URL path the Worker's /docs page references. */
+/** [sources, path under public/]: the sources, joined in order, served at the URL path the pages reference. */
 const ASSETS = [
   // Scalar's standalone bundle: one script that carries its own styles (it injects them).
-  [join(scalar, "dist/browser/standalone.js"), "docs/assets/api-reference.js"],
-  // The console's stylesheet (its pages allow no inline style), kept beside its code.
-  [join(root, "src/console/console.css"), "console/assets/console.css"],
+  [[join(scalar, "dist/browser/standalone.js")], "docs/assets/api-reference.js"],
+  // The console's stylesheet (its pages allow no inline style), kept beside its code in parts.
+  [
+    [join(root, "src/console/styles/pages.css"), join(root, "src/console/styles/money-and-narrow.css")],
+    "console/assets/console.css",
+  ],
 ];
 
 /** The bundle names a 20 MB source map we do not serve; without the comment no browser asks for it. */
 const withoutSourceMap = (text) => text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n");
 
-for (const [source, target] of ASSETS) {
+for (const [sources, target] of ASSETS) {
   const destination = join(root, "public", target);
-  const content = withoutSourceMap(await readFile(source, "utf8"));
+  const parts = await Promise.all(sources.map((source) => readFile(source, "utf8")));
+  const content = withoutSourceMap(parts.join("\n"));
   // Rewriting an unchanged file would make `wrangler dev` reload for nothing.
   const current = await readFile(destination, "utf8").catch(() => undefined);
   if (current === content) continue;

@@ -139,7 +139,7 @@ export type Column = string | null;
 type CardTableProps<Row> = { columns: Column[]; rows: Row[]; cells: (row: Row) => Child[]; caption?: string };
 
 /**
- * A table that becomes one card per row on a narrow screen (console.css): each cell carries its
+ * A table that becomes one card per row on a narrow screen (styles/money-and-narrow.css): each cell carries its
  * column's heading as `data-label`, shown above it once the headings row is hidden.
  */
 export function CardTable<Row>({ columns, rows, cells, caption }: CardTableProps<Row>) {
@@ -170,7 +170,7 @@ export function CardTable<Row>({ columns, rows, cells, caption }: CardTableProps
 /** One entry of a FieldList: a field's name and its value as shown. */
 export type Field = [label: string, value: Child];
 
-/** Named values, one under the other on a narrow screen (console.css `.fields`). */
+/** Named values, one under the other on a narrow screen (styles/: `.fields`). */
 export const FieldList = ({ fields }: { fields: Field[] }) => (
   <dl class="fields">
     {fields.map(([label, value]) => (
