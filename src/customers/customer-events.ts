@@ -1,9 +1,14 @@
+import type { GatewayLink } from "../customer-records/billing-link.repository";
 import {
+  type BillingColumns,
+  billingColumnsOf,
   type CustomerProfile,
   type CustomerRow,
+  NO_BILLING,
   PII_COLUMNS,
   PROFILE_COLUMNS,
   profileOf,
+  SYNCED_PROFILE_COLUMNS,
   storedProfile,
 } from "../customer-records/customer-columns";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
@@ -45,6 +50,7 @@ export function customerRowAfter(
   id: string,
   profile: CustomerProfile,
   now: string,
+  link: GatewayLink | null = null,
 ): CustomerRow {
   return {
     seq: row?.seq ?? 0,
@@ -57,7 +63,44 @@ export function customerRowAfter(
     archived_at: row?.archived_at ?? null,
     last_event_at: row?.last_event_at ?? null,
     archived_alternative_id_hash: row?.archived_alternative_id_hash ?? null,
+    ...billingAfter(row, profile, link, now),
     ...storedProfile(profile),
+  };
+}
+
+/**
+ * The billing columns a profile write leaves (as customers.repository's UPDATE computes them):
+ * a link the write sets is synced as of now; a change to a mirrored field of a linked customer
+ * marks its sync pending, due now.
+ */
+function billingAfter(
+  row: CustomerRow | null,
+  profile: CustomerProfile,
+  link: GatewayLink | null,
+  now: string,
+): BillingColumns {
+  const before = row === null ? NO_BILLING : billingColumnsOf(row);
+  if (link !== null) {
+    return {
+      billing_gateway: link.gateway,
+      billing_gateway_id: link.gatewayId,
+      billing_customer_reference: link.reference,
+      billing_sync_status: "synced",
+      billing_synced_at: now,
+      billing_sync_generation: before.billing_sync_generation + 1,
+      billing_sync_due_at: null,
+      billing_sync_attempts: 0,
+    };
+  }
+  const old = row === null ? null : profileOf(row);
+  const mirroredChange = old !== null && SYNCED_PROFILE_COLUMNS.some((column) => old[column] !== profile[column]);
+  if (before.billing_customer_reference === null || !mirroredChange) return before;
+  return {
+    ...before,
+    billing_sync_status: "pending",
+    billing_sync_due_at: now,
+    billing_sync_attempts: 0,
+    billing_sync_generation: before.billing_sync_generation + 1,
   };
 }
 

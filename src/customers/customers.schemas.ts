@@ -69,12 +69,31 @@ const profileOutput = Object.fromEntries(
   PROFILE_COLUMNS.map((column) => [column, OUTPUT_OF_KIND[PROFILE_SPEC[column].kind]()]),
 ) as { [C in ProfileColumn]: OutputOf<(typeof PROFILE_SPEC)[C]["kind"]> };
 
+/** The customer's link to the organization's payment gateway (spec section 11); read-only. */
+export const Billing = z
+  .object({
+    gateway: z.enum(["stripe", "test"]),
+    customer_reference: z
+      .string()
+      .openapi({ description: "The gateway's customer id.", example: "cus_NffrFeUfNV2Hib" }),
+    sync_status: z.enum(["synced", "pending", "failed"]).openapi({
+      description:
+        "Whether the gateway customer has the customer's latest name, email, phone, language and default billing address: `pending` while a change waits to reach it (retried while the gateway is unreachable), `failed` when the gateway refused it or the retries ran out.",
+    }),
+    synced_at: isoTimestamp.nullable().openapi({ description: "When the gateway customer last matched." }),
+  })
+  .openapi("CustomerBilling");
+
 export const Customer = z
   .object({
     object: z.literal("customer"),
     id: z.string(),
     ...profileOutput,
     has_payment_method: z.boolean(),
+    billing: z.union([Billing, z.null()]).openapi({
+      description:
+        "The customer's customer at the organization's payment gateway, or null until one is needed or named (`gateway_customer_reference`). Read-only.",
+    }),
     created_at: isoTimestamp,
     updated_at: isoTimestamp,
     ...expandedFields,
