@@ -9,9 +9,11 @@ import { customerId, IdParams } from "../customer-records/customer-records.param
 import { isoTimestamp, text, timestamp } from "../lib/fields";
 import { metadataInput, metadataKeyParam } from "../lib/metadata";
 import { pageOf, pageQuery } from "../lib/pages";
+import { BillingInformation } from "../payment-gateway/billing-information";
 import { alternativeId, email, language, phone, timezone, username } from "./customers.fields";
 import { AlternativeIdParams } from "./customers.params";
 import { expandedFields, expandParam } from "./expand";
+import type { GatewayOptions } from "./gateway-request";
 import { metadataFilters, withMetadataFilters } from "./search.schemas";
 
 /** The profile fields a caller can write; `null` means "not set". */
@@ -43,18 +45,37 @@ export const requestOptions = {
   }),
 };
 
+/**
+ * Accepted on create, PATCH, PUT, provision and import items, never stored (spec section 11,
+ * "Linking customers to the gateway"; customers/gateway-request.ts).
+ */
+export const gatewayOptions = {
+  gateway_customer_reference: text(255).optional().openapi({
+    description:
+      "Links the customer to this existing customer at the organization's payment gateway (checked with the gateway: unknown is `422 gateway_rejected`; no gateway: `409 gateway_not_configured`). Shown as `billing`; never changes the gateway customer's own fields until the customer changes.",
+    example: "cus_NffrFeUfNV2Hib",
+  }),
+  import_payment_methods: z.boolean().optional().openapi({
+    description:
+      "With `gateway_customer_reference`: every card that gateway customer has becomes a payment method of this customer in the same change (`is_default` from the gateway's default; cards already on file are skipped). Never stored.",
+  }),
+  billing_information: BillingInformation.optional(),
+};
+
 export type ProfileInput = {
   [K in keyof typeof profileFields]?: z.infer<(typeof profileFields)[K]>;
 };
 
 export const CreateCustomerBody = z
-  .strictObject({ id: customerId.optional(), ...profileFields, ...requestOptions })
+  .strictObject({ id: customerId.optional(), ...profileFields, ...requestOptions, ...gatewayOptions })
   .openapi("CreateCustomer");
 
 /** PATCH and PUT: the id is immutable, so it is not a field here. */
-export type UpdateInput = ProfileInput & { skip_email_dns_validation?: boolean };
+export type UpdateInput = ProfileInput & { skip_email_dns_validation?: boolean } & GatewayOptions;
 
-export const UpdateCustomerBody = z.strictObject({ ...profileFields, ...requestOptions }).openapi("UpdateCustomer");
+export const UpdateCustomerBody = z
+  .strictObject({ ...profileFields, ...requestOptions, ...gatewayOptions })
+  .openapi("UpdateCustomer");
 
 const OUTPUT_OF_KIND = {
   text: () => z.string().nullable(),
