@@ -44,16 +44,23 @@ export function linkCustomerStatement(
 
 /**
  * Marks a linked customer's sync as needed (a change to what the gateway customer mirrors that
- * is not a profile write, e.g. its default billing address), for the batch of that change.
+ * is not a profile write: its default billing address), for the batch of that change, after
+ * it, acting only if it landed (`landed`: SQL with anonymous `?` and its values).
  */
-export function markSyncNeededStatement(db: Db, orgId: string, customerId: string, now: string): D1PreparedStatement {
+export function markSyncNeededStatement(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  now: string,
+  landed: { sql: string; params: unknown[] },
+): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE customers SET billing_sync_status = 'pending', billing_sync_due_at = ?3, billing_sync_attempts = 0,
+      `UPDATE customers SET billing_sync_status = 'pending', billing_sync_due_at = ?, billing_sync_attempts = 0,
          billing_sync_generation = billing_sync_generation + 1
-       WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL AND billing_customer_reference IS NOT NULL`,
+       WHERE org_id = ? AND id = ? AND archived_at IS NULL AND billing_customer_reference IS NOT NULL AND ${landed.sql}`,
     )
-    .bind(orgId, customerId, now);
+    .bind(now, orgId, customerId, ...landed.params);
 }
 
 /** Linked live customers whose sync is due at `now`, oldest first, across organizations (the Cron). */
