@@ -25,7 +25,7 @@ const card = (id: string, customer: string, brand: string, last4: string) => ({
   id,
   object: "payment_method",
   type: "card",
-  customer,
+  customer: customer === "" ? null : customer,
   card: { brand, last4, exp_month: 8, exp_year: 2031, country: "US", funding: "credit" },
   created: 1_764_000_000,
   livemode: false,
@@ -84,8 +84,24 @@ export function stubStripe(options: { updateStatus?: () => number } = {}) {
         url: "/v1/customers/cus_Existing/payment_methods",
       });
     }
-    if (route === "POST /v1/customers/cus_Existing/tax_ids") {
+    if (route === "POST /v1/customers/cus_Existing/tax_ids" || route === "POST /v1/customers/cus_New/tax_ids") {
+      if (!/^[A-Z]{2}[0-9A-Z]{2,12}$/.test(form.get("value") ?? "")) {
+        return json(400, {
+          error: {
+            type: "invalid_request_error",
+            code: "tax_id_invalid",
+            message: "Invalid value for eu_vat.",
+            param: "value",
+          },
+        });
+      }
       return json(200, { id: "txi_1", object: "tax_id", type: form.get("type"), value: form.get("value") });
+    }
+    if (route === "POST /v1/customers") return json(200, stripeCustomer("cus_New"));
+    if (route === "GET /v1/customers/cus_New") return json(200, stripeCustomer("cus_New"));
+    if (route === "GET /v1/payment_methods/pm_card_visa") return json(200, card("pm_card_visa", "", "visa", "4242"));
+    if (route === "POST /v1/payment_methods/pm_card_visa/attach") {
+      return json(200, card("pm_1Attached", form.get("customer") ?? "", "visa", "4242"));
     }
     if (url.pathname.startsWith("/v1/customers/")) return missing("No such customer: 'x'", "id");
     return missing(`Unrouted ${route}`, "path");
