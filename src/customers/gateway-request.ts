@@ -213,3 +213,22 @@ async function importedCards(
     now,
   );
 }
+
+/**
+ * The gateway options (spec section 11) ask the gateway per customer before its write, which
+ * the import's one set-based batch cannot do for a thousand items within its round-trip bound:
+ * an item that sends them fails alone, naming them (provision takes them).
+ */
+export const gatewayOptionsRefused = (index: number, body: GatewayOptions) =>
+  new ApiError(
+    "validation_failed",
+    `Item ${index} sends gateway options; send it through POST /v1/customers/provision.`,
+    {
+      errors: GATEWAY_OPTION_FIELDS.filter((field) => body[field] !== undefined).map((field) => ({
+        pointer: `/${field}`,
+        detail: "not accepted in an import item; use POST /v1/customers/provision",
+      })),
+    },
+  );
+
+const GATEWAY_OPTION_FIELDS = ["gateway_customer_reference", "import_payment_methods", "billing_information"] as const;

@@ -20,7 +20,7 @@ import { keptWithEvents } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
 import type { CustomerDeps } from "./customers.service";
-import { hasGatewayOptions } from "./gateway-request";
+import { gatewayOptionsRefused, hasGatewayOptions } from "./gateway-request";
 import {
   type ImportInsert,
   type ImportUpdate,
@@ -209,25 +209,6 @@ const fanOutTooLarge = (deliveries: number) =>
     "import_fan_out_too_large",
     `This import would create ${deliveries} event deliveries (its events × the destinations that select them); at most ${MAX_IMPORT_DELIVERIES} per import. Nothing was written: send it in smaller parts.`,
   );
-
-/**
- * The gateway options (spec section 11) ask the gateway per customer before its write, which
- * the import's one set-based batch cannot do for a thousand items within its round-trip bound:
- * an item that sends them fails alone, naming them (provision takes them).
- */
-const gatewayOptionsRefused = (index: number, body: ProvisionBody) =>
-  new ApiError(
-    "validation_failed",
-    `Item ${index} sends gateway options; send it through POST /v1/customers/provision.`,
-    {
-      errors: GATEWAY_OPTION_FIELDS.filter((field) => body[field] !== undefined).map((field) => ({
-        pointer: `/${field}`,
-        detail: "not accepted in an import item; use POST /v1/customers/provision",
-      })),
-    },
-  );
-
-const GATEWAY_OPTION_FIELDS = ["gateway_customer_reference", "import_payment_methods", "billing_information"] as const;
 
 /** How many email domains an import checks at once (each lookup is an outbound request). */
 const DNS_CHECKS_AT_ONCE = 4;
