@@ -1,4 +1,5 @@
 import { backfillSearchIndex } from "./customer-search/backfill";
+import { syncDueCustomers } from "./customers/gateway-sync";
 import { resendOverdueDeliveries, sweepEvents } from "./event-deliveries";
 import { eventsOutbox } from "./event-deliveries/outbox";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
@@ -13,7 +14,10 @@ export const RESOLVER_CRON = "*/5 * * * *";
 
 type Cleanup = () => Promise<unknown>;
 
-/** The every-minute Cron ([triggers] in wrangler.toml): only re-sends deliveries whose queue message was lost. */
+/**
+ * The every-minute Cron ([triggers] in wrangler.toml): re-sends deliveries whose queue message
+ * was lost, and syncs linked customers whose gateway sync is due (customers/gateway-sync.ts).
+ */
 export const DELIVERY_SWEEP_CRON = "* * * * *";
 
 /**
@@ -28,7 +32,10 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
   // Its own session, on the primary: it deletes, and decides what to delete from the latest state.
   const db = primarySession(env.DB);
   if (controller.cron === DELIVERY_SWEEP_CRON) {
-    await runEach({ deliveries: () => resendOverdueDeliveries(db, env.EVENT_DELIVERIES, now) });
+    await runEach({
+      deliveries: () => resendOverdueDeliveries(db, env.EVENT_DELIVERIES, now),
+      gateway_syncs: () => syncDueCustomers(db, env, now),
+    });
     return;
   }
   if (controller.cron === RESOLVER_CRON) {

@@ -75,6 +75,10 @@ describe("a customer's money on its page", () => {
     expect(charges).toContain("10.00 USD");
     expect(sectionText(page.html, "money", "charges")).toContain("10.00 USD");
     expect(sectionText(page.html, "balance-transactions", "timeline")).toContain("credit from payment method");
+    // Adding a card with the gateway linked the customer to a gateway customer: its `billing`.
+    const money = sectionText(page.html, "money", "charges");
+    expect(money).not.toContain("Not linked");
+    expect(money).toMatch(/Gateway test Gateway customer gcus_\S+ Sync status synced/);
   });
 
   it("pages through older transactions and back to the newest", async () => {

@@ -15,6 +15,7 @@ describe("create", () => {
       "id",
       ...Object.keys(FULL_PROFILE),
       "has_payment_method",
+      "billing",
       "created_at",
       "updated_at",
     ]);

@@ -78,6 +78,8 @@ const CUSTOMER_FIELDS = [
   "coupon_id",
   "metadata",
   "has_payment_method",
+  // Spec section 11: the link to the organization's payment gateway.
+  "billing",
   "created_at",
   "updated_at",
 ];

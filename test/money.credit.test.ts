@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { archive, call, createCustomer, expectProblem, expectValidationFailed, newOrganization } from "./helpers";
 import {
@@ -100,7 +101,15 @@ describe("POST /v1/customers/credit_from_payment_method with the test gateway", 
 
   it("a reference the test gateway does not know: 422 gateway_rejected, nothing kept", async () => {
     const { key, customer } = await moneySetup();
-    const unknown = await addCard(key, customer.id, "pm_1MqLiJLkdIwHu7ixUEgbFdYF");
+    // Refused already when added with the gateway (spec section 11); one stored before the
+    // gateway was configured (a plain reference then) is refused by the credit's attach.
+    const added = await call("POST", `/v1/customers/${customer.id}/payment_methods`, {
+      key,
+      body: { gateway: "test", gateway_reference: "pm_1MqLiJLkdIwHu7ixUEgbFdYF" },
+    });
+    expectProblem(added, 422, "gateway_rejected");
+    const unknown = await addCard(key, customer.id, "pm_1MqLiJLkdIwHu7ixUEgbFdYF", "other");
+    await env.DB.prepare("UPDATE payment_methods SET gateway = 'test' WHERE id = ?1").bind(unknown.id).run();
     const response = await credit(key, creditBody(customer.id, unknown.id));
     expect(expectProblem(response, 422, "gateway_rejected").detail).toContain("pm_1MqLiJLkdIwHu7ixUEgbFdYF");
     expect(await count("charges")).toBe(0);

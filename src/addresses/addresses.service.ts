@@ -1,9 +1,10 @@
+import { markSyncNeededStatement } from "../customer-records/billing-link.repository";
 import {
   recordInsertedGuard,
   recordUnchangedGuard,
   requireLiveCustomer,
 } from "../customer-records/customer-records.repository";
-import { eventsRecordedGuard, type NewEvent, recordEventStatements } from "../events/events.repository";
+import { eventsRecordedGuard, type NewEvent, recordEventStatements, type SqlGuard } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
@@ -44,6 +45,23 @@ const recordAddressEvent = (
   });
 
 /**
+ * A linked customer's gateway customer mirrors its default billing address (spec section 11):
+ * a change to, from or of that address marks the customer's sync pending in the change's own
+ * batch, acting only if the change landed (customer-records/billing-link.repository.ts).
+ */
+function gatewaySyncMark(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  now: string,
+  landed: SqlGuard,
+  ...states: { type: string; is_default: number | boolean }[]
+): D1PreparedStatement[] {
+  const mirrored = states.some((state) => state.type === "billing" && Boolean(state.is_default));
+  return mirrored ? [markSyncNeededStatement(db, orgId, customerId, now, landed)] : [];
+}
+
+/**
  * Adds an address with its `address.created` (after the insert: the fresh id exists exactly
  * when it landed). Null when the customer is not live. Clearing the previous default of its
  * type is part of this change, not an event of its own.
@@ -66,8 +84,13 @@ export async function create(
     row,
     now,
   });
-  const kept = keep(toAddressObject(row), eventsRecordedGuard(orgId, event.eventIds));
-  const written = await repo.insertAddress(db, orgId, customerId, id, address, now, [...event.statements, ...kept]);
+  const landed = eventsRecordedGuard(orgId, event.eventIds);
+  const kept = keep(toAddressObject(row), landed);
+  const written = await repo.insertAddress(db, orgId, customerId, id, address, now, [
+    ...event.statements,
+    ...gatewaySyncMark(db, orgId, customerId, now, landed, row),
+    ...kept,
+  ]);
   if (written.row) events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
@@ -109,10 +132,11 @@ export async function update(
       row,
       now,
     });
+    const landed = eventsRecordedGuard(orgId, event.eventIds);
     const written = await repo.updateAddress(db, orgId, customerId, addressId, changes, now, {
       before: event.statements,
       guard,
-      after: keep(after, eventsRecordedGuard(orgId, event.eventIds)),
+      after: [...gatewaySyncMark(db, orgId, customerId, now, landed, row, after), ...keep(after, landed)],
     });
     if (written.row) {
       events.committed(orgId, [event], written.statements, written.results);
@@ -145,10 +169,11 @@ export async function remove(
       row,
       now,
     });
+    const landed = eventsRecordedGuard(orgId, event.eventIds);
     const written = await repo.deleteAddress(db, orgId, customerId, addressId, {
       before: event.statements,
       guard,
-      after: keep(addressId, eventsRecordedGuard(orgId, event.eventIds)),
+      after: [...gatewaySyncMark(db, orgId, customerId, now, landed, row), ...keep(addressId, landed)],
     });
     if (written.deleted) {
       events.committed(orgId, [event], written.statements, written.results);

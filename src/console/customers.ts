@@ -144,8 +144,7 @@ export async function renderCustomer(
     paymentMethods: found.expansion.payment_methods ?? [],
     timeline,
     money,
-    // The customer's `billing` (spec section 11) joins the customer object separately: none yet.
-    billing: null,
+    billing: customer.billing,
     formValues: extras.draft?.values ?? formValuesOf(customer),
     ...extras,
   });

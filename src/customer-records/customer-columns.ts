@@ -56,7 +56,57 @@ export type CustomerRow = {
   archived_at: string | null;
   last_event_at: string | null;
   archived_alternative_id_hash: string | null;
-} & { [C in ProfileColumn]: StoredValue[Spec[C]["kind"]] };
+} & BillingColumns & { [C in ProfileColumn]: StoredValue[Spec[C]["kind"]] };
+
+/**
+ * The customer's link to the organization's payment gateway and the state of its background
+ * sync (migrations/0022): read-only for callers, shown as `billing`.
+ */
+export type BillingColumns = {
+  billing_gateway: "stripe" | "test" | null;
+  billing_gateway_id: string | null;
+  billing_customer_reference: string | null;
+  billing_sync_status: "synced" | "pending" | "failed" | null;
+  billing_synced_at: string | null;
+  billing_sync_generation: number;
+  billing_sync_due_at: string | null;
+  billing_sync_attempts: number;
+};
+
+/** A customer that was never linked. */
+export const NO_BILLING: BillingColumns = {
+  billing_gateway: null,
+  billing_gateway_id: null,
+  billing_customer_reference: null,
+  billing_sync_status: null,
+  billing_synced_at: null,
+  billing_sync_generation: 0,
+  billing_sync_due_at: null,
+  billing_sync_attempts: 0,
+};
+
+/** The billing columns of a row (so a predicted row carries them on). */
+export const billingColumnsOf = (row: BillingColumns): BillingColumns => ({
+  billing_gateway: row.billing_gateway,
+  billing_gateway_id: row.billing_gateway_id,
+  billing_customer_reference: row.billing_customer_reference,
+  billing_sync_status: row.billing_sync_status,
+  billing_synced_at: row.billing_synced_at,
+  billing_sync_generation: row.billing_sync_generation,
+  billing_sync_due_at: row.billing_sync_due_at,
+  billing_sync_attempts: row.billing_sync_attempts,
+});
+
+/**
+ * The profile fields the gateway customer mirrors (spec section 11): a change to one of them
+ * on a linked customer marks the link's sync pending, in the change's own batch.
+ */
+export const SYNCED_PROFILE_COLUMNS = [
+  "name",
+  "email",
+  "phone",
+  "language",
+] as const satisfies readonly ProfileColumn[];
 
 const columnsWhere = <C extends ProfileColumn>(test: (column: ProfileColumn) => boolean) =>
   (Object.keys(PROFILE_SPEC) as ProfileColumn[]).filter(test) as C[];

@@ -18,6 +18,12 @@ type CustomerRecordTable = "addresses" | "subscriptions" | "payment_methods";
 export const customerIsLive = (org = "?1", id = "?2") =>
   `EXISTS (SELECT 1 FROM customers WHERE org_id = ${org} AND id = ${id} AND archived_at IS NULL)`;
 
+/** `customerIsLive` as an event guard (SQL with anonymous `?` and its values). */
+export const customerIsLiveGuard = (orgId: string, customerId: string) => ({
+  sql: customerIsLive("?", "?"),
+  params: [orgId, customerId],
+});
+
 /**
  * SQL condition for the archive batch's cascade statements (?1 org, ?2 customer, ?3 the
  * archive's timestamp): they act only if that archive committed.

@@ -1,9 +1,14 @@
+import type { GatewayLink } from "../customer-records/billing-link.repository";
 import {
+  type BillingColumns,
+  billingColumnsOf,
   type CustomerProfile,
   type CustomerRow,
+  NO_BILLING,
   PII_COLUMNS,
   PROFILE_COLUMNS,
   profileOf,
+  SYNCED_PROFILE_COLUMNS,
   storedProfile,
 } from "../customer-records/customer-columns";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
@@ -34,6 +39,11 @@ import type { CustomerObject } from "./customers.schemas";
  * object after it is known exactly), and recorded in the write's own batch.
  */
 
+/** What a write's gateway options change on the customer beside its profile (customers/gateway-request.ts). */
+export type GatewayEffect = { link: GatewayLink | null; addsPaymentMethods: boolean };
+
+export const NO_GATEWAY_EFFECT: GatewayEffect = { link: null, addsPaymentMethods: false };
+
 /**
  * The row a write of `profile` at `now` leaves: on top of `row` (its version bumped), or a new
  * customer `id` in `orgId`. The write is guarded by the version it was read at, so this is the
@@ -45,19 +55,58 @@ export function customerRowAfter(
   id: string,
   profile: CustomerProfile,
   now: string,
+  gateway: GatewayEffect = NO_GATEWAY_EFFECT,
 ): CustomerRow {
+  const link = gateway.link;
   return {
     seq: row?.seq ?? 0,
     org_id: orgId,
     id,
-    has_payment_method: row?.has_payment_method ?? 0,
+    has_payment_method: gateway.addsPaymentMethods ? 1 : (row?.has_payment_method ?? 0),
     version: (row?.version ?? 0) + 1,
     created_at: row?.created_at ?? now,
     updated_at: now,
     archived_at: row?.archived_at ?? null,
     last_event_at: row?.last_event_at ?? null,
     archived_alternative_id_hash: row?.archived_alternative_id_hash ?? null,
+    ...billingAfter(row, profile, link, now),
     ...storedProfile(profile),
+  };
+}
+
+/**
+ * The billing columns a profile write leaves (as customers.repository's UPDATE computes them):
+ * a link the write sets is synced as of now; a change to a mirrored field of a linked customer
+ * marks its sync pending, due now.
+ */
+function billingAfter(
+  row: CustomerRow | null,
+  profile: CustomerProfile,
+  link: GatewayLink | null,
+  now: string,
+): BillingColumns {
+  const before = row === null ? NO_BILLING : billingColumnsOf(row);
+  if (link !== null) {
+    return {
+      billing_gateway: link.gateway,
+      billing_gateway_id: link.gatewayId,
+      billing_customer_reference: link.reference,
+      billing_sync_status: "synced",
+      billing_synced_at: now,
+      billing_sync_generation: before.billing_sync_generation + 1,
+      billing_sync_due_at: null,
+      billing_sync_attempts: 0,
+    };
+  }
+  const old = row === null ? null : profileOf(row);
+  const mirroredChange = old !== null && SYNCED_PROFILE_COLUMNS.some((column) => old[column] !== profile[column]);
+  if (before.billing_customer_reference === null || !mirroredChange) return before;
+  return {
+    ...before,
+    billing_sync_status: "pending",
+    billing_sync_due_at: now,
+    billing_sync_attempts: 0,
+    billing_sync_generation: before.billing_sync_generation + 1,
   };
 }
 
@@ -67,8 +116,9 @@ export function customerObjectAfter(
   id: string,
   profile: CustomerProfile,
   now: string,
+  gateway: GatewayEffect = NO_GATEWAY_EFFECT,
 ): CustomerObject {
-  return toCustomerObject(customerRowAfter(row?.org_id ?? "", row, id, profile, now));
+  return toCustomerObject(customerRowAfter(row?.org_id ?? "", row, id, profile, now, gateway));
 }
 
 /**
@@ -82,6 +132,20 @@ export function previousAttributes(before: CustomerProfile, after: CustomerProfi
   }
   return changed;
 }
+
+/** A write's gateway options as statements for its batch (customers/gateway-request.ts builds them). */
+export type GatewayStatements = GatewayEffect & {
+  guarded: D1PreparedStatement[];
+  after: D1PreparedStatement[];
+  recorded: RecordedEvents[];
+};
+
+export const NO_GATEWAY_STATEMENTS: GatewayStatements = {
+  ...NO_GATEWAY_EFFECT,
+  guarded: [],
+  after: [],
+  recorded: [],
+};
 
 /** What recording needs of the customers service's deps. */
 export type EventDeps = { db: Db; orgId: string; events: EventsOutbox };
@@ -108,14 +172,20 @@ const record = (deps: EventDeps, event: CustomerEvent, createdAt: string): Recor
  * `customer.created`, after the insert in its batch: the insert either lands or fails the whole
  * batch (a unique index), so the event needs no guard, and takes the sequence the insert starts.
  */
-export const createdEvent = (deps: EventDeps, id: string, profile: CustomerProfile, now: string) =>
+export const createdEvent = (
+  deps: EventDeps,
+  id: string,
+  profile: CustomerProfile,
+  now: string,
+  gateway: GatewayEffect = NO_GATEWAY_EFFECT,
+) =>
   recordCreationEventStatements(deps.db, {
     orgId: deps.orgId,
     requestId: deps.events.requestId,
     createdAt: now,
     type: "customer.created",
     customerId: id,
-    object: customerObjectAfter(null, id, profile, now),
+    object: customerObjectAfter(null, id, profile, now, gateway),
   });
 
 /**
@@ -127,15 +197,19 @@ export function updatedEvent(
   row: CustomerRow,
   profile: CustomerProfile,
   now: string,
+  gateway: GatewayEffect = NO_GATEWAY_EFFECT,
 ): RecordedEvents | null {
   const previous = previousAttributes(profileOf(row), profile);
+  // A new link is a change of the customer object (its `billing`); imported payment methods
+  // record their own events, and has_payment_method moves with them (as when one is added).
+  if (gateway.link !== null) previous.billing = toCustomerObject(row).billing;
   if (Object.keys(previous).length === 0) return null;
   return record(
     deps,
     {
       type: "customer.updated",
       customerId: row.id,
-      object: customerObjectAfter(row, row.id, profile, now),
+      object: customerObjectAfter(row, row.id, profile, now, gateway),
       previousAttributes: previous,
       guard: repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false),
     },
@@ -155,22 +229,45 @@ export async function writeProfile(
   profile: CustomerProfile,
   lastEventAt: string | null = null,
   keep: KeepAnswer<CustomerRow> = keepNothing,
+  gateway: GatewayStatements = NO_GATEWAY_STATEMENTS,
+  now = nowIso(),
 ): Promise<CustomerRow | null> {
-  const now = nowIso();
-  const event = updatedEvent(deps, row, profile, now);
-  const recorded = event ? [event] : [];
-  const write = repo.updateProfileStatement(deps.db, deps.orgId, row.seq, row.version, profile, now, lastEventAt);
-  const kept = event
-    ? keptWithEvents(keep, customerRowAfter(deps.orgId, row, row.id, profile, now), deps, [event])
-    : [];
+  const event = updatedEvent(deps, row, profile, now, gateway);
+  const recorded = [...(event ? [event] : []), ...gateway.recorded];
+  const write = repo.updateProfileStatement(
+    deps.db,
+    deps.orgId,
+    row.seq,
+    row.version,
+    profile,
+    now,
+    lastEventAt,
+    gateway.link,
+  );
+  const kept =
+    recorded.length > 0
+      ? keptWithEvents(keep, customerRowAfter(deps.orgId, row, row.id, profile, now, gateway), deps, recorded)
+      : [];
   const written = await repo.writeCustomer(deps.db, write, {
-    before: recorded.flatMap((each) => each.statements),
+    // Guarded by the version the write expects, so before it: they land exactly when it does.
+    before: [...(event?.statements ?? []), ...gateway.guarded],
     // The search index follows the write in its batch.
-    after: [...indexCustomerStatements(deps.db, deps.orgId, row.id, profile, profileOf(row)), ...kept],
+    after: [
+      ...gateway.after,
+      ...indexCustomerStatements(deps.db, deps.orgId, row.id, profile, profileOf(row)),
+      ...kept,
+    ],
   });
   if (written.row) committed(deps, recorded, written);
-  return written.row;
+  return written.row && withImportedFlag(written.row, gateway);
 }
+
+/**
+ * The row a write RETURNING gave, with has_payment_method as the batch left it: payment methods
+ * imported in the same batch set it after the write's own statement.
+ */
+export const withImportedFlag = (row: CustomerRow, gateway: GatewayEffect): CustomerRow =>
+  gateway.addsPaymentMethods ? { ...row, has_payment_method: 1 } : row;
 
 /**
  * The kept-answer statements (lib/kept-answer.ts) for a change that records `recorded`: they act

@@ -10,6 +10,7 @@ import { alternativeIdNotFound } from "./customers.errors";
 import { etagOf, toCustomerObject } from "./customers.object";
 import type * as routes from "./customers.routes";
 import * as service from "./customers.service";
+import { syncIsDue, syncSoon } from "./gateway-sync";
 import { importAll } from "./import";
 import type { ImportItemResult } from "./provision.schemas";
 import * as provisioning from "./provision.service";
@@ -42,6 +43,17 @@ const deps = (c: RequestContext): service.CustomerDeps => ({
   events: requestOutbox(c),
 });
 
+/**
+ * A write that marked the customer's gateway sync (a linked customer's mirrored field changed):
+ * its first attempt runs after the answer, in the background (customers/gateway-sync.ts).
+ */
+function syncAfter(c: RequestContext, row: CustomerRow): CustomerRow {
+  if (syncIsDue(row)) {
+    inBackground(c, "customer gateway sync")(syncSoon(c.get("db").forBackground(), c.env, row.org_id, row.id));
+  }
+  return row;
+}
+
 const etag = (row: CustomerRow) => ({ ETag: etagOf(row) });
 
 const location = (row: CustomerRow) => ({ Location: `/v1/customers/${encodeURIComponent(row.id)}` });
@@ -63,7 +75,7 @@ const current = (row: CustomerRow) => ({ status: 200 as const, body: toCustomerO
 const archived = (row: CustomerRow) => ({ status: 200 as const, body: archivedBody(row) });
 
 export const create: AppRouteHandler<typeof routes.createCustomer> = async (c) => {
-  const answer = created(await service.create(deps(c), c.req.valid("json"), keepAnswer(c, created)));
+  const answer = created(syncAfter(c, await service.create(deps(c), c.req.valid("json"), keepAnswer(c, created))));
   return c.json(answer.body, answer.status, answer.headers);
 };
 
@@ -88,7 +100,9 @@ export const getByAlternativeId: AppRouteHandler<GetByAlternativeIdRoute> = asyn
 export const update: AppRouteHandler<PatchRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const keep = keepAnswer(c, current);
-  const answer = current(await service.update(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"), keep));
+  const answer = current(
+    syncAfter(c, await service.update(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"), keep)),
+  );
   return c.json(answer.body, answer.status, answer.headers);
 };
 
@@ -96,7 +110,7 @@ export const updateByAlternativeId: AppRouteHandler<PatchByAlternativeIdRoute> =
   const { alternative_id: alternativeId } = c.req.valid("param");
   const keep = keepAnswer(c, current);
   const answer = current(
-    await service.update(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"), keep),
+    syncAfter(c, await service.update(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"), keep)),
   );
   return c.json(answer.body, answer.status, answer.headers);
 };
@@ -104,7 +118,9 @@ export const updateByAlternativeId: AppRouteHandler<PatchByAlternativeIdRoute> =
 export const replace: AppRouteHandler<PutRoute> = async (c) => {
   const { id } = c.req.valid("param");
   const keep = keepAnswer(c, current);
-  const answer = current(await service.replace(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"), keep));
+  const answer = current(
+    syncAfter(c, await service.replace(deps(c), { id }, c.req.header("If-Match"), c.req.valid("json"), keep)),
+  );
   return c.json(answer.body, answer.status, answer.headers);
 };
 
@@ -112,7 +128,10 @@ export const replaceByAlternativeId: AppRouteHandler<PutByAlternativeIdRoute> = 
   const { alternative_id: alternativeId } = c.req.valid("param");
   const keep = keepAnswer(c, current);
   const answer = current(
-    await service.replace(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"), keep),
+    syncAfter(
+      c,
+      await service.replace(deps(c), { alternativeId }, c.req.header("If-Match"), c.req.valid("json"), keep),
+    ),
   );
   return c.json(answer.body, answer.status, answer.headers);
 };
@@ -168,6 +187,7 @@ const provisioned = ({ status, customer, subscription }: provisioning.Provisione
 
 export const provision: AppRouteHandler<typeof routes.provisionCustomer> = async (c) => {
   const outcome = await provisioning.provision(deps(c), c.req.valid("json"), keepAnswer(c, provisioned));
+  syncAfter(c, outcome.customer);
   const answer = provisioned(outcome);
   return c.json(answer.body, answer.status, answer.headers);
 };

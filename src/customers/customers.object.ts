@@ -1,6 +1,18 @@
+import { linkOf } from "../customer-records/billing-link.repository";
 import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { fnv1a } from "../lib/hash";
 import type { CustomerObject } from "./customers.schemas";
+
+function billingOf(row: CustomerRow): CustomerObject["billing"] {
+  const link = linkOf(row);
+  if (link === null) return null;
+  return {
+    gateway: link.gateway,
+    customer_reference: link.reference,
+    sync_status: row.billing_sync_status ?? "synced",
+    synced_at: row.billing_synced_at,
+  };
+}
 
 export function toCustomerObject(row: CustomerRow): CustomerObject {
   return {
@@ -8,6 +20,7 @@ export function toCustomerObject(row: CustomerRow): CustomerObject {
     id: row.id,
     ...profileOf(row),
     has_payment_method: row.has_payment_method === 1,
+    billing: billingOf(row),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };

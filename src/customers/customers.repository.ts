@@ -1,8 +1,10 @@
+import type { GatewayLink } from "../customer-records/billing-link.repository";
 import {
   type CustomerProfile,
   type CustomerRow,
   PII_COLUMNS,
   PROFILE_COLUMNS,
+  SYNCED_PROFILE_COLUMNS,
   storedValues,
 } from "../customer-records/customer-columns";
 import type { Db } from "../lib/db";
@@ -57,9 +59,20 @@ export function insertStatement(
   profile: CustomerProfile,
   now: string,
   lastEventAt: string | null = null,
+  link: GatewayLink | null = null,
 ): D1PreparedStatement {
-  return db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+  if (link === null) return db.prepare(INSERT_SQL).bind(orgId, id, ...storedValues(profile), now, now, lastEventAt);
+  return db
+    .prepare(INSERT_LINKED_SQL)
+    .bind(orgId, id, ...storedValues(profile), now, now, lastEventAt, link.gateway, link.gatewayId, link.reference);
 }
+
+// A customer created linked to a gateway customer the caller named: synced as of its creation
+// (Roster pushes later changes, never overwrites the named customer with what it already had).
+const INSERT_LINKED_SQL = `INSERT INTO customers (${INSERT_COLUMNS.join(", ")}, event_sequence, billing_gateway,
+    billing_gateway_id, billing_customer_reference, billing_sync_status, billing_synced_at)
+  VALUES (${INSERT_COLUMNS.map((_, index) => `?${index + 1}`).join(", ")}, 1, ?${INSERT_COLUMNS.length + 1},
+    ?${INSERT_COLUMNS.length + 2}, ?${INSERT_COLUMNS.length + 3}, 'synced', ?${INSERT_COLUMNS.length - 1}) RETURNING *`;
 
 /**
  * A customer write (`insertStatement`, `updateProfileStatement`, … each RETURNING the row) with
@@ -134,23 +147,52 @@ export function updateProfileStatement(
   profile: CustomerProfile,
   now: string,
   lastEventAt: string | null = null,
+  link: GatewayLink | null = null,
 ): D1PreparedStatement {
+  const now_ = `?${AFTER_PROFILE + 1}`;
+  const linkTo = (n: number) => `?${AFTER_PROFILE + 5 + n}`;
+  // SET expressions read the row as it was, so `name IS NOT ?n` compares the old value with the new.
+  const syncedFieldChanges = `billing_customer_reference IS NOT NULL AND (${SYNCED_PROFILE_COLUMNS.map(
+    (column) => `${column} IS NOT ?${PROFILE_COLUMNS.indexOf(column) + 1}`,
+  ).join(" OR ")})`;
+  const linking = `${linkTo(3)} IS NOT NULL`;
   return db
     .prepare(
-      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ?${AFTER_PROFILE + 1},
-         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at)
+      `UPDATE customers SET ${SET_PROFILE}, version = version + 1, updated_at = ${now_},
+         last_event_at = coalesce(?${AFTER_PROFILE + 5}, last_event_at),
+         billing_gateway = coalesce(${linkTo(1)}, billing_gateway),
+         billing_gateway_id = coalesce(${linkTo(2)}, billing_gateway_id),
+         billing_customer_reference = coalesce(${linkTo(3)}, billing_customer_reference),
+         billing_sync_status = CASE WHEN ${linking} THEN 'synced' WHEN ${syncedFieldChanges} THEN 'pending'
+           ELSE billing_sync_status END,
+         billing_synced_at = CASE WHEN ${linking} THEN ${now_} ELSE billing_synced_at END,
+         billing_sync_due_at = CASE WHEN ${linking} THEN NULL WHEN ${syncedFieldChanges} THEN ${now_}
+           ELSE billing_sync_due_at END,
+         billing_sync_attempts = CASE WHEN ${linking} OR ${syncedFieldChanges} THEN 0 ELSE billing_sync_attempts END,
+         billing_sync_generation = billing_sync_generation + (${linking} OR ${syncedFieldChanges})
        WHERE org_id = ?${AFTER_PROFILE + 2} AND seq = ?${AFTER_PROFILE + 3} AND version = ?${AFTER_PROFILE + 4}
          AND archived_at IS NULL
        RETURNING *`,
     )
-    .bind(...storedValues(profile), now, orgId, seq, expectedVersion, lastEventAt);
+    .bind(
+      ...storedValues(profile),
+      now,
+      orgId,
+      seq,
+      expectedVersion,
+      lastEventAt,
+      link?.gateway ?? null,
+      link?.gatewayId ?? null,
+      link?.reference ?? null,
+    );
 }
 
 const ERASE_PII = PII_COLUMNS.map((column) => `${column} = NULL`).join(", ");
 
 /**
  * Archives a live customer: PII erased, archived_at set, the keyed hash of its alternative ID
- * kept, has_payment_method cleared (the cascade deletes them); RETURNING the archived row, none
+ * kept, has_payment_method cleared (the cascade deletes them), its gateway sync stopped (the
+ * gateway customer stays, spec section 11); RETURNING the archived row, none
  * if it was not live at `expectedVersion` (and at `expectedEventSequence`, when given: it moves
  * with every change to the customer's subscriptions, addresses and payment methods, so it proves
  * they are still the set the cascade's events were built from). For `writeCustomer`, with the
@@ -168,7 +210,7 @@ export function archiveStatement(
   return db
     .prepare(
       `UPDATE customers SET ${ERASE_PII}, archived_at = ?1, updated_at = ?1, version = version + 1,
-         has_payment_method = 0,
+         has_payment_method = 0, billing_sync_due_at = NULL,
          archived_alternative_id_hash = coalesce(?5, archived_alternative_id_hash)
        WHERE org_id = ?2 AND seq = ?3 AND version = ?4 AND archived_at IS NULL
          AND (?6 IS NULL OR event_sequence = ?6)

@@ -57,6 +57,18 @@ const byWhat = (target: CustomerTarget) => (target === "id" ? "by id" : "by alte
 
 const ETAG = { ETag: { schema: { type: "string" as const }, description: "Strong ETag of this version." } };
 
+/**
+ * What the gateway options (`gateway_customer_reference`, `import_payment_methods`,
+ * `billing_information`; spec section 11) can answer: no gateway, the gateway's refusal, an
+ * unreachable gateway, the deployment secret missing. Each leaves Roster unchanged.
+ */
+const GATEWAY_PROBLEMS = [
+  "gateway_not_configured",
+  "gateway_rejected",
+  "gateway_unavailable",
+  "configuration_missing",
+] as const;
+
 const customerWithEtag = (description: string) => ({ ...jsonContent(Customer, description), headers: ETAG });
 
 export const createCustomer = createRoute({
@@ -83,6 +95,7 @@ export const createCustomer = createRoute({
       "email_taken",
       "username_taken",
       "email_domain_unresolvable",
+      ...GATEWAY_PROBLEMS,
     ),
   },
 });
@@ -155,6 +168,7 @@ const updateErrors = (target: CustomerTarget) =>
     "email_taken",
     "username_taken",
     "email_domain_unresolvable",
+    ...GATEWAY_PROBLEMS,
   );
 
 export function patchCustomer<T extends CustomerTarget>(target: T) {
@@ -285,7 +299,13 @@ export const provisionCustomer = createRoute({
       headers: { ...ETAG, Location: { schema: { type: "string" }, description: "/v1/customers/{id}" } },
     },
     200: { ...jsonContent(ProvisioningResult, "The customer existed; the fields sent were applied"), headers: ETAG },
-    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, ...provisionConflicts, "email_domain_unresolvable"),
+    ...problemResponses(
+      ...AUTHENTICATED,
+      ...WITH_BODY,
+      ...provisionConflicts,
+      "email_domain_unresolvable",
+      ...GATEWAY_PROBLEMS,
+    ),
   },
 });
 

@@ -9,9 +9,11 @@ import { customerId, IdParams } from "../customer-records/customer-records.param
 import { isoTimestamp, text, timestamp } from "../lib/fields";
 import { metadataInput, metadataKeyParam } from "../lib/metadata";
 import { pageOf, pageQuery } from "../lib/pages";
+import { BillingInformation } from "../payment-gateway/billing-information";
 import { alternativeId, email, language, phone, timezone, username } from "./customers.fields";
 import { AlternativeIdParams } from "./customers.params";
 import { expandedFields, expandParam } from "./expand";
+import type { GatewayOptions } from "./gateway-request";
 import { metadataFilters, withMetadataFilters } from "./search.schemas";
 
 /** The profile fields a caller can write; `null` means "not set". */
@@ -43,18 +45,37 @@ export const requestOptions = {
   }),
 };
 
+/**
+ * Accepted on create, PATCH, PUT, provision and import items, never stored (spec section 11,
+ * "Linking customers to the gateway"; customers/gateway-request.ts).
+ */
+export const gatewayOptions = {
+  gateway_customer_reference: text(255).optional().openapi({
+    description:
+      "Links the customer to this existing customer at the organization's payment gateway (checked with the gateway: unknown is `422 gateway_rejected`; no gateway: `409 gateway_not_configured`). Shown as `billing`; never changes the gateway customer's own fields until the customer changes.",
+    example: "cus_NffrFeUfNV2Hib",
+  }),
+  import_payment_methods: z.boolean().optional().openapi({
+    description:
+      "With `gateway_customer_reference`: every card that gateway customer has becomes a payment method of this customer in the same change (`is_default` from the gateway's default; cards already on file are skipped). Never stored.",
+  }),
+  billing_information: BillingInformation.optional(),
+};
+
 export type ProfileInput = {
   [K in keyof typeof profileFields]?: z.infer<(typeof profileFields)[K]>;
 };
 
 export const CreateCustomerBody = z
-  .strictObject({ id: customerId.optional(), ...profileFields, ...requestOptions })
+  .strictObject({ id: customerId.optional(), ...profileFields, ...requestOptions, ...gatewayOptions })
   .openapi("CreateCustomer");
 
 /** PATCH and PUT: the id is immutable, so it is not a field here. */
-export type UpdateInput = ProfileInput & { skip_email_dns_validation?: boolean };
+export type UpdateInput = ProfileInput & { skip_email_dns_validation?: boolean } & GatewayOptions;
 
-export const UpdateCustomerBody = z.strictObject({ ...profileFields, ...requestOptions }).openapi("UpdateCustomer");
+export const UpdateCustomerBody = z
+  .strictObject({ ...profileFields, ...requestOptions, ...gatewayOptions })
+  .openapi("UpdateCustomer");
 
 const OUTPUT_OF_KIND = {
   text: () => z.string().nullable(),
@@ -69,12 +90,31 @@ const profileOutput = Object.fromEntries(
   PROFILE_COLUMNS.map((column) => [column, OUTPUT_OF_KIND[PROFILE_SPEC[column].kind]()]),
 ) as { [C in ProfileColumn]: OutputOf<(typeof PROFILE_SPEC)[C]["kind"]> };
 
+/** The customer's link to the organization's payment gateway (spec section 11); read-only. */
+export const Billing = z
+  .object({
+    gateway: z.enum(["stripe", "test"]),
+    customer_reference: z
+      .string()
+      .openapi({ description: "The gateway's customer id.", example: "cus_NffrFeUfNV2Hib" }),
+    sync_status: z.enum(["synced", "pending", "failed"]).openapi({
+      description:
+        "Whether the gateway customer has the customer's latest name, email, phone, language and default billing address: `pending` while a change waits to reach it (retried while the gateway is unreachable), `failed` when the gateway refused it or the retries ran out.",
+    }),
+    synced_at: isoTimestamp.nullable().openapi({ description: "When the gateway customer last matched." }),
+  })
+  .openapi("CustomerBilling");
+
 export const Customer = z
   .object({
     object: z.literal("customer"),
     id: z.string(),
     ...profileOutput,
     has_payment_method: z.boolean(),
+    billing: z.union([Billing, z.null()]).openapi({
+      description:
+        "The customer's customer at the organization's payment gateway, or null until one is needed or named (`gateway_customer_reference`). Read-only.",
+    }),
     created_at: isoTimestamp,
     updated_at: isoTimestamp,
     ...expandedFields,

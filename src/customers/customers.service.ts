@@ -1,5 +1,5 @@
 import { type CustomerProfile, type CustomerRow, profileOf } from "../customer-records/customer-columns";
-import { customerNotFound } from "../customer-records/customer-records.repository";
+import { customerIsLiveGuard, customerNotFound } from "../customer-records/customer-records.repository";
 import { indexCustomerStatements, searchLive } from "../customer-search/search-index.repository";
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
@@ -10,14 +10,31 @@ import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage, servedRows } from "../lib/pages";
 import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import type { GatewaySettings } from "../payment-gateway/payment-gateway.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
-import { committed, createdEvent, customerRowAfter, keptWithEvents, writeProfile } from "./customer-events";
+import {
+  committed,
+  createdEvent,
+  customerRowAfter,
+  keptWithEvents,
+  withImportedFlag,
+  writeProfile,
+} from "./customer-events";
 import { alternativeIdNotFound, conflictError, customerArchived, preconditionFailed } from "./customers.errors";
 import { etagOf, ifMatchSatisfied, toCustomerObject } from "./customers.object";
 import { profileForCreate, profileForPatch, profileForPut, sameProfile } from "./customers.profile";
 import * as repo from "./customers.repository";
 import type { ListCustomersQuery, ProfileInput, UpdateInput } from "./customers.schemas";
 import { type Expansion, expandCustomers, parseExpand } from "./expand";
+import {
+  changesCustomer,
+  type GatewayOptions,
+  gatewayWrite,
+  hasGatewayOptions,
+  type PreparedGateway,
+  prepareGateway,
+  withoutGatewayOptions,
+} from "./gateway-request";
 import { metadataPairs } from "./search.service";
 
 /**
@@ -32,10 +49,11 @@ import { metadataPairs } from "./search.service";
 export type CustomerRef = { id: string } | { alternativeId: string };
 
 /** The deployment settings customer behaviour reads (the Worker's `env` has them all). */
-export type CustomerSettings = EmailDnsVars & {
-  /** HMAC key for remembering archived alternative IDs; unset, late webhook events are not refused. */
-  ALTERNATIVE_ID_HASH_KEY?: string;
-};
+export type CustomerSettings = EmailDnsVars &
+  GatewaySettings & {
+    /** HMAC key for remembering archived alternative IDs; unset, late webhook events are not refused. */
+    ALTERNATIVE_ID_HASH_KEY?: string;
+  };
 
 /**
  * What every call needs: the request's storage and tenant, a place for follow-up work, and the
@@ -115,27 +133,47 @@ export const checkEmail = (deps: CustomerDeps, input: { email?: string | null; s
 
 export async function create(
   deps: CustomerDeps,
-  input: ProfileInput & { id?: string; skip_email_dns_validation?: boolean },
+  input: ProfileInput & { id?: string; skip_email_dns_validation?: boolean } & GatewayOptions,
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow> {
   await checkEmail(deps, input);
-  const { id: requestedId, skip_email_dns_validation: _, ...fields } = input;
+  const [body, options] = withoutGatewayOptions(input);
+  const { id: requestedId, skip_email_dns_validation: _, ...fields } = body;
   const profile = profileForCreate(fields);
   const id = requestedId ?? newId("cus");
+  // A caller-chosen id already taken fails the insert below; check it first when the gateway
+  // would be asked on its behalf (a gateway customer created for a customer that is not this one).
+  if (requestedId !== undefined && hasGatewayOptions(options)) await requireFreshId(deps, requestedId);
+  const prepared = await prepareGateway(deps, options);
   const now = nowIso();
-  const event = createdEvent(deps, id, profile, now);
-  const kept = keptWithEvents(keep, customerRowAfter(deps.orgId, null, id, profile, now), deps, [event]);
+  const gateway = await gatewayWrite(deps, prepared, id, null, profile, customerIsLiveGuard(deps.orgId, id), now);
+  const event = createdEvent(deps, id, profile, now, gateway);
+  const recorded = [event, ...gateway.recorded];
+  const kept = keptWithEvents(keep, customerRowAfter(deps.orgId, null, id, profile, now, gateway), deps, recorded);
   try {
-    const written = await repo.insertCustomer(deps.db, repo.insertStatement(deps.db, deps.orgId, id, profile, now), {
+    const insert = repo.insertStatement(deps.db, deps.orgId, id, profile, now, null, gateway.link);
+    const written = await repo.insertCustomer(deps.db, insert, {
       // Searchable at once: the index is written with the customer (spec section 12).
-      after: [...event.statements, ...indexCustomerStatements(deps.db, deps.orgId, id, profile, null), ...kept],
+      after: [
+        ...event.statements,
+        ...gateway.guarded,
+        ...gateway.after,
+        ...indexCustomerStatements(deps.db, deps.orgId, id, profile, null),
+        ...kept,
+      ],
     });
-    committed(deps, [event], written);
-    return written.row;
+    committed(deps, recorded, written);
+    return withImportedFlag(written.row, gateway);
   } catch (error) {
     if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error, id);
     throw error;
   }
+}
+
+/** A create's chosen id must be nobody's (live or archived): the same answers the insert would give. */
+async function requireFreshId(deps: CustomerDeps, id: string): Promise<void> {
+  const existing = await repo.findById(deps.db, deps.orgId, id);
+  if (existing) throw await conflictError(deps.db, deps.orgId, new repo.UniqueViolation("id"), id);
 }
 
 export function checkIfMatch(ifMatch: string | undefined, row: CustomerRow): void {
@@ -152,16 +190,23 @@ async function changeProfile(
   ifMatch: string | undefined,
   compute: (row: CustomerRow) => CustomerProfile,
   keep: KeepAnswer<CustomerRow>,
+  options: GatewayOptions = {},
 ): Promise<CustomerRow> {
+  let prepared: PreparedGateway | null = null;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
     const row = await get(deps, ref);
     checkIfMatch(ifMatch, row);
+    // Once the customer is known live (404/410/412 first), the gateway is asked, once.
+    if (attempt === 0) prepared = await prepareGateway(deps, options);
     const profile = compute(row);
-    if (sameProfile(profileOf(row), profile)) return row;
+    const now = nowIso();
+    const guard = repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false);
+    const gateway = await gatewayWrite(deps, prepared, row.id, row, profile, guard, now);
+    if (sameProfile(profileOf(row), profile) && !changesCustomer(gateway)) return row;
     let updated: CustomerRow | null;
     try {
-      updated = await writeProfile(deps, row, profile, null, keep);
+      updated = await writeProfile(deps, row, profile, null, keep, gateway, now);
     } catch (error) {
       if (error instanceof repo.UniqueViolation) throw await conflictError(deps.db, deps.orgId, error);
       throw error;
@@ -183,7 +228,8 @@ export async function update(
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ) {
   await checkEmail(deps, input);
-  return changeProfile(deps, ref, ifMatch, (row) => profileForPatch(row, input), keep);
+  const [fields, options] = withoutGatewayOptions(input);
+  return changeProfile(deps, ref, ifMatch, (row) => profileForPatch(row, fields), keep, options);
 }
 
 /** PUT: a full replace, except that the alternative ID changes only when sent. */
@@ -195,7 +241,8 @@ export async function replace(
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ) {
   await checkEmail(deps, input);
-  return changeProfile(deps, ref, ifMatch, (row) => profileForPut(row, input), keep);
+  const [fields, options] = withoutGatewayOptions(input);
+  return changeProfile(deps, ref, ifMatch, (row) => profileForPut(row, fields), keep, options);
 }
 
 /** Removes one metadata key; removing an absent key changes nothing. */

@@ -20,6 +20,7 @@ import { keptWithEvents } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
 import type { CustomerDeps } from "./customers.service";
+import { gatewayOptionsRefused, hasGatewayOptions } from "./gateway-request";
 import {
   type ImportInsert,
   type ImportUpdate,
@@ -253,7 +254,9 @@ export async function importAll(
   let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {
     const parsed = ProvisionBody.safeParse(item);
-    if (parsed.success) valid.push({ index, body: parsed.data });
+    if (parsed.success && hasGatewayOptions(parsed.data)) {
+      results[index] = failure(index, gatewayOptionsRefused(index, parsed.data));
+    } else if (parsed.success) valid.push({ index, body: parsed.data });
     else {
       const errors = fieldErrorsFrom("json", parsed.error);
       results[index] = failure(index, new ApiError("validation_failed", `Item ${index} is invalid.`, { errors }));

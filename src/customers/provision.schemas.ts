@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { customerId } from "../customer-records/customer-records.params";
 import { Subscription, SubscriptionInput } from "../subscriptions/subscriptions.schemas";
 import { alternativeId } from "./customers.fields";
-import { Customer, profileFields, requestOptions } from "./customers.schemas";
+import { Customer, gatewayOptions, profileFields, requestOptions } from "./customers.schemas";
 
 /**
  * A provision body: the customer fields, at least one of `id` / `alternative_id` to identify
@@ -12,6 +12,7 @@ export const ProvisionBody = z
   .strictObject({
     ...profileFields,
     ...requestOptions,
+    ...gatewayOptions,
     id: customerId.optional(),
     alternative_id: alternativeId.optional(),
     // A union, not .nullable(): .nullable() carries SubscriptionInput's component name along,

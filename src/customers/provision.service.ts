@@ -1,4 +1,5 @@
 import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
+import { customerIsLiveGuard } from "../customer-records/customer-records.repository";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { RecordedEvents } from "../events/events.repository";
 import { ApiError } from "../lib/errors";
@@ -15,11 +16,25 @@ import {
 import * as subscriptions from "../subscriptions/subscriptions.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { alternativeIdHash } from "./archive.service";
-import { committed, createdEvent, customerRowAfter, keptWithEvents, updatedEvent } from "./customer-events";
+import {
+  committed,
+  createdEvent,
+  customerRowAfter,
+  keptWithEvents,
+  updatedEvent,
+  withImportedFlag,
+} from "./customer-events";
 import { conflictError, customerIdArchived, identityConflict } from "./customers.errors";
 import { profileForCreate, profileForPatch, sameProfile } from "./customers.profile";
 import * as repo from "./customers.repository";
 import { type CustomerDeps, checkEmail } from "./customers.service";
+import {
+  changesCustomer,
+  gatewayWrite,
+  type PreparedGateway,
+  prepareGateway,
+  withoutGatewayOptions,
+} from "./gateway-request";
 import type { ProvisionBody } from "./provision.schemas";
 
 /**
@@ -90,11 +105,15 @@ async function upsert(
   eventAt: string | undefined,
   keep: KeepAnswer<Provisioned>,
 ): Promise<ProvisionOutcome> {
-  const { id, subscription, skip_email_dns_validation: _, ...fields } = body;
+  const [withoutOptions, options] = withoutGatewayOptions(body);
+  const { id, subscription, skip_email_dns_validation: _, ...fields } = withoutOptions;
+  let prepared: PreparedGateway | null = null;
   for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
     await pauseBeforeRetry(attempt);
     const found = await findIdentified(deps, body, eventAt);
     if (found && "archived" in found) return { status: "archived", customerId: found.archived };
+    // The identity resolved (409s first), the gateway is asked, once (customers/gateway-request.ts).
+    if (attempt === 0) prepared = await prepareGateway(deps, options);
 
     // The customer's write (none when nothing changes) and the subscription commit together.
     const now = nowIso();
@@ -107,13 +126,23 @@ async function upsert(
     // Its events: an update's before it (guarded by the version it expects), a create's after.
     const beforeWrite: RecordedEvents[] = [];
     const afterWrite: RecordedEvents[] = [];
+    // The gateway options' statements: guarded ones where the write's guard holds, then the rest.
+    const gatewayBefore: D1PreparedStatement[] = [];
+    const gatewayAfter: D1PreparedStatement[] = [];
+    // The imported payment methods' events (their statements are among the gateway statements).
+    const gatewayRecorded: RecordedEvents[] = [];
+    let addsPaymentMethods = false;
     if (!found) {
       customerId = id ?? newId("cus");
       const profile = profileForCreate(fields);
-      write = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null);
+      const guard = customerIsLiveGuard(deps.orgId, customerId);
+      const gateway = await gatewayWrite(deps, prepared, customerId, null, profile, guard, now);
+      write = repo.insertStatement(deps.db, deps.orgId, customerId, profile, now, eventAt ?? null, gateway.link);
       versionAfter = 1;
-      rowAfter = customerRowAfter(deps.orgId, null, customerId, profile, now);
-      afterWrite.push(createdEvent(deps, customerId, profile, now));
+      rowAfter = customerRowAfter(deps.orgId, null, customerId, profile, now, gateway);
+      afterWrite.push(createdEvent(deps, customerId, profile, now, gateway));
+      gatewayRecorded.push(...gateway.recorded);
+      gatewayAfter.push(...gateway.guarded, ...gateway.after);
       index = indexCustomerStatements(deps.db, deps.orgId, customerId, profile, null);
     } else {
       if (isStale(found, eventAt)) return { status: "stale", customer: found };
@@ -123,15 +152,30 @@ async function upsert(
       const eventIsNewer =
         eventAt !== undefined &&
         (found.last_event_at === null || Date.parse(eventAt) !== Date.parse(found.last_event_at));
-      if (!sameProfile(profileOf(found), profile) || eventIsNewer) {
+      const guard = repo.customerAtVersionGuard(deps.orgId, customerId, found.version, false);
+      const gateway = await gatewayWrite(deps, prepared, customerId, found, profile, guard, now);
+      if (!sameProfile(profileOf(found), profile) || eventIsNewer || changesCustomer(gateway)) {
         const { seq, version } = found;
-        write = repo.updateProfileStatement(deps.db, deps.orgId, seq, version, profile, now, eventAt ?? null);
+        write = repo.updateProfileStatement(
+          deps.db,
+          deps.orgId,
+          seq,
+          version,
+          profile,
+          now,
+          eventAt ?? null,
+          gateway.link,
+        );
         versionAfter = version + 1;
-        rowAfter = customerRowAfter(deps.orgId, found, customerId, profile, now);
+        rowAfter = customerRowAfter(deps.orgId, found, customerId, profile, now, gateway);
         index = indexCustomerStatements(deps.db, deps.orgId, customerId, profile, profileOf(found));
         // A newer event that changes no field moves only last_event_at: no customer.updated.
-        const event = updatedEvent(deps, found, profile, now);
+        const event = updatedEvent(deps, found, profile, now, gateway);
         if (event) beforeWrite.push(event);
+        gatewayRecorded.push(...gateway.recorded);
+        addsPaymentMethods = gateway.addsPaymentMethods;
+        gatewayBefore.push(...gateway.guarded);
+        gatewayAfter.push(...gateway.after);
       }
     }
     // Lands only at the version the customer write leaves: never beside a write that did not.
@@ -150,15 +194,17 @@ async function upsert(
     let ensured: CreateSubscriptionOutcome | null = null;
     if (write) {
       try {
-        const recorded = [...beforeWrite, ...afterWrite, ...(created ? [created.event] : [])];
-        const before = beforeWrite.flatMap((each) => each.statements);
-        const after = afterWrite.flatMap((each) => each.statements);
+        const recorded = [...beforeWrite, ...afterWrite, ...gatewayRecorded, ...(created ? [created.event] : [])];
+        // An update's events and its guarded gateway statements go before it (the imported payment
+        // methods' events after their inserts); a create's after it.
+        const before = [...beforeWrite.flatMap((each) => each.statements), ...gatewayBefore];
+        const after = [...afterWrite.flatMap((each) => each.statements), ...gatewayAfter];
         const subscriptionAt = before.length + 1 + after.length;
         if (created) after.push(...created.statements, ...created.event.statements);
         // Last, so the subscription's results keep their places.
         after.push(...index, ...keepWith(created?.row ?? null, rowAfter, recorded));
         const written = await repo.writeCustomer(deps.db, write, { before, after });
-        customer = written.row;
+        customer = written.row && withImportedFlag(written.row, { link: null, addsPaymentMethods });
         if (customer) committed(deps, recorded, written);
         if (created) ensured = readCreated(written.results[subscriptionAt], written.results[subscriptionAt + 1]);
       } catch (error) {

@@ -110,7 +110,7 @@ export const problems = {
     status: 409,
     title: "Payment gateway not configured",
     meaning:
-      "A money operation (a credit from a payment method) in an organization without a payment gateway; configure one with `PUT /v1/payment_gateway`.",
+      "A money operation (a credit from a payment method), or a customer write with `gateway_customer_reference`, `import_payment_methods` or `billing_information`, in an organization without a payment gateway; configure one with `PUT /v1/payment_gateway`. Nothing changed.",
   },
   balance_insufficient: {
     status: 409,

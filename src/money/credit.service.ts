@@ -9,11 +9,11 @@ import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { describeError, logError } from "../lib/logger";
 import { isStorageError } from "../lib/storage-errors";
+import { gatewayCustomerOf } from "../payment-gateway/customer-link.service";
 import { askGateway, gatewayProblem } from "../payment-gateway/gateway-errors";
 import {
   type GatewayFactory,
   type GatewaySettings,
-  gatewayCustomerOf,
   type OpenedGateway,
   openGateway,
   openGatewayById,
@@ -88,7 +88,7 @@ export async function creditFromPaymentMethod(
   const earlier =
     requestKeyHash === null ? null : await charges.findChargeByRequestKey(deps.db, deps.orgId, requestKeyHash);
   if (earlier && sameCredit(earlier, input)) return continueCharge(deps, earlier, keep);
-  const gatewayCustomer = await gatewayCustomerOf(deps.db, opened, input.customerId);
+  const { reference: gatewayCustomer, record: recordLink } = await gatewayCustomerOf(deps.db, opened, input.customerId);
   // An off-session charge needs the card attached to the gateway customer (Stripe refuses it
   // otherwise); attaching an attached card is a no-op, and the gateway checks the reference
   // here, before any charge exists.
@@ -99,6 +99,9 @@ export async function creditFromPaymentMethod(
       `roster-attach-${deps.orgId}-${paymentMethod.id}-${gatewayCustomer}`,
     ),
   );
+  // The customer's link (its `billing`), recorded once the gateway accepted the card: a
+  // refusal above leaves Roster unchanged.
+  if (recordLink.length > 0) await deps.db.batch(recordLink);
   const id = newId("ch");
   const now = new Date();
   const charge = await charges.insertPendingCharge(deps.db, {

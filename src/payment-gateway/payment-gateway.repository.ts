@@ -136,27 +136,22 @@ export async function findGatewayCustomer(
 }
 
 /**
- * Records the gateway customer unless one is already recorded (a concurrent request's), and
- * returns the recorded one: every request of a customer then charges through the same one.
+ * Records the customer's gateway customer at this configuration (replacing one recorded before:
+ * the caller named another), for the batch of the change that links it.
  */
-export async function recordGatewayCustomer(
+export function gatewayCustomerStatement(
   db: Db,
   orgId: string,
   customerId: string,
   gatewayId: string,
   reference: string,
   now: string,
-): Promise<string> {
-  const [, recorded] = await db.batch<{ reference: string }>([
-    db
-      .prepare(
-        `INSERT INTO gateway_customers (org_id, customer_id, gateway_id, reference, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING`,
-      )
-      .bind(orgId, customerId, gatewayId, reference, now),
-    db
-      .prepare("SELECT reference FROM gateway_customers WHERE org_id = ?1 AND customer_id = ?2 AND gateway_id = ?3")
-      .bind(orgId, customerId, gatewayId),
-  ]);
-  return recorded?.results[0]?.reference ?? reference;
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO gateway_customers (org_id, customer_id, gateway_id, reference, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (org_id, customer_id, gateway_id) DO UPDATE SET reference = excluded.reference`,
+    )
+    .bind(orgId, customerId, gatewayId, reference, now);
 }

@@ -160,23 +160,6 @@ export async function openGatewayById(
   return config?.id === gatewayId ? opened(settings, config, adapters) : null;
 }
 
-/**
- * The customer's customer at the gateway, created on first need with an idempotency key derived
- * from Roster's ids, so concurrent first needs create one gateway customer, not two.
- */
-export async function gatewayCustomerOf(db: Db, opened: OpenedGateway, customerId: string): Promise<string> {
-  const { config, gateway } = opened;
-  const known = await repo.findGatewayCustomer(db, config.org_id, customerId, config.id);
-  if (known !== null) return known;
-  const reference = await askGateway(() =>
-    gateway.createCustomer(
-      { metadata: { roster_organization_id: config.org_id, roster_customer_id: customerId } },
-      `roster-customer-${config.org_id}-${customerId}`,
-    ),
-  );
-  return repo.recordGatewayCustomer(db, config.org_id, customerId, config.id, reference, nowIso());
-}
-
 const RESEAL_BATCH = 50;
 
 /**

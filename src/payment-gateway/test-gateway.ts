@@ -68,11 +68,24 @@ const TAX_ID_SHAPES: Record<string, RegExp> = {
 
 const CUSTOMER_REFERENCE = /^gcus_[0-9a-f]{24}$/;
 
+/**
+ * Gateway customers that exist before Roster links them (as a Stripe account's existing
+ * customers do), with their cards, so `gateway_customer_reference` with
+ * `import_payment_methods` has something to import. Customers the test gateway creates have none.
+ */
+export const TEST_GATEWAY_CUSTOMERS: Record<string, { cards: string[]; defaultCard: string | null }> = {
+  gcus_test_with_cards: { cards: ["pm_card_visa", "pm_card_mastercard"], defaultCard: "pm_card_mastercard" },
+  gcus_test_without_cards: { cards: [], defaultCard: null },
+};
+
+const existingCustomer = (reference: string) =>
+  Object.hasOwn(TEST_GATEWAY_CUSTOMERS, reference) ? TEST_GATEWAY_CUSTOMERS[reference] : undefined;
+
 const derived = async (prefix: string, key: string) =>
   `${prefix}_${(await sha256Hex(`test-gateway\n${key}`)).slice(0, 24)}`;
 
 function requireCustomer(reference: string): void {
-  if (!CUSTOMER_REFERENCE.test(reference)) {
+  if (!CUSTOMER_REFERENCE.test(reference) && !existingCustomer(reference)) {
     throw new GatewayRejected(`No such customer: '${reference}'`, "resource_missing", "customer");
   }
 }
@@ -121,7 +134,7 @@ export function testGateway(): PaymentGateway {
     createCustomer: (_fields, idempotencyKey) => derived("gcus", idempotencyKey),
     async retrieveCustomer(reference) {
       requireCustomer(reference);
-      return { reference, defaultPaymentMethod: null };
+      return { reference, defaultPaymentMethod: existingCustomer(reference)?.defaultCard ?? null };
     },
     async updateCustomer(reference) {
       requireCustomer(reference);
@@ -130,10 +143,13 @@ export function testGateway(): PaymentGateway {
       requireCustomer(customerReference);
       return describe(paymentMethodReference, requireCard(paymentMethodReference));
     },
-    // No state: a test gateway customer holds no cards beyond those attached in the same call.
+    // No state: a customer the test gateway created holds no cards beyond those attached in the
+    // same call; the fixed customers hold theirs.
     async listCards(customerReference) {
       requireCustomer(customerReference);
-      return { cards: [], defaultReference: null };
+      const existing = existingCustomer(customerReference);
+      const cards = (existing?.cards ?? []).map((reference) => describe(reference, requireCard(reference)));
+      return { cards, defaultReference: existing?.defaultCard ?? null };
     },
     async setDefaultPaymentMethod(customerReference, paymentMethodReference) {
       requireCustomer(customerReference);

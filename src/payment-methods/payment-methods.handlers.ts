@@ -1,9 +1,11 @@
 import { listPage } from "../customer-records/customer-records.pages";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
+import { newId } from "../lib/ids";
 import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
+import { attachWithGateway } from "./gateway-attach";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type * as routes from "./payment-methods.routes";
@@ -25,13 +27,15 @@ export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethod
 };
 
 export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMethod> = async (c) => {
-  const { id } = c.req.valid("param");
+  const { id: customerId } = c.req.valid("param");
   const input = c.req.valid("json");
+  const db = c.get("db");
   const orgId = c.get("orgId");
-  // No lookup first: the insert writes only under a live customer of this organization.
-  const row = await service.create(
-    c.get("db"),
-    orgId,
+  const id = newId("pm");
+  // With the organization's gateway, checked and attached there first (spec section 11).
+  const { paymentMethod, record } = await attachWithGateway(
+    { db, orgId, settings: c.env },
+    customerId,
     id,
     {
       gateway: input.gateway ?? null,
@@ -42,9 +46,13 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
       exp_year: input.exp_year ?? null,
       is_default: input.is_default ?? false,
     },
-    requestOutbox(c),
-    keepAnswer(c, created),
+    input,
   );
+  // No lookup first: the insert writes only under a live customer of this organization.
+  const row = await service.create(db, orgId, customerId, paymentMethod, requestOutbox(c), keepAnswer(c, created), {
+    id,
+    together: record,
+  });
   if (!row) throw customerNotFound();
   const answer = created(toPaymentMethodObject(row));
   return c.json(answer.body, answer.status);

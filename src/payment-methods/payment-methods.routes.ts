@@ -51,12 +51,19 @@ export const createPaymentMethod = createRoute({
   tags,
   security,
   summary: "Add a payment method",
-  description: `Records a reference to an instrument a payment gateway stores (\`gateway_reference\`), never the card itself: a body with a card number anywhere (13–19 digits, possibly grouped by single spaces or dashes, passing the Luhn check, in any value or field name) is refused with \`400 validation_failed\` pointing at where it was, and nothing is stored. \`is_default\` defaults to false; a new default clears the previous one in the same atomic step. ${FLAG} ${NO_CUSTOMER}`,
+  description: `Records a reference to an instrument a payment gateway stores (\`gateway_reference\`), never the card itself: a body with a card number anywhere (13–19 digits, possibly grouped by single spaces or dashes, passing the Luhn check, in any value or field name) is refused with \`400 validation_failed\` pointing at where it was, and nothing is stored. When \`gateway\` is the organization's payment gateway (\`stripe\` or \`test\`), the gateway checks the reference (unknown: \`422 gateway_rejected\`), it is attached to the customer's gateway customer (created on first need; the customer's \`billing\`), \`gateway_reference\` becomes the attached method's id and \`brand\`, \`last4\`, \`exp_month\`, \`exp_year\` are the gateway's (values sent that disagree: \`400 validation_failed\`); otherwise it stays a plain reference. \`is_default\` defaults to false; a new default clears the previous one in the same atomic step. ${FLAG} ${NO_CUSTOMER}`,
   middleware: [...writeRoute(), rejectCardNumbers],
   request: { params: CustomerParams, query: NoQuery, body: jsonBodyOf(CreatePaymentMethodBody) },
   responses: {
     201: jsonContent(PaymentMethod, "The new payment method"),
-    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "customer_not_found"),
+    ...problemResponses(
+      ...AUTHENTICATED,
+      ...WITH_BODY,
+      "customer_not_found",
+      "gateway_rejected",
+      "gateway_unavailable",
+      "configuration_missing",
+    ),
   },
 });
 

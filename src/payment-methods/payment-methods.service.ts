@@ -24,8 +24,9 @@ import type { PaymentMethodObject } from "./payment-methods.schemas";
 const paymentMethodNotFound = () => new ApiError("not_found", "This customer has no payment method with this id.");
 
 /**
- * Adds a payment method with its `payment_method.created` (after the insert: the fresh id
- * exists exactly when it landed). Null when the customer is not live.
+ * Adds a payment method (under `id`, when the gateway was already asked about it) with its
+ * `payment_method.created` (after the insert: the fresh id exists exactly when it landed).
+ * Null when the customer is not live.
  */
 export async function create(
   db: Db,
@@ -34,8 +35,8 @@ export async function create(
   paymentMethod: repo.NewPaymentMethod,
   events: EventsOutbox,
   keep: KeepAnswer<PaymentMethodObject> = keepNothing,
+  { id = newId("pm"), together = [] }: { id?: string; together?: D1PreparedStatement[] } = {},
 ): Promise<repo.PaymentMethodRow | null> {
-  const id = newId("pm");
   const now = nowIso();
   const object = toPaymentMethodObject(repo.newPaymentMethodRow(orgId, customerId, id, paymentMethod, now));
   const event = recordEventStatements(db, {
@@ -48,8 +49,10 @@ export async function create(
     guard: recordInsertedGuard("payment_methods", orgId, id),
   });
   const kept = keep(object, eventsRecordedGuard(orgId, event.eventIds));
+  // `together`: what the same change records beside it (the customer's new gateway link).
   const written = await repo.insertPaymentMethod(db, orgId, customerId, id, paymentMethod, now, [
     ...event.statements,
+    ...together,
     ...kept,
   ]);
   if (written.row) events.committed(orgId, [event], written.statements, written.results);

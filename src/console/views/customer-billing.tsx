@@ -42,7 +42,7 @@ export type AdjustmentDraft = { values: AdjustmentValues; problem: string; error
 
 const EMPTY_ADJUSTMENT: AdjustmentValues = { amount: "", currency: "", description: "" };
 
-/** The `billing` link; the merger of the `billing` field passes the customer's (null until then). */
+/** The customer's `billing` link (spec section 11), or that it has none. */
 export function BillingLink({ billing }: { billing: BillingLinkView }) {
   return (
     <>
