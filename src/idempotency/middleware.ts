@@ -61,7 +61,7 @@ function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boo
 }
 
 /**
- * Idempotency-Key (README, "Retries and idempotency") for tenant writes: runs after authentication, the rate
+ * Idempotency-Key (docs/idempotency.md) for tenant writes: runs after authentication, the rate
  * limit and the body reader, before validators, so a validation failure is a final response
  * that is kept like any other. Without the header the request runs as if this were not here.
  *
