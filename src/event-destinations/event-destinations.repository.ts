@@ -1,4 +1,5 @@
 import type { Db } from "../lib/db";
+import { rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
 /** Every SQL statement of event destinations. */
 
@@ -196,14 +197,14 @@ export async function rotateDestinationSecret(
   after: D1PreparedStatement[] = [],
 ): Promise<DestinationRow | null> {
   const [rotated] = await db.batch<DestinationRow>([
-    db
-      .prepare(
-        `UPDATE event_destinations
-           SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3, updated_at = ?5
-         WHERE org_id = ?1 AND id = ?2
-         RETURNING ${PUBLIC_COLUMNS}`,
-      )
-      .bind(orgId, id, newSecret, previousExpiresAt, now),
+    rotateSecretStatement(
+      db,
+      "event_destinations",
+      { orgId, id },
+      { secret: newSecret, expiresAt: previousExpiresAt },
+      PUBLIC_COLUMNS,
+      [{ column: "updated_at", value: now }],
+    ),
     ...after,
   ]);
   return rotated?.results[0] ?? null;

@@ -9,7 +9,8 @@ import { ApiError } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
-import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
+import { previousSecretExpiresAt } from "../lib/previous-secrets";
+import { maskedSecret, newSigningSecret } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,
   type DestinationRow,
@@ -197,7 +198,7 @@ export async function rotateSecret(
 ) {
   const secret = newSigningSecret();
   const now = Date.now();
-  const previousExpiresAt = new Date(now + PREVIOUS_SECRET_GRACE_MS).toISOString();
+  const previousExpiresAt = previousSecretExpiresAt(now);
   const current = await findDestination(db, orgId, id);
   if (!current) throw notFound();
   const updatedAt = new Date(now).toISOString();

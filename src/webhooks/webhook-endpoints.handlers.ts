@@ -6,10 +6,11 @@ import { newId } from "../lib/ids";
 import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody, listBody } from "../lib/lists";
 import { forgetLiveCredential, liveCredential, rememberLiveCredential } from "../lib/live-credentials";
+import { previousSecretExpiresAt } from "../lib/previous-secrets";
 import type { AppRouteHandler } from "../lib/types";
 import { requireAlternativeIdHashKey } from "./configuration";
 import { forgetEndpointSecrets } from "./endpoint-secrets-cache";
-import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "./secrets";
+import { maskedSecret, newSigningSecret } from "./secrets";
 import type * as routes from "./webhook-endpoints.routes";
 import * as repo from "./webhooks.repository";
 
@@ -77,7 +78,7 @@ export const deleteWebhookEndpoint: AppRouteHandler<typeof routes.deleteWebhookE
 export const rotateWebhookEndpointSecret: AppRouteHandler<typeof routes.rotateWebhookEndpointSecret> = async (c) => {
   const { id } = c.req.valid("param");
   const { secret = newSigningSecret() } = c.req.valid("json");
-  const previousExpiresAt = new Date(Date.now() + PREVIOUS_SECRET_GRACE_MS).toISOString();
+  const previousExpiresAt = previousSecretExpiresAt(Date.now());
   const orgId = c.get("orgId");
   // Read first: the kept answer is built from the row the rotation leaves.
   const current = await repo.findWebhookEndpoint(c.get("db"), orgId, id);
