@@ -6,11 +6,10 @@ import {
 import { eventsRecordedGuard, type NewEvent, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
@@ -88,8 +87,7 @@ export async function update(
   keep: KeepAnswer<AddressObject> = keepNothing,
 ): Promise<repo.AddressRow> {
   await requireLiveCustomer(db, orgId, customerId);
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "address", change: "update" }, async () => {
     const row = await repo.findAddress(db, orgId, customerId, addressId);
     // Deleted (or its customer archived) since it was read.
     if (!row) throw addressNotFound();
@@ -118,8 +116,8 @@ export async function update(
       events.committed(orgId, [event], written.statements, written.results);
       return written.row;
     }
-  }
-  throw new ApiError("storage_unavailable", "The address kept changing during this update; retry.");
+    return GO_ROUND;
+  });
 }
 
 /** Deletes the address with its `address.deleted` (the address as it was), guarded like `update`. */
@@ -132,8 +130,7 @@ export async function remove(
   keep: KeepAnswer<string> = keepNothing,
 ): Promise<void> {
   await requireLiveCustomer(db, orgId, customerId);
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "address", change: "delete" }, async () => {
     const row = await repo.findAddress(db, orgId, customerId, addressId);
     if (!row) throw addressNotFound();
     const guard = recordUnchangedGuard("addresses", row);
@@ -154,6 +151,6 @@ export async function remove(
       events.committed(orgId, [event], written.statements, written.results);
       return;
     }
-  }
-  throw new ApiError("storage_unavailable", "The address kept changing during this delete; retry.");
+    return GO_ROUND;
+  });
 }

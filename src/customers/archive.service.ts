@@ -3,12 +3,11 @@ import { customerNotFound } from "../customer-records/customer-records.repositor
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { followUp } from "../lib/follow-up";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements, cascadeEvents, readArchiveCascade } from "./archive-cascade";
 import { archiveEvents, committed, keptWithEvents, unarchivedEvent } from "./customer-events";
@@ -118,8 +117,7 @@ export async function archive(
   ifMatch: string | undefined,
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow | null> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "customer", change: "archive" }, async () => {
     const row = byId(ref)
       ? await repo.findById(deps.db, deps.orgId, ref.id)
       : await resolveByAlternativeId(deps, deps.orgId, ref.alternativeId, deps.background);
@@ -131,8 +129,8 @@ export async function archive(
     checkIfMatch(ifMatch, row);
     const archived = await archiveLive(deps, row, keep);
     if (archived) return archived;
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
+    return GO_ROUND;
+  });
 }
 
 /** Brings an archived customer back, PII still empty; a live one is returned unchanged. */
@@ -141,8 +139,7 @@ export async function unarchive(
   ref: { id: string },
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "customer", change: "unarchive" }, async () => {
     const row = await repo.findById(deps.db, deps.orgId, ref.id);
     if (!row) throw customerNotFound();
     if (row.archived_at === null) return row;
@@ -166,6 +163,6 @@ export async function unarchive(
       committed(deps, [event], written);
       return written.row;
     }
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this unarchive; retry.");
+    return GO_ROUND;
+  });
 }

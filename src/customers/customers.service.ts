@@ -4,12 +4,11 @@ import { indexCustomerStatements, searchLive } from "../customer-search/search-i
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
 import type { Background } from "../lib/background";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage, servedRows } from "../lib/pages";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import { committed, createdEvent, customerRowAfter, keptWithEvents, writeProfile } from "./customer-events";
 import { alternativeIdNotFound, conflictError, customerArchived, preconditionFailed } from "./customers.errors";
@@ -153,8 +152,7 @@ async function changeProfile(
   compute: (row: CustomerRow) => CustomerProfile,
   keep: KeepAnswer<CustomerRow>,
 ): Promise<CustomerRow> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "customer", change: "update" }, async () => {
     const row = await get(deps, ref);
     checkIfMatch(ifMatch, row);
     const profile = compute(row);
@@ -170,8 +168,8 @@ async function changeProfile(
       await forgetReleasedAlternativeId(deps, deps.orgId, row, updated, deps.background);
       return updated;
     }
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this update; retry.");
+    return GO_ROUND;
+  });
 }
 
 /** PATCH: only the fields sent change; metadata merges. */

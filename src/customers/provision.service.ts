@@ -1,11 +1,10 @@
 import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { RecordedEvents } from "../events/events.repository";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
 import {
   type CreateSubscriptionOutcome,
@@ -91,8 +90,7 @@ async function upsert(
   keep: KeepAnswer<Provisioned>,
 ): Promise<ProvisionOutcome> {
   const { id, subscription, skip_email_dns_validation: _, ...fields } = body;
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "customer", change: "provision" }, async () => {
     const found = await findIdentified(deps, body, eventAt);
     if (found && "archived" in found) return { status: "archived", customerId: found.archived };
 
@@ -165,11 +163,11 @@ async function upsert(
         if (!(error instanceof repo.UniqueViolation)) throw error;
         // Another request may have created this identity first (SQLite names whichever index
         // it checked first, often email): if so, go round and update it instead.
-        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) continue;
+        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) return GO_ROUND;
         throw await conflictError(deps.db, deps.orgId, error);
       }
       // The customer changed since it was read: nothing was written, go round.
-      if (!customer) continue;
+      if (!customer) return GO_ROUND;
       if (found) await forgetReleasedAlternativeId(deps, deps.orgId, found, customer, deps.background);
     } else if (wanted) {
       const keepSubscription: KeepAnswer<SubscriptionRow> = (subscription, committed) =>
@@ -185,10 +183,9 @@ async function upsert(
       );
     }
     // Only without a customer write: it changed or was archived since it was read.
-    if (!customer || ensured?.status === "customer_gone") continue;
+    if (!customer || ensured?.status === "customer_gone") return GO_ROUND;
     return { status, customer, subscription: ensured?.row ?? null };
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");
+  });
 }
 
 /** Provision through the API: the email DNS check, then the upsert, which never answers stale or archived. */

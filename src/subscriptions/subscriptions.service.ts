@@ -6,7 +6,7 @@ import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { toSubscriptionObject } from "./subscriptions.object";
 import * as repo from "./subscriptions.repository";
 
@@ -86,8 +86,7 @@ export async function cancel(
   events: EventsOutbox,
   keep: KeepAnswer<repo.SubscriptionRow> = keepNothing,
 ): Promise<repo.SubscriptionRow> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "subscription", change: "cancel" }, async () => {
     const row = await repo.findSubscription(db, orgId, customerId, subscriptionId);
     if (!row) throw subscriptionNotFound();
     if (row.status !== "active") return row;
@@ -116,6 +115,6 @@ export async function cancel(
     if (outcome.canceled) events.committed(orgId, [event], outcome.statements, outcome.results);
     if (outcome.row && (outcome.canceled || outcome.row.status !== "active")) return outcome.row;
     if (!outcome.row) throw subscriptionNotFound();
-  }
-  throw new ApiError("storage_unavailable", "The subscription kept changing during this cancel; retry.");
+    return GO_ROUND;
+  });
 }
