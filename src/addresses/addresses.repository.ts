@@ -1,4 +1,5 @@
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 
 /** An addresses row as D1 returns it. */
@@ -55,7 +56,6 @@ export const deleteAddressesOnArchiveStatement = addressRecords.deleteOnArchiveS
 const toSql = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? 1 : 0) : value);
 
 /** What a write's batch ran, for the events outbox. */
-export type Written = { statements: D1PreparedStatement[]; results: D1Result[] };
 
 /** The row `insertAddress` inserts, as D1 will return it. */
 export function newAddressRow(
@@ -90,7 +90,7 @@ export async function insertAddress(
   address: NewAddress,
   now: string,
   after: D1PreparedStatement[],
-): Promise<Written & { row: AddressRow | null }> {
+): Promise<WrittenRow<AddressRow>> {
   const statements: D1PreparedStatement[] = [];
   if (address.is_default) {
     statements.push(
@@ -102,34 +102,30 @@ export async function insertAddress(
         .bind(orgId, customerId, address.type, now),
     );
   }
-  statements.push(
-    db
-      .prepare(
-        `INSERT INTO addresses (id, org_id, customer_id, type, line1, line2, city, state, postal_code, country,
+  const insert = db
+    .prepare(
+      `INSERT INTO addresses (id, org_id, customer_id, type, line1, line2, city, state, postal_code, country,
            is_default, created_at, updated_at)
          SELECT ?3, ?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12
          WHERE ${LIVE_CUSTOMER}
          RETURNING *`,
-      )
-      .bind(
-        orgId,
-        customerId,
-        id,
-        address.type,
-        address.line1,
-        address.line2,
-        address.city,
-        address.state,
-        address.postal_code,
-        address.country,
-        toSql(address.is_default),
-        now,
-      ),
-  );
-  const inserted = statements.length - 1;
-  statements.push(...after);
-  const results = await db.batch(statements);
-  return { row: (results[inserted]?.results[0] as AddressRow | undefined) ?? null, statements, results };
+    )
+    .bind(
+      orgId,
+      customerId,
+      id,
+      address.type,
+      address.line1,
+      address.line2,
+      address.city,
+      address.state,
+      address.postal_code,
+      address.country,
+      toSql(address.is_default),
+      now,
+    );
+  const written = await runBatch(db, [...statements, insert, ...after]);
+  return { ...written, row: firstRowOf<AddressRow>(written, insert) };
 }
 
 /** An event guard, or any condition with anonymous `?` placeholders and its values. */
@@ -150,12 +146,26 @@ export async function updateAddress(
   changes: AddressChanges,
   now: string,
   together: { before: D1PreparedStatement[]; guard: Guard; after?: D1PreparedStatement[] },
-): Promise<Written & { row: AddressRow | null }> {
+): Promise<WrittenRow<AddressRow>> {
   const { guard } = together;
   const after = together.after ?? [];
   const columns = CHANGEABLE_COLUMNS.filter((column) => changes[column] !== undefined);
   const assignments = columns.map((column, index) => `${column} = ?${index + 5}`);
   const self = "FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3";
+  const update = db
+    .prepare(
+      `UPDATE addresses SET ${[...assignments, "updated_at = ?4"].join(", ")}
+       WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${guard.sql}
+       RETURNING *`,
+    )
+    .bind(
+      orgId,
+      customerId,
+      addressId,
+      now,
+      ...columns.map((column) => toSql(changes[column] ?? null)),
+      ...guard.params,
+    );
   const statements = [
     ...together.before,
     db
@@ -175,25 +185,11 @@ export async function updateAddress(
         toSql(changes.is_default ?? null),
         ...guard.params,
       ),
-    db
-      .prepare(
-        `UPDATE addresses SET ${[...assignments, "updated_at = ?4"].join(", ")}
-         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${guard.sql}
-         RETURNING *`,
-      )
-      .bind(
-        orgId,
-        customerId,
-        addressId,
-        now,
-        ...columns.map((column) => toSql(changes[column] ?? null)),
-        ...guard.params,
-      ),
+    update,
     ...after,
   ];
-  const results = await db.batch(statements);
-  const row = (results.at(-1 - after.length)?.results[0] as AddressRow | undefined) ?? null;
-  return { row, statements, results };
+  const written = await runBatch(db, statements);
+  return { ...written, row: firstRowOf<AddressRow>(written, update) };
 }
 
 /**
@@ -206,15 +202,10 @@ export async function deleteAddress(
   customerId: string,
   addressId: string,
   together: { before: D1PreparedStatement[]; guard: Guard; after?: D1PreparedStatement[] },
-): Promise<Written & { deleted: boolean }> {
-  const statements = [
-    ...together.before,
-    db
-      .prepare(`DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
-      .bind(orgId, customerId, addressId, ...together.guard.params),
-  ];
-  const deleteAt = statements.length - 1;
-  statements.push(...(together.after ?? []));
-  const results = await db.batch(statements);
-  return { deleted: (results[deleteAt]?.meta.changes ?? 0) > 0, statements, results };
+): Promise<WrittenBatch & { deleted: boolean }> {
+  const remove = db
+    .prepare(`DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
+    .bind(orgId, customerId, addressId, ...together.guard.params);
+  const written = await runBatch(db, [...together.before, remove, ...(together.after ?? [])]);
+  return { ...written, deleted: changesOf(written, remove) > 0 };
 }

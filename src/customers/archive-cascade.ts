@@ -12,6 +12,7 @@ import {
   type SeriesEvent,
 } from "../events/events.repository";
 import { REDACTED_FIELDS, redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
+import { firstRowOf, rowsOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { toPaymentMethodObject } from "../payment-methods/payment-methods.object";
 import {
@@ -47,19 +48,20 @@ export type ArchiveCascade = {
  * state), with its event sequence. Null when there is no such customer.
  */
 export async function readArchiveCascade(db: Db, orgId: string, customerId: string): Promise<ArchiveCascade | null> {
-  const [sequence, subscriptions, addresses, paymentMethods] = await db.batch([
-    customerEventSequenceStatement(db, orgId, customerId),
-    subscriptionsOfCustomersStatement(db, orgId, [customerId]),
-    addressesOfCustomersStatement(db, orgId, [customerId]),
-    paymentMethodsOfCustomersStatement(db, orgId, [customerId]),
-  ]);
-  const counter = sequence?.results[0] as { event_sequence: number } | undefined;
+  const reads = {
+    sequence: customerEventSequenceStatement(db, orgId, customerId),
+    subscriptions: subscriptionsOfCustomersStatement(db, orgId, [customerId]),
+    addresses: addressesOfCustomersStatement(db, orgId, [customerId]),
+    paymentMethods: paymentMethodsOfCustomersStatement(db, orgId, [customerId]),
+  };
+  const batch = await runBatch(db, Object.values(reads));
+  const counter = firstRowOf<{ event_sequence: number }>(batch, reads.sequence);
   if (!counter) return null;
   return {
     eventSequence: counter.event_sequence,
-    activeSubscriptions: ((subscriptions?.results ?? []) as SubscriptionRow[]).filter((row) => row.status === "active"),
-    addresses: (addresses?.results ?? []) as AddressRow[],
-    paymentMethods: (paymentMethods?.results ?? []) as PaymentMethodRow[],
+    activeSubscriptions: rowsOf<SubscriptionRow>(batch, reads.subscriptions).filter((row) => row.status === "active"),
+    addresses: rowsOf<AddressRow>(batch, reads.addresses),
+    paymentMethods: rowsOf<PaymentMethodRow>(batch, reads.paymentMethods),
   };
 }
 

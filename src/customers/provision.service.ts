@@ -151,14 +151,12 @@ async function upsert(
         const recorded = [...beforeWrite, ...afterWrite, ...(created ? [created.event] : [])];
         const before = beforeWrite.flatMap((each) => each.statements);
         const after = afterWrite.flatMap((each) => each.statements);
-        const subscriptionAt = before.length + 1 + after.length;
-        if (created) after.push(...created.statements, ...created.event.statements);
-        // Last, so the subscription's results keep their places.
+        if (created) after.push(created.statements.insert, created.statements.active, ...created.event.statements);
         after.push(...index, ...keepWith(created?.row ?? null, rowAfter, recorded));
         const written = await repo.writeCustomer(deps.db, write, { before, after });
         customer = written.row;
         if (customer) committed(deps, recorded, written);
-        if (created) ensured = readCreated(written.results[subscriptionAt], written.results[subscriptionAt + 1]);
+        if (created) ensured = readCreated(written, created.statements);
       } catch (error) {
         if (!(error instanceof repo.UniqueViolation)) throw error;
         // Another request may have created this identity first (SQLite names whichever index

@@ -1,3 +1,4 @@
+import { changesOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
@@ -178,12 +179,13 @@ export async function deleteDestination(
   id: string,
   before: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const results = await db.batch([
+  const remove = db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id);
+  const written = await runBatch(db, [
     ...before,
     db.prepare("DELETE FROM event_deliveries WHERE org_id = ?1 AND destination_id = ?2").bind(orgId, id),
-    db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
+    remove,
   ]);
-  return (results.at(-1)?.meta.changes ?? 0) > 0;
+  return changesOf(written, remove) > 0;
 }
 
 /** Makes `newSecret` current; the replaced one keeps signing until `previousExpiresAt`. */

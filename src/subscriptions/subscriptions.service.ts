@@ -1,6 +1,7 @@
 import { recordInsertedGuard, recordUnchangedGuard } from "../customer-records/customer-records.repository";
 import { eventsRecordedGuard, type RecordedEvents, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
+import { runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
@@ -30,7 +31,7 @@ export function createStatements(
   subscription: repo.NewSubscription,
   now: string,
   customerVersion: number | null,
-): { statements: D1PreparedStatement[]; event: RecordedEvents; row: repo.SubscriptionRow } {
+): { statements: repo.CreateSubscriptionStatements; event: RecordedEvents; row: repo.SubscriptionRow } {
   const { db, orgId, events } = deps;
   const id = newId("sub");
   const row = repo.newSubscriptionRow(orgId, customerId, id, subscription, now);
@@ -67,10 +68,10 @@ export async function create(
   const created = createStatements({ db, orgId, events }, customerId, subscription, now, customerVersion);
   const { event } = created;
   const kept = keep(created.row, eventsRecordedGuard(orgId, event.eventIds));
-  const statements = [...created.statements, ...event.statements, ...kept];
-  const results = await db.batch(statements);
-  const outcome = repo.readCreated(results[0], results[1]);
-  if (outcome.status === "created") events.committed(orgId, [event], statements, results);
+  const { insert, active } = created.statements;
+  const written = await runBatch(db, [insert, active, ...event.statements, ...kept]);
+  const outcome = repo.readCreated(written, created.statements);
+  if (outcome.status === "created") events.committed(orgId, [event], written.statements, written.results);
   return outcome;
 }
 

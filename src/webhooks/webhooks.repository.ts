@@ -1,3 +1,4 @@
+import { changesOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn, type RotatingSecret, rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
@@ -88,7 +89,8 @@ export async function deleteWebhookEndpoint(
   id: string,
   before: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const results = await db.batch([
+  const remove = db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2").bind(orgId, id);
+  const written = await runBatch(db, [
     ...before,
     db
       .prepare(
@@ -96,9 +98,9 @@ export async function deleteWebhookEndpoint(
            AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2)`,
       )
       .bind(orgId, id),
-    db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
+    remove,
   ]);
-  return (results.at(-1)?.meta.changes ?? 0) > 0;
+  return changesOf(written, remove) > 0;
 }
 
 /** The endpoint's current secret is `secret` (a fresh one: exactly when its rotation committed). */
