@@ -1,7 +1,6 @@
-import { type CustomerRow, PII_COLUMNS, profileOf } from "../customer-records/customer-columns";
+import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
-import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
 import { nowIso } from "../lib/fields";
 import { followUp } from "../lib/follow-up";
@@ -13,6 +12,7 @@ import { archiveCascadeStatements, cascadeEvents, readArchiveCascade } from "./a
 import { archiveEvents, committed, keptWithEvents, unarchivedEvent } from "./customer-events";
 import * as repo from "./customers.repository";
 import { byId, type CustomerDeps, type CustomerRef, checkIfMatch } from "./customers.service";
+import { ERASED_PII, forgetErasedReplays } from "./erasure";
 
 /**
  * Archiving and unarchiving a customer, and the clean-up an archive owes KV afterwards (see
@@ -32,7 +32,7 @@ export async function alternativeIdHash(deps: CustomerDeps, alternativeId: strin
 /** The row an archive at `now` leaves (archiveStatement): PII erased, no payment method, the version bumped. */
 const archivedRow = (row: CustomerRow, now: string, alternativeIdHash: string | null): CustomerRow => ({
   ...row,
-  ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])),
+  ...ERASED_PII,
   has_payment_method: 0,
   archived_at: now,
   updated_at: now,
@@ -101,7 +101,7 @@ async function archiveLive(
  */
 async function cleanUpAfterArchive(deps: CustomerDeps, archived: CustomerRow, before?: CustomerRow): Promise<void> {
   if (before) await forgetReleasedAlternativeId(deps, deps.orgId, before, archived, deps.background);
-  await followUp(deps.background, () => forgetRedactedReplays(deps, deps.orgId, archived.id));
+  await followUp(deps.background, () => forgetErasedReplays(deps, deps.orgId, archived.id));
 }
 
 /**

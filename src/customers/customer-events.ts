@@ -1,7 +1,7 @@
 import {
   type CustomerProfile,
   type CustomerRow,
-  PII_COLUMNS,
+  ERASED_PII,
   PROFILE_COLUMNS,
   profileOf,
   storedProfile,
@@ -207,7 +207,7 @@ export function archiveEvents(
   cascade: { eventSequence: number; events: SeriesEvent[] },
   now: string,
 ): RecordedSeries {
-  const erased = { ...profileOf(row), ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])) };
+  const erased = { ...profileOf(row), ...ERASED_PII };
   const archived: SeriesEvent = {
     type: "customer.archived",
     object: {

@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { inBackground } from "../lib/background";
 import { sha256Hex } from "../lib/crypto";
@@ -33,13 +33,14 @@ const background = (c: Context<AppEnv>, task: Promise<unknown>) =>
 /** The cache fill runs after the response, in its own session on the primary (its redaction check needs the latest state). */
 const backgroundStorage = (c: Context<AppEnv>): Storage => ({ db: c.get("db").forBackground(), kv: c.env.KV });
 
-function keptRow(kept: KeptResponse, subject: PiiSubject | null): KeptRow {
+function keptRow(kept: KeptResponse, subject: PiiSubject | null, erasedFields: readonly string[]): KeptRow {
   const now = Date.now();
   return {
     status: kept.status,
     headers: JSON.stringify(kept.headers),
     body: kept.body,
     subject,
+    erasedFields,
     completedAt: new Date(now).toISOString(),
     expiresAt: new Date(now + RETENTION_MS).toISOString(),
   };
@@ -50,12 +51,19 @@ function keptRow(kept: KeptResponse, subject: PiiSubject | null): KeptRow {
  * the kept answer, so the answer commits with the change or not at all. `used` tells whether a
  * write path asked for them.
  */
-function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boolean } {
+function lockKeeper(
+  db: Db,
+  lock: Lock,
+  erasedFields: readonly string[],
+): { keeper: AnswerKeeper; used: () => boolean } {
   let used = false;
   const keeper: AnswerKeeper = (answer, committed) => {
     used = true;
     const { kept, subject } = keepableAnswer(answer);
-    return [assertLockHeldStatement(db, lock), completeKeyStatement(db, lock, keptRow(kept, subject), committed)];
+    return [
+      assertLockHeldStatement(db, lock),
+      completeKeyStatement(db, lock, keptRow(kept, subject, erasedFields), committed),
+    ];
   };
   return { keeper, used: () => used };
 }
@@ -68,41 +76,55 @@ function lockKeeper(db: Db, lock: Lock): { keeper: AnswerKeeper; used: () => boo
  * A request that changes something keeps its answer in the change's own batch (`answerKeeper`),
  * so no crash can leave a committed change whose key would run the request again; one that
  * changes nothing (a validation error, a 404, a no-op) keeps its answer here, after the handler.
+ *
+ * `erasedFields`: what archiving a customer erases (given by the caller, so this folder needs
+ * no knowledge of the records): a response about a customer archived while the request ran is
+ * kept with them null.
  */
-export const idempotencyKey = createMiddleware<AppEnv>(async (c, next) => {
-  const key = parseIdempotencyKey(c.req.header("Idempotency-Key"));
-  if (key === null) return next();
+export function idempotencyKey(erasedFields: readonly string[]): MiddlewareHandler<AppEnv> {
+  const middleware = createMiddleware<AppEnv>(async (c, next) => {
+    const key = parseIdempotencyKey(c.req.header("Idempotency-Key"));
+    if (key === null) return next();
 
-  const orgId = c.get("orgId");
-  const keyHash = await sha256Hex(key);
-  // DELETE routes read no body: theirs counts as empty.
-  const fingerprint = await requestFingerprint(c.req.method, c.req.url, c.get("rawBody") ?? NO_BODY);
+    const orgId = c.get("orgId");
+    const keyHash = await sha256Hex(key);
+    // DELETE routes read no body: theirs counts as empty.
+    const fingerprint = await requestFingerprint(c.req.method, c.req.url, c.get("rawBody") ?? NO_BODY);
 
-  // A replay from KV needs no D1 round trip; anything but an exact match is D1's to decide.
-  const cached = await readCachedReplay(c.env.KV, orgId, keyHash);
-  if (cached?.fingerprint === fingerprint) return replayResponse(cached);
+    // A replay from KV needs no D1 round trip; anything but an exact match is D1's to decide.
+    const cached = await readCachedReplay(c.env.KV, orgId, keyHash);
+    if (cached?.fingerprint === fingerprint) return replayResponse(cached);
 
-  const claim = await claimKey(c.get("db"), orgId, keyHash, fingerprint);
-  if (claim.kind === "completed") {
-    background(c, cacheReplay(backgroundStorage(c), claim.row));
-    return replayResponse(keptOf(claim.row));
-  }
-  // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
-  if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
+    const claim = await claimKey(c.get("db"), orgId, keyHash, fingerprint);
+    if (claim.kind === "completed") {
+      background(c, cacheReplay(backgroundStorage(c), claim.row));
+      return replayResponse(keptOf(claim.row));
+    }
+    // KV's copy of an expired response expires no later than its row; dropping it is a safety net.
+    if (claim.replaced?.state === "completed") await forgetCachedReplay(c.env.KV, orgId, keyHash).catch(() => {});
 
-  const { keeper, used } = lockKeeper(c.get("db"), claim.lock);
-  c.set("answerKeeper", keeper);
-  const renewal = keepLockAlive(c.get("db"), claim.lock);
-  try {
-    await next();
-  } finally {
-    await renewal.stop();
-  }
-  // Under waitUntil too: a client that hangs up must not leave the key locked until it expires.
-  const settled = keepOrRelease(c, claim.lock, used());
-  inBackground(c, "idempotency key completion")(settled);
-  await settled;
-});
+    const { keeper, used } = lockKeeper(c.get("db"), claim.lock, erasedFields);
+    c.set("answerKeeper", keeper);
+    const renewal = keepLockAlive(c.get("db"), claim.lock);
+    try {
+      await next();
+    } finally {
+      await renewal.stop();
+    }
+    // Under waitUntil too: a client that hangs up must not leave the key locked until it expires.
+    const settled = keepOrRelease(c, claim.lock, used(), erasedFields);
+    inBackground(c, "idempotency key completion")(settled);
+    await settled;
+  });
+  idempotencyMiddlewares.add(middleware);
+  return middleware;
+}
+
+const idempotencyMiddlewares = new WeakSet<MiddlewareHandler<AppEnv>>();
+
+/** Whether a route's middleware is an `idempotencyKey` (the OpenAPI document declares the header there). */
+export const isIdempotencyKeyMiddleware = (handler: unknown): boolean =>
+  typeof handler === "function" && idempotencyMiddlewares.has(handler as MiddlewareHandler<AppEnv>);
 
 /**
  * Whether an answer that changed nothing is final for its key: below 500, except a 429 (a rate
@@ -117,7 +139,12 @@ const isFinal = (status: number) => status < 500 && status !== 429;
  * retry runs again. Storage trouble here never changes the response the caller gets: the work
  * was done (or not) already, and the lock, if it stays, dies after 60 seconds.
  */
-async function keepOrRelease(c: Context<AppEnv>, lock: Lock, keptInBatch: boolean): Promise<void> {
+async function keepOrRelease(
+  c: Context<AppEnv>,
+  lock: Lock,
+  keptInBatch: boolean,
+  erasedFields: readonly string[],
+): Promise<void> {
   try {
     let row: CompletedKeyRow | null = keptInBatch ? await findKeptBy(c.get("db"), lock) : null;
     if (!row) {
@@ -126,7 +153,7 @@ async function keepOrRelease(c: Context<AppEnv>, lock: Lock, keptInBatch: boolea
         await releaseLock(c.get("db"), lock);
         return;
       }
-      row = await completeKey(c.get("db"), lock, keptRow(keepable.kept, keepable.subject));
+      row = await completeKey(c.get("db"), lock, keptRow(keepable.kept, keepable.subject, erasedFields));
     }
     if (!row) {
       logError("idempotency lock lost before the response was kept", { request_id: c.get("requestId") });
