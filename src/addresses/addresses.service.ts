@@ -1,4 +1,6 @@
+import { listPage } from "../customer-records/customer-records.pages";
 import {
+  customerNotFound,
   recordInsertedGuard,
   recordUnchangedGuard,
   requireLiveCustomer,
@@ -47,6 +49,12 @@ const recordAddressEvent = (
  * when it landed). Null when the customer is not live. Clearing the previous default of its
  * type is part of this change, not an event of its own.
  */
+const addresses = { name: "addresses", list: repo.listAddresses, toObject: toAddressObject };
+
+/** A page of a live customer's addresses (404 for an unknown or archived customer). */
+export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
+  listPage(db, orgId, customerId, addresses, query);
+
 export async function create(
   db: Db,
   orgId: string,
@@ -54,7 +62,7 @@ export async function create(
   address: repo.NewAddress,
   events: EventsOutbox,
   keep: KeepAnswer<AddressObject> = keepNothing,
-): Promise<repo.AddressRow | null> {
+): Promise<repo.AddressRow> {
   const id = newId("adr");
   const now = nowIso();
   const row = repo.newAddressRow(orgId, customerId, id, address, now);
@@ -67,7 +75,9 @@ export async function create(
   });
   const kept = keep(toAddressObject(row), eventsRecordedGuard(orgId, event.eventIds));
   const written = await repo.insertAddress(db, orgId, customerId, id, address, now, [...event.statements, ...kept]);
-  if (written.row) events.committed(orgId, [event], written.statements, written.results);
+  // No lookup first: the insert writes only under a live customer of this organization.
+  if (!written.row) throw customerNotFound();
+  events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
 

@@ -1,4 +1,10 @@
-import { recordInsertedGuard, recordUnchangedGuard } from "../customer-records/customer-records.repository";
+import { listPage } from "../customer-records/customer-records.pages";
+import {
+  customerNotFound,
+  recordInsertedGuard,
+  recordUnchangedGuard,
+  requireLiveCustomer,
+} from "../customer-records/customer-records.repository";
 import { eventsRecordedGuard, type RecordedEvents, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import { runBatch } from "../lib/batch";
@@ -19,6 +25,48 @@ import * as repo from "./subscriptions.repository";
  */
 
 export const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
+
+export type { SubscriptionRow } from "./subscriptions.repository";
+
+const subscriptions = { name: "subscriptions", list: repo.listSubscriptions, toObject: toSubscriptionObject };
+
+/** A page of a live customer's subscriptions (404 for an unknown or archived customer). */
+export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
+  listPage(db, orgId, customerId, subscriptions, query);
+
+/** One subscription of a live customer. */
+export async function get(db: Db, orgId: string, customerId: string, subscriptionId: string) {
+  await requireLiveCustomer(db, orgId, customerId);
+  const row = await repo.findSubscription(db, orgId, customerId, subscriptionId);
+  if (!row) throw subscriptionNotFound();
+  return row;
+}
+
+/**
+ * `POST …/subscriptions`: `create` under a live customer, as an answer: 404 when the customer
+ * is unknown or archived, 409 `subscription_exists` naming the active one for this plan and
+ * resource. No lookup first: the insert writes only under a live customer.
+ */
+export async function createForCustomer(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  subscription: repo.NewSubscription,
+  events: EventsOutbox,
+  keep: KeepAnswer<repo.SubscriptionRow>,
+): Promise<repo.SubscriptionRow> {
+  const outcome = await create(db, orgId, customerId, subscription, events, null, keep);
+  if (outcome.status === "customer_gone") throw customerNotFound();
+  if (outcome.status === "exists") {
+    const existing = outcome.row;
+    throw new ApiError(
+      "subscription_exists",
+      `The customer already has active subscription '${existing.id}' for this plan_id and resource_id.`,
+      { extensions: { subscription_id: existing.id } },
+    );
+  }
+  return outcome.row;
+}
 
 /**
  * The statements that create an active subscription (`repo.createSubscriptionStatements`,
@@ -76,8 +124,8 @@ export async function create(
 }
 
 /**
- * Cancels the subscription if it is active and returns it as it now is; a canceled one is
- * returned unchanged (cancelling is idempotent, and records no event).
+ * Cancels the subscription of a live customer if it is active and returns it as it now is; a
+ * canceled one is returned unchanged (cancelling is idempotent, and records no event).
  */
 export async function cancel(
   db: Db,
@@ -87,6 +135,7 @@ export async function cancel(
   events: EventsOutbox,
   keep: KeepAnswer<repo.SubscriptionRow> = keepNothing,
 ): Promise<repo.SubscriptionRow> {
+  await requireLiveCustomer(db, orgId, customerId);
   return retryWhileChanging({ record: "subscription", change: "cancel" }, async () => {
     const row = await repo.findSubscription(db, orgId, customerId, subscriptionId);
     if (!row) throw subscriptionNotFound();

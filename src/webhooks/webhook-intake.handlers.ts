@@ -9,13 +9,17 @@ import type { AppRouteHandler } from "../lib/types";
 import { applyWebhookAction, type WebhookOutcome } from "./apply-webhook-action";
 import { interpretClerkEvent } from "./clerk-events";
 import { requireAlternativeIdHashKey } from "./configuration";
-import { cachedEndpointSecrets, type LoadedEndpoint, loadEndpointSecrets } from "./endpoint-secrets-cache";
+import {
+  cachedEndpointSecrets,
+  type LoadedEndpoint,
+  loadEndpointSecrets,
+  type WebhookEndpointSecrets,
+} from "./endpoint-secrets-cache";
 import { oncePerMessage } from "./once-per-message";
 import { type VerifiedDelivery, verifyDelivery } from "./signature";
 import { interpretStandardEvent } from "./standard-events";
 import type { WebhookAction } from "./webhook-events";
 import type * as routes from "./webhook-intake.routes";
-import type { WebhookEndpointSecrets } from "./webhooks.repository";
 import type { WebhookResult } from "./webhooks.schemas";
 
 const INTERPRETERS = { standard: interpretStandardEvent, clerk: interpretClerkEvent } as const;
