@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { toAddressObject } from "../src/addresses/addresses.object";
+import { CHANGEABLE_ADDRESS_COLUMNS, newAddressFrom } from "../src/customer-records/address-columns";
 import { PII_COLUMNS } from "../src/customer-records/customer-columns";
 import { ADDRESS_PII_COLUMNS, ERASED_FIELDS, PAYMENT_METHOD_PII_COLUMNS } from "../src/customer-records/erased-fields";
 import { erasedRecord } from "../src/customers/erasure";
@@ -40,5 +41,30 @@ describe("the PII each record declares", () => {
     );
     for (const field of ADDRESS_PII_COLUMNS) expect(object[field]).toBeNull();
     expect(object).toMatchObject({ id: "adr_1", type: "billing", country: "US" });
+  });
+});
+
+describe("the address column table", () => {
+  it("gives a create's defaults for every column left out, and keeps what was sent", () => {
+    expect(newAddressFrom({ line1: "1 Main St", country: "US" })).toEqual({
+      type: "billing",
+      line1: "1 Main St",
+      line2: null,
+      city: null,
+      state: null,
+      postal_code: null,
+      country: "US",
+      is_default: false,
+    });
+    expect(
+      newAddressFrom({ line1: "x", country: "DE", type: "shipping", is_default: true, city: "Berlin" }),
+    ).toMatchObject({ type: "shipping", is_default: true, city: "Berlin", line2: null });
+  });
+
+  it("lets a PATCH change exactly the columns of the table", async () => {
+    const stored = (await columnsOf("addresses")).filter(
+      (name) => !["id", "org_id", "customer_id", "created_at", "updated_at"].includes(name),
+    );
+    expect([...CHANGEABLE_ADDRESS_COLUMNS].sort()).toEqual(stored.sort());
   });
 });

@@ -19,22 +19,11 @@ export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async
 
 export const createAddress: AppRouteHandler<typeof routes.createAddress> = async (c) => {
   const { id } = c.req.valid("param");
-  const input = c.req.valid("json");
-  const orgId = c.get("orgId");
   const row = await service.create(
     c.get("db"),
-    orgId,
+    c.get("orgId"),
     id,
-    {
-      type: input.type ?? "billing",
-      line1: input.line1,
-      line2: input.line2 ?? null,
-      city: input.city ?? null,
-      state: input.state ?? null,
-      postal_code: input.postal_code ?? null,
-      country: input.country,
-      is_default: input.is_default ?? false,
-    },
+    c.req.valid("json"),
     requestOutbox(c),
     keepAnswer(c, created),
   );

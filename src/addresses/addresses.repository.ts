@@ -1,49 +1,13 @@
+import { type AddressRow, CHANGEABLE_ADDRESS_COLUMNS, type NewAddress } from "../customer-records/address-columns";
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
 import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 
-/** An addresses row as D1 returns it. */
-export type AddressRow = {
-  id: string;
-  org_id: string;
-  customer_id: string;
-  type: "billing" | "shipping";
-  line1: string;
-  line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string;
-  is_default: number;
-  created_at: string;
-  updated_at: string;
-};
-
-export type NewAddress = {
-  type: "billing" | "shipping";
-  line1: string;
-  line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string;
-  is_default: boolean;
-};
+// The row and new-address types, and the columns a PATCH may set, come from the column table.
+export type { AddressRow, NewAddress };
 
 /** A PATCH: only the columns present change. */
 export type AddressChanges = Partial<NewAddress>;
-
-/** The columns a PATCH may set; changes are written only through this list, never by caller-named columns. */
-const CHANGEABLE_COLUMNS = [
-  "type",
-  "line1",
-  "line2",
-  "city",
-  "state",
-  "postal_code",
-  "country",
-  "is_default",
-] as const satisfies readonly (keyof NewAddress)[];
 
 const LIVE_CUSTOMER = customerIsLive();
 
@@ -54,8 +18,6 @@ export const addressesOfCustomersStatement = addressRecords.ofCustomersStatement
 export const deleteAddressesOnArchiveStatement = addressRecords.deleteOnArchiveStatement;
 
 const toSql = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? 1 : 0) : value);
-
-/** What a write's batch ran, for the events outbox. */
 
 /** The row `insertAddress` inserts, as D1 will return it. */
 export function newAddressRow(
@@ -149,7 +111,7 @@ export async function updateAddress(
 ): Promise<WrittenRow<AddressRow>> {
   const { guard } = together;
   const after = together.after ?? [];
-  const columns = CHANGEABLE_COLUMNS.filter((column) => changes[column] !== undefined);
+  const columns = CHANGEABLE_ADDRESS_COLUMNS.filter((column) => changes[column] !== undefined);
   const assignments = columns.map((column, index) => `${column} = ?${index + 5}`);
   const self = "FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3";
   const update = db

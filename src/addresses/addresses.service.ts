@@ -1,3 +1,4 @@
+import { type AddressInput, newAddressFrom } from "../customer-records/address-columns";
 import { listPage } from "../customer-records/customer-records.pages";
 import {
   customerNotFound,
@@ -59,10 +60,12 @@ export async function create(
   db: Db,
   orgId: string,
   customerId: string,
-  address: repo.NewAddress,
+  input: AddressInput,
   events: EventsOutbox,
   keep: KeepAnswer<AddressObject> = keepNothing,
 ): Promise<repo.AddressRow> {
+  // Every column left out takes its default from the column table (`type` billing, …).
+  const address = newAddressFrom(input);
   const id = newId("adr");
   const now = nowIso();
   const row = repo.newAddressRow(orgId, customerId, id, address, now);

@@ -1,14 +1,16 @@
+import { ADDRESS_PII_COLUMNS } from "./address-columns";
 import { PII_COLUMNS } from "./customer-columns";
 
 /**
  * Which fields of the records under a customer are PII: an archive erases them from the
  * customer row, deletes the addresses and payment methods that hold the rest, and nulls all of
  * them in every copy kept elsewhere (kept Idempotency-Key responses, stored events). The
- * customer's own come from its column table (`PROFILE_SPEC`); the sub-resources' are listed
- * here, beside them, and `test/erased-fields.test.ts` holds each list to its table's columns.
+ * customer's and the addresses' come from their column tables (`PROFILE_SPEC`, `ADDRESS_SPEC`);
+ * the payment methods' are listed here, and `test/erased-fields.test.ts` holds each list to its
+ * table's columns.
  * Where they are erased: `customers/erasure.ts`.
  */
-export const ADDRESS_PII_COLUMNS = ["line1", "line2", "city", "state", "postal_code"] as const;
+export { ADDRESS_PII_COLUMNS };
 export const PAYMENT_METHOD_PII_COLUMNS = ["gateway_reference", "brand", "last4", "exp_month", "exp_year"] as const;
 
 /** Every field an archive erases wherever a copy of the customer's records is kept. */
