@@ -25,7 +25,7 @@ const API_DESCRIPTION = `Roster is a customer registry on Cloudflare Workers: D1
 * Bodies are JSON (\`Content-Type: application/json\`), at most 64 KiB; unknown fields are rejected.
 * Every response carries \`X-Request-Id\` (yours, if you send a sane one).
 * Every \`/v1\` response, error or not, is \`Cache-Control: no-store\`: it carries customer data, so no browser, proxy or CDN may keep it.
-* Reads are served by the nearest database copy: send back the last \`Roster-Bookmark\` you got to read your own writes, or \`Roster-Consistency: strong\` for the primary (README, "Consistency and read replicas").
+* Reads are served by the nearest database copy: send back the last \`Roster-Bookmark\` you got to read your own writes, or \`Roster-Consistency: strong\` for the primary (docs/consistency.md).
 * Writes accept \`Idempotency-Key\`: a retry with the same key and request gets the first response again (kept 24 hours), with \`Idempotent-Replayed: true\`.`;
 
 const openApiDocument = createRoute({

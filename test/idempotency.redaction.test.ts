@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ERASED_FIELDS } from "../src/customer-records/erased-fields";
 import { completeKey, insertLock } from "../src/idempotency/idempotency.repository";
 import { keepableResponse } from "../src/idempotency/kept-response";
 import { cacheReplay } from "../src/idempotency/replay-cache";
@@ -178,6 +179,7 @@ describe("archive redacts kept responses", () => {
       headers: "{}",
       body: created.text,
       subject: { customerId: created.body.id, piiPath: "$" },
+      erasedFields: ERASED_FIELDS,
       completedAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
     });

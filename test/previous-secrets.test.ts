@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sweepEvents } from "../src/event-deliveries/sweep";
+import { PREVIOUS_SECRET_GRACE_MS, previousSecretExpiresAt, secretsInForce } from "../src/lib/previous-secrets";
 import { cleanUpWebhooks } from "../src/webhooks/cleanup";
 import { capturingQueue, createDestination } from "./events-helpers";
 import { call, newOrganization } from "./helpers";
@@ -59,5 +60,37 @@ describe("erasing expired previous secrets", () => {
 
     expect((await cleanUpWebhooks(env.DB, now)).previousSecretsErased).toBe(1);
     expect(await holdingPrevious("webhook_endpoints")).toEqual({ [endpoint.id]: false });
+  });
+});
+
+describe("the previous-secret rule, shared by endpoints and destinations", () => {
+  const row = { secret: "whsec_new", previous_secret: "whsec_old", previous_secret_expires_at: EXPIRY };
+
+  it("a rotated-out secret is in force until its expiry, and not from the expiry on", () => {
+    expect(secretsInForce(row, at(EXPIRY, -1))).toEqual(["whsec_new", "whsec_old"]);
+    expect(secretsInForce(row, at(EXPIRY))).toEqual(["whsec_new"]);
+    expect(secretsInForce({ ...row, previous_secret: null, previous_secret_expires_at: null }, at(EXPIRY, -1))).toEqual(
+      ["whsec_new"],
+    );
+  });
+
+  it("a rotation's previous secret expires after the grace period", () => {
+    expect(previousSecretExpiresAt(Date.parse(EXPIRY))).toBe(
+      new Date(Date.parse(EXPIRY) + PREVIOUS_SECRET_GRACE_MS).toISOString(),
+    );
+  });
+
+  it("both rotations keep the replaced secret for the same grace period", async () => {
+    const { key } = await newOrganization();
+    const destination = await createDestination(key);
+    const endpoint = await createEndpoint(key);
+    const before = Date.now();
+    const rotatedDestination = await call("POST", `/v1/event_destinations/${destination.id}/rotate_secret`, { key });
+    const rotatedEndpoint = await call("POST", `/v1/webhook_endpoints/${endpoint.id}/rotate_secret`, { key });
+    for (const rotated of [rotatedDestination, rotatedEndpoint]) {
+      const expiresAt = Date.parse((rotated.body as { previous_secret_expires_at: string }).previous_secret_expires_at);
+      expect(expiresAt - before).toBeGreaterThanOrEqual(PREVIOUS_SECRET_GRACE_MS);
+      expect(expiresAt - Date.now()).toBeLessThanOrEqual(PREVIOUS_SECRET_GRACE_MS);
+    }
   });
 });

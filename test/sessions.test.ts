@@ -17,7 +17,7 @@ import {
 import { BOOKMARK } from "./session-recorder";
 
 /**
- * README "Consistency and read replicas": bookmarks in and out. Locally there is one database,
+ * docs/consistency.md: bookmarks in and out. Locally there is one database,
  * so what these check is the contract around it: which responses carry a bookmark, that a
  * bookmark sent back is honoured, and which header values are refused.
  */

@@ -1,16 +1,11 @@
-import { listPage } from "../customer-records/customer-records.pages";
-import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { toAddressObject } from "./addresses.object";
-import * as repo from "./addresses.repository";
 import type * as routes from "./addresses.routes";
 import type { AddressObject } from "./addresses.schemas";
 import * as service from "./addresses.service";
-
-const addresses = { name: "addresses", list: repo.listAddresses, toObject: toAddressObject };
 
 // The answers of the address writes, as values: each is kept with its change (lib/kept-answer.ts).
 const created = (address: AddressObject) => ({ status: 201 as const, body: address });
@@ -19,32 +14,19 @@ const deleted = (addressId: string) => ({ status: 200 as const, body: deletedBod
 
 export const listAddresses: AppRouteHandler<typeof routes.listAddresses> = async (c) => {
   const { id } = c.req.valid("param");
-  return c.json(await listPage(c.get("db"), c.get("orgId"), id, addresses, c.req.valid("query")), 200);
+  return c.json(await service.list(c.get("db"), c.get("orgId"), id, c.req.valid("query")), 200);
 };
 
 export const createAddress: AppRouteHandler<typeof routes.createAddress> = async (c) => {
   const { id } = c.req.valid("param");
-  const input = c.req.valid("json");
-  const orgId = c.get("orgId");
-  // No lookup first: the insert writes only under a live customer of this organization.
   const row = await service.create(
     c.get("db"),
-    orgId,
+    c.get("orgId"),
     id,
-    {
-      type: input.type ?? "billing",
-      line1: input.line1,
-      line2: input.line2 ?? null,
-      city: input.city ?? null,
-      state: input.state ?? null,
-      postal_code: input.postal_code ?? null,
-      country: input.country,
-      is_default: input.is_default ?? false,
-    },
+    c.req.valid("json"),
     requestOutbox(c),
     keepAnswer(c, created),
   );
-  if (!row) throw customerNotFound();
   const answer = created(toAddressObject(row));
   return c.json(answer.body, answer.status);
 };

@@ -1,48 +1,13 @@
+import { type AddressRow, CHANGEABLE_ADDRESS_COLUMNS, type NewAddress } from "../customer-records/address-columns";
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 
-/** An addresses row as D1 returns it. */
-export type AddressRow = {
-  id: string;
-  org_id: string;
-  customer_id: string;
-  type: "billing" | "shipping";
-  line1: string;
-  line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string;
-  is_default: number;
-  created_at: string;
-  updated_at: string;
-};
-
-export type NewAddress = {
-  type: "billing" | "shipping";
-  line1: string;
-  line2: string | null;
-  city: string | null;
-  state: string | null;
-  postal_code: string | null;
-  country: string;
-  is_default: boolean;
-};
+// The row and new-address types, and the columns a PATCH may set, come from the column table.
+export type { AddressRow, NewAddress };
 
 /** A PATCH: only the columns present change. */
 export type AddressChanges = Partial<NewAddress>;
-
-/** The columns a PATCH may set; changes are written only through this list, never by caller-named columns. */
-const CHANGEABLE_COLUMNS = [
-  "type",
-  "line1",
-  "line2",
-  "city",
-  "state",
-  "postal_code",
-  "country",
-  "is_default",
-] as const satisfies readonly (keyof NewAddress)[];
 
 const LIVE_CUSTOMER = customerIsLive();
 
@@ -53,9 +18,6 @@ export const addressesOfCustomersStatement = addressRecords.ofCustomersStatement
 export const deleteAddressesOnArchiveStatement = addressRecords.deleteOnArchiveStatement;
 
 const toSql = (value: string | boolean | null) => (typeof value === "boolean" ? (value ? 1 : 0) : value);
-
-/** What a write's batch ran, for the events outbox. */
-export type Written = { statements: D1PreparedStatement[]; results: D1Result[] };
 
 /** The row `insertAddress` inserts, as D1 will return it. */
 export function newAddressRow(
@@ -90,7 +52,7 @@ export async function insertAddress(
   address: NewAddress,
   now: string,
   after: D1PreparedStatement[],
-): Promise<Written & { row: AddressRow | null }> {
+): Promise<WrittenRow<AddressRow>> {
   const statements: D1PreparedStatement[] = [];
   if (address.is_default) {
     statements.push(
@@ -102,34 +64,30 @@ export async function insertAddress(
         .bind(orgId, customerId, address.type, now),
     );
   }
-  statements.push(
-    db
-      .prepare(
-        `INSERT INTO addresses (id, org_id, customer_id, type, line1, line2, city, state, postal_code, country,
+  const insert = db
+    .prepare(
+      `INSERT INTO addresses (id, org_id, customer_id, type, line1, line2, city, state, postal_code, country,
            is_default, created_at, updated_at)
          SELECT ?3, ?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12
          WHERE ${LIVE_CUSTOMER}
          RETURNING *`,
-      )
-      .bind(
-        orgId,
-        customerId,
-        id,
-        address.type,
-        address.line1,
-        address.line2,
-        address.city,
-        address.state,
-        address.postal_code,
-        address.country,
-        toSql(address.is_default),
-        now,
-      ),
-  );
-  const inserted = statements.length - 1;
-  statements.push(...after);
-  const results = await db.batch(statements);
-  return { row: (results[inserted]?.results[0] as AddressRow | undefined) ?? null, statements, results };
+    )
+    .bind(
+      orgId,
+      customerId,
+      id,
+      address.type,
+      address.line1,
+      address.line2,
+      address.city,
+      address.state,
+      address.postal_code,
+      address.country,
+      toSql(address.is_default),
+      now,
+    );
+  const written = await runBatch(db, [...statements, insert, ...after]);
+  return { ...written, row: firstRowOf<AddressRow>(written, insert) };
 }
 
 /** An event guard, or any condition with anonymous `?` placeholders and its values. */
@@ -150,12 +108,26 @@ export async function updateAddress(
   changes: AddressChanges,
   now: string,
   together: { before: D1PreparedStatement[]; guard: Guard; after?: D1PreparedStatement[] },
-): Promise<Written & { row: AddressRow | null }> {
+): Promise<WrittenRow<AddressRow>> {
   const { guard } = together;
   const after = together.after ?? [];
-  const columns = CHANGEABLE_COLUMNS.filter((column) => changes[column] !== undefined);
+  const columns = CHANGEABLE_ADDRESS_COLUMNS.filter((column) => changes[column] !== undefined);
   const assignments = columns.map((column, index) => `${column} = ?${index + 5}`);
   const self = "FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3";
+  const update = db
+    .prepare(
+      `UPDATE addresses SET ${[...assignments, "updated_at = ?4"].join(", ")}
+       WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${guard.sql}
+       RETURNING *`,
+    )
+    .bind(
+      orgId,
+      customerId,
+      addressId,
+      now,
+      ...columns.map((column) => toSql(changes[column] ?? null)),
+      ...guard.params,
+    );
   const statements = [
     ...together.before,
     db
@@ -175,25 +147,11 @@ export async function updateAddress(
         toSql(changes.is_default ?? null),
         ...guard.params,
       ),
-    db
-      .prepare(
-        `UPDATE addresses SET ${[...assignments, "updated_at = ?4"].join(", ")}
-         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${guard.sql}
-         RETURNING *`,
-      )
-      .bind(
-        orgId,
-        customerId,
-        addressId,
-        now,
-        ...columns.map((column) => toSql(changes[column] ?? null)),
-        ...guard.params,
-      ),
+    update,
     ...after,
   ];
-  const results = await db.batch(statements);
-  const row = (results.at(-1 - after.length)?.results[0] as AddressRow | undefined) ?? null;
-  return { row, statements, results };
+  const written = await runBatch(db, statements);
+  return { ...written, row: firstRowOf<AddressRow>(written, update) };
 }
 
 /**
@@ -206,15 +164,10 @@ export async function deleteAddress(
   customerId: string,
   addressId: string,
   together: { before: D1PreparedStatement[]; guard: Guard; after?: D1PreparedStatement[] },
-): Promise<Written & { deleted: boolean }> {
-  const statements = [
-    ...together.before,
-    db
-      .prepare(`DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
-      .bind(orgId, customerId, addressId, ...together.guard.params),
-  ];
-  const deleteAt = statements.length - 1;
-  statements.push(...(together.after ?? []));
-  const results = await db.batch(statements);
-  return { deleted: (results[deleteAt]?.meta.changes ?? 0) > 0, statements, results };
+): Promise<WrittenBatch & { deleted: boolean }> {
+  const remove = db
+    .prepare(`DELETE FROM addresses WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
+    .bind(orgId, customerId, addressId, ...together.guard.params);
+  const written = await runBatch(db, [...together.before, remove, ...(together.after ?? [])]);
+  return { ...written, deleted: changesOf(written, remove) > 0 };
 }

@@ -1,5 +1,8 @@
+import { type AddressInput, newAddressFrom } from "../customer-records/address-columns";
 import { markSyncNeededStatement } from "../customer-records/billing-link.repository";
+import { listPage } from "../customer-records/customer-records.pages";
 import {
+  customerNotFound,
   recordInsertedGuard,
   recordUnchangedGuard,
   requireLiveCustomer,
@@ -7,11 +10,10 @@ import {
 import { eventsRecordedGuard, type NewEvent, recordEventStatements, type SqlGuard } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { addressNotFound } from "./addresses.errors";
 import { toAddressObject } from "./addresses.object";
 import * as repo from "./addresses.repository";
@@ -66,14 +68,22 @@ function gatewaySyncMark(
  * when it landed). Null when the customer is not live. Clearing the previous default of its
  * type is part of this change, not an event of its own.
  */
+const addresses = { name: "addresses", list: repo.listAddresses, toObject: toAddressObject };
+
+/** A page of a live customer's addresses (404 for an unknown or archived customer). */
+export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
+  listPage(db, orgId, customerId, addresses, query);
+
 export async function create(
   db: Db,
   orgId: string,
   customerId: string,
-  address: repo.NewAddress,
+  input: AddressInput,
   events: EventsOutbox,
   keep: KeepAnswer<AddressObject> = keepNothing,
-): Promise<repo.AddressRow | null> {
+): Promise<repo.AddressRow> {
+  // Every column left out takes its default from the column table (`type` billing, …).
+  const address = newAddressFrom(input);
   const id = newId("adr");
   const now = nowIso();
   const row = repo.newAddressRow(orgId, customerId, id, address, now);
@@ -91,7 +101,9 @@ export async function create(
     ...gatewaySyncMark(db, orgId, customerId, now, landed, row),
     ...kept,
   ]);
-  if (written.row) events.committed(orgId, [event], written.statements, written.results);
+  // No lookup first: the insert writes only under a live customer of this organization.
+  if (!written.row) throw customerNotFound();
+  events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
 
@@ -111,8 +123,7 @@ export async function update(
   keep: KeepAnswer<AddressObject> = keepNothing,
 ): Promise<repo.AddressRow> {
   await requireLiveCustomer(db, orgId, customerId);
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "address", change: "update" }, async () => {
     const row = await repo.findAddress(db, orgId, customerId, addressId);
     // Deleted (or its customer archived) since it was read.
     if (!row) throw addressNotFound();
@@ -142,8 +153,8 @@ export async function update(
       events.committed(orgId, [event], written.statements, written.results);
       return written.row;
     }
-  }
-  throw new ApiError("storage_unavailable", "The address kept changing during this update; retry.");
+    return GO_ROUND;
+  });
 }
 
 /** Deletes the address with its `address.deleted` (the address as it was), guarded like `update`. */
@@ -156,8 +167,7 @@ export async function remove(
   keep: KeepAnswer<string> = keepNothing,
 ): Promise<void> {
   await requireLiveCustomer(db, orgId, customerId);
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "address", change: "delete" }, async () => {
     const row = await repo.findAddress(db, orgId, customerId, addressId);
     if (!row) throw addressNotFound();
     const guard = recordUnchangedGuard("addresses", row);
@@ -179,6 +189,6 @@ export async function remove(
       events.committed(orgId, [event], written.statements, written.results);
       return;
     }
-  }
-  throw new ApiError("storage_unavailable", "The address kept changing during this delete; retry.");
+    return GO_ROUND;
+  });
 }

@@ -1,3 +1,4 @@
+import { firstRowOf, runBatch } from "../lib/batch";
 import { sha256Hex } from "../lib/crypto";
 import type { Db } from "../lib/db";
 import { newId, randomToken } from "../lib/ids";
@@ -92,14 +93,17 @@ export async function revokeApiKey(
   now: string,
   after: D1PreparedStatement[] = [],
 ): Promise<{ row: ApiKeyRow; keyHash: string } | null> {
-  const [, current] = await db.batch<ApiKeyRow & { key_hash: string }>([
+  const current = db
+    .prepare(`SELECT ${KEY_COLUMNS}, key_hash FROM api_keys WHERE org_id = ?1 AND id = ?2`)
+    .bind(orgId, id);
+  const written = await runBatch(db, [
     db
       .prepare("UPDATE api_keys SET revoked_at = ?3 WHERE org_id = ?1 AND id = ?2 AND revoked_at IS NULL")
       .bind(orgId, id, now),
-    db.prepare(`SELECT ${KEY_COLUMNS}, key_hash FROM api_keys WHERE org_id = ?1 AND id = ?2`).bind(orgId, id),
+    current,
     ...after,
   ]);
-  const stored = current?.results[0];
+  const stored = firstRowOf<ApiKeyRow & { key_hash: string }>(written, current);
   if (!stored) return null;
   const { key_hash: keyHash, ...row } = stored;
   return { row, keyHash };

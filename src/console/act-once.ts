@@ -85,7 +85,7 @@ export async function actOnce(
   let acted: Acted;
   let keptInBatch: boolean;
   try {
-    ({ value: acted, keptInBatch } = await holdingLock(c, lock, act, keptRedirect));
+    ({ value: acted, keptInBatch } = await holdingLock(c, lock, act, { keepable: keptRedirect }));
   } catch (error) {
     // A change that committed (its redirect with it) is answered with its redirect, whatever
     // failed after it; otherwise nothing changed and the key is given back.

@@ -114,8 +114,16 @@ const columnsWhere = <C extends ProfileColumn>(test: (column: ProfileColumn) => 
 /** Every profile column, in the table's order (the order of SQL column lists and of the API object). */
 export const PROFILE_COLUMNS = columnsWhere((): boolean => true);
 
+/** Columns of `PROFILE_SPEC` that are PII. */
+export type PiiColumn = { [C in ProfileColumn]: Spec[C]["pii"] extends true ? C : never }[ProfileColumn];
+
 /** The columns archiving erases: every piece of PII, the alternative ID included. */
-export const PII_COLUMNS = columnsWhere((column) => PROFILE_SPEC[column].pii);
+export const PII_COLUMNS = columnsWhere<PiiColumn>((column) => PROFILE_SPEC[column].pii);
+
+/** What archiving leaves in the PII columns: null, every one. */
+export const ERASED_PII = Object.fromEntries(PII_COLUMNS.map((column) => [column, null])) as {
+  [C in PiiColumn]: null;
+};
 
 /** Profile columns stored as text (`kind: "text"`). */
 export const TEXT_COLUMNS = columnsWhere<ColumnsOfKind<"text">>((column) => PROFILE_SPEC[column].kind === "text");

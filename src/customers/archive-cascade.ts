@@ -4,14 +4,8 @@ import {
   addressesOfCustomersStatement,
   deleteAddressesOnArchiveStatement,
 } from "../addresses/addresses.repository";
-import { eraseCustomerStatements } from "../customer-search/search-index.repository";
-import {
-  archiveCommittedGuard,
-  customerEventSequenceStatement,
-  redactCustomerEventsStatement,
-  type SeriesEvent,
-} from "../events/events.repository";
-import { REDACTED_FIELDS, redactKeptResponsesStatement } from "../idempotency/idempotency.repository";
+import { customerEventSequenceStatement, type SeriesEvent } from "../events/events.repository";
+import { firstRowOf, rowsOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { toPaymentMethodObject } from "../payment-methods/payment-methods.object";
 import {
@@ -26,6 +20,7 @@ import {
   type SubscriptionRow,
   subscriptionsOfCustomersStatement,
 } from "../subscriptions/subscriptions.repository";
+import { erasedRecord, erasureStatements } from "./erasure";
 
 /**
  * What archiving a customer does besides erasing its PII: its active subscriptions canceled, its
@@ -47,32 +42,21 @@ export type ArchiveCascade = {
  * state), with its event sequence. Null when there is no such customer.
  */
 export async function readArchiveCascade(db: Db, orgId: string, customerId: string): Promise<ArchiveCascade | null> {
-  const [sequence, subscriptions, addresses, paymentMethods] = await db.batch([
-    customerEventSequenceStatement(db, orgId, customerId),
-    subscriptionsOfCustomersStatement(db, orgId, [customerId]),
-    addressesOfCustomersStatement(db, orgId, [customerId]),
-    paymentMethodsOfCustomersStatement(db, orgId, [customerId]),
-  ]);
-  const counter = sequence?.results[0] as { event_sequence: number } | undefined;
+  const reads = {
+    sequence: customerEventSequenceStatement(db, orgId, customerId),
+    subscriptions: subscriptionsOfCustomersStatement(db, orgId, [customerId]),
+    addresses: addressesOfCustomersStatement(db, orgId, [customerId]),
+    paymentMethods: paymentMethodsOfCustomersStatement(db, orgId, [customerId]),
+  };
+  const batch = await runBatch(db, Object.values(reads));
+  const counter = firstRowOf<{ event_sequence: number }>(batch, reads.sequence);
   if (!counter) return null;
   return {
     eventSequence: counter.event_sequence,
-    activeSubscriptions: ((subscriptions?.results ?? []) as SubscriptionRow[]).filter((row) => row.status === "active"),
-    addresses: (addresses?.results ?? []) as AddressRow[],
-    paymentMethods: (paymentMethods?.results ?? []) as PaymentMethodRow[],
+    activeSubscriptions: rowsOf<SubscriptionRow>(batch, reads.subscriptions).filter((row) => row.status === "active"),
+    addresses: rowsOf<AddressRow>(batch, reads.addresses),
+    paymentMethods: rowsOf<PaymentMethodRow>(batch, reads.paymentMethods),
   };
-}
-
-/**
- * A deleted record's object as its `*.deleted` event carries it when the archive deletes it:
- * as its GET returned it, with what the archive erases (address lines, city, state, postal
- * code; card brand, last4, expiry, gateway reference: `REDACTED_FIELDS`) null, as it is in every
- * earlier event about the customer once the archive redacted them.
- */
-function erased(object: Record<string, unknown>): Record<string, unknown> {
-  const copy = { ...object };
-  for (const field of REDACTED_FIELDS) if (field in copy) copy[field] = null;
-  return copy;
 }
 
 /**
@@ -94,11 +78,11 @@ export function cascadeEvents(cascade: ArchiveCascade, archivedAt: string): Seri
     })),
     ...cascade.addresses.map((row) => ({
       type: "address.deleted" as const,
-      object: erased(toAddressObject(row)),
+      object: erasedRecord(toAddressObject(row)),
     })),
     ...cascade.paymentMethods.map((row) => ({
       type: "payment_method.deleted" as const,
-      object: erased(toPaymentMethodObject(row)),
+      object: erasedRecord(toPaymentMethodObject(row)),
     })),
   ];
 }
@@ -117,19 +101,7 @@ export function archiveCascadeStatements(
     cancelSubscriptionsOnArchiveStatement(db, orgId, customerId, archivedAt),
     deleteAddressesOnArchiveStatement(db, orgId, customerId, archivedAt),
     deletePaymentMethodsOnArchiveStatement(db, orgId, customerId, archivedAt),
-    // Kept Idempotency-Key responses about the customer lose its PII in the same step.
-    redactKeptResponsesStatement(db, orgId, customerId, archivedAt),
-    // So do the stored events about it (and with them every delivery not yet sent: a delivery
-    // reads its event when it is sent), the erased fields of its addresses and payment methods
-    // included.
-    redactCustomerEventsStatement(
-      db,
-      orgId,
-      customerId,
-      REDACTED_FIELDS,
-      archiveCommittedGuard(orgId, customerId, archivedAt),
-    ),
-    // Every word and metadata value of it leaves the search structures (spec section 12).
-    ...eraseCustomerStatements(db, orgId, customerId),
+    // Every copy of what the archive erases (erasure.ts).
+    ...erasureStatements(db, orgId, customerId, archivedAt),
   ];
 }

@@ -1,19 +1,18 @@
-import { type CustomerRow, PII_COLUMNS, profileOf } from "../customer-records/customer-columns";
+import { type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerNotFound } from "../customer-records/customer-records.repository";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
-import { forgetRedactedReplays } from "../idempotency/replay-cache";
 import { hmacSha256Hex } from "../lib/crypto";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { followUp } from "../lib/follow-up";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { forgetReleasedAlternativeId, resolveByAlternativeId } from "./alternative-id-cache";
 import { archiveCascadeStatements, cascadeEvents, readArchiveCascade } from "./archive-cascade";
 import { archiveEvents, committed, keptWithEvents, unarchivedEvent } from "./customer-events";
 import * as repo from "./customers.repository";
 import { byId, type CustomerDeps, type CustomerRef, checkIfMatch } from "./customers.service";
+import { ERASED_PII, forgetErasedReplays } from "./erasure";
 
 /**
  * Archiving and unarchiving a customer, and the clean-up an archive owes KV afterwards (see
@@ -33,7 +32,7 @@ export async function alternativeIdHash(deps: CustomerDeps, alternativeId: strin
 /** The row an archive at `now` leaves (archiveStatement): PII erased, no payment method, the version bumped. */
 const archivedRow = (row: CustomerRow, now: string, alternativeIdHash: string | null): CustomerRow => ({
   ...row,
-  ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])),
+  ...ERASED_PII,
   has_payment_method: 0,
   archived_at: now,
   updated_at: now,
@@ -102,7 +101,7 @@ async function archiveLive(
  */
 async function cleanUpAfterArchive(deps: CustomerDeps, archived: CustomerRow, before?: CustomerRow): Promise<void> {
   if (before) await forgetReleasedAlternativeId(deps, deps.orgId, before, archived, deps.background);
-  await followUp(deps.background, () => forgetRedactedReplays(deps, deps.orgId, archived.id));
+  await followUp(deps.background, () => forgetErasedReplays(deps, deps.orgId, archived.id));
 }
 
 /**
@@ -118,8 +117,7 @@ export async function archive(
   ifMatch: string | undefined,
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow | null> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "customer", change: "archive" }, async () => {
     const row = byId(ref)
       ? await repo.findById(deps.db, deps.orgId, ref.id)
       : await resolveByAlternativeId(deps, deps.orgId, ref.alternativeId, deps.background);
@@ -131,8 +129,8 @@ export async function archive(
     checkIfMatch(ifMatch, row);
     const archived = await archiveLive(deps, row, keep);
     if (archived) return archived;
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this archive; retry.");
+    return GO_ROUND;
+  });
 }
 
 /** Brings an archived customer back, PII still empty; a live one is returned unchanged. */
@@ -141,8 +139,7 @@ export async function unarchive(
   ref: { id: string },
   keep: KeepAnswer<CustomerRow> = keepNothing,
 ): Promise<CustomerRow> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "customer", change: "unarchive" }, async () => {
     const row = await repo.findById(deps.db, deps.orgId, ref.id);
     if (!row) throw customerNotFound();
     if (row.archived_at === null) return row;
@@ -166,6 +163,6 @@ export async function unarchive(
       committed(deps, [event], written);
       return written.row;
     }
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this unarchive; retry.");
+    return GO_ROUND;
+  });
 }

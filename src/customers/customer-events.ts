@@ -4,8 +4,8 @@ import {
   billingColumnsOf,
   type CustomerProfile,
   type CustomerRow,
+  ERASED_PII,
   NO_BILLING,
-  PII_COLUMNS,
   PROFILE_COLUMNS,
   profileOf,
   SYNCED_PROFILE_COLUMNS,
@@ -304,7 +304,7 @@ export function archiveEvents(
   cascade: { eventSequence: number; events: SeriesEvent[] },
   now: string,
 ): RecordedSeries {
-  const erased = { ...profileOf(row), ...Object.fromEntries(PII_COLUMNS.map((column) => [column, null])) };
+  const erased = { ...profileOf(row), ...ERASED_PII };
   const archived: SeriesEvent = {
     type: "customer.archived",
     object: {

@@ -9,6 +9,8 @@ import { findById, type UniqueField, type UniqueViolation } from "./customers.re
  * `customerNotFound` (customer-records), which sub-resource routes share.
  */
 
+export { customerNotFound } from "../customer-records/customer-records.repository";
+
 export const alternativeIdNotFound = () =>
   new ApiError("customer_not_found", "No live customer with this alternative ID in this organization.");
 

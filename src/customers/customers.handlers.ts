@@ -1,12 +1,11 @@
 import type { CustomerRow } from "../customer-records/customer-columns";
-import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { inBackground, type RequestContext } from "../lib/background";
 import { keepAnswer } from "../lib/kept-answer";
 import type { AppRouteHandler } from "../lib/types";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import * as archiving from "./archive.service";
-import { alternativeIdNotFound } from "./customers.errors";
+import { alternativeIdNotFound, customerNotFound } from "./customers.errors";
 import { etagOf, toCustomerObject } from "./customers.object";
 import type * as routes from "./customers.routes";
 import * as service from "./customers.service";

@@ -7,6 +7,7 @@ import {
   SYNCED_PROFILE_COLUMNS,
   storedValues,
 } from "../customer-records/customer-columns";
+import { firstRowOf, runBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { StorageUnavailable, violatedUniqueIndex } from "../lib/storage-errors";
 
@@ -84,12 +85,10 @@ export async function writeCustomer(
   db: Db,
   write: D1PreparedStatement,
   together: { before?: D1PreparedStatement[]; after?: D1PreparedStatement[] },
-): Promise<{ row: CustomerRow | null; statements: D1PreparedStatement[]; results: D1Result[] }> {
-  const before = together.before ?? [];
-  const statements = [...before, write, ...(together.after ?? [])];
-  const results = await guardUnique(() => db.batch(statements));
-  const row = (results[before.length]?.results[0] as CustomerRow | undefined) ?? null;
-  return { row, statements, results };
+): Promise<WrittenRow<CustomerRow>> {
+  const statements = [...(together.before ?? []), write, ...(together.after ?? [])];
+  const written = await guardUnique(() => runBatch(db, statements));
+  return { ...written, row: firstRowOf<CustomerRow>(written, write) };
 }
 
 /** Like `writeCustomer`, for an insert, which always returns its row. */

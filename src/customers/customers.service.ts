@@ -4,12 +4,11 @@ import { indexCustomerStatements, searchLive } from "../customer-search/search-i
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
 import type { Background } from "../lib/background";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage, servedRows } from "../lib/pages";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import type { GatewaySettings } from "../payment-gateway/payment-gateway.service";
 import { forgetReleasedAlternativeId, resolveByAlternativeId, type Storage } from "./alternative-id-cache";
 import {
@@ -193,12 +192,12 @@ async function changeProfile(
   options: GatewayOptions = {},
 ): Promise<CustomerRow> {
   let prepared: PreparedGateway | null = null;
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  let round = 0;
+  return retryWhileChanging({ record: "customer", change: "update" }, async () => {
     const row = await get(deps, ref);
     checkIfMatch(ifMatch, row);
     // Once the customer is known live (404/410/412 first), the gateway is asked, once.
-    if (attempt === 0) prepared = await prepareGateway(deps, options);
+    if (round++ === 0) prepared = await prepareGateway(deps, options);
     const profile = compute(row);
     const now = nowIso();
     const guard = repo.customerAtVersionGuard(deps.orgId, row.id, row.version, false);
@@ -215,8 +214,8 @@ async function changeProfile(
       await forgetReleasedAlternativeId(deps, deps.orgId, row, updated, deps.background);
       return updated;
     }
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this update; retry.");
+    return GO_ROUND;
+  });
 }
 
 /** PATCH: only the fields sent change; metadata merges. */

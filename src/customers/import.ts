@@ -3,6 +3,7 @@ import { indexCustomersStatements } from "../customer-search/search-index.reposi
 import { createEmailDomainChecker } from "../email-dns";
 import { recordEventsStatements } from "../events/events.repository";
 import { enabledSelectorsStatement, fanOutSize } from "../events/fan-out.repository";
+import { rowsOf, runBatch } from "../lib/batch";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
@@ -280,19 +281,18 @@ export async function importAll(
   const ids = [...keys.ids];
   const alternativeIds = [...keys.alternativeIds];
   // Round trip 1: everything the decisions need.
-  const lookups = await db.batch<CustomerRow | SubscriptionRow | { event_types: string }>([
-    enabledSelectorsStatement(db, orgId),
-    ...importLookupStatements(db, orgId, {
-      ids,
-      alternativeIds,
-      emails: [...keys.emails],
-      usernames: [...keys.usernames],
-    }),
-    activeSubscriptionsOfIdentitiesStatement(db, orgId, ids, alternativeIds),
-  ]);
-  const destinations = (lookups.shift()?.results ?? []) as { event_types: string }[];
-  const subscriptions = (lookups.pop()?.results ?? []) as SubscriptionRow[];
-  const known = lookups.flatMap((result) => result.results) as CustomerRow[];
+  const selectors = enabledSelectorsStatement(db, orgId);
+  const customerLookups = importLookupStatements(db, orgId, {
+    ids,
+    alternativeIds,
+    emails: [...keys.emails],
+    usernames: [...keys.usernames],
+  });
+  const activeBefore = activeSubscriptionsOfIdentitiesStatement(db, orgId, ids, alternativeIds);
+  const lookups = await runBatch(db, [selectors, ...customerLookups, activeBefore]);
+  const destinations = rowsOf<{ event_types: string }>(lookups, selectors);
+  const subscriptions = rowsOf<SubscriptionRow>(lookups, activeBefore);
+  const known = customerLookups.flatMap((lookup) => rowsOf<CustomerRow>(lookups, lookup));
 
   const planner = new ImportPlanner(known, subscriptions);
   const plans: ItemPlan[] = [];
@@ -322,6 +322,9 @@ export async function importAll(
     events: newEvents,
   });
   const customerWrites = importWriteStatements(db, orgId, inserts, updates, now);
+  const activeAfter = activeSubscriptionKeysStatement(db, orgId, [
+    ...new Set(planned.map((subscription) => subscription.customer_id)),
+  ]);
   const statements = [
     customerWrites.release,
     customerWrites.insert,
@@ -336,7 +339,7 @@ export async function importAll(
       })),
       now,
     ),
-    activeSubscriptionKeysStatement(db, orgId, [...new Set(planned.map((subscription) => subscription.customer_id))]),
+    activeAfter,
     // Set-based, whatever the item count: each event exists only if its write landed.
     ...events.statements,
     // The search index of every customer written, guarded by the values it was built from.
@@ -347,16 +350,22 @@ export async function importAll(
     // The report as it is when every write lands, kept only then (else after the handler).
     ...(events.eventIds.length ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events]) : []),
   ];
-  const batch = await db.batch<{ id: string } & Partial<SubscriptionRow>>(statements);
-  deps.events.committed(orgId, [events], statements, batch);
-  const [, inserted, updated, , , active] = batch;
+  const batch = await runBatch(db, statements);
+  deps.events.committed(orgId, [events], batch.statements, batch.results);
 
   // A customer's write either landed or was skipped by a concurrent change: its items share the fate.
-  const landed = new Set([...(inserted?.results ?? []), ...(updated?.results ?? [])].map((row) => row.id));
+  const landed = new Set(
+    [
+      ...rowsOf<{ id: string }>(batch, customerWrites.insert),
+      ...rowsOf<{ id: string }>(batch, customerWrites.update),
+    ].map((row) => row.id),
+  );
   const written = new Set([...inserts, ...updates].map((write) => write.id));
   for (const [id] of versions) if (!written.has(id)) landed.add(id);
   const activeKeys = new Set(
-    (active?.results ?? []).map((row) => JSON.stringify([row.customer_id, row.plan_id, row.resource_id])),
+    rowsOf<SubscriptionRow>(batch, activeAfter).map((row) =>
+      JSON.stringify([row.customer_id, row.plan_id, row.resource_id]),
+    ),
   );
   const subscriptionMissing = new Set(
     planned

@@ -2,11 +2,10 @@ import { type CustomerRow, profileOf } from "../customer-records/customer-column
 import { customerIsLiveGuard } from "../customer-records/customer-records.repository";
 import { indexCustomerStatements } from "../customer-search/search-index.repository";
 import type { RecordedEvents } from "../events/events.repository";
-import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { newSubscriptionFrom } from "../subscriptions/subscriptions.object";
 import {
   type CreateSubscriptionOutcome,
@@ -108,12 +107,12 @@ async function upsert(
   const [withoutOptions, options] = withoutGatewayOptions(body);
   const { id, subscription, skip_email_dns_validation: _, ...fields } = withoutOptions;
   let prepared: PreparedGateway | null = null;
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  let round = 0;
+  return retryWhileChanging({ record: "customer", change: "provision" }, async () => {
     const found = await findIdentified(deps, body, eventAt);
     if (found && "archived" in found) return { status: "archived", customerId: found.archived };
     // The identity resolved (409s first), the gateway is asked, once (customers/gateway-request.ts).
-    if (attempt === 0) prepared = await prepareGateway(deps, options);
+    if (round++ === 0) prepared = await prepareGateway(deps, options);
 
     // The customer's write (none when nothing changes) and the subscription commit together.
     const now = nowIso();
@@ -199,23 +198,21 @@ async function upsert(
         // methods' events after their inserts); a create's after it.
         const before = [...beforeWrite.flatMap((each) => each.statements), ...gatewayBefore];
         const after = [...afterWrite.flatMap((each) => each.statements), ...gatewayAfter];
-        const subscriptionAt = before.length + 1 + after.length;
-        if (created) after.push(...created.statements, ...created.event.statements);
-        // Last, so the subscription's results keep their places.
+        if (created) after.push(created.statements.insert, created.statements.active, ...created.event.statements);
         after.push(...index, ...keepWith(created?.row ?? null, rowAfter, recorded));
         const written = await repo.writeCustomer(deps.db, write, { before, after });
         customer = written.row && withImportedFlag(written.row, { link: null, addsPaymentMethods });
         if (customer) committed(deps, recorded, written);
-        if (created) ensured = readCreated(written.results[subscriptionAt], written.results[subscriptionAt + 1]);
+        if (created) ensured = readCreated(written, created.statements);
       } catch (error) {
         if (!(error instanceof repo.UniqueViolation)) throw error;
         // Another request may have created this identity first (SQLite names whichever index
         // it checked first, often email): if so, go round and update it instead.
-        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) continue;
+        if (!found && (error.field === "id" || (await findIdentified(deps, body, eventAt)))) return GO_ROUND;
         throw await conflictError(deps.db, deps.orgId, error);
       }
       // The customer changed since it was read: nothing was written, go round.
-      if (!customer) continue;
+      if (!customer) return GO_ROUND;
       if (found) await forgetReleasedAlternativeId(deps, deps.orgId, found, customer, deps.background);
     } else if (wanted) {
       const keepSubscription: KeepAnswer<SubscriptionRow> = (subscription, committed) =>
@@ -231,10 +228,9 @@ async function upsert(
       );
     }
     // Only without a customer write: it changed or was archived since it was read.
-    if (!customer || ensured?.status === "customer_gone") continue;
+    if (!customer || ensured?.status === "customer_gone") return GO_ROUND;
     return { status, customer, subscription: ensured?.row ?? null };
-  }
-  throw new ApiError("storage_unavailable", "The customer kept changing during this provision; retry.");
+  });
 }
 
 /** Provision through the API: the email DNS check, then the upsert, which never answers stale or archived. */

@@ -3,12 +3,12 @@ import type { EventRow } from "../events/events-reading.repository";
 import { type Db, primarySession } from "../lib/db";
 import { type DestinationUrlSettings, destinationUrlProblem } from "../lib/destination-url";
 import { logError, logInfo } from "../lib/logger";
+import { secretsInForce } from "../lib/previous-secrets";
 import {
   type ClaimedDelivery,
   claimDeliveriesToSend,
   type DeliveryOutcome,
   type DeliveryRef,
-  type DeliveryToSend,
   eventKey,
   postponeDeliveries,
   readEventsToSend,
@@ -43,14 +43,6 @@ const isDeliveryMessage = (body: unknown): body is DeliveryMessage =>
 
 /** Messages are matched to rows by organization and delivery id together (tenancy). */
 const refKey = (orgId: string, deliveryId: string) => JSON.stringify([orgId, deliveryId]);
-
-function signingSecrets(delivery: DeliveryToSend, now: Date): string[] {
-  const previousValid =
-    delivery.previous_secret !== null &&
-    delivery.previous_secret_expires_at !== null &&
-    delivery.previous_secret_expires_at > now.toISOString();
-  return previousValid && delivery.previous_secret ? [delivery.secret, delivery.previous_secret] : [delivery.secret];
-}
 
 /** How attempts run: the deployment's URL rule, and whether each attempt is logged. */
 export type AttemptOptions = { settings: DestinationUrlSettings; logAttempt: boolean };
@@ -100,7 +92,7 @@ async function attemptDelivery(
     url: delivery.url,
     messageId: event.id,
     body: JSON.stringify(toEventObject(event)),
-    secrets: signingSecrets(delivery, now),
+    secrets: secretsInForce(delivery, now),
     now,
   });
   const at = new Date().toISOString();

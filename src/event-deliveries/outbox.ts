@@ -1,6 +1,7 @@
 import type { RecordedEvents } from "../events/events.repository";
-import { deliveriesFannedOut, type EventsOutbox } from "../events/outbox";
+import { deliveriesFannedOut, type EventsOutbox, fanOutResults } from "../events/outbox";
 import { type Background, inBackground, type RequestContext } from "../lib/background";
+import type { WrittenBatch } from "../lib/batch";
 import type { DeliveryMessageRef } from "./deliveries.repository";
 import { enqueueDeliveries, sendDeliveryMessagesSoon } from "./queue";
 
@@ -11,20 +12,13 @@ const isDeliveryRef = (row: unknown): row is DeliveryMessageRef =>
   typeof (row as Record<string, unknown>).org_id === "string";
 
 /**
- * The deliveries the recordings' fan-outs (the last statement of each) inserted, as their
- * `RETURNING id, org_id` rows in the batch's results; null when a fan-out's rows are not all
- * there (a fan-out without RETURNING), so the caller reads them back instead.
+ * The deliveries the recordings' fan-outs inserted, as their `RETURNING id, org_id` rows in the
+ * batch's results; null when a fan-out's rows are not all there (a fan-out without RETURNING),
+ * so the caller reads them back instead.
  */
-function returnedDeliveries(
-  recorded: RecordedEvents[],
-  statements: D1PreparedStatement[],
-  results: D1Result[],
-): DeliveryMessageRef[] | null {
+function returnedDeliveries(recorded: RecordedEvents[], batch: WrittenBatch): DeliveryMessageRef[] | null {
   const deliveries: DeliveryMessageRef[] = [];
-  for (const each of recorded) {
-    const fanOut = each.statements.at(-1);
-    const result = fanOut === undefined ? undefined : results[statements.lastIndexOf(fanOut)];
-    if (!result) continue;
+  for (const result of fanOutResults(recorded, batch)) {
     const rows = result.results ?? [];
     if (rows.length !== (result.meta.changes ?? 0) || !rows.every(isDeliveryRef)) return null;
     deliveries.push(...rows);
@@ -43,8 +37,9 @@ export function eventsOutbox(env: Env, requestId: string | null, background: Bac
   return {
     requestId,
     committed(orgId, recorded, statements, results) {
-      if (deliveriesFannedOut(recorded, statements, results) === 0) return;
-      const returned = returnedDeliveries(recorded, statements, results);
+      const batch = { statements, results };
+      if (deliveriesFannedOut(recorded, batch) === 0) return;
+      const returned = returnedDeliveries(recorded, batch);
       if (returned) sendDeliveryMessagesSoon(env.EVENT_DELIVERIES, returned, background);
       else
         background(

@@ -1,9 +1,8 @@
 import { eventRangeSql, selectionsFor, selectionValue } from "../events/events-reading.repository";
 import { INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/fan-out.repository";
 import type { Db } from "../lib/db";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import type { SqlExpression, SqlGuard } from "../lib/sql-guard";
-import { StorageUnavailable } from "../lib/storage-errors";
 import type { DeliveryMessageRef } from "./deliveries.repository";
 
 /** The replay's SQL (`POST /v1/event_destinations/{id}/replay`): one capped, claimed page at a time. */
@@ -94,8 +93,7 @@ export async function insertReplayDeliveries(
   claim: ReplayClaim,
   after: D1PreparedStatement[] = [],
 ): Promise<ReplayResult> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "event destination", change: "replay" }, async () => {
     const stored = await db
       .prepare("SELECT event_types FROM event_destinations WHERE org_id = ?1 AND id = ?2")
       .bind(orgId, destinationId)
@@ -104,8 +102,8 @@ export async function insertReplayDeliveries(
     const result = await replayPage(db, orgId, destinationId, stored.event_types, page, claim, after);
     // The selectors changed between the read and the batch: nothing was written; read them again.
     if (result !== "selectors_changed") return result;
-  }
-  throw new StorageUnavailable("The event destination kept changing during the replay; nothing was replayed.");
+    return GO_ROUND;
+  });
 }
 
 async function replayPage(

@@ -1,4 +1,6 @@
+import { changesOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
+import { rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
 /** Every SQL statement of event destinations. */
 
@@ -177,12 +179,13 @@ export async function deleteDestination(
   id: string,
   before: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const results = await db.batch([
+  const remove = db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id);
+  const written = await runBatch(db, [
     ...before,
     db.prepare("DELETE FROM event_deliveries WHERE org_id = ?1 AND destination_id = ?2").bind(orgId, id),
-    db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
+    remove,
   ]);
-  return (results.at(-1)?.meta.changes ?? 0) > 0;
+  return changesOf(written, remove) > 0;
 }
 
 /** Makes `newSecret` current; the replaced one keeps signing until `previousExpiresAt`. */
@@ -196,14 +199,14 @@ export async function rotateDestinationSecret(
   after: D1PreparedStatement[] = [],
 ): Promise<DestinationRow | null> {
   const [rotated] = await db.batch<DestinationRow>([
-    db
-      .prepare(
-        `UPDATE event_destinations
-           SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3, updated_at = ?5
-         WHERE org_id = ?1 AND id = ?2
-         RETURNING ${PUBLIC_COLUMNS}`,
-      )
-      .bind(orgId, id, newSecret, previousExpiresAt, now),
+    rotateSecretStatement(
+      db,
+      "event_destinations",
+      { orgId, id },
+      { secret: newSecret, expiresAt: previousExpiresAt },
+      PUBLIC_COLUMNS,
+      [{ column: "updated_at", value: now }],
+    ),
     ...after,
   ]);
   return rotated?.results[0] ?? null;

@@ -14,8 +14,9 @@ import { ApiError } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
+import { previousSecretExpiresAt } from "../lib/previous-secrets";
 import type { SqlExpression } from "../lib/sql-guard";
-import { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
+import { maskedSecret, newSigningSecret } from "../lib/standard-webhooks";
 import {
   type DestinationPatch,
   type DestinationRow,
@@ -203,7 +204,7 @@ export async function rotateSecret(
 ) {
   const secret = newSigningSecret();
   const now = Date.now();
-  const previousExpiresAt = new Date(now + PREVIOUS_SECRET_GRACE_MS).toISOString();
+  const previousExpiresAt = previousSecretExpiresAt(now);
   const current = await findDestination(db, orgId, id);
   if (!current) throw notFound();
   const updatedAt = new Date(now).toISOString();

@@ -1,3 +1,4 @@
+import { changesOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import type { EventType } from "./event-types";
 
@@ -150,9 +151,10 @@ export async function findEvent(db: Db, orgId: string, id: string): Promise<Even
  */
 export async function deleteEventsCreatedBefore(db: Db, cutoff: string, limit: number): Promise<number> {
   const oldest = "SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at LIMIT ?2";
-  const [, deleted] = await db.batch([
+  const events = db.prepare(`DELETE FROM events WHERE id IN (${oldest})`).bind(cutoff, limit);
+  const written = await runBatch(db, [
     db.prepare(`DELETE FROM event_deliveries WHERE event_id IN (${oldest})`).bind(cutoff, limit),
-    db.prepare(`DELETE FROM events WHERE id IN (${oldest})`).bind(cutoff, limit),
+    events,
   ]);
-  return deleted?.meta.changes ?? 0;
+  return changesOf(written, events);
 }

@@ -68,6 +68,8 @@ export type RecordedEvents = {
   eventIds: string[];
   /** Append these, in order, to the change's own `db.batch`, after the change's statements. */
   statements: D1PreparedStatement[];
+  /** The one of `statements` that inserts the deliveries: its result tells what to queue. */
+  fanOut: D1PreparedStatement;
 };
 
 const eventData = (object: Record<string, unknown>, previousAttributes?: Record<string, unknown>): EventData =>
@@ -84,8 +86,10 @@ export function recordEventStatements(db: Db, event: NewEvent): RecordedEvents {
   const id = event.id ?? newEventId();
   const { guard } = event;
   const data = JSON.stringify(eventData(event.object, event.previousAttributes));
+  const fanOut = fanOutDeliveriesStatement(db, event.orgId, [id]);
   return {
     eventIds: [id],
+    fanOut,
     statements: [
       db
         .prepare(
@@ -99,7 +103,7 @@ export function recordEventStatements(db: Db, event: NewEvent): RecordedEvents {
            WHERE org_id = ? AND id = ? AND (${guard.sql})`,
         )
         .bind(id, event.type, data, event.requestId, event.createdAt, event.orgId, event.customerId, ...guard.params),
-      fanOutDeliveriesStatement(db, event.orgId, [id]),
+      fanOut,
     ],
   };
 }
@@ -116,8 +120,10 @@ export function recordCreationEventStatements(
 ): RecordedEvents {
   const id = event.id ?? newEventId();
   const data = JSON.stringify(eventData(event.object));
+  const fanOut = fanOutNewEventStatement(db, event.orgId, id, event.type, event.createdAt);
   return {
     eventIds: [id],
+    fanOut,
     statements: [
       db
         .prepare(
@@ -125,7 +131,7 @@ export function recordCreationEventStatements(
            SELECT ?, org_id, ?, id, event_sequence, json(?), ?, ? FROM customers WHERE org_id = ? AND id = ?`,
         )
         .bind(id, event.type, data, event.requestId, event.createdAt, event.orgId, event.customerId),
-      fanOutNewEventStatement(db, event.orgId, id, event.type, event.createdAt),
+      fanOut,
     ],
   };
 }
@@ -150,8 +156,7 @@ export type RecordedSeries = RecordedEvents & {
  * land: the insert goes before the change, which it does not alter. The bump and the fan-out go
  * after the change and act only if the series' last event exists (a fresh id: exact). The bump
  * cannot go before the change when the change is conditioned on `event_sequence` itself.
- * `statements` lists all three for `deliveriesFannedOut` (the fan-out last); they are not
- * consecutive in the batch.
+ * `statements` lists all three; they are not consecutive in the batch.
  */
 export function recordEventSeriesStatements(
   db: Db,
@@ -190,7 +195,7 @@ export function recordEventSeriesStatements(
     )
     .bind(items.length, orgId, customerId, lastId, orgId);
   const fanOut = fanOutDeliveriesStatement(db, orgId, eventIds);
-  return { eventIds, insert, afterChange: [bump, fanOut], statements: [insert, bump, fanOut] };
+  return { eventIds, insert, afterChange: [bump, fanOut], statements: [insert, bump, fanOut], fanOut };
 }
 
 export type NewImportedEvent = {
@@ -239,8 +244,10 @@ export function recordEventsStatements(
       AND (${item}.customer_updated_at IS NULL OR ${item}.customer_updated_at = ${customer}.updated_at)
       AND (${item}.type != 'subscription.created' OR EXISTS (SELECT 1 FROM subscriptions s
         WHERE s.org_id = ${customer}.org_id AND s.id = json_extract(${item}.data, '$.object.id')))`;
+  const fanOut = fanOutDeliveriesStatement(db, batch.orgId, eventIds);
   return {
     eventIds,
+    fanOut,
     statements: [
       db
         .prepare(
@@ -266,7 +273,7 @@ export function recordEventsStatements(
            ORDER BY i.position`,
         )
         .bind(batch.orgId, itemsJson, batch.requestId, batch.createdAt),
-      fanOutDeliveriesStatement(db, batch.orgId, eventIds),
+      fanOut,
     ],
   };
 }

@@ -1,3 +1,4 @@
+import { resultOf, type WrittenBatch } from "../lib/batch";
 import type { RecordedEvents } from "./events.repository";
 
 /**
@@ -15,17 +16,10 @@ export type EventsOutbox = {
   committed(orgId: string, recorded: RecordedEvents[], statements: D1PreparedStatement[], results: D1Result[]): void;
 };
 
-/** How many deliveries the recordings' fan-outs (the last statement of each) inserted in this batch. */
-export function deliveriesFannedOut(
-  recorded: RecordedEvents[],
-  statements: D1PreparedStatement[],
-  results: D1Result[],
-): number {
-  let count = 0;
-  for (const each of recorded) {
-    const fanOut = each.statements.at(-1);
-    const index = fanOut === undefined ? -1 : statements.lastIndexOf(fanOut);
-    count += index < 0 ? 0 : (results[index]?.meta.changes ?? 0);
-  }
-  return count;
-}
+/** The result of each recording's fan-out in `batch` (none for a recording the batch did not run). */
+export const fanOutResults = (recorded: RecordedEvents[], batch: WrittenBatch): D1Result[] =>
+  recorded.flatMap((each) => resultOf(batch, each.fanOut) ?? []);
+
+/** How many deliveries the recordings' fan-outs inserted in `batch`. */
+export const deliveriesFannedOut = (recorded: RecordedEvents[], batch: WrittenBatch): number =>
+  fanOutResults(recorded, batch).reduce((count, result) => count + (result.meta.changes ?? 0), 0);

@@ -1,5 +1,3 @@
-import { PII_COLUMNS } from "../customer-records/customer-columns";
-import { ARCHIVE_COMMITTED } from "../customer-records/customer-records.repository";
 import type { Db } from "../lib/db";
 import type { SqlExpression, SqlGuard } from "../lib/sql-guard";
 import type { PiiSubject } from "./kept-response";
@@ -41,27 +39,14 @@ export type Lock = {
   expiresAt: string;
 };
 
-/**
- * Fields that archiving erases, in any kept body about the customer: its own PII, and what its
- * addresses and payment methods showed (those records are deleted by the archive).
- */
-export const REDACTED_FIELDS = [
-  ...PII_COLUMNS,
-  "line1",
-  "line2",
-  "city",
-  "state",
-  "postal_code",
-  "gateway_reference",
-  "brand",
-  "last4",
-  "exp_month",
-  "exp_year",
-];
+const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
 
-/** The kept body with every PII field of its subject set to null (json_replace adds no field). */
-const redacted = (body: string, piiPath: string) =>
-  `json_replace(${body}, ${REDACTED_FIELDS.map((column) => `${piiPath} || '.${column}', NULL`).join(", ")})`;
+/** The kept body with each of `fields` of its subject set to null (json_replace adds no field). */
+function redacted(body: string, piiPath: string, fields: readonly string[]): string {
+  for (const field of fields) if (!FIELD_NAME.test(field)) throw new Error(`not a field name: ${field}`);
+  if (fields.length === 0) return body;
+  return `json_replace(${body}, ${fields.map((field) => `${piiPath} || '.${field}', NULL`).join(", ")})`;
+}
 
 /** Takes the lock if nobody holds this key. False when a row exists (in any state). */
 export async function insertLock(db: Db, lock: Lock): Promise<boolean> {
@@ -106,6 +91,8 @@ export type KeptRow = {
   headers: string;
   body: string;
   subject: PiiSubject | null;
+  /** What an archive erases: nulled here if the subject was archived while the request ran (none: nothing). */
+  erasedFields?: readonly string[];
   completedAt: string;
   expiresAt: string;
 };
@@ -130,7 +117,7 @@ export function completeKeyStatement(
       `UPDATE idempotency_keys
        SET state = 'completed', completed_at = ?4, expires_at = ?5, status = ?6, headers = ?7, customer_id = ?8,
          pii_path = ?9,
-         body = CASE WHEN ${archived} THEN ${redacted("?10", "?9")} ELSE ?10 END,
+         body = CASE WHEN ${archived} THEN ${redacted("?10", "?9", kept.erasedFields ?? [])} ELSE ?10 END,
          redacted_at = CASE WHEN ${archived} THEN ?4 ELSE NULL END
        WHERE org_id = ?1 AND key_hash = ?2 AND lock_token = ?3 AND state = 'running'
          ${committed ? `AND (${committed.sql})` : ""}
@@ -236,23 +223,24 @@ export async function releaseLock(db: Db, lock: Pick<Lock, "orgId" | "keyHash" |
 }
 
 /**
- * Part of the archive batch: redacts every kept response about the customer. Guarded by the
- * archive's own timestamp, so it acts only if that archive committed.
+ * Part of the archive batch: nulls `fields` (what the archive erases, decided by its caller) in
+ * every kept response about the customer, stamping `redactedAt`, when `guard` (the archive
+ * committed) holds.
  */
 export function redactKeptResponsesStatement(
   db: Db,
   orgId: string,
   customerId: string,
-  archivedAt: string,
+  redaction: { fields: readonly string[]; redactedAt: string; guard: SqlGuard },
 ): D1PreparedStatement {
   // json_valid: a body SQLite could not parse must never make the archive itself fail.
   return db
     .prepare(
-      `UPDATE idempotency_keys SET body = ${redacted("body", "pii_path")}, redacted_at = ?3
+      `UPDATE idempotency_keys SET body = ${redacted("body", "pii_path", redaction.fields)}, redacted_at = ?3
        WHERE org_id = ?1 AND customer_id = ?2 AND state = 'completed' AND json_valid(body)
-         AND ${ARCHIVE_COMMITTED}`,
+         AND (${redaction.guard.sql})`,
     )
-    .bind(orgId, customerId, archivedAt);
+    .bind(orgId, customerId, redaction.redactedAt, ...redaction.guard.params);
 }
 
 /** The key hashes of the customer's kept responses that an archive redacted. */

@@ -2,7 +2,7 @@ import type { RouterRoute } from "hono/types";
 import { COMPOSED_HANDLER } from "hono/utils/constants";
 import { type ProblemCode, problems } from "../lib/problems";
 import { MAX_KEY_LENGTH } from "./header";
-import { idempotencyKey } from "./middleware";
+import { isIdempotencyKeyMiddleware } from "./middleware";
 
 type Response = { description: string; headers?: Record<string, unknown>; content?: Record<string, unknown> };
 type Operation = { parameters?: unknown[]; responses?: Record<string, Response> };
@@ -47,7 +47,7 @@ export function idempotentOperations(app: { routes: RouterRoute[] }): Set<string
   for (const route of app.routes) {
     // A sub-app with its own error handler wraps its handlers; the original is kept on the wrapper.
     const handler = (route.handler as { [COMPOSED_HANDLER]?: unknown })[COMPOSED_HANDLER] ?? route.handler;
-    if (handler !== idempotencyKey) continue;
+    if (!isIdempotencyKeyMiddleware(handler)) continue;
     operations.add(`${route.method.toLowerCase()} ${route.path.replaceAll(/\/:([^/]+)/g, "/{$1}")}`);
   }
   return operations;

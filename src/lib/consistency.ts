@@ -1,7 +1,7 @@
 import { ApiError } from "./errors";
 
 /**
- * Read replication (README, "Consistency and read replicas"): which copy of the database a
+ * Read replication (docs/consistency.md): which copy of the database a
  * request's D1 session starts on, chosen from its method and two request headers.
  */
 

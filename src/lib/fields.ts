@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
 /**
- * String rules shared by every resource (README, "The API"): lengths count Unicode code points;
+ * String rules shared by every resource (docs/api.md): lengths count Unicode code points;
  * control characters and lone surrogates are rejected; so is the empty string (send null to
  * clear a field).
  */

@@ -9,9 +9,6 @@ export const SECRET_PREFIX = "whsec_";
 // four real characters of the secret.
 const SECRET_BYTES = 24;
 
-/** How long a rotated-out secret keeps working, so the other side can switch without losing events. */
-export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
-
 export function newSigningSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
   return SECRET_PREFIX + btoa(String.fromCharCode(...bytes));

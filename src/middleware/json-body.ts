@@ -16,7 +16,7 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 /**
  * Reads the body once, with a byte limit, and decides 415 / 413 / too deep / invalid_json
  * before the schema sees it. An absent or empty body counts as `{}` so "create with no body" works.
- * The parsed value is put where Hono's validator looks for it, and the raw bytes are kept
+ * Downstream readers get the body through a fresh `c.req.raw`, and the raw bytes are kept
  * for request fingerprints.
  */
 export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
@@ -61,16 +61,15 @@ export function jsonBody(limit = DEFAULT_BODY_LIMIT) {
     }
     rejectPrototypeKeys(parsed);
     c.set("rawBody", raw);
+    // The stream is consumed. Hono's validator (and `c.req.json()`) read the body through the
+    // public `c.req.raw`, so hand them a request that carries the body decided on here: the
+    // same bytes, or for an absent body `{}` under the JSON Content-Type the validator checks.
+    const headers = new Headers(c.req.raw.headers);
     if (raw.byteLength === 0) {
-      // Downstream validators judge the media type by the header: show them the JSON body we decided on.
-      const headers = new Headers(c.req.raw.headers);
       headers.set("Content-Type", "application/json");
-      c.req.raw = new Request(c.req.raw.url, { method: c.req.method, headers });
+      headers.delete("Content-Length");
     }
-    // Hono's validator and body readers look here first; the stream itself is consumed.
-    c.req.bodyCache.arrayBuffer = Promise.resolve(raw.slice().buffer) as never;
-    c.req.bodyCache.text = Promise.resolve(text) as never;
-    c.req.bodyCache.json = Promise.resolve(parsed);
+    c.req.raw = new Request(c.req.raw, { headers, body: raw.byteLength > 0 ? raw : text });
     await next();
   });
 }

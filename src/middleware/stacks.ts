@@ -1,4 +1,5 @@
 import { requireApiKey } from "../auth/auth.middleware";
+import { ERASED_FIELDS } from "../customer-records/erased-fields";
 import { idempotencyKey } from "../idempotency/middleware";
 import { DEFAULT_BODY_LIMIT, jsonBody } from "./json-body";
 import { rateLimitByKeyAndOrganization } from "./rate-limit";
@@ -16,7 +17,8 @@ export const writeRoute = (bodyLimit = DEFAULT_BODY_LIMIT) => [
   requireApiKey,
   rateLimitByKeyAndOrganization,
   jsonBody(bodyLimit),
-  idempotencyKey,
+  // A response about a customer archived while the request ran is kept with this erased.
+  idempotencyKey(ERASED_FIELDS),
 ];
 
 /**

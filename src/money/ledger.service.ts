@@ -9,8 +9,7 @@ import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { filtersKey, pageBody, readPage } from "../lib/pages";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
-import { StorageUnavailable } from "../lib/storage-errors";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import * as charges from "./charges.repository";
 import * as ledger from "./ledger.repository";
 import { toBalanceTransactionObject, toChargeObject, toCustomerBalanceObject } from "./money.object";
@@ -61,8 +60,7 @@ export async function adjust(
   input: { amount: number; currency: string; description: string | null },
   keep: KeepAnswer<BalanceTransactionObject> = keepNothing,
 ): Promise<BalanceTransactionObject> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "balance", change: "adjustment" }, async () => {
     await liveCustomer(deps, customerId);
     const before = await ledger.balanceIn(deps.db, deps.orgId, customerId, input.currency);
     if (before + input.amount < 0) throw insufficient(input.currency, before, input.amount);
@@ -103,8 +101,8 @@ export async function adjust(
       deps.events.committed(deps.orgId, [event], statements, results);
       return toBalanceTransactionObject(inserted, null);
     }
-  }
-  throw new StorageUnavailable("The balance kept changing during this adjustment; retry.");
+    return GO_ROUND;
+  });
 }
 
 export async function balance(deps: Deps, customerId: string) {

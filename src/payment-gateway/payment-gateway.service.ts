@@ -4,9 +4,8 @@ import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { logError } from "../lib/logger";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { open, seal } from "../lib/secret-box";
-import { StorageUnavailable } from "../lib/storage-errors";
 import { type EncryptionSettings, gatewayKeyRing, undecryptableGatewayKey } from "./configuration";
 import type { GatewayType, PaymentGateway } from "./gateway";
 import { askGateway } from "./gateway-errors";
@@ -103,15 +102,14 @@ export async function remove(
   deps: GatewayDeps,
   keep: KeepAnswer<repo.GatewayConfigRow> = keepNothing,
 ): Promise<repo.GatewayConfigRow> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "payment gateway", change: "removal" }, async () => {
     const stored = await repo.findGatewayConfig(deps.db, deps.orgId);
     if (!stored) throw noGateway();
     const kept = keep(stored, repo.gatewayConfigIs(deps.orgId, stored));
     const deleted = await repo.deleteGatewayConfig(deps.db, deps.orgId, stored.id, kept);
     if (deleted) return deleted;
-  }
-  throw new StorageUnavailable("The payment gateway kept changing while it was removed; nothing was removed.");
+    return GO_ROUND;
+  });
 }
 
 async function secretKeyOf(settings: GatewaySettings, row: repo.GatewayConfigRow): Promise<string | null> {

@@ -10,7 +10,7 @@ import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type { PaymentMethodObject } from "./payment-methods.schemas";
@@ -72,8 +72,7 @@ export async function remove(
   keep: KeepAnswer<string> = keepNothing,
 ): Promise<void> {
   await requireLiveCustomer(db, orgId, customerId);
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  return retryWhileChanging({ record: "payment method", change: "delete" }, async () => {
     const row = await repo.findPaymentMethod(db, orgId, customerId, paymentMethodId);
     if (!row) throw paymentMethodNotFound();
     const now = nowIso();
@@ -96,6 +95,6 @@ export async function remove(
       events.committed(orgId, [event], written.statements, written.results);
       return;
     }
-  }
-  throw new ApiError("storage_unavailable", "The payment method kept changing during this delete; retry.");
+    return GO_ROUND;
+  });
 }

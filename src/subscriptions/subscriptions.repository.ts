@@ -1,4 +1,5 @@
 import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 
@@ -185,9 +186,9 @@ export function createSubscriptionStatements(
   now: string,
   customerVersion: number | null = null,
   id: string = newId("sub"),
-): [insert: D1PreparedStatement, active: D1PreparedStatement] {
-  return [
-    db
+): CreateSubscriptionStatements {
+  return {
+    insert: db
       .prepare(
         `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
            billable_features, promotion_code, billing_country_code, metadata, created_at)
@@ -212,17 +213,20 @@ export function createSubscriptionStatements(
         now,
         customerVersion,
       ),
-    db
+    active: db
       .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
       .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
-  ];
+  };
 }
 
-/** What the results of `createSubscriptionStatements` (in order) say happened. */
-export function readCreated(inserted: D1Result | undefined, active: D1Result | undefined): CreateSubscriptionOutcome {
-  const created = inserted?.results[0] as SubscriptionRow | undefined;
-  if (created) return { status: "created", row: created };
-  const existing = active?.results[0] as SubscriptionRow | undefined;
+/** The statements of `createSubscriptionStatements`, by name: a batch runs `insert` before `active`. */
+export type CreateSubscriptionStatements = { insert: D1PreparedStatement; active: D1PreparedStatement };
+
+/** What `created`'s results in `batch` say happened. */
+export function readCreated(batch: WrittenBatch, created: CreateSubscriptionStatements): CreateSubscriptionOutcome {
+  const inserted = firstRowOf<SubscriptionRow>(batch, created.insert);
+  if (inserted) return { status: "created", row: inserted };
+  const existing = firstRowOf<SubscriptionRow>(batch, created.active);
   return existing ? { status: "exists", row: existing } : { status: "customer_gone" };
 }
 
@@ -238,9 +242,8 @@ export async function createSubscription(
   now: string,
   customerVersion: number | null = null,
 ): Promise<CreateSubscriptionOutcome> {
-  const statements = createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion);
-  const [inserted, active] = await db.batch(statements);
-  return readCreated(inserted, active);
+  const created = createSubscriptionStatements(db, orgId, customerId, subscription, now, customerVersion);
+  return readCreated(await runBatch(db, [created.insert, created.active]), created);
 }
 
 /**
@@ -255,23 +258,16 @@ export async function cancelSubscription(
   subscriptionId: string,
   now: string,
   together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] }; after?: D1PreparedStatement[] },
-): Promise<{ row: SubscriptionRow | null; canceled: boolean; statements: D1PreparedStatement[]; results: D1Result[] }> {
-  const after = together.after ?? [];
-  const statements = [
-    ...together.before,
-    db
-      .prepare(
-        `UPDATE subscriptions SET status = 'canceled', cancel_reason = ?4, canceled_at = ?5
-         WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND status = 'active' AND ${together.guard.sql}`,
-      )
-      .bind(orgId, customerId, subscriptionId, CANCELED_BY_REQUEST, now, ...together.guard.params),
-    db
-      .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
-      .bind(orgId, customerId, subscriptionId),
-    ...after,
-  ];
-  const results = await db.batch(statements);
-  const canceled = (results[together.before.length]?.meta.changes ?? 0) > 0;
-  const row = (results.at(-1 - after.length)?.results[0] as SubscriptionRow | undefined) ?? null;
-  return { row, canceled, statements, results };
+): Promise<WrittenRow<SubscriptionRow> & { canceled: boolean }> {
+  const cancel = db
+    .prepare(
+      `UPDATE subscriptions SET status = 'canceled', cancel_reason = ?4, canceled_at = ?5
+       WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND status = 'active' AND ${together.guard.sql}`,
+    )
+    .bind(orgId, customerId, subscriptionId, CANCELED_BY_REQUEST, now, ...together.guard.params);
+  const reread = db
+    .prepare("SELECT * FROM subscriptions WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3")
+    .bind(orgId, customerId, subscriptionId);
+  const written = await runBatch(db, [...together.before, cancel, reread, ...(together.after ?? [])]);
+  return { ...written, row: firstRowOf<SubscriptionRow>(written, reread), canceled: changesOf(written, cancel) > 0 };
 }

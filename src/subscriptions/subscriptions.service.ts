@@ -1,12 +1,19 @@
-import { recordInsertedGuard, recordUnchangedGuard } from "../customer-records/customer-records.repository";
+import { listPage } from "../customer-records/customer-records.pages";
+import {
+  customerNotFound,
+  recordInsertedGuard,
+  recordUnchangedGuard,
+  requireLiveCustomer,
+} from "../customer-records/customer-records.repository";
 import { eventsRecordedGuard, type RecordedEvents, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
+import { runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
-import { MAX_WRITE_ATTEMPTS, pauseBeforeRetry } from "../lib/retry";
+import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import { toSubscriptionObject } from "./subscriptions.object";
 import * as repo from "./subscriptions.repository";
 
@@ -19,6 +26,48 @@ import * as repo from "./subscriptions.repository";
 
 export const subscriptionNotFound = () => new ApiError("not_found", "This customer has no subscription with this id.");
 
+export type { SubscriptionRow } from "./subscriptions.repository";
+
+const subscriptions = { name: "subscriptions", list: repo.listSubscriptions, toObject: toSubscriptionObject };
+
+/** A page of a live customer's subscriptions (404 for an unknown or archived customer). */
+export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
+  listPage(db, orgId, customerId, subscriptions, query);
+
+/** One subscription of a live customer. */
+export async function get(db: Db, orgId: string, customerId: string, subscriptionId: string) {
+  await requireLiveCustomer(db, orgId, customerId);
+  const row = await repo.findSubscription(db, orgId, customerId, subscriptionId);
+  if (!row) throw subscriptionNotFound();
+  return row;
+}
+
+/**
+ * `POST …/subscriptions`: `create` under a live customer, as an answer: 404 when the customer
+ * is unknown or archived, 409 `subscription_exists` naming the active one for this plan and
+ * resource. No lookup first: the insert writes only under a live customer.
+ */
+export async function createForCustomer(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  subscription: repo.NewSubscription,
+  events: EventsOutbox,
+  keep: KeepAnswer<repo.SubscriptionRow>,
+): Promise<repo.SubscriptionRow> {
+  const outcome = await create(db, orgId, customerId, subscription, events, null, keep);
+  if (outcome.status === "customer_gone") throw customerNotFound();
+  if (outcome.status === "exists") {
+    const existing = outcome.row;
+    throw new ApiError(
+      "subscription_exists",
+      `The customer already has active subscription '${existing.id}' for this plan_id and resource_id.`,
+      { extensions: { subscription_id: existing.id } },
+    );
+  }
+  return outcome.row;
+}
+
 /**
  * The statements that create an active subscription (`repo.createSubscriptionStatements`,
  * read with `repo.readCreated`) and its `subscription.created`, which must follow them in the
@@ -30,7 +79,7 @@ export function createStatements(
   subscription: repo.NewSubscription,
   now: string,
   customerVersion: number | null,
-): { statements: D1PreparedStatement[]; event: RecordedEvents; row: repo.SubscriptionRow } {
+): { statements: repo.CreateSubscriptionStatements; event: RecordedEvents; row: repo.SubscriptionRow } {
   const { db, orgId, events } = deps;
   const id = newId("sub");
   const row = repo.newSubscriptionRow(orgId, customerId, id, subscription, now);
@@ -67,16 +116,16 @@ export async function create(
   const created = createStatements({ db, orgId, events }, customerId, subscription, now, customerVersion);
   const { event } = created;
   const kept = keep(created.row, eventsRecordedGuard(orgId, event.eventIds));
-  const statements = [...created.statements, ...event.statements, ...kept];
-  const results = await db.batch(statements);
-  const outcome = repo.readCreated(results[0], results[1]);
-  if (outcome.status === "created") events.committed(orgId, [event], statements, results);
+  const { insert, active } = created.statements;
+  const written = await runBatch(db, [insert, active, ...event.statements, ...kept]);
+  const outcome = repo.readCreated(written, created.statements);
+  if (outcome.status === "created") events.committed(orgId, [event], written.statements, written.results);
   return outcome;
 }
 
 /**
- * Cancels the subscription if it is active and returns it as it now is; a canceled one is
- * returned unchanged (cancelling is idempotent, and records no event).
+ * Cancels the subscription of a live customer if it is active and returns it as it now is; a
+ * canceled one is returned unchanged (cancelling is idempotent, and records no event).
  */
 export async function cancel(
   db: Db,
@@ -86,8 +135,8 @@ export async function cancel(
   events: EventsOutbox,
   keep: KeepAnswer<repo.SubscriptionRow> = keepNothing,
 ): Promise<repo.SubscriptionRow> {
-  for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
-    await pauseBeforeRetry(attempt);
+  await requireLiveCustomer(db, orgId, customerId);
+  return retryWhileChanging({ record: "subscription", change: "cancel" }, async () => {
     const row = await repo.findSubscription(db, orgId, customerId, subscriptionId);
     if (!row) throw subscriptionNotFound();
     if (row.status !== "active") return row;
@@ -116,6 +165,6 @@ export async function cancel(
     if (outcome.canceled) events.committed(orgId, [event], outcome.statements, outcome.results);
     if (outcome.row && (outcome.canceled || outcome.row.status !== "active")) return outcome.row;
     if (!outcome.row) throw subscriptionNotFound();
-  }
-  throw new ApiError("storage_unavailable", "The subscription kept changing during this cancel; retry.");
+    return GO_ROUND;
+  });
 }

@@ -2,6 +2,8 @@ import type { Db } from "../lib/db";
 import { ExpiringLru } from "../lib/expiring-lru";
 import { findWebhookEndpointSecrets, type WebhookEndpointSecrets } from "./webhooks.repository";
 
+export type { WebhookEndpointSecrets };
+
 /**
  * Intake's per-isolate memo of endpoints' secrets, and of endpoint ids that do not exist, so a
  * flood of deliveries (signed or not, to real or made-up ids) is not a flood of D1 reads.

@@ -1,7 +1,7 @@
 import { SECRET_PREFIX } from "../lib/standard-webhooks";
 
 // Secrets are generated, masked and turned into keys by the shared Standard Webhooks module.
-export { maskedSecret, newSigningSecret, PREVIOUS_SECRET_GRACE_MS } from "../lib/standard-webhooks";
+export { maskedSecret, newSigningSecret } from "../lib/standard-webhooks";
 
 /** Bounds for a secret a sender issued: at least as strong as ours, and a sane size. */
 export const MIN_SECRET_BYTES = 24;

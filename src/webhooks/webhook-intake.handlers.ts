@@ -4,17 +4,22 @@ import { ApiError } from "../lib/errors";
 import { countFailure, refuseLimitedAddress, refuseLimitedAddressUnlessLive } from "../lib/failure-limit";
 import { confirmLiveCredential, liveCredential } from "../lib/live-credentials";
 import { logInfo } from "../lib/logger";
+import { secretsInForce } from "../lib/previous-secrets";
 import type { AppRouteHandler } from "../lib/types";
 import { applyWebhookAction, type WebhookOutcome } from "./apply-webhook-action";
 import { interpretClerkEvent } from "./clerk-events";
 import { requireAlternativeIdHashKey } from "./configuration";
-import { cachedEndpointSecrets, type LoadedEndpoint, loadEndpointSecrets } from "./endpoint-secrets-cache";
+import {
+  cachedEndpointSecrets,
+  type LoadedEndpoint,
+  loadEndpointSecrets,
+  type WebhookEndpointSecrets,
+} from "./endpoint-secrets-cache";
 import { oncePerMessage } from "./once-per-message";
 import { type VerifiedDelivery, verifyDelivery } from "./signature";
 import { interpretStandardEvent } from "./standard-events";
 import type { WebhookAction } from "./webhook-events";
 import type * as routes from "./webhook-intake.routes";
-import type { WebhookEndpointSecrets } from "./webhooks.repository";
 import type { WebhookResult } from "./webhooks.schemas";
 
 const INTERPRETERS = { standard: interpretStandardEvent, clerk: interpretClerkEvent } as const;
@@ -29,16 +34,6 @@ type Verified = { endpoint: WebhookEndpointSecrets; delivery: VerifiedDelivery }
 
 const endpointNotFound = () =>
   new ApiError("not_found", "No webhook endpoint with this id (it may have been deleted).");
-
-/** The current secret, and the previous one while its 24 hours last. */
-function verifyingSecrets(endpoint: WebhookEndpointSecrets, now: Date): string[] {
-  const secrets = [endpoint.secret];
-  const expiresAt = endpoint.previous_secret_expires_at;
-  if (endpoint.previous_secret && expiresAt && Date.parse(expiresAt) > now.getTime()) {
-    secrets.push(endpoint.previous_secret);
-  }
-  return secrets;
-}
 
 function resultBody(outcome: WebhookOutcome, requestId: string): WebhookResult {
   switch (outcome.status) {
@@ -78,7 +73,7 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
     try {
       return {
         endpoint,
-        delivery: await verifyDelivery(headers, c.get("rawBody"), verifyingSecrets(endpoint, now), now),
+        delivery: await verifyDelivery(headers, c.get("rawBody"), secretsInForce(endpoint, now), now),
       };
     } catch (error) {
       if (error instanceof ApiError) return { failure: error };

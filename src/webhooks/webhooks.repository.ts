@@ -1,5 +1,6 @@
+import { changesOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
-import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
+import { clearExpiredPreviousSecretsIn, type RotatingSecret, rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
 import { StorageUnavailable } from "../lib/storage-errors";
 /** Every SQL statement of webhook endpoints and webhook intake. */
@@ -18,13 +19,10 @@ export type WebhookEndpointRow = {
 };
 
 /** What intake needs to verify a delivery: the secrets themselves. */
-export type WebhookEndpointSecrets = {
+export type WebhookEndpointSecrets = RotatingSecret & {
   id: string;
   org_id: string;
   source: WebhookSource;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: string | null;
 };
 
 // The full secret never leaves the database on these paths, only its tail for the mask.
@@ -91,7 +89,8 @@ export async function deleteWebhookEndpoint(
   id: string,
   before: D1PreparedStatement[] = [],
 ): Promise<boolean> {
-  const results = await db.batch([
+  const remove = db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2").bind(orgId, id);
+  const written = await runBatch(db, [
     ...before,
     db
       .prepare(
@@ -99,9 +98,9 @@ export async function deleteWebhookEndpoint(
            AND EXISTS (SELECT 1 FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2)`,
       )
       .bind(orgId, id),
-    db.prepare("DELETE FROM webhook_endpoints WHERE org_id = ?1 AND id = ?2").bind(orgId, id),
+    remove,
   ]);
-  return (results.at(-1)?.meta.changes ?? 0) > 0;
+  return changesOf(written, remove) > 0;
 }
 
 /** The endpoint's current secret is `secret` (a fresh one: exactly when its rotation committed). */
@@ -124,14 +123,13 @@ export async function rotateWebhookEndpointSecret(
   after: D1PreparedStatement[] = [],
 ): Promise<WebhookEndpointRow | null> {
   const [rotated] = await db.batch<WebhookEndpointRow>([
-    db
-      .prepare(
-        `UPDATE webhook_endpoints
-           SET previous_secret = secret, previous_secret_expires_at = ?4, secret = ?3
-         WHERE org_id = ?1 AND id = ?2
-         RETURNING ${PUBLIC_COLUMNS}`,
-      )
-      .bind(orgId, id, newSecret, previousExpiresAt),
+    rotateSecretStatement(
+      db,
+      "webhook_endpoints",
+      { orgId, id },
+      { secret: newSecret, expiresAt: previousExpiresAt },
+      PUBLIC_COLUMNS,
+    ),
     ...after,
   ]);
   return rotated?.results[0] ?? null;
