@@ -27,8 +27,14 @@ export type SearchFilters = {
   createdLt?: string;
 };
 
+/**
+ * Terms D1 allows in one compound SELECT (SQLITE_LIMIT_COMPOUND_SELECT; a sixth is refused). More
+ * arms are merged in groups of this many, each group's top `limit` then merged: two levels.
+ */
+const COMPOUND_TERMS = 5;
+const MAX_ARMS = COMPOUND_TERMS * COMPOUND_TERMS;
 /** The most distinct words a driving term's prefixes may cover to be read word by word. */
-export const MAX_DRIVER_WORDS = 32;
+export const MAX_DRIVER_WORDS = MAX_ARMS;
 /** Page reads against changing words before the range read (each is one round trip). */
 const WORD_ROUNDS = 3;
 /** D1's cap on a statement's bound parameters. */
@@ -184,7 +190,7 @@ function wordsPage(
   const where = customerConditions(filters, params);
   const { driver, others } = driverOf(filters.terms);
   const armCount = words.flat().length + (driver.words.length > 1 ? 1 : 0);
-  if (armCount === 0 || (armCount > 1 && others.length > 0)) return null;
+  if (armCount === 0 || armCount > MAX_ARMS || (armCount > 1 && others.length > 0)) return null;
   const below = belowOf(before);
   const checks = [
     ...others.map((term) => `w.customer_seq IN (${termMatches(term, params, before)})`),
@@ -199,11 +205,20 @@ function wordsPage(
     ...(driver.words.length > 1 ? [phraseEntries(driver, params, below)] : []),
     ...words.flat().map((word) => `FROM ${WORD_INDEX} WHERE w.org_id = ?1 AND w.word = ${params.add(word)}${below}`),
   ];
-  // One arm: DISTINCT over its ordered entries; several: UNION merges them, dropping repeats.
-  const seqs = entries
-    .map((from) => `SELECT${entries.length === 1 ? " DISTINCT" : ""} w.customer_seq AS seq ${from}${checks}`)
-    .join(" UNION ");
   const limitParam = params.add(limit);
+  // One arm: DISTINCT over its ordered entries; several: UNION merges them, dropping repeats.
+  const merged = (from: string[]) =>
+    from
+      .map((f) => `SELECT${from.length === 1 ? " DISTINCT" : ""} w.customer_seq AS seq ${f}${checks}`)
+      .join(" UNION ");
+  const groups: string[][] = [];
+  for (let start = 0; start < entries.length; start += COMPOUND_TERMS) {
+    groups.push(entries.slice(start, start + COMPOUND_TERMS));
+  }
+  const seqs =
+    groups.length === 1
+      ? merged(entries)
+      : groups.map((group) => `SELECT seq FROM (${merged(group)} ORDER BY 1 DESC LIMIT ${limitParam})`).join(" UNION ");
   if (params.values.length > MAX_PARAMETERS) return null;
   return {
     sql: `SELECT c.* FROM (${seqs} ORDER BY 1 DESC LIMIT ${limitParam}) AS s
