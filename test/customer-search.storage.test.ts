@@ -31,7 +31,7 @@ function expectNoCustomerWalk(plan: string[]) {
 }
 
 describe("customer search: query plans", () => {
-  it("reads terms from the word index and customers by primary key, with and without stats", async () => {
+  it("reads terms by range (a broad prefix) from the word index, customers by primary key, with and without stats", async () => {
     const { orgId, key } = await newOrganization();
     for (let index = 0; index < 30; index++) {
       await customerWith(key, {
