@@ -3,7 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type CustomerRow, profileOf } from "../src/customer-records/customer-columns";
 import { backfillSearchIndex } from "../src/customer-search/backfill";
-import { indexCustomersStatements, searchStatementParts } from "../src/customer-search/search-index.repository";
+import { indexCustomersStatements } from "../src/customer-search/search-index.repository";
+import { searchStatementParts } from "../src/customer-search/search-query.repository";
 import { parseQuery } from "../src/customer-search/search-text";
 import worker from "../src/index";
 import { customerWith, found, searchRowsOf } from "./customer-search-helpers";
@@ -30,7 +31,7 @@ function expectNoCustomerWalk(plan: string[]) {
 }
 
 describe("customer search: query plans", () => {
-  it("reads terms from the word index and customers by primary key, with and without stats", async () => {
+  it("reads terms by range (a broad prefix) from the word index, customers by primary key, with and without stats", async () => {
     const { orgId, key } = await newOrganization();
     for (let index = 0; index < 30; index++) {
       await customerWith(key, {

@@ -1,6 +1,7 @@
 import { type CustomerProfile, type CustomerRow, profileOf } from "../customer-records/customer-columns";
 import { customerIsLiveGuard, customerNotFound } from "../customer-records/customer-records.repository";
-import { indexCustomerStatements, searchLive } from "../customer-search/search-index.repository";
+import { indexCustomerStatements } from "../customer-search/search-index.repository";
+import { searchLive } from "../customer-search/search-query.repository";
 import { checkEmailDomain, type EmailDnsVars } from "../email-dns";
 import type { EventsOutbox } from "../events/outbox";
 import type { Background } from "../lib/background";

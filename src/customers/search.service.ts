@@ -1,4 +1,4 @@
-import { type SearchFilters, searchLive } from "../customer-search/search-index.repository";
+import { type SearchFilters, searchLive } from "../customer-search/search-query.repository";
 import { parseQuery } from "../customer-search/search-text";
 import { filtersKey, pageBody, readPage, servedRows } from "../lib/pages";
 import { toCustomerObject } from "./customers.object";
