@@ -1,5 +1,3 @@
-import { listPage } from "../customer-records/customer-records.pages";
-import { customerNotFound } from "../customer-records/customer-records.repository";
 import { requestOutbox } from "../event-deliveries/outbox";
 import { newId } from "../lib/ids";
 import { keepAnswer } from "../lib/kept-answer";
@@ -7,12 +5,9 @@ import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
 import { attachWithGateway } from "./gateway-attach";
 import { toPaymentMethodObject } from "./payment-methods.object";
-import * as repo from "./payment-methods.repository";
 import type * as routes from "./payment-methods.routes";
 import type { PaymentMethodObject } from "./payment-methods.schemas";
 import * as service from "./payment-methods.service";
-
-const paymentMethods = { name: "payment_methods", list: repo.listPaymentMethods, toObject: toPaymentMethodObject };
 
 // The answers of the payment method writes, as values: each is kept with its change (lib/kept-answer.ts).
 const created = (paymentMethod: PaymentMethodObject) => ({ status: 201 as const, body: paymentMethod });
@@ -23,7 +18,7 @@ const deleted = (paymentMethodId: string) => ({
 
 export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethods> = async (c) => {
   const { id } = c.req.valid("param");
-  return c.json(await listPage(c.get("db"), c.get("orgId"), id, paymentMethods, c.req.valid("query")), 200);
+  return c.json(await service.list(c.get("db"), c.get("orgId"), id, c.req.valid("query")), 200);
 };
 
 export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMethod> = async (c) => {
@@ -48,12 +43,10 @@ export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMet
     },
     input,
   );
-  // No lookup first: the insert writes only under a live customer of this organization.
   const row = await service.create(db, orgId, customerId, paymentMethod, requestOutbox(c), keepAnswer(c, created), {
     id,
     together: record,
   });
-  if (!row) throw customerNotFound();
   const answer = created(toPaymentMethodObject(row));
   return c.json(answer.body, answer.status);
 };

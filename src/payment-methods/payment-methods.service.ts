@@ -1,4 +1,6 @@
+import { listPage } from "../customer-records/customer-records.pages";
 import {
+  customerNotFound,
   recordInsertedGuard,
   recordUnchangedGuard,
   requireLiveCustomer,
@@ -23,10 +25,17 @@ import type { PaymentMethodObject } from "./payment-methods.schemas";
 
 const paymentMethodNotFound = () => new ApiError("not_found", "This customer has no payment method with this id.");
 
+const paymentMethods = { name: "payment_methods", list: repo.listPaymentMethods, toObject: toPaymentMethodObject };
+
+/** A page of a live customer's payment methods (404 for an unknown or archived customer). */
+export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
+  listPage(db, orgId, customerId, paymentMethods, query);
+
 /**
  * Adds a payment method (under `id`, when the gateway was already asked about it) with its
  * `payment_method.created` (after the insert: the fresh id exists exactly when it landed).
- * Null when the customer is not live.
+ * 404 when the customer is not live (no lookup first: the insert writes only under a live
+ * customer of this organization).
  */
 export async function create(
   db: Db,
@@ -36,7 +45,7 @@ export async function create(
   events: EventsOutbox,
   keep: KeepAnswer<PaymentMethodObject> = keepNothing,
   { id = newId("pm"), together = [] }: { id?: string; together?: D1PreparedStatement[] } = {},
-): Promise<repo.PaymentMethodRow | null> {
+): Promise<repo.PaymentMethodRow> {
   const now = nowIso();
   const object = toPaymentMethodObject(repo.newPaymentMethodRow(orgId, customerId, id, paymentMethod, now));
   const event = recordEventStatements(db, {
@@ -55,7 +64,8 @@ export async function create(
     ...together,
     ...kept,
   ]);
-  if (written.row) events.committed(orgId, [event], written.statements, written.results);
+  if (!written.row) throw customerNotFound();
+  events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
 
