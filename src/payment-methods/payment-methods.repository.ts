@@ -1,4 +1,5 @@
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 
 /** A payment_methods row as D1 returns it. */
@@ -47,9 +48,6 @@ export const findPaymentMethod = paymentMethodRecords.find;
 export const paymentMethodsOfCustomersStatement = paymentMethodRecords.ofCustomersStatement;
 export const deletePaymentMethodsOnArchiveStatement = paymentMethodRecords.deleteOnArchiveStatement;
 
-/** What a write's batch ran, for the events outbox. */
-export type Written = { statements: D1PreparedStatement[]; results: D1Result[] };
-
 /** The row `insertPaymentMethod` inserts, as D1 will return it. */
 export function newPaymentMethodRow(
   orgId: string,
@@ -81,7 +79,7 @@ export async function insertPaymentMethod(
   paymentMethod: NewPaymentMethod,
   now: string,
   after: D1PreparedStatement[],
-): Promise<Written & { row: PaymentMethodRow | null }> {
+): Promise<WrittenRow<PaymentMethodRow>> {
   const clearDefault = db
     .prepare("UPDATE payment_methods SET is_default = 0 WHERE org_id = ?1 AND customer_id = ?2 AND is_default = 1")
     .bind(orgId, customerId);
@@ -107,10 +105,8 @@ export async function insertPaymentMethod(
       now,
     );
   const writes = paymentMethod.is_default ? [clearDefault, insert] : [insert];
-  const statements = [...writes, syncHasPaymentMethodStatement(db, orgId, customerId, now), ...after];
-  const results = await db.batch(statements);
-  const row = (results[writes.length - 1]?.results[0] as PaymentMethodRow | undefined) ?? null;
-  return { row, statements, results };
+  const written = await runBatch(db, [...writes, syncHasPaymentMethodStatement(db, orgId, customerId, now), ...after]);
+  return { ...written, row: firstRowOf<PaymentMethodRow>(written, insert) };
 }
 
 /**
@@ -126,18 +122,15 @@ export async function deletePaymentMethod(
   paymentMethodId: string,
   now: string,
   together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] }; after?: D1PreparedStatement[] },
-): Promise<Written & { deleted: boolean }> {
-  const statements = [
+): Promise<WrittenBatch & { deleted: boolean }> {
+  const remove = db
+    .prepare(`DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
+    .bind(orgId, customerId, paymentMethodId, ...together.guard.params);
+  const written = await runBatch(db, [
     ...together.before,
-    db
-      .prepare(
-        `DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`,
-      )
-      .bind(orgId, customerId, paymentMethodId, ...together.guard.params),
+    remove,
     syncHasPaymentMethodStatement(db, orgId, customerId, now),
     ...(together.after ?? []),
-  ];
-  const results = await db.batch(statements);
-  const deleted = (results[together.before.length]?.meta.changes ?? 0) > 0;
-  return { deleted, statements, results };
+  ]);
+  return { ...written, deleted: changesOf(written, remove) > 0 };
 }
