@@ -4,6 +4,11 @@ import { toAddressObject } from "../src/addresses/addresses.object";
 import { CHANGEABLE_ADDRESS_COLUMNS, newAddressFrom } from "../src/customer-records/address-columns";
 import { PII_COLUMNS } from "../src/customer-records/customer-columns";
 import { ADDRESS_PII_COLUMNS, ERASED_FIELDS, PAYMENT_METHOD_PII_COLUMNS } from "../src/customer-records/erased-fields";
+import {
+  newPaymentMethodFrom,
+  PAYMENT_METHOD_COLUMNS,
+  storedPaymentMethodValues,
+} from "../src/customer-records/payment-method-columns";
 import { erasedRecord } from "../src/customers/erasure";
 
 // Which fields are PII is declared once per record (customer-records/erased-fields.ts and the
@@ -66,5 +71,37 @@ describe("the address column table", () => {
       (name) => !["id", "org_id", "customer_id", "created_at", "updated_at"].includes(name),
     );
     expect([...CHANGEABLE_ADDRESS_COLUMNS].sort()).toEqual(stored.sort());
+  });
+});
+
+describe("the payment method column table", () => {
+  it("marks the card's details and its gateway reference as PII, not the gateway or the default flag", () => {
+    expect([...PAYMENT_METHOD_PII_COLUMNS]).toEqual(["gateway_reference", "brand", "last4", "exp_month", "exp_year"]);
+  });
+
+  it("names every stored column an insert writes, and gives a create's defaults", async () => {
+    const stored = (await columnsOf("payment_methods")).filter(
+      (name) => !["id", "org_id", "customer_id", "created_at"].includes(name),
+    );
+    expect([...PAYMENT_METHOD_COLUMNS].sort()).toEqual(stored.sort());
+    const paymentMethod = newPaymentMethodFrom({ gateway_reference: "pm_1", brand: null, exp_month: 4 });
+    expect(paymentMethod).toEqual({
+      gateway: null,
+      gateway_reference: "pm_1",
+      brand: null,
+      last4: null,
+      exp_month: 4,
+      exp_year: null,
+      is_default: false,
+    });
+    expect(storedPaymentMethodValues({ ...paymentMethod, is_default: true })).toEqual([
+      null,
+      "pm_1",
+      null,
+      null,
+      4,
+      null,
+      1,
+    ]);
   });
 });

@@ -1,9 +1,7 @@
 import { requestOutbox } from "../event-deliveries/outbox";
-import { newId } from "../lib/ids";
 import { keepAnswer } from "../lib/kept-answer";
 import { deletedBody } from "../lib/lists";
 import type { AppRouteHandler } from "../lib/types";
-import { attachWithGateway } from "./gateway-attach";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import type * as routes from "./payment-methods.routes";
 import type { PaymentMethodObject } from "./payment-methods.schemas";
@@ -24,29 +22,13 @@ export const listPaymentMethods: AppRouteHandler<typeof routes.listPaymentMethod
 export const createPaymentMethod: AppRouteHandler<typeof routes.createPaymentMethod> = async (c) => {
   const { id: customerId } = c.req.valid("param");
   const input = c.req.valid("json");
-  const db = c.get("db");
-  const orgId = c.get("orgId");
-  const id = newId("pm");
-  // With the organization's gateway, checked and attached there first (spec section 11).
-  const { paymentMethod, record } = await attachWithGateway(
-    { db, orgId, settings: c.env },
+  const row = await service.add(
+    { db: c.get("db"), orgId: c.get("orgId"), settings: c.env },
     customerId,
-    id,
-    {
-      gateway: input.gateway ?? null,
-      gateway_reference: input.gateway_reference,
-      brand: input.brand ?? null,
-      last4: input.last4 ?? null,
-      exp_month: input.exp_month ?? null,
-      exp_year: input.exp_year ?? null,
-      is_default: input.is_default ?? false,
-    },
     input,
+    requestOutbox(c),
+    keepAnswer(c, created),
   );
-  const row = await service.create(db, orgId, customerId, paymentMethod, requestOutbox(c), keepAnswer(c, created), {
-    id,
-    together: record,
-  });
   const answer = created(toPaymentMethodObject(row));
   return c.json(answer.body, answer.status);
 };

@@ -5,6 +5,7 @@ import {
   recordUnchangedGuard,
   requireLiveCustomer,
 } from "../customer-records/customer-records.repository";
+import { newPaymentMethodFrom, type PaymentMethodInput } from "../customer-records/payment-method-columns";
 import { eventsRecordedGuard, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
@@ -13,6 +14,8 @@ import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { GO_ROUND, retryWhileChanging } from "../lib/retry";
+import type { GatewaySettings } from "../payment-gateway/payment-gateway.service";
+import { attachWithGateway } from "./gateway-attach";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type { PaymentMethodObject } from "./payment-methods.schemas";
@@ -30,6 +33,23 @@ const paymentMethods = { name: "payment_methods", list: repo.listPaymentMethods,
 /** A page of a live customer's payment methods (404 for an unknown or archived customer). */
 export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
   listPage(db, orgId, customerId, paymentMethods, query);
+
+/**
+ * Adds the payment method a create's body describes: every column left out takes its default
+ * (`PAYMENT_METHOD_SPEC`); with the organization's gateway as its `gateway`, it is checked and
+ * attached there first (spec section 11), and the customer's new gateway link lands with it.
+ */
+export async function add(
+  deps: { db: Db; orgId: string; settings: GatewaySettings },
+  customerId: string,
+  input: PaymentMethodInput,
+  events: EventsOutbox,
+  keep: KeepAnswer<PaymentMethodObject> = keepNothing,
+): Promise<repo.PaymentMethodRow> {
+  const id = newId("pm");
+  const { paymentMethod, record } = await attachWithGateway(deps, customerId, id, newPaymentMethodFrom(input), input);
+  return create(deps.db, deps.orgId, customerId, paymentMethod, events, keep, { id, together: record });
+}
 
 /**
  * Adds a payment method (under `id`, when the gateway was already asked about it) with its
