@@ -9,6 +9,11 @@ import {
   PAYMENT_METHOD_COLUMNS,
   storedPaymentMethodValues,
 } from "../src/customer-records/payment-method-columns";
+import {
+  newSubscriptionWithDefaults,
+  SUBSCRIPTION_COLUMNS,
+  storedSubscriptionValues,
+} from "../src/customer-records/subscription-columns";
 import { erasedRecord } from "../src/customers/erasure";
 
 // Which fields are PII is declared once per record (customer-records/erased-fields.ts and the
@@ -102,6 +107,43 @@ describe("the payment method column table", () => {
       4,
       null,
       1,
+    ]);
+  });
+});
+
+describe("the subscription column table", () => {
+  it("names every stored column a caller sets, beside the lifecycle Roster keeps", async () => {
+    const stored = (await columnsOf("subscriptions")).filter(
+      (name) => !["id", "org_id", "customer_id", "status", "cancel_reason", "canceled_at", "created_at"].includes(name),
+    );
+    expect([...SUBSCRIPTION_COLUMNS].sort()).toEqual(stored.sort());
+  });
+
+  it("gives a create's defaults and stores lists and metadata as JSON", () => {
+    const subscription = newSubscriptionWithDefaults({
+      plan_id: "plan-pro",
+      billing_period: null,
+      promotion_code: "X",
+    });
+    expect(subscription).toEqual({
+      plan_id: "plan-pro",
+      resource_id: null,
+      billing_period: null,
+      addons: [],
+      billable_features: [],
+      promotion_code: "X",
+      billing_country_code: null,
+      metadata: {},
+    });
+    expect(storedSubscriptionValues({ ...subscription, addons: [{ addon_id: "a", quantity: 2 }] })).toEqual([
+      "plan-pro",
+      null,
+      null,
+      '[{"addon_id":"a","quantity":2}]',
+      "[]",
+      "X",
+      null,
+      "{}",
     ]);
   });
 });
