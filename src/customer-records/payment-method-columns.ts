@@ -1,3 +1,5 @@
+import { withColumnDefaults } from "./column-defaults";
+
 /**
  * The payment method columns a caller sets, written once: how each is stored, its value on a
  * create that leaves it out (none: required), and whether archiving erases it (PII). The
@@ -53,14 +55,8 @@ export type PaymentMethodInput = Omit<NewPaymentMethod, DefaultedColumn> & {
 };
 
 /** The new payment method a create's input decides: every column left out takes its default. */
-export function newPaymentMethodFrom(input: PaymentMethodInput): NewPaymentMethod {
-  const paymentMethod: Record<string, unknown> = {};
-  for (const column of PAYMENT_METHOD_COLUMNS) {
-    const spec = PAYMENT_METHOD_SPEC[column];
-    paymentMethod[column] = input[column] ?? ("default" in spec ? spec.default : undefined);
-  }
-  return paymentMethod as NewPaymentMethod;
-}
+export const newPaymentMethodFrom = (input: PaymentMethodInput): NewPaymentMethod =>
+  withColumnDefaults(PAYMENT_METHOD_SPEC, input) as NewPaymentMethod;
 
 /** A new payment method's values as the insert binds them, in `PAYMENT_METHOD_COLUMNS` order. */
 export const storedPaymentMethodValues = (paymentMethod: NewPaymentMethod): unknown[] =>

@@ -1,3 +1,5 @@
+import { withColumnDefaults } from "./column-defaults";
+
 /**
  * The subscription columns a caller sets, written once: how each is stored, its value on a
  * create that leaves it out (none: required), and whether archiving erases it (PII). The
@@ -71,14 +73,8 @@ export type SubscriptionValues = Omit<NewSubscription, DefaultedColumn> & {
 };
 
 /** The new subscription these values decide: every column left out (or null) takes its default. */
-export function newSubscriptionWithDefaults(values: SubscriptionValues): NewSubscription {
-  const subscription: Record<string, unknown> = {};
-  for (const column of SUBSCRIPTION_COLUMNS) {
-    const spec = SUBSCRIPTION_SPEC[column];
-    subscription[column] = values[column] ?? ("default" in spec ? spec.default : undefined);
-  }
-  return subscription as NewSubscription;
-}
+export const newSubscriptionWithDefaults = (values: SubscriptionValues): NewSubscription =>
+  withColumnDefaults(SUBSCRIPTION_SPEC, values) as NewSubscription;
 
 /** A new subscription's columns as stored (JSON kinds as text), by column name. */
 export function storedSubscriptionColumns(subscription: NewSubscription): {
