@@ -4,6 +4,16 @@ import { toAddressObject } from "../src/addresses/addresses.object";
 import { CHANGEABLE_ADDRESS_COLUMNS, newAddressFrom } from "../src/customer-records/address-columns";
 import { PII_COLUMNS } from "../src/customer-records/customer-columns";
 import { ADDRESS_PII_COLUMNS, ERASED_FIELDS, PAYMENT_METHOD_PII_COLUMNS } from "../src/customer-records/erased-fields";
+import {
+  newPaymentMethodFrom,
+  PAYMENT_METHOD_COLUMNS,
+  storedPaymentMethodValues,
+} from "../src/customer-records/payment-method-columns";
+import {
+  newSubscriptionWithDefaults,
+  SUBSCRIPTION_COLUMNS,
+  storedSubscriptionValues,
+} from "../src/customer-records/subscription-columns";
 import { erasedRecord } from "../src/customers/erasure";
 
 // Which fields are PII is declared once per record (customer-records/erased-fields.ts and the
@@ -66,5 +76,74 @@ describe("the address column table", () => {
       (name) => !["id", "org_id", "customer_id", "created_at", "updated_at"].includes(name),
     );
     expect([...CHANGEABLE_ADDRESS_COLUMNS].sort()).toEqual(stored.sort());
+  });
+});
+
+describe("the payment method column table", () => {
+  it("marks the card's details and its gateway reference as PII, not the gateway or the default flag", () => {
+    expect([...PAYMENT_METHOD_PII_COLUMNS]).toEqual(["gateway_reference", "brand", "last4", "exp_month", "exp_year"]);
+  });
+
+  it("names every stored column an insert writes, and gives a create's defaults", async () => {
+    const stored = (await columnsOf("payment_methods")).filter(
+      (name) => !["id", "org_id", "customer_id", "created_at"].includes(name),
+    );
+    expect([...PAYMENT_METHOD_COLUMNS].sort()).toEqual(stored.sort());
+    const paymentMethod = newPaymentMethodFrom({ gateway_reference: "pm_1", brand: null, exp_month: 4 });
+    expect(paymentMethod).toEqual({
+      gateway: null,
+      gateway_reference: "pm_1",
+      brand: null,
+      last4: null,
+      exp_month: 4,
+      exp_year: null,
+      is_default: false,
+    });
+    expect(storedPaymentMethodValues({ ...paymentMethod, is_default: true })).toEqual([
+      null,
+      "pm_1",
+      null,
+      null,
+      4,
+      null,
+      1,
+    ]);
+  });
+});
+
+describe("the subscription column table", () => {
+  it("names every stored column a caller sets, beside the lifecycle Roster keeps", async () => {
+    const stored = (await columnsOf("subscriptions")).filter(
+      (name) => !["id", "org_id", "customer_id", "status", "cancel_reason", "canceled_at", "created_at"].includes(name),
+    );
+    expect([...SUBSCRIPTION_COLUMNS].sort()).toEqual(stored.sort());
+  });
+
+  it("gives a create's defaults and stores lists and metadata as JSON", () => {
+    const subscription = newSubscriptionWithDefaults({
+      plan_id: "plan-pro",
+      billing_period: null,
+      promotion_code: "X",
+    });
+    expect(subscription).toEqual({
+      plan_id: "plan-pro",
+      resource_id: null,
+      billing_period: null,
+      addons: [],
+      billable_features: [],
+      promotion_code: "X",
+      billing_country_code: null,
+      metadata: {},
+    });
+    expect(storedSubscriptionValues({ ...subscription, addons: [{ addon_id: "a", quantity: 2 }] })).toEqual([
+      "plan-pro",
+      null,
+      null,
+      '[{"addon_id":"a","quantity":2}]',
+      "[]",
+      "X",
+      null,
+      "{}",
+    ]);
   });
 });

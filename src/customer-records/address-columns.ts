@@ -1,3 +1,5 @@
+import { withColumnDefaults } from "./column-defaults";
+
 /**
  * The address columns a caller sets, written once: how each is stored, its value on a create
  * that leaves it out (none: required), and whether archiving erases it (PII). The new-address
@@ -57,11 +59,5 @@ type DefaultedColumn = { [C in AddressColumn]: Spec[C] extends { default: unknow
 export type AddressInput = Omit<NewAddress, DefaultedColumn> & Partial<Pick<NewAddress, DefaultedColumn>>;
 
 /** The new address a create's input decides: every column left out takes its default. */
-export function newAddressFrom(input: AddressInput): NewAddress {
-  const address: Record<string, unknown> = {};
-  for (const column of columns) {
-    const spec = ADDRESS_SPEC[column];
-    address[column] = input[column as keyof AddressInput] ?? ("default" in spec ? spec.default : undefined);
-  }
-  return address as NewAddress;
-}
+export const newAddressFrom = (input: AddressInput): NewAddress =>
+  withColumnDefaults(ADDRESS_SPEC, input) as NewAddress;

@@ -1,9 +1,14 @@
 import { recordInsertedGuard } from "../customer-records/customer-records.repository";
+import {
+  type NewPaymentMethod,
+  type PaymentMethodRow,
+  storedPaymentMethodValues,
+} from "../customer-records/payment-method-columns";
 import { type RecordedEvents, recordEventStatements, type SqlGuard } from "../events/events.repository";
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 import { toPaymentMethodObject } from "./payment-methods.object";
-import { type NewPaymentMethod, newPaymentMethodRow, type PaymentMethodRow } from "./payment-methods.repository";
+import { newPaymentMethodRow, PAYMENT_METHOD_INSERT_COLUMNS } from "./payment-methods.repository";
 
 /**
  * Payment methods written as part of another change (spec section 11: `import_payment_methods`
@@ -44,27 +49,14 @@ export function importPaymentMethodsStatements(
     const id = newId("pm");
     const row = newPaymentMethodRow(orgId, customerId, id, paymentMethod, now);
     rows.push(row);
+    const values = storedPaymentMethodValues(paymentMethod);
     statements.push(
       db
         .prepare(
-          `INSERT INTO payment_methods (id, org_id, customer_id, gateway, gateway_reference, brand, last4, exp_month,
-             exp_year, is_default, created_at)
-           SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE ${guard.sql}`,
+          `INSERT INTO payment_methods (${PAYMENT_METHOD_INSERT_COLUMNS})
+           SELECT ?, ?, ?, ${values.map(() => "?").join(", ")}, ? WHERE ${guard.sql}`,
         )
-        .bind(
-          id,
-          orgId,
-          customerId,
-          row.gateway,
-          row.gateway_reference,
-          row.brand,
-          row.last4,
-          row.exp_month,
-          row.exp_year,
-          row.is_default,
-          now,
-          ...guard.params,
-        ),
+        .bind(id, orgId, customerId, ...values, now, ...guard.params),
     );
     const event = recordEventStatements(db, {
       orgId,

@@ -1,30 +1,17 @@
 import { customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import {
+  type NewPaymentMethod,
+  PAYMENT_METHOD_COLUMNS,
+  type PaymentMethodRow,
+  storedPaymentMethodValues,
+} from "../customer-records/payment-method-columns";
+import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 
-/** A payment_methods row as D1 returns it. */
-export type PaymentMethodRow = {
-  id: string;
-  org_id: string;
-  customer_id: string;
-  gateway: string | null;
-  gateway_reference: string;
-  brand: string | null;
-  last4: string | null;
-  exp_month: number | null;
-  exp_year: number | null;
-  is_default: number;
-  created_at: string;
-};
+export type { NewPaymentMethod, PaymentMethodRow };
 
-export type NewPaymentMethod = {
-  gateway: string | null;
-  gateway_reference: string;
-  brand: string | null;
-  last4: string | null;
-  exp_month: number | null;
-  exp_year: number | null;
-  is_default: boolean;
-};
+/** The insert's column list: every column of `PAYMENT_METHOD_SPEC`, between the ids and created_at. */
+export const PAYMENT_METHOD_INSERT_COLUMNS = `id, org_id, customer_id, ${PAYMENT_METHOD_COLUMNS.join(", ")}, created_at`;
 
 /**
  * Keeps customers.has_payment_method equal to "a payment method is on file", in the same
@@ -47,9 +34,6 @@ export const findPaymentMethod = paymentMethodRecords.find;
 export const paymentMethodsOfCustomersStatement = paymentMethodRecords.ofCustomersStatement;
 export const deletePaymentMethodsOnArchiveStatement = paymentMethodRecords.deleteOnArchiveStatement;
 
-/** What a write's batch ran, for the events outbox. */
-export type Written = { statements: D1PreparedStatement[]; results: D1Result[] };
-
 /** The row `insertPaymentMethod` inserts, as D1 will return it. */
 export function newPaymentMethodRow(
   orgId: string,
@@ -58,14 +42,9 @@ export function newPaymentMethodRow(
   paymentMethod: NewPaymentMethod,
   now: string,
 ): PaymentMethodRow {
-  return {
-    id,
-    org_id: orgId,
-    customer_id: customerId,
-    ...paymentMethod,
-    is_default: paymentMethod.is_default ? 1 : 0,
-    created_at: now,
-  };
+  const stored = storedPaymentMethodValues(paymentMethod);
+  const columns = Object.fromEntries(PAYMENT_METHOD_COLUMNS.map((column, index) => [column, stored[index]]));
+  return { id, org_id: orgId, customer_id: customerId, ...columns, created_at: now } as PaymentMethodRow;
 }
 
 /**
@@ -81,36 +60,24 @@ export async function insertPaymentMethod(
   paymentMethod: NewPaymentMethod,
   now: string,
   after: D1PreparedStatement[],
-): Promise<Written & { row: PaymentMethodRow | null }> {
+): Promise<WrittenRow<PaymentMethodRow>> {
   const clearDefault = db
     .prepare("UPDATE payment_methods SET is_default = 0 WHERE org_id = ?1 AND customer_id = ?2 AND is_default = 1")
     .bind(orgId, customerId);
+  const values = storedPaymentMethodValues(paymentMethod);
+  // ?1 org, ?2 customer, ?3 id, then the spec's columns, then created_at.
+  const placeholders = values.map((_, index) => `?${index + 4}`).join(", ");
   const insert = db
     .prepare(
-      `INSERT INTO payment_methods (id, org_id, customer_id, gateway, gateway_reference, brand, last4, exp_month,
-         exp_year, is_default, created_at)
-       SELECT ?3, ?1, ?2, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11
+      `INSERT INTO payment_methods (${PAYMENT_METHOD_INSERT_COLUMNS})
+       SELECT ?3, ?1, ?2, ${placeholders}, ?${values.length + 4}
        WHERE ${customerIsLive()}
        RETURNING *`,
     )
-    .bind(
-      orgId,
-      customerId,
-      id,
-      paymentMethod.gateway,
-      paymentMethod.gateway_reference,
-      paymentMethod.brand,
-      paymentMethod.last4,
-      paymentMethod.exp_month,
-      paymentMethod.exp_year,
-      paymentMethod.is_default ? 1 : 0,
-      now,
-    );
+    .bind(orgId, customerId, id, ...values, now);
   const writes = paymentMethod.is_default ? [clearDefault, insert] : [insert];
-  const statements = [...writes, syncHasPaymentMethodStatement(db, orgId, customerId, now), ...after];
-  const results = await db.batch(statements);
-  const row = (results[writes.length - 1]?.results[0] as PaymentMethodRow | undefined) ?? null;
-  return { row, statements, results };
+  const written = await runBatch(db, [...writes, syncHasPaymentMethodStatement(db, orgId, customerId, now), ...after]);
+  return { ...written, row: firstRowOf<PaymentMethodRow>(written, insert) };
 }
 
 /**
@@ -126,18 +93,15 @@ export async function deletePaymentMethod(
   paymentMethodId: string,
   now: string,
   together: { before: D1PreparedStatement[]; guard: { sql: string; params: unknown[] }; after?: D1PreparedStatement[] },
-): Promise<Written & { deleted: boolean }> {
-  const statements = [
+): Promise<WrittenBatch & { deleted: boolean }> {
+  const remove = db
+    .prepare(`DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`)
+    .bind(orgId, customerId, paymentMethodId, ...together.guard.params);
+  const written = await runBatch(db, [
     ...together.before,
-    db
-      .prepare(
-        `DELETE FROM payment_methods WHERE org_id = ?1 AND customer_id = ?2 AND id = ?3 AND ${together.guard.sql}`,
-      )
-      .bind(orgId, customerId, paymentMethodId, ...together.guard.params),
+    remove,
     syncHasPaymentMethodStatement(db, orgId, customerId, now),
     ...(together.after ?? []),
-  ];
-  const results = await db.batch(statements);
-  const deleted = (results[together.before.length]?.meta.changes ?? 0) > 0;
-  return { deleted, statements, results };
+  ]);
+  return { ...written, deleted: changesOf(written, remove) > 0 };
 }

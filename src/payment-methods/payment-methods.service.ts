@@ -1,8 +1,11 @@
+import { listPage } from "../customer-records/customer-records.pages";
 import {
+  customerNotFound,
   recordInsertedGuard,
   recordUnchangedGuard,
   requireLiveCustomer,
 } from "../customer-records/customer-records.repository";
+import { newPaymentMethodFrom, type PaymentMethodInput } from "../customer-records/payment-method-columns";
 import { eventsRecordedGuard, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
 import type { Db } from "../lib/db";
@@ -11,6 +14,8 @@ import { nowIso } from "../lib/fields";
 import { newId } from "../lib/ids";
 import { type KeepAnswer, keepNothing } from "../lib/kept-answer";
 import { GO_ROUND, retryWhileChanging } from "../lib/retry";
+import type { GatewaySettings } from "../payment-gateway/payment-gateway.service";
+import { attachWithGateway } from "./gateway-attach";
 import { toPaymentMethodObject } from "./payment-methods.object";
 import * as repo from "./payment-methods.repository";
 import type { PaymentMethodObject } from "./payment-methods.schemas";
@@ -23,10 +28,34 @@ import type { PaymentMethodObject } from "./payment-methods.schemas";
 
 const paymentMethodNotFound = () => new ApiError("not_found", "This customer has no payment method with this id.");
 
+const paymentMethods = { name: "payment_methods", list: repo.listPaymentMethods, toObject: toPaymentMethodObject };
+
+/** A page of a live customer's payment methods (404 for an unknown or archived customer). */
+export const list = (db: Db, orgId: string, customerId: string, query: Parameters<typeof listPage>[4]) =>
+  listPage(db, orgId, customerId, paymentMethods, query);
+
+/**
+ * Adds the payment method a create's body describes: every column left out takes its default
+ * (`PAYMENT_METHOD_SPEC`); with the organization's gateway as its `gateway`, it is checked and
+ * attached there first (spec section 11), and the customer's new gateway link lands with it.
+ */
+export async function add(
+  deps: { db: Db; orgId: string; settings: GatewaySettings },
+  customerId: string,
+  input: PaymentMethodInput,
+  events: EventsOutbox,
+  keep: KeepAnswer<PaymentMethodObject> = keepNothing,
+): Promise<repo.PaymentMethodRow> {
+  const id = newId("pm");
+  const { paymentMethod, record } = await attachWithGateway(deps, customerId, id, newPaymentMethodFrom(input), input);
+  return create(deps.db, deps.orgId, customerId, paymentMethod, events, keep, { id, together: record });
+}
+
 /**
  * Adds a payment method (under `id`, when the gateway was already asked about it) with its
  * `payment_method.created` (after the insert: the fresh id exists exactly when it landed).
- * Null when the customer is not live.
+ * 404 when the customer is not live (no lookup first: the insert writes only under a live
+ * customer of this organization).
  */
 export async function create(
   db: Db,
@@ -36,7 +65,7 @@ export async function create(
   events: EventsOutbox,
   keep: KeepAnswer<PaymentMethodObject> = keepNothing,
   { id = newId("pm"), together = [] }: { id?: string; together?: D1PreparedStatement[] } = {},
-): Promise<repo.PaymentMethodRow | null> {
+): Promise<repo.PaymentMethodRow> {
   const now = nowIso();
   const object = toPaymentMethodObject(repo.newPaymentMethodRow(orgId, customerId, id, paymentMethod, now));
   const event = recordEventStatements(db, {
@@ -55,7 +84,8 @@ export async function create(
     ...together,
     ...kept,
   ]);
-  if (written.row) events.committed(orgId, [event], written.statements, written.results);
+  if (!written.row) throw customerNotFound();
+  events.committed(orgId, [event], written.statements, written.results);
   return written.row;
 }
 

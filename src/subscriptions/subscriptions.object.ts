@@ -1,3 +1,4 @@
+import { newSubscriptionWithDefaults } from "../customer-records/subscription-columns";
 import type { NewSubscription, SubscriptionRow } from "./subscriptions.repository";
 import type { SubscriptionInput, SubscriptionObject } from "./subscriptions.schemas";
 
@@ -21,17 +22,11 @@ export function toSubscriptionObject(row: SubscriptionRow): SubscriptionObject {
   };
 }
 
-/** What to store for a subscription request: absent and null fields unset, null metadata values dropped. */
+/**
+ * What to store for a subscription request: absent and null fields take their defaults
+ * (`SUBSCRIPTION_SPEC`), null metadata values dropped.
+ */
 export function newSubscriptionFrom(input: SubscriptionInput): NewSubscription {
   const metadata = Object.fromEntries(Object.entries(input.metadata ?? {}).filter(([, value]) => value !== null));
-  return {
-    plan_id: input.plan_id,
-    resource_id: input.resource_id ?? null,
-    billing_period: input.billing_period ?? null,
-    addons: input.addons ?? [],
-    billable_features: input.billable_features ?? [],
-    promotion_code: input.promotion_code ?? null,
-    billing_country_code: input.billing_country_code ?? null,
-    metadata: metadata as NewSubscription["metadata"],
-  };
+  return newSubscriptionWithDefaults({ ...input, metadata: metadata as NewSubscription["metadata"] });
 }

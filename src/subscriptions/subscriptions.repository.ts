@@ -1,37 +1,19 @@
 import { ARCHIVE_COMMITTED, customerIsLive, customerRecords } from "../customer-records/customer-records.repository";
+import {
+  type NewSubscription,
+  SUBSCRIPTION_COLUMNS,
+  type SubscriptionRow,
+  storedSubscriptionColumns,
+  storedSubscriptionValues,
+} from "../customer-records/subscription-columns";
 import { changesOf, firstRowOf, runBatch, type WrittenBatch, type WrittenRow } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { newId } from "../lib/ids";
 
-/** A subscriptions row as D1 returns it (arrays and metadata as JSON text). */
-export type SubscriptionRow = {
-  id: string;
-  org_id: string;
-  customer_id: string;
-  plan_id: string;
-  resource_id: string | null;
-  billing_period: "monthly" | "annually" | null;
-  addons: string;
-  billable_features: string;
-  promotion_code: string | null;
-  billing_country_code: string | null;
-  metadata: string;
-  status: "active" | "canceled";
-  cancel_reason: string | null;
-  canceled_at: string | null;
-  created_at: string;
-};
+export type { NewSubscription, SubscriptionRow };
 
-export type NewSubscription = {
-  plan_id: string;
-  resource_id: string | null;
-  billing_period: "monthly" | "annually" | null;
-  addons: { addon_id: string; quantity: number }[];
-  billable_features: { feature_id: string; quantity: number }[];
-  promotion_code: string | null;
-  billing_country_code: string | null;
-  metadata: Record<string, string | number | boolean>;
-};
+/** The insert's column list: every column of `SUBSCRIPTION_SPEC`, between the ids and created_at. */
+const INSERT_COLUMNS = `id, org_id, customer_id, ${SUBSCRIPTION_COLUMNS.join(", ")}, created_at`;
 
 const ACTIVE_MATCH = `org_id = ?1 AND customer_id = ?2 AND plan_id = ?3 AND ifnull(resource_id, '') = ifnull(?4, '')
   AND status = 'active'`;
@@ -104,19 +86,16 @@ export function importSubscriptionsStatement(
   now: string,
 ): D1PreparedStatement {
   const rows = subscriptions.map((subscription) => ({
-    ...subscription,
-    addons: JSON.stringify(subscription.addons),
-    billable_features: JSON.stringify(subscription.billable_features),
-    metadata: JSON.stringify(subscription.metadata),
+    id: subscription.id,
+    customer_id: subscription.customer_id,
+    customer_version: subscription.customer_version,
+    ...storedSubscriptionColumns(subscription),
   }));
   const field = (name: string) => `json_extract(item.value, '$.${name}')`;
   return db
     .prepare(
-      `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
-         billable_features, promotion_code, billing_country_code, metadata, created_at)
-       SELECT ${field("id")}, ?1, ${field("customer_id")}, ${field("plan_id")}, ${field("resource_id")},
-         ${field("billing_period")}, ${field("addons")}, ${field("billable_features")}, ${field("promotion_code")},
-         ${field("billing_country_code")}, ${field("metadata")}, ?3
+      `INSERT INTO subscriptions (${INSERT_COLUMNS})
+       SELECT ${field("id")}, ?1, ${field("customer_id")}, ${SUBSCRIPTION_COLUMNS.map(field).join(", ")}, ?3
        FROM json_each(?2) AS item
        WHERE EXISTS (SELECT 1 FROM customers AS c WHERE c.org_id = ?1 AND c.id = ${field("customer_id")}
          AND c.archived_at IS NULL AND c.version = ${field("customer_version")})
@@ -155,14 +134,7 @@ export function newSubscriptionRow(
     id,
     org_id: orgId,
     customer_id: customerId,
-    plan_id: subscription.plan_id,
-    resource_id: subscription.resource_id,
-    billing_period: subscription.billing_period,
-    addons: JSON.stringify(subscription.addons),
-    billable_features: JSON.stringify(subscription.billable_features),
-    promotion_code: subscription.promotion_code,
-    billing_country_code: subscription.billing_country_code,
-    metadata: JSON.stringify(subscription.metadata),
+    ...storedSubscriptionColumns(subscription),
     status: "active",
     cancel_reason: null,
     canceled_at: null,
@@ -187,32 +159,22 @@ export function createSubscriptionStatements(
   customerVersion: number | null = null,
   id: string = newId("sub"),
 ): CreateSubscriptionStatements {
+  const values = storedSubscriptionValues(subscription);
+  // ?1 id, ?2 org, ?3 customer, then the spec's columns, then created_at and the customer's version.
+  const placeholders = values.map((_, index) => `?${index + 4}`).join(", ");
+  const createdAt = `?${values.length + 4}`;
+  const version = `?${values.length + 5}`;
   return {
     insert: db
       .prepare(
-        `INSERT INTO subscriptions (id, org_id, customer_id, plan_id, resource_id, billing_period, addons,
-           billable_features, promotion_code, billing_country_code, metadata, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+        `INSERT INTO subscriptions (${INSERT_COLUMNS})
+         SELECT ?1, ?2, ?3, ${placeholders}, ${createdAt}
          WHERE ${customerIsLive("?2", "?3")}
-           AND (?13 IS NULL OR EXISTS (SELECT 1 FROM customers WHERE org_id = ?2 AND id = ?3 AND version = ?13))
+           AND (${version} IS NULL OR EXISTS (SELECT 1 FROM customers WHERE org_id = ?2 AND id = ?3 AND version = ${version}))
          ON CONFLICT DO NOTHING
          RETURNING *`,
       )
-      .bind(
-        id,
-        orgId,
-        customerId,
-        subscription.plan_id,
-        subscription.resource_id,
-        subscription.billing_period,
-        JSON.stringify(subscription.addons),
-        JSON.stringify(subscription.billable_features),
-        subscription.promotion_code,
-        subscription.billing_country_code,
-        JSON.stringify(subscription.metadata),
-        now,
-        customerVersion,
-      ),
+      .bind(id, orgId, customerId, ...values, now, customerVersion),
     active: db
       .prepare(`SELECT * FROM subscriptions WHERE ${ACTIVE_MATCH}`)
       .bind(orgId, customerId, subscription.plan_id, subscription.resource_id),
