@@ -2,7 +2,7 @@ import { type CustomerRow, profileOf } from "../customer-records/customer-column
 import type { NewImportedEvent } from "../events/events.repository";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import { type ImportSubscription, newSubscriptionRow } from "../subscriptions/subscriptions.repository";
-import { customerObjectAfter, previousAttributes } from "./customer-events";
+import { customerObjectAfter, type GatewayEffect, previousAttributes } from "./customer-events";
 import type { ImportInsert, ImportUpdate } from "./import.repository";
 
 /**
@@ -18,10 +18,12 @@ export function importEvents(
   subscriptions: ImportSubscription[],
   versions: Map<string, number>,
   now: string,
+  /** What customers' gateway options change beside their profile (import-gateway.ts). */
+  gateway: Map<string, GatewayEffect> = new Map(),
 ): NewImportedEvent[] {
   const events: NewImportedEvent[] = [];
   for (const { id, profile } of inserts) {
-    const object = customerObjectAfter(null, id, profile, now);
+    const object = customerObjectAfter(null, id, profile, now, gateway.get(id));
     events.push({ customerId: id, customerVersion: 1, customerUpdatedAt: now, type: "customer.created", object });
   }
   for (const { id, profile, original } of updates) {
@@ -30,7 +32,7 @@ export function importEvents(
       customerVersion: original.version + 1,
       customerUpdatedAt: now,
       type: "customer.updated",
-      object: customerObjectAfter(original, id, profile, now),
+      object: customerObjectAfter(original, id, profile, now, gateway.get(id)),
       previousAttributes: previousAttributes(profileOf(original), profile),
     });
   }
