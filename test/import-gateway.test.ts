@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
+import { crashThenRetry } from "./crash-helpers";
 import { call, createCustomer, customerPath, expectProblem, getCustomer, newOrganization } from "./helpers";
 import { configureTestGateway, count } from "./money-helpers";
 import type { ImportResult } from "./response-types";
@@ -179,5 +180,25 @@ describe("import items with gateway options", () => {
     expect(await count("customers", "org_id = ?1", orgId)).toBe(0);
     const accepted = await importCall(key, items.slice(0, 10));
     expect(accepted.body.created).toBe(10);
+  });
+
+  it("a crash after the import's batch: the retry replays the kept answer, nothing imported twice", async () => {
+    const { key, orgId } = await withGateway();
+    const items = [
+      { alternative_id: "k-1", gateway_customer_reference: "gcus_test_with_cards", import_payment_methods: true },
+      { alternative_id: "k-2" },
+    ];
+    const { first, retry } = await crashThenRetry(
+      orgId,
+      key,
+      { method: "POST", path: "/v1/customers/import", body: { customers: items } },
+      /INSERT OR IGNORE INTO customers/,
+    );
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(retry.text).toBe(first.text);
+    expect(JSON.parse(retry.text)).toMatchObject({ created: 2, failed: 0 });
+    expect(await count("payment_methods", "org_id = ?1", orgId)).toBe(2);
+    expect(await count("events", "org_id = ?1 AND type = 'payment_method.created'", orgId)).toBe(2);
   });
 });
