@@ -54,6 +54,7 @@ describe("import items with gateway options", () => {
     expect(updated).toHaveLength(1);
     expect(JSON.parse(String(updated[0]?.data))).toMatchObject({
       object: { id: existing.id, billing: { customer_reference: "gcus_test_without_cards" } },
+      previous_attributes: { billing: null },
     });
     const created = await rowsOf("SELECT data FROM events WHERE org_id = ?1 AND type = 'customer.created'", orgId);
     const objects = created.map((row) => JSON.parse(String(row.data)).object);
@@ -118,6 +119,26 @@ describe("import items with gateway options", () => {
     const again = await importCall(key, [request[0]]);
     expect(again.body.results[0]?.status).toBe("updated");
     expect(await paymentMethodsOf(key, id)).toHaveLength(2);
+    expect(await count("events", "org_id = ?1 AND type = 'customer.updated'", orgId)).toBe(0);
+  });
+
+  it("cards imported for a customer already linked: no customer.updated, has_payment_method set", async () => {
+    const { key, orgId } = await withGateway();
+    const linked = await importCall(key, [
+      { alternative_id: "l-1", gateway_customer_reference: "gcus_test_with_cards" },
+    ]);
+    const id = linked.body.results[0]?.id ?? "";
+    const before = (await getCustomer(key, id)).headers.get("ETag");
+    const response = await importCall(key, [
+      { alternative_id: "l-1", gateway_customer_reference: "gcus_test_with_cards", import_payment_methods: true },
+    ]);
+    expect(response.body.results[0]?.status, response.text).toBe("updated");
+    const read = await getCustomer(key, id);
+    expect(read.body).toMatchObject({ has_payment_method: true });
+    expect(read.headers.get("ETag")).not.toBe(before);
+    expect(await paymentMethodsOf(key, id)).toHaveLength(2);
+    expect(await count("events", "org_id = ?1 AND type = 'payment_method.created'", orgId)).toBe(2);
+    expect(await count("events", "org_id = ?1 AND type = 'customer.updated'", orgId)).toBe(0);
   });
 
   it("billing_information is forwarded and never stored", async () => {

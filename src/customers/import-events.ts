@@ -3,6 +3,7 @@ import type { NewImportedEvent } from "../events/events.repository";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import { type ImportSubscription, newSubscriptionRow } from "../subscriptions/subscriptions.repository";
 import { customerObjectAfter, type GatewayEffect, previousAttributes } from "./customer-events";
+import { toCustomerObject } from "./customers.object";
 import type { ImportInsert, ImportUpdate } from "./import.repository";
 
 /**
@@ -27,13 +28,19 @@ export function importEvents(
     events.push({ customerId: id, customerVersion: 1, customerUpdatedAt: now, type: "customer.created", object });
   }
   for (const { id, profile, original } of updates) {
+    const previous = previousAttributes(profileOf(original), profile);
+    // As on the single routes: a new link changes `billing`; imported payment methods record
+    // their own events, so a write for them alone has no customer.updated.
+    const effect = gateway.get(id);
+    if (effect?.link) previous.billing = toCustomerObject(original).billing;
+    if (Object.keys(previous).length === 0) continue;
     events.push({
       customerId: id,
       customerVersion: original.version + 1,
       customerUpdatedAt: now,
       type: "customer.updated",
-      object: customerObjectAfter(original, id, profile, now, gateway.get(id)),
-      previousAttributes: previousAttributes(profileOf(original), profile),
+      object: customerObjectAfter(original, id, profile, now, effect),
+      previousAttributes: previous,
     });
   }
   const written = new Set([...inserts, ...updates].map((write) => write.id));

@@ -361,7 +361,7 @@ export async function importAll(
       [...inserts, ...updates].map(({ id, profile }) => ({ orgId, id, profile })),
     ),
     // The report as it is when every write lands, kept only then (else after the handler).
-    ...(events.eventIds.length
+    ...(events.eventIds.length + gateway.recorded.length
       ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events, ...gateway.recorded])
       : []),
   ];
