@@ -246,7 +246,8 @@ function planAll(
 /**
  * Bulk upsert: every item as by provision, atomically per item, in order. Two D1 round trips
  * whatever the size (one batch of lookups, one batch of set-based writes), each statement with
- * at most three bound parameters.
+ * at most three bound parameters; items with gateway options (at most MAX_IMPORT_GATEWAY_ITEMS)
+ * add their gateway calls and a few reads before the writes (import-gateway.ts).
  */
 export async function importAll(
   deps: CustomerDeps,
