@@ -318,27 +318,3 @@ describe("billing_information", () => {
     expectProblem(response, 409, "gateway_not_configured");
   });
 });
-
-describe("import items", () => {
-  it("an item with gateway options fails alone, naming them; the others are imported", async () => {
-    const { key } = await withGateway();
-    const response = await call<{
-      failed: number;
-      results: { status: string; error: { errors?: unknown[] } | null }[];
-    }>("POST", "/v1/customers/import", {
-      key,
-      body: {
-        customers: [
-          { alternative_id: "i-1", gateway_customer_reference: "gcus_test_with_cards", import_payment_methods: true },
-          { alternative_id: "i-2" },
-        ],
-      },
-    });
-    expect(response.status, response.text).toBe(200);
-    expect(response.body.results.map((result) => result.status)).toEqual(["failed", "created"]);
-    expect(response.body.results[0]?.error?.errors).toEqual([
-      { pointer: "/gateway_customer_reference", detail: expect.any(String) },
-      { pointer: "/import_payment_methods", detail: expect.any(String) },
-    ]);
-  });
-});

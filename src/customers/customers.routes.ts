@@ -19,6 +19,7 @@ import {
   ImportBody,
   ImportResult,
   MAX_IMPORT_DELIVERIES,
+  MAX_IMPORT_GATEWAY_ITEMS,
   MAX_IMPORT_ITEMS,
   ProvisionBody,
   ProvisioningResult,
@@ -316,11 +317,11 @@ export const importCustomers = createRoute({
   tags,
   security,
   summary: "Import customers (bulk upsert)",
-  description: `Up to ${MAX_IMPORT_ITEMS} provision bodies (1 MiB at most). Each item is upserted as by provision, atomically on its own, in order (an identity that appears twice is created, then updated; an item may take an email, username or alternative ID an earlier item freed). Conflicts name the field, never the other customer's value. The email DNS checks of all items share one time budget, past which they fail open. Invalid or conflicting items fail alone, with a problem in their result. An item whose customer a concurrent request changed during the import fails with \`storage_unavailable\` and can be retried. Customers created here reach the alternative-ID cache on their first lookup. One import creates at most ${MAX_IMPORT_DELIVERIES.toLocaleString("en-US")} event deliveries (its events — one per customer written, one per subscription created — × the enabled destinations that select each): past that it is refused whole with \`413 import_fan_out_too_large\`, nothing written.`,
+  description: `Up to ${MAX_IMPORT_ITEMS} provision bodies (1 MiB at most). Each item is upserted as by provision, atomically on its own, in order (an identity that appears twice is created, then updated; an item may take an email, username or alternative ID an earlier item freed). Conflicts name the field, never the other customer's value. The email DNS checks of all items share one time budget, past which they fail open. Invalid or conflicting items fail alone, with a problem in their result. An item whose customer a concurrent request changed during the import fails with \`storage_unavailable\` and can be retried. Customers created here reach the alternative-ID cache on their first lookup. One import creates at most ${MAX_IMPORT_DELIVERIES.toLocaleString("en-US")} event deliveries (its events — one per customer written, one per subscription created — × the enabled destinations that select each): past that it is refused whole with \`413 import_fan_out_too_large\`, nothing written. Items accept the gateway options of provision (\`gateway_customer_reference\`, \`import_payment_methods\`, \`billing_information\`; spec section 11) with the same meaning: their gateway calls are made before the import's one batch, a few items at a time, and an item the gateway refuses (\`gateway_rejected\`, \`gateway_unavailable\`, \`gateway_not_configured\`) fails alone with nothing written for it; its link and imported payment methods (with their \`payment_method.created\` events) commit with its customer. At most ${MAX_IMPORT_GATEWAY_ITEMS} items per import may send gateway options: past that the import is refused whole with \`413 import_gateway_items_too_many\`, nothing asked or written.`,
   middleware: writeRoute(MiB),
   request: { body: jsonBodyOf(ImportBody) },
   responses: {
     200: jsonContent(ImportResult, "One result per item, in order"),
-    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "import_fan_out_too_large"),
+    ...problemResponses(...AUTHENTICATED, ...WITH_BODY, "import_fan_out_too_large", "import_gateway_items_too_many"),
   },
 });

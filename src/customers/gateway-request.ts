@@ -58,11 +58,8 @@ export type PreparedGateway = {
   cards: { cards: GatewayCard[]; defaultReference: string | null } | null;
 };
 
-/** Opens the organization's gateway and checks what the options name: `409`, `422`, `502` before any write. */
-export async function prepareGateway(
-  deps: CustomerDeps & { settings: GatewaySettings },
-  options: GatewayOptions,
-): Promise<PreparedGateway | null> {
+/** The options' own rules, checked before the gateway is asked: `400 validation_failed`. */
+export function checkGatewayOptions(options: GatewayOptions) {
   if (options.import_payment_methods === true && options.gateway_customer_reference === undefined) {
     throw new ApiError("validation_failed", "import_payment_methods needs gateway_customer_reference.", {
       errors: [{ pointer: "/import_payment_methods", detail: "needs gateway_customer_reference" }],
@@ -75,10 +72,17 @@ export async function prepareGateway(
       errors: cardNumbers,
     });
   }
-  if (!hasGatewayOptions(options)) return null;
+}
+
+/** The organization's gateway, opened: `409` unconfigured, `503` without the deployment secret. */
+export async function openRequestGateway(deps: CustomerDeps & { settings: GatewaySettings }): Promise<OpenedGateway> {
   // Like every route of spec section 11: without the deployment secret, 503 naming it.
   await gatewayKeyRing(deps.settings);
-  const opened = await openGateway({ db: deps.db, orgId: deps.orgId, settings: deps.settings });
+  return openGateway({ db: deps.db, orgId: deps.orgId, settings: deps.settings });
+}
+
+/** Asks the opened gateway about what the (checked) options name: `422`, `502`. */
+export async function askAboutOptions(opened: OpenedGateway, options: GatewayOptions): Promise<PreparedGateway> {
   const reference = options.gateway_customer_reference;
   const named =
     reference === undefined
@@ -91,6 +95,16 @@ export async function prepareGateway(
       ? await askGateway(() => opened.gateway.listCards(named.reference))
       : null;
   return { opened, options, named, cards };
+}
+
+/** Opens the organization's gateway and checks what the options name: `409`, `422`, `502` before any write. */
+export async function prepareGateway(
+  deps: CustomerDeps & { settings: GatewaySettings },
+  options: GatewayOptions,
+): Promise<PreparedGateway | null> {
+  checkGatewayOptions(options);
+  if (!hasGatewayOptions(options)) return null;
+  return askAboutOptions(await openRequestGateway(deps), options);
 }
 
 /**
@@ -213,22 +227,3 @@ async function importedCards(
     now,
   );
 }
-
-/**
- * The gateway options (spec section 11) ask the gateway per customer before its write, which
- * the import's one set-based batch cannot do for a thousand items within its round-trip bound:
- * an item that sends them fails alone, naming them (provision takes them).
- */
-export const gatewayOptionsRefused = (index: number, body: GatewayOptions) =>
-  new ApiError(
-    "validation_failed",
-    `Item ${index} sends gateway options; send it through POST /v1/customers/provision.`,
-    {
-      errors: GATEWAY_OPTION_FIELDS.filter((field) => body[field] !== undefined).map((field) => ({
-        pointer: `/${field}`,
-        detail: "not accepted in an import item; use POST /v1/customers/provision",
-      })),
-    },
-  );
-
-const GATEWAY_OPTION_FIELDS = ["gateway_customer_reference", "import_payment_methods", "billing_information"] as const;

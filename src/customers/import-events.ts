@@ -2,7 +2,8 @@ import { type CustomerRow, profileOf } from "../customer-records/customer-column
 import type { NewImportedEvent } from "../events/events.repository";
 import { toSubscriptionObject } from "../subscriptions/subscriptions.object";
 import { type ImportSubscription, newSubscriptionRow } from "../subscriptions/subscriptions.repository";
-import { customerObjectAfter, previousAttributes } from "./customer-events";
+import { customerObjectAfter, type GatewayEffect, previousAttributes } from "./customer-events";
+import { toCustomerObject } from "./customers.object";
 import type { ImportInsert, ImportUpdate } from "./import.repository";
 
 /**
@@ -18,20 +19,28 @@ export function importEvents(
   subscriptions: ImportSubscription[],
   versions: Map<string, number>,
   now: string,
+  /** What customers' gateway options change beside their profile (import-gateway.ts). */
+  gateway: Map<string, GatewayEffect> = new Map(),
 ): NewImportedEvent[] {
   const events: NewImportedEvent[] = [];
   for (const { id, profile } of inserts) {
-    const object = customerObjectAfter(null, id, profile, now);
+    const object = customerObjectAfter(null, id, profile, now, gateway.get(id));
     events.push({ customerId: id, customerVersion: 1, customerUpdatedAt: now, type: "customer.created", object });
   }
   for (const { id, profile, original } of updates) {
+    const previous = previousAttributes(profileOf(original), profile);
+    // As on the single routes: a new link changes `billing`; imported payment methods record
+    // their own events, so a write for them alone has no customer.updated.
+    const effect = gateway.get(id);
+    if (effect?.link) previous.billing = toCustomerObject(original).billing;
+    if (Object.keys(previous).length === 0) continue;
     events.push({
       customerId: id,
       customerVersion: original.version + 1,
       customerUpdatedAt: now,
       type: "customer.updated",
-      object: customerObjectAfter(original, id, profile, now),
-      previousAttributes: previousAttributes(profileOf(original), profile),
+      object: customerObjectAfter(original, id, profile, now, effect),
+      previousAttributes: previous,
     });
   }
   const written = new Set([...inserts, ...updates].map((write) => write.id));

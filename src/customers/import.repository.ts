@@ -125,3 +125,34 @@ export function importWriteStatements(
       .bind(orgId, updateRows),
   };
 }
+
+/**
+ * The link a gateway option sets on a customer this import wrote (spec section 11), as
+ * `customerRowAfter` computes it: acts only on the row the import's write left (its version,
+ * `updated_at` = the import's time), so it lands exactly when that write did, and keeps the
+ * version the write's events carry.
+ */
+export function importLinkStatement(
+  db: Db,
+  orgId: string,
+  customerId: string,
+  link: { gateway: string; gatewayId: string; reference: string },
+  version: number,
+  now: string,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE customers SET billing_gateway = ?3, billing_gateway_id = ?4, billing_customer_reference = ?5,
+         billing_sync_status = 'synced', billing_synced_at = ?6, billing_sync_due_at = NULL,
+         billing_sync_attempts = 0, billing_sync_generation = billing_sync_generation + 1
+       WHERE org_id = ?1 AND id = ?2 AND version = ?7 AND updated_at = ?6 AND archived_at IS NULL`,
+    )
+    .bind(orgId, customerId, link.gateway, link.gatewayId, link.reference, now, version);
+}
+
+/** Event guard (SqlGuard): the customer is live at the version and time the import's write leaves. */
+export const importWrittenGuard = (orgId: string, customerId: string, version: number, now: string) => ({
+  sql: `EXISTS (SELECT 1 FROM customers WHERE org_id = ? AND id = ? AND version = ? AND updated_at = ?
+    AND archived_at IS NULL)`,
+  params: [orgId, customerId, version, now],
+});

@@ -1,6 +1,5 @@
 import { type CustomerProfile, type CustomerRow, EMPTY_PROFILE, profileOf } from "../customer-records/customer-columns";
 import { indexCustomersStatements } from "../customer-search/search-index.repository";
-import { createEmailDomainChecker } from "../email-dns";
 import { recordEventsStatements } from "../events/events.repository";
 import { enabledSelectorsStatement, fanOutSize } from "../events/fan-out.repository";
 import { rowsOf, runBatch } from "../lib/batch";
@@ -21,7 +20,6 @@ import { keptWithEvents } from "./customer-events";
 import { customerIdArchived, fieldTaken, identityConflict } from "./customers.errors";
 import { applyProfileInput, sameProfile } from "./customers.profile";
 import type { CustomerDeps } from "./customers.service";
-import { gatewayOptionsRefused, hasGatewayOptions } from "./gateway-request";
 import {
   type ImportInsert,
   type ImportUpdate,
@@ -29,6 +27,13 @@ import {
   importWriteStatements,
 } from "./import.repository";
 import { importEvents } from "./import-events";
+import {
+  type ItemGatewayWrite,
+  importGatewayStatements,
+  prepareImportGateway,
+  writeImportGateway,
+} from "./import-gateway";
+import { checkEmails, failure } from "./import-items";
 import { type ImportItemResult, MAX_IMPORT_DELIVERIES, ProvisionBody } from "./provision.schemas";
 
 /** A customer as the import sees it while it walks the items in order. */
@@ -45,11 +50,6 @@ type ItemPlan = { index: number; customerId: string; status: "created" | "update
 
 const lower = (value: string | null) => value?.toLowerCase() ?? null;
 
-function failure(index: number, error: ApiError): ImportItemResult {
-  const { request_id: _, ...problem } = error.toProblem("");
-  return { index, status: "failed", id: null, error: problem as ImportItemResult["error"] };
-}
-
 /**
  * The walk: applies each valid item to an in-memory picture of the organization's customers,
  * in order, exactly as provision would (identity rules, uniqueness among live customers,
@@ -63,7 +63,12 @@ class ImportPlanner {
   private readonly activeSubscriptions = new Set<string>();
   readonly subscriptions: (ImportSubscription & { item: number })[] = [];
 
-  constructor(known: CustomerRow[], subscriptions: SubscriptionRow[]) {
+  /** `freshIds`: each item's id if it creates a customer, the same whenever the import plans again. */
+  constructor(
+    known: CustomerRow[],
+    subscriptions: SubscriptionRow[],
+    private readonly freshIds: Map<number, string>,
+  ) {
     for (const row of known) {
       if (this.customers.has(row.id)) continue;
       const planned = {
@@ -122,7 +127,7 @@ class ImportPlanner {
     const target = byId ?? byAlternativeId;
     const base = target?.profile ?? EMPTY_PROFILE;
     const profile = applyProfileInput(base, fields, target === undefined);
-    const customerId = target?.id ?? id ?? newId("cus");
+    const customerId = target?.id ?? id ?? this.freshIds.get(index) ?? newId("cus");
     const taken = this.takenField(profile, target?.id ?? null);
     if (taken) throw fieldTaken(taken);
     let customer = target;
@@ -153,8 +158,11 @@ class ImportPlanner {
     return { index, customerId, status: target === undefined ? "created" : "updated" };
   }
 
-  /** The writes that take every customer to its planned state, and the version each ends at. */
-  writes(): {
+  /**
+   * The writes that take every customer to its planned state, and the version each ends at
+   * (`forced`: customers written even when their profile does not change, for their gateway options).
+   */
+  writes(forced: Set<string>): {
     inserts: ImportInsert[];
     updates: (ImportUpdate & { original: CustomerRow })[];
     versions: Map<string, number>;
@@ -168,7 +176,7 @@ class ImportPlanner {
       if (!original) {
         inserts.push({ id: customer.id, profile: customer.profile });
         versions.set(customer.id, 1);
-      } else if (!sameProfile(profileOf(original), customer.profile)) {
+      } else if (!sameProfile(profileOf(original), customer.profile) || forced.has(customer.id)) {
         const { alternative_id, email, username } = original;
         updates.push({
           id: customer.id,
@@ -186,8 +194,11 @@ class ImportPlanner {
     return { inserts, updates, versions };
   }
 
-  itemsOf(customerId: string): number[] {
-    return this.customers.get(customerId)?.items ?? [];
+  /** The customer as read before the import (null: created here) and the profile it is planned to end with. */
+  target(customerId: string): { original: CustomerRow | null; profile: CustomerProfile } {
+    const customer = this.customers.get(customerId);
+    if (!customer) throw new Error(`no planned customer ${customerId}`);
+    return customer;
   }
 }
 
@@ -211,39 +222,32 @@ const fanOutTooLarge = (deliveries: number) =>
     `This import would create ${deliveries} event deliveries (its events × the destinations that select them); at most ${MAX_IMPORT_DELIVERIES} per import. Nothing was written: send it in smaller parts.`,
   );
 
-/** How many email domains an import checks at once (each lookup is an outbound request). */
-const DNS_CHECKS_AT_ONCE = 4;
-
-/** The email DNS check of every valid item, a few at a time; an unresolvable domain fails its item. */
-async function checkEmails(
-  deps: CustomerDeps,
+/** One plan of the valid items, in order: each item's plan or its refusal. */
+function planAll(
+  known: CustomerRow[],
+  subscriptions: SubscriptionRow[],
+  freshIds: Map<number, string>,
   valid: { index: number; body: ProvisionBody }[],
-  results: ImportItemResult[],
-): Promise<{ index: number; body: ProvisionBody }[]> {
-  const check = createEmailDomainChecker({ ...deps.settings, KV: deps.kv }, { background: deps.background });
-  const failed = new Set<number>();
-  let next = 0;
-  const worker = async () => {
-    while (next < valid.length) {
-      const item = valid[next++];
-      if (!item) break;
-      try {
-        await check(item.body.email, { skip: item.body.skip_email_dns_validation });
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        failed.add(item.index);
-        results[item.index] = failure(item.index, error);
-      }
+) {
+  const planner = new ImportPlanner(known, subscriptions, freshIds);
+  const plans: ItemPlan[] = [];
+  const failures = new Map<number, ApiError>();
+  for (const { index, body } of valid) {
+    try {
+      plans.push(planner.apply(index, body));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      failures.set(index, error);
     }
-  };
-  await Promise.all(Array.from({ length: DNS_CHECKS_AT_ONCE }, worker));
-  return valid.filter((item) => !failed.has(item.index));
+  }
+  return { planner, plans, failures };
 }
 
 /**
  * Bulk upsert: every item as by provision, atomically per item, in order. Two D1 round trips
  * whatever the size (one batch of lookups, one batch of set-based writes), each statement with
- * at most three bound parameters.
+ * at most three bound parameters; items with gateway options (at most MAX_IMPORT_GATEWAY_ITEMS)
+ * add their gateway calls and a few reads before the writes (import-gateway.ts).
  */
 export async function importAll(
   deps: CustomerDeps,
@@ -255,15 +259,20 @@ export async function importAll(
   let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {
     const parsed = ProvisionBody.safeParse(item);
-    if (parsed.success && hasGatewayOptions(parsed.data)) {
-      results[index] = failure(index, gatewayOptionsRefused(index, parsed.data));
-    } else if (parsed.success) valid.push({ index, body: parsed.data });
+    if (parsed.success) valid.push({ index, body: parsed.data });
     else {
       const errors = fieldErrorsFrom("json", parsed.error);
       results[index] = failure(index, new ApiError("validation_failed", `Item ${index} is invalid.`, { errors }));
     }
   });
 
+  const fail = (index: number, error: ApiError) => {
+    results[index] = failure(index, error);
+  };
+  const notFailed = ({ index }: { index: number }) => results[index] === undefined;
+  // The gateway items' checks first (the cap refuses the whole import before anything is asked).
+  const gatewayItems = await prepareImportGateway(deps, valid, fail);
+  valid = valid.filter(notFailed);
   valid = await checkEmails(deps, valid, results);
 
   const keys = {
@@ -294,26 +303,29 @@ export async function importAll(
   const subscriptions = rowsOf<SubscriptionRow>(lookups, activeBefore);
   const known = customerLookups.flatMap((lookup) => rowsOf<CustomerRow>(lookups, lookup));
 
-  const planner = new ImportPlanner(known, subscriptions);
-  const plans: ItemPlan[] = [];
-  for (const { index, body } of valid) {
-    try {
-      plans.push(planner.apply(index, body));
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      results[index] = failure(index, error);
-    }
+  const freshIds = new Map(valid.map(({ index }) => [index, newId("cus")]));
+  const now = nowIso();
+  const gatewayDone = new Map<number, ItemGatewayWrite>();
+  let round = planAll(known, subscriptions, freshIds, valid);
+  // An item the gateway refuses leaves the plan: plan again without it (its gateway work is kept).
+  while (gatewayItems.size > 0) {
+    const targets = round.plans.map((plan) => ({ ...plan, ...round.planner.target(plan.customerId) }));
+    if ((await writeImportGateway(deps, gatewayItems, targets, gatewayDone, now, fail)) === 0) break;
+    valid = valid.filter(notFailed);
+    round = planAll(known, subscriptions, freshIds, valid);
   }
+  const { planner, plans } = round;
+  for (const [index, error] of round.failures) results[index] = failure(index, error);
+  const gateway = importGatewayStatements(deps, [...gatewayDone.values()], now);
 
   // Round trip 2: every write, set-based, then what is active afterwards.
-  const { inserts, updates, versions } = planner.writes();
+  const { inserts, updates, versions } = planner.writes(gateway.forced);
   const planned = planner.subscriptions;
-  const now = nowIso();
-  const newEvents = importEvents(orgId, inserts, updates, planned, versions, now);
-  const deliveries = fanOutSize(
-    destinations,
-    newEvents.map((event) => event.type),
+  const newEvents = importEvents(orgId, inserts, updates, planned, versions, now, gateway.effects);
+  const paymentMethodEvents = gateway.recorded.flatMap((recorded) =>
+    recorded.eventIds.map(() => "payment_method.created"),
   );
+  const deliveries = fanOutSize(destinations, [...newEvents.map((event) => event.type), ...paymentMethodEvents]);
   if (deliveries > MAX_IMPORT_DELIVERIES) throw fanOutTooLarge(deliveries);
   const events = recordEventsStatements(db, {
     orgId,
@@ -342,16 +354,20 @@ export async function importAll(
     activeAfter,
     // Set-based, whatever the item count: each event exists only if its write landed.
     ...events.statements,
+    // The gateway items' links and imported payment methods, each landing only with its customer's write.
+    ...gateway.statements,
     // The search index of every customer written, guarded by the values it was built from.
     ...indexCustomersStatements(
       db,
       [...inserts, ...updates].map(({ id, profile }) => ({ orgId, id, profile })),
     ),
     // The report as it is when every write lands, kept only then (else after the handler).
-    ...(events.eventIds.length ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events]) : []),
+    ...(events.eventIds.length + gateway.recorded.length
+      ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events, ...gateway.recorded])
+      : []),
   ];
   const batch = await runBatch(db, statements);
-  deps.events.committed(orgId, [events], batch.statements, batch.results);
+  deps.events.committed(orgId, [events, ...gateway.recorded], batch.statements, batch.results);
 
   // A customer's write either landed or was skipped by a concurrent change: its items share the fate.
   const landed = new Set(

@@ -59,6 +59,14 @@ export const MAX_IMPORT_ITEMS = 1000;
  */
 export const MAX_IMPORT_DELIVERIES = 10_000;
 
+/**
+ * At most this many import items with gateway options (spec section 11). Each asks the gateway
+ * (a few calls: the named customer, its cards, the billing information) and may read D1 once or
+ * twice before the import's batch: 10 keeps an import within the free plan's 50 subrequests and
+ * 50 D1 queries per invocation. Past it the import is refused whole, before anything is asked.
+ */
+export const MAX_IMPORT_GATEWAY_ITEMS = 10;
+
 export const ImportBody = z
   .strictObject({
     // Items are validated one by one (a bad item fails alone), so the array takes anything here.

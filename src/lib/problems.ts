@@ -139,6 +139,12 @@ export const problems = {
     meaning:
       "A bulk import would create more than 10,000 event deliveries (its events × the enabled destinations that select them); nothing was written. Send it in smaller parts.",
   },
+  import_gateway_items_too_many: {
+    status: 413,
+    title: "Too many import items with gateway options",
+    meaning:
+      "A bulk import holds more than 10 items with gateway options (gateway_customer_reference, import_payment_methods, billing_information), each of which asks the payment gateway before the import's batch; nothing was written. Send them in smaller imports.",
+  },
   payload_too_large: {
     status: 413,
     title: "Payload too large",
