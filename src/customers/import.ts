@@ -47,7 +47,6 @@ type Planned = {
 };
 
 type ItemPlan = { index: number; customerId: string; status: "created" | "updated" };
-
 const lower = (value: string | null) => value?.toLowerCase() ?? null;
 
 /**
