@@ -100,6 +100,16 @@ export async function newOrganization(name = "Acme"): Promise<{ orgId: string; k
   return { orgId: response.body.organization.id, key: secret };
 }
 
+/**
+ * `bindings` with an import budget no test can spend (IMPORT_ITEMS_PER_MINUTE), for tests that
+ * send several large imports from one organization in a row; import-budget.test.ts tests the
+ * deployed budget.
+ */
+export const withoutImportBudget = (bindings: Env = env): Env => ({
+  ...bindings,
+  IMPORT_ITEMS_PER_MINUTE: "100000000",
+});
+
 /** Creates a customer and returns its body; fails the test on anything but 201. */
 export async function createCustomer(key: string, body: Record<string, unknown> = {}): Promise<CustomerObject> {
   const response = await call<CustomerObject>("POST", "/v1/customers", { key, body });

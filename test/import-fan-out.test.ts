@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_IMPORT_DELIVERIES } from "../src/customers/provision.schemas";
 import { createDestination, destinationPath, withQueue } from "./events-helpers";
-import { call, expectProblem, newOrganization } from "./helpers";
+import { call, expectProblem, newOrganization, withoutImportBudget } from "./helpers";
 import type { ImportResult } from "./response-types";
 
 // Spec section 7: one request's fan-out (an import's events × the destinations) is bounded.
@@ -21,7 +21,8 @@ describe("an import's fan-out is bounded", () => {
     for (let index = 0; index < 11; index++) destinations.push(await createDestination(key));
     // Selects none of the import's events: does not count.
     await createDestination(key, { event_types: ["address.*"] });
-    const { env: queueEnv, sent } = withQueue();
+    const { env: queued, sent } = withQueue();
+    const queueEnv = withoutImportBudget(queued);
 
     // 1,000 customer.created events × 11 destinations = 11,000 deliveries.
     const refused = await call("POST", "/v1/customers/import", {
@@ -52,7 +53,7 @@ describe("an import's fan-out is bounded", () => {
   it("counts the subscriptions' events too", async () => {
     const { key, orgId } = await newOrganization();
     for (let index = 0; index < 6; index++) await createDestination(key);
-    const { env: queueEnv } = withQueue();
+    const queueEnv = withoutImportBudget(withQueue().env);
     // 900 customers with a subscription each: 1,800 events × 6 = 10,800.
     const withSubscriptions = items(900, "s").map((item) => ({ ...item, subscription: { plan_id: "pro" } }));
     expectProblem(
@@ -70,4 +71,5 @@ describe("an import's fan-out is bounded", () => {
     expect(accepted.status).toBe(200);
     expect(await count("event_deliveries", orgId)).toBe(5_400);
   });
+
 });

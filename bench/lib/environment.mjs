@@ -25,6 +25,8 @@ export const BENCH_API_KEY = "rk_bench_local_benchmark_key_0123456789";
 export const BENCH_SECOND_API_KEY = "rk_bench_second_key_used_once_9876543210";
 /** Far above anything this machine can send: the limiter still runs, it just never refuses. */
 export const BENCH_RATE_LIMIT = 1_000_000_000;
+/** The same for the import budget (items per minute), except where the tenants section measures it. */
+const BENCH_IMPORT_ITEMS_PER_MINUTE = "1000000000";
 
 const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
 
@@ -38,8 +40,9 @@ const sha256Hex = (text) => createHash("sha256").update(text).digest("hex");
  * consumer: roster_counted only produces); `queueConsumers` overrides a consumer's settings.
  * The Workers' info-level log lines (one per delivery attempt) are counted, not printed.
  * `rosterWrapper` (a file name in bench/) serves roster's bundle behind that module, as
- * roster_counted is served behind instrument-worker.mjs.
- * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number, queueConsumers?: Record<string, { maxBatchSize?: number, maxBatchTimeout?: number }>, rosterWrapper?: string }} options
+ * roster_counted is served behind instrument-worker.mjs. `deployedImportBudget` keeps wrangler.toml's
+ * IMPORT_ITEMS_PER_MINUTE (otherwise raised, like the rate limits).
+ * @param {{ projectDir: string, bundle: { modules: { path: string, contents: Buffer }[] }, persistDir: string, inspectorPort?: number, queueConsumers?: Record<string, { maxBatchSize?: number, maxBatchTimeout?: number }>, rosterWrapper?: string, deployedImportBudget?: boolean }} options
  */
 export async function startEnvironment({
   projectDir,
@@ -48,6 +51,7 @@ export async function startEnvironment({
   inspectorPort,
   queueConsumers = {},
   rosterWrapper,
+  deployedImportBudget = false,
 }) {
   const wrangler = await import("wrangler");
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = await loadMiniflare();
@@ -80,6 +84,8 @@ export async function startEnvironment({
     GATEWAY_ENCRYPTION_KEY: "KIXWl7gfgvyz3RMSpAJH51xZD2S01TeFxbA87na/0Jg=",
     // The receivers run on this machine (wrangler.toml keeps loopback destinations off).
     ALLOW_HTTP_DESTINATIONS: "true",
+    // Seeding imports millions of customers; only the tenants section measures at the real budget.
+    ...(deployedImportBudget ? {} : { IMPORT_ITEMS_PER_MINUTE: BENCH_IMPORT_ITEMS_PER_MINUTE }),
   };
   const bundleModules = bundle.modules.map(({ path: modulePath, contents }) => ({
     type: "ESModule",

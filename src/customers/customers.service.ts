@@ -35,6 +35,7 @@ import {
   prepareGateway,
   withoutGatewayOptions,
 } from "./gateway-request";
+import type { ImportBudgetVars } from "./import-budget";
 import { metadataPairs } from "./search.service";
 
 /**
@@ -50,7 +51,8 @@ export type CustomerRef = { id: string } | { alternativeId: string };
 
 /** The deployment settings customer behaviour reads (the Worker's `env` has them all). */
 export type CustomerSettings = EmailDnsVars &
-  GatewaySettings & {
+  GatewaySettings &
+  ImportBudgetVars & {
     /** HMAC key for remembering archived alternative IDs; unset, late webhook events are not refused. */
     ALTERNATIVE_ID_HASH_KEY?: string;
   };

@@ -26,6 +26,7 @@ import {
   importLookupStatements,
   importWriteStatements,
 } from "./import.repository";
+import { spendImportBudget } from "./import-budget";
 import { importEvents } from "./import-events";
 import {
   type ItemGatewayWrite,
@@ -45,7 +46,6 @@ type Planned = {
   /** Items that touched it: they succeed or fail with its write. */
   items: number[];
 };
-
 type ItemPlan = { index: number; customerId: string; status: "created" | "updated" };
 const lower = (value: string | null) => value?.toLowerCase() ?? null;
 
@@ -243,17 +243,17 @@ function planAll(
 }
 
 /**
- * Bulk upsert: every item as by provision, atomically per item, in order. Two D1 round trips
- * whatever the size (one batch of lookups, one batch of set-based writes), each statement with
- * at most three bound parameters; items with gateway options (at most MAX_IMPORT_GATEWAY_ITEMS)
- * add their gateway calls and a few reads before the writes (import-gateway.ts).
- */
+ * Bulk upsert: every item as by provision, atomically per item, in order. Three D1 round trips
+ * whatever the size (the budget's claim, one batch of lookups, one of set-based writes; items go
+ * in as JSON, never one parameter each); items with gateway options add their gateway calls and a
+ * few reads before the writes (import-gateway.ts). */
 export async function importAll(
   deps: CustomerDeps,
   items: unknown[],
   keep: KeepAnswer<ImportItemResult[]> = keepNothing,
 ) {
   const { db, orgId } = deps;
+  await spendImportBudget(deps, items.length); // the first round trip, before any item is checked
   const results: ImportItemResult[] = new Array(items.length);
   let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {
@@ -288,7 +288,7 @@ export async function importAll(
   }
   const ids = [...keys.ids];
   const alternativeIds = [...keys.alternativeIds];
-  // Round trip 1: everything the decisions need.
+  // The lookups' round trip: everything the decisions need.
   const selectors = enabledSelectorsStatement(db, orgId);
   const customerLookups = importLookupStatements(db, orgId, {
     ids,
@@ -317,7 +317,7 @@ export async function importAll(
   for (const [index, error] of round.failures) results[index] = failure(index, error);
   const gateway = importGatewayStatements(deps, [...gatewayDone.values()], now);
 
-  // Round trip 2: every write, set-based, then what is active afterwards.
+  // The writes' round trip: every write, set-based, then what is active afterwards.
   const { inserts, updates, versions } = planner.writes(gateway.forced);
   const planned = planner.subscriptions;
   const newEvents = importEvents(orgId, inserts, updates, planned, versions, now, gateway.effects);
