@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_IMPORT_DELIVERIES } from "../src/customers/provision.schemas";
 import { createDestination, destinationPath, withQueue } from "./events-helpers";
 import { call, expectProblem, newOrganization, withoutImportBudget } from "./helpers";
+import { configureTestGateway } from "./money-helpers";
 import type { ImportResult } from "./response-types";
 
 // Spec section 7: one request's fan-out (an import's events × the destinations) is bounded.
@@ -72,4 +73,30 @@ describe("an import's fan-out is bounded", () => {
     expect(await count("event_deliveries", orgId)).toBe(5_400);
   });
 
+  it("counts the payment_method.created events of the cards an item imports from the gateway", async () => {
+    const { key, orgId } = await newOrganization();
+    await configureTestGateway(key);
+    for (let index = 0; index < 10; index++) await createDestination(key);
+    const queueEnv = withoutImportBudget(withQueue().env);
+    const linked = { alternative_id: "p-linked", gateway_customer_reference: "gcus_test_with_cards" };
+
+    // 999 customer.created × 10 = 9,990, and the linked item's two cards 2 × 10 more: 10,010.
+    const refused = await call("POST", "/v1/customers/import", {
+      key,
+      body: { customers: [...items(998, "p"), { ...linked, import_payment_methods: true }] },
+      env: queueEnv,
+    });
+    expect(expectProblem(refused, 413, "import_fan_out_too_large").detail).toContain("10010");
+    expect(await count("customers", orgId)).toBe(0);
+    expect(await count("event_deliveries", orgId)).toBe(0);
+
+    // The same items without the cards: 9,990, within the bound.
+    const accepted = await call<ImportResult>("POST", "/v1/customers/import", {
+      key,
+      body: { customers: [...items(998, "p"), linked] },
+      env: queueEnv,
+    });
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(await count("event_deliveries", orgId)).toBe(9_990);
+  });
 });
