@@ -38,7 +38,7 @@ describe("import order", () => {
       { env: { ...env, DB: d1.db } },
     );
     expect(response.body).toMatchObject({ created: 1, updated: 2, failed: 0 });
-    // the API-key lookup, one batch of reads, one batch of writes
+    // the import budget's claim, one batch of reads, one batch of writes (the key is known already)
     expect(d1.roundTrips()).toBeLessThanOrEqual(3);
     expect((await call("GET", altPath("alt-1"), { key })).body).toMatchObject({ id: "new", username: "u1" });
     expect((await call("GET", altPath("alt-2"), { key })).body).toMatchObject({ id: "one", username: "u2" });

@@ -226,8 +226,8 @@ describe("POST /v1/customers/import", () => {
     expect(response.status).toBe(200);
     expect(body.created).toBe(990);
     expect(body.failed).toBe(10);
-    // the API-key lookup, the import budget's claim (before any item is checked), one batch of
-    // reads, one batch of writes
+    // the API-key lookup (a key this isolate has not seen), the import budget's claim (before any
+    // item is checked), one batch of reads, one batch of writes
     expect(d1.roundTrips()).toBeLessThanOrEqual(4);
     const stored = await env.DB.prepare("SELECT count(*) AS n FROM customers").first<{ n: number }>();
     expect(stored?.n).toBe(990);

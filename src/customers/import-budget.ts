@@ -1,12 +1,12 @@
+import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { randomToken } from "../lib/ids";
-import { claimImportBudget } from "../organizations/import-budget.repository";
-import { MAX_IMPORT_ITEMS } from "./provision.schemas";
+import { describeError, logError } from "../lib/logger";
+import { claimImportBudget, refundImportBudget } from "../organizations/import-budget.repository";
+import { DEFAULT_IMPORT_ITEMS_PER_MINUTE, MAX_IMPORT_ITEMS } from "./provision.schemas";
 
 /** The deployment setting that shapes every organization's import budget (wrangler.toml). */
 export type ImportBudgetVars = { IMPORT_ITEMS_PER_MINUTE?: string };
-
-export const DEFAULT_IMPORT_ITEMS_PER_MINUTE = 6_000;
 
 /** Items per minute an organization's imports may add: the setting if it is a positive number. */
 export function importItemsPerMinute(vars: ImportBudgetVars): number {
@@ -14,24 +14,37 @@ export function importItemsPerMinute(vars: ImportBudgetVars): number {
   return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_IMPORT_ITEMS_PER_MINUTE;
 }
 
+/** Items spent on an import; `refund` gives them back when the import wrote nothing after all. */
+export type SpentBudget = { refund: () => Promise<void> };
+
 /**
- * Spends `items` from the organization's import budget before anything of the import is read or
- * checked, or refuses the import whole with `429 rate_limited` and the seconds until the budget
- * holds that many. The bucket holds one full import (MAX_IMPORT_ITEMS) and refills at
- * IMPORT_ITEMS_PER_MINUTE: a large import is the request that holds D1 longest, and a neighbour's
- * requests wait behind it (docs/tenancy.md).
+ * Spends `items` from the organization's import budget before any item is parsed or checked,
+ * or refuses the import whole with `429 rate_limited` and the seconds until the budget holds
+ * that many. The bucket holds one full import (MAX_IMPORT_ITEMS) and refills at
+ * IMPORT_ITEMS_PER_MINUTE: a large import is the request that holds D1 longest, and another
+ * organization's requests wait behind it (docs/tenancy.md).
  */
 export async function spendImportBudget(
-  deps: { db: Parameters<typeof claimImportBudget>[0]; orgId: string; settings: ImportBudgetVars },
+  deps: { db: Db; orgId: string; settings: ImportBudgetVars; events: { requestId: string | null } },
   items: number,
-): Promise<void> {
-  if (items === 0) return;
+): Promise<SpentBudget> {
   const perMinute = importItemsPerMinute(deps.settings);
   const claim = await claimImportBudget(deps.db, deps.orgId, items, randomToken(16), Date.now(), {
     capacity: MAX_IMPORT_ITEMS,
     perMillisecond: perMinute / 60_000,
   });
-  if (claim.admitted) return;
+  if (claim.admitted) {
+    return {
+      // Best effort: a refund that fails leaves the items spent, and the import's own answer stands.
+      refund: () =>
+        refundImportBudget(deps.db, deps.orgId, items, MAX_IMPORT_ITEMS).catch((error: unknown) =>
+          logError("could not refund an import's budget", {
+            request_id: deps.events.requestId,
+            error: describeError(error),
+          }),
+        ),
+    };
+  }
   const retryAfter = Math.max(1, Math.ceil(((items - claim.available) * 60) / perMinute));
   throw new ApiError(
     "rate_limited",

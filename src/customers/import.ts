@@ -60,8 +60,24 @@ export async function importAll(
   items: unknown[],
   keep: KeepAnswer<ImportItemResult[]> = keepNothing,
 ): Promise<ImportItemResult[]> {
+  const budget = await spendImportBudget(deps, items.length);
+  const writes = { sent: false };
+  try {
+    return await importSpent(deps, items, keep, writes);
+  } catch (error) {
+    // Refused whole (a 413) or failed before its writes were sent: it wrote nothing, so it spent nothing.
+    if (!writes.sent) await budget.refund();
+    throw error;
+  }
+}
+
+async function importSpent(
+  deps: CustomerDeps,
+  items: unknown[],
+  keep: KeepAnswer<ImportItemResult[]>,
+  writes: { sent: boolean },
+): Promise<ImportItemResult[]> {
   const { db, orgId } = deps;
-  await spendImportBudget(deps, items.length); // the first round trip, before any item is checked
   const results: ImportItemResult[] = new Array(items.length);
   let valid: { index: number; body: ProvisionBody }[] = [];
   items.forEach((item, index) => {
@@ -173,6 +189,7 @@ export async function importAll(
       ? keptWithEvents(keep, reportIfAllLand(results, plans), deps, [events, ...gateway.recorded])
       : []),
   ];
+  writes.sent = true;
   const batch = await runBatch(db, statements);
   deps.events.committed(orgId, [events, ...gateway.recorded], batch.statements, batch.results);
 

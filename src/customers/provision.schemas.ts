@@ -60,6 +60,13 @@ export const MAX_IMPORT_ITEMS = 1000;
 export const MAX_IMPORT_DELIVERIES = 10_000;
 
 /**
+ * Items a minute one organization's imports may add when the deployment's IMPORT_ITEMS_PER_MINUTE
+ * is unset or not a positive number (spec §7; docs/tenancy.md): its budget is a bucket of
+ * MAX_IMPORT_ITEMS that refills at that rate.
+ */
+export const DEFAULT_IMPORT_ITEMS_PER_MINUTE = 6_000;
+
+/**
  * At most this many import items with gateway options (spec section 11). Each asks the gateway
  * (a few calls: the named customer, its cards, the billing information) and may read D1 once or
  * twice before the import's batch: 10 keeps an import within the free plan's 50 subrequests and
