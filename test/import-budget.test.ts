@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { importBudgetCapacity } from "../src/customers/import-budget";
 import { DEFAULT_IMPORT_ITEMS_PER_MINUTE, MAX_IMPORT_ITEMS } from "../src/customers/provision.schemas";
 import { claimImportBudget, refundImportBudget } from "../src/organizations/import-budget.repository";
 import { createDestination } from "./events-helpers";
@@ -147,6 +148,23 @@ describe("an organization's import budget", () => {
       expect(seconds).toBeGreaterThanOrEqual(9);
       expect(seconds).toBeLessThanOrEqual(10);
     }
+  });
+});
+
+describe("a budget raised for a migration", () => {
+  it("holds ten seconds of its rate, so several clients import at once", async () => {
+    expect(importBudgetCapacity(6_000)).toBe(1_000);
+    expect(importBudgetCapacity(600)).toBe(1_000);
+    expect(importBudgetCapacity(120_000)).toBe(20_000);
+    const { key, orgId } = await newOrganization();
+    const raised = { ...env, IMPORT_ITEMS_PER_MINUTE: "120000" };
+    const answers = await Promise.all([1, 2, 3, 4].map((part) => importItems(key, 1000, `m${part}`, { env: raised })));
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(await customers(orgId)).toBe(4000);
+    // At the deployed rate the same bucket holds one import's worth again.
+    await setBucket(orgId, 20_000);
+    expect((await importItems(key, 1000, "d1")).status).toBe(200);
+    expectProblem(await importItems(key, 1000, "d2"), 429, "rate_limited");
   });
 });
 
