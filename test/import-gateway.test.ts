@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
 import { crashThenRetry } from "./crash-helpers";
 import { call, createCustomer, customerPath, expectProblem, getCustomer, newOrganization } from "./helpers";
@@ -81,6 +81,24 @@ describe("import items with gateway options", () => {
     const alternativeIds = await rowsOf("SELECT alternative_id FROM customers WHERE org_id = ?1 ORDER BY seq", orgId);
     expect(alternativeIds.map((row) => row.alternative_id)).toEqual(["r-1", "r-4"]);
     expect(await count("events", "org_id = ?1", orgId)).toBe(2);
+  });
+
+  it("checks an item's email domain before asking the gateway, as provision does", async () => {
+    const { key } = await withGateway();
+    const resolver = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async () => Response.json({ Status: 0, Answer: [] }));
+    const response = await call<ImportResult>("POST", "/v1/customers/import", {
+      key,
+      env: { ...env, EMAIL_DNS_VALIDATION: "true" },
+      // The gateway would refuse this reference (gateway_rejected); the unresolvable domain comes first.
+      body: {
+        customers: [{ alternative_id: "dns-1", email: "a@nomail.example", gateway_customer_reference: "cus_nope" }],
+      },
+    });
+    resolver.mockRestore();
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.results[0]?.error?.code).toBe("email_domain_unresolvable");
   });
 
   it("a later item may take what a refused item would have: the import plans again without it", async () => {

@@ -56,17 +56,27 @@ const gatewayItemsTooMany = (count: number) =>
     `This import holds ${count} items with gateway options; at most ${MAX_IMPORT_GATEWAY_ITEMS} per import. Nothing was written: send them in smaller imports.`,
   );
 
+type ValidItem = { index: number; body: ProvisionBody };
+
+const withGatewayOptions = (valid: ValidItem[]) =>
+  valid.filter(({ body }) => OPTION_FIELDS.some((field) => body[field] !== undefined));
+
+/** The cap on items with gateway options: past it the whole import is refused, before anything is asked. */
+export function checkGatewayItemsCap(valid: ValidItem[]): void {
+  const count = withGatewayOptions(valid).length;
+  if (count > MAX_IMPORT_GATEWAY_ITEMS) throw gatewayItemsTooMany(count);
+}
+
 /**
- * Before planning: the cap (the whole import refused past it), then each item's options checked
- * and what they name asked of the gateway. Returns what was learned, by item index.
+ * Before planning (and after the cap and the email DNS checks): each item's options checked and
+ * what they name asked of the gateway. Returns what was learned, by item index.
  */
 export async function prepareImportGateway(
   deps: CustomerDeps,
-  valid: { index: number; body: ProvisionBody }[],
+  valid: ValidItem[],
   fail: Fail,
 ): Promise<Map<number, PreparedGateway>> {
-  const items = valid.filter(({ body }) => OPTION_FIELDS.some((field) => body[field] !== undefined));
-  if (items.length > MAX_IMPORT_GATEWAY_ITEMS) throw gatewayItemsTooMany(items.length);
+  const items = withGatewayOptions(valid);
   const prepared = new Map<number, PreparedGateway>();
   const asking: { index: number; options: ReturnType<typeof withoutGatewayOptions>[1] }[] = [];
   for (const { index, body } of items) {

@@ -20,6 +20,7 @@ import { importLookupStatements, importWriteStatements } from "./import.reposito
 import { spendImportBudget } from "./import-budget";
 import { importEvents } from "./import-events";
 import {
+  checkGatewayItemsCap,
   type ItemGatewayWrite,
   importGatewayStatements,
   prepareImportGateway,
@@ -93,10 +94,12 @@ async function importSpent(
     results[index] = failure(index, error);
   };
   const notFailed = ({ index }: { index: number }) => results[index] === undefined;
-  // The gateway items' checks first (the cap refuses the whole import before anything is asked).
+  // As provision orders them: the email DNS checks, then the gateway's; the gateway items' cap
+  // first of all (it refuses the whole import before anything is asked).
+  checkGatewayItemsCap(valid);
+  valid = await checkEmails(deps, valid, results);
   const gatewayItems = await prepareImportGateway(deps, valid, fail);
   valid = valid.filter(notFailed);
-  valid = await checkEmails(deps, valid, results);
 
   const keys = {
     ids: new Set<string>(),
