@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { getPage, signIn } from "./console-helpers";
 import { type Called, call, newOrganization, type Problem } from "./helpers";
+import { createEndpoint, deliver, newMessageId, provisionEvent } from "./webhooks-helpers";
 
 // This file runs with a limit of 3 requests per 10 s per API key and 5 per organization across
 // all its keys (see vitest.config.ts).
@@ -65,6 +67,41 @@ describe("per-organization rate limit", () => {
     expect(limited.headers.get("Retry-After")).toBe("10");
     expect(limited.body.code).toBe("rate_limited");
     expect(limited.body.detail).toContain("organization");
+    // Another organization is not affected.
+    expect((await call("GET", "/v1/customers", { key: other.key })).status).toBe(200);
+  });
+
+  it("counts an organization's verified webhook deliveries with its API keys", async () => {
+    const { key, orgId } = await newOrganization("Signs its own");
+    const other = await newOrganization("Quiet");
+    // One of the organization's 5 requests per 10 s: the endpoint's create.
+    const endpoint = await createEndpoint(key);
+    const answers: Called<Problem>[] = [];
+    const ids: string[] = [];
+    // Fixed 10 s windows: send until refused (at most two windows' worth).
+    while (answers.at(-1)?.status !== 429 && answers.length < 12) {
+      const id = newMessageId();
+      ids.push(id);
+      answers.push(
+        await deliver<Problem>(endpoint, provisionEvent({ alternative_id: `signed-${ids.length}` }), { id }),
+      );
+    }
+    const limited = answers.at(-1)!;
+    expect(limited.status).toBe(429);
+    expect(answers.slice(0, -1).every((answer) => answer.status === 200)).toBe(true);
+    expect(limited.headers.get("Retry-After")).toBe("10");
+    expect(limited.body.code).toBe("rate_limited");
+    expect(limited.body.detail).toContain("webhook deliveries");
+    // Nothing of the refused delivery was recorded: its sender delivers it again later.
+    const refusedId = ids.at(-1)!;
+    const recorded = await env.DB.prepare("SELECT COUNT(*) AS n FROM webhook_messages WHERE message_id = ?1")
+      .bind(refusedId)
+      .first<{ n: number }>();
+    expect(recorded?.n).toBe(0);
+    const customers = await env.DB.prepare("SELECT COUNT(*) AS n FROM customers WHERE org_id = ?1")
+      .bind(orgId)
+      .first<{ n: number }>();
+    expect(customers?.n).toBe(answers.length - 1);
     // Another organization is not affected.
     expect((await call("GET", "/v1/customers", { key: other.key })).status).toBe(200);
   });

@@ -175,7 +175,7 @@ export const problems = {
     status: 429,
     title: "Rate limited",
     meaning:
-      "This API key sent too many requests (1,000 per 10 s), or its organization across all its keys (3,000 per 10 s), or this client address too many failed ones (unknown or malformed keys, webhook deliveries to unknown endpoints or with bad signatures), or this event destination was replayed less than a minute ago, or this organization's imports passed their budget of items (IMPORT_ITEMS_PER_MINUTE, 6,000 a minute by default, in bursts of ten seconds' worth, at least 1,000); retry after the number of seconds in Retry-After.",
+      "This API key sent too many requests (1,000 per 10 s), or its organization across all its keys and verified webhook deliveries (3,000 per 10 s), or this client address too many failed ones (unknown or malformed keys, webhook deliveries to unknown endpoints or with bad signatures), or this event destination was replayed less than a minute ago, or this organization's imports passed their budget of items (IMPORT_ITEMS_PER_MINUTE, 6,000 a minute by default, in bursts of ten seconds' worth, at least 1,000); retry after the number of seconds in Retry-After.",
   },
   internal_error: {
     status: 500,

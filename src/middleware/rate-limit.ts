@@ -13,6 +13,17 @@ const limited = (whose: string) =>
     headers: { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) },
   });
 
+const ORGANIZATION = "this organization (all its API keys and webhook deliveries together)";
+
+/**
+ * The organization's request limit alone, for a request with no API key that its organization
+ * still pays for: a verified webhook delivery. An organization holds its endpoints' secrets, so
+ * it can sign as many deliveries as it likes; each one writes to the shared D1 like an API call.
+ */
+export async function limitOrganization(env: Pick<Env, "ORG_RATE_LIMITER">, orgId: string): Promise<void> {
+  if (!(await env.ORG_RATE_LIMITER.limit({ key: orgId })).success) throw limited(ORGANIZATION);
+}
+
 /**
  * The request limits through the Workers rate-limiting bindings; runs after requireApiKey. Two
  * counters, asked together: the API key's (1,000 per 10 s) and its organization's across all
@@ -25,6 +36,6 @@ export const rateLimitByKeyAndOrganization = createMiddleware<AppEnv>(async (c, 
     c.env.ORG_RATE_LIMITER.limit({ key: c.get("orgId") }),
   ]);
   if (!key.success) throw limited("this API key");
-  if (!organization.success) throw limited("this organization (all its API keys together)");
+  if (!organization.success) throw limited(ORGANIZATION);
   await next();
 });

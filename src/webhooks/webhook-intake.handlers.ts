@@ -6,6 +6,7 @@ import { confirmLiveCredential, liveCredential } from "../lib/live-credentials";
 import { logInfo } from "../lib/logger";
 import { secretsInForce } from "../lib/previous-secrets";
 import type { AppRouteHandler } from "../lib/types";
+import { limitOrganization } from "../middleware/rate-limit";
 import { applyWebhookAction, type WebhookOutcome } from "./apply-webhook-action";
 import { interpretClerkEvent } from "./clerk-events";
 import { requireAlternativeIdHashKey } from "./configuration";
@@ -90,6 +91,9 @@ export const receiveWebhook: AppRouteHandler<typeof routes.receiveWebhook> = asy
   const { endpoint, delivery } = verified;
   // For the request log line: which tenant this delivery was for.
   c.set("orgId", endpoint.org_id);
+  // A verified delivery is its organization's traffic (spec §7): past the organization's limit,
+  // 429 with nothing recorded, and the sender delivers it again later.
+  await limitOrganization(c.env, endpoint.org_id);
 
   const action: WebhookAction = INTERPRETERS[endpoint.source](c.req.valid("json"), delivery.sentAt);
   const background = inBackground(c);
