@@ -1,4 +1,4 @@
-import { firstRowOf, runBatch } from "../lib/batch";
+import { changesOf, firstRowOf, runBatch } from "../lib/batch";
 import { sha256Hex } from "../lib/crypto";
 import type { Db } from "../lib/db";
 import { newId, randomToken } from "../lib/ids";
@@ -48,17 +48,14 @@ export async function insertApiKeyWithinLimit(
   after: D1PreparedStatement[] = [],
 ): Promise<boolean> {
   const { row } = key;
-  const [inserted] = await db.batch([
-    db
-      .prepare(
-        `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at)
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6
-         WHERE (SELECT COUNT(*) FROM api_keys WHERE org_id = ?2 AND revoked_at IS NULL) < ?7`,
-      )
-      .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at, MAX_LIVE_API_KEYS_PER_ORGANIZATION),
-    ...after,
-  ]);
-  return (inserted?.meta.changes ?? 0) > 0;
+  const insert = db
+    .prepare(
+      `INSERT INTO api_keys (id, org_id, name, key_hash, prefix, created_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6
+       WHERE (SELECT COUNT(*) FROM api_keys WHERE org_id = ?2 AND revoked_at IS NULL) < ?7`,
+    )
+    .bind(row.id, row.org_id, row.name, key.keyHash, row.prefix, row.created_at, MAX_LIVE_API_KEYS_PER_ORGANIZATION);
+  return changesOf(await runBatch(db, [insert, ...after]), insert) > 0;
 }
 
 /** The key exists (a fresh id: exactly when its insert committed). */

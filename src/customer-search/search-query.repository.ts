@@ -1,4 +1,5 @@
 import type { CustomerRow } from "../customer-records/customer-columns";
+import { rowsOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { prefixEnd, type SearchTerm } from "./search-text";
 
@@ -312,10 +313,12 @@ export async function searchLive(
   let words = prefixesOf(driver).map((prefix, way) => (way === 0 && driver.words.length === 1 ? [prefix] : []));
   for (let round = 0; round < WORD_ROUNDS; round++) {
     const page = searchStatementParts(orgId, filters, beforeSeq, limit, words);
-    const [rows, found] = await db.batch([prepared(db, page), prepared(db, lookup)]);
-    const foundWords = wordsFound((found?.results ?? []) as { way: number; word: string }[], lookup.ways);
+    const pageRead = prepared(db, page);
+    const wordsRead = prepared(db, lookup);
+    const batch = await runBatch(db, [pageRead, wordsRead]);
+    const foundWords = wordsFound(rowsOf<{ way: number; word: string }>(batch, wordsRead), lookup.ways);
     if (!page.byWords || (foundWords !== null && sameWords(foundWords, words))) {
-      return (rows?.results ?? []) as CustomerRow[];
+      return rowsOf<CustomerRow>(batch, pageRead);
     }
     if (foundWords === null) break;
     // No word and no phrase arm: nothing matched the driver in that snapshot.

@@ -3,6 +3,7 @@ import { toAddressObject } from "../addresses/addresses.object";
 import { type AddressRow, addressesOfCustomersStatement } from "../addresses/addresses.repository";
 import { Address } from "../addresses/addresses.schemas";
 import type { CustomerRow } from "../customer-records/customer-columns";
+import { rowsOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { toPaymentMethodObject } from "../payment-methods/payment-methods.object";
 import {
@@ -94,11 +95,12 @@ export async function expandCustomers(
     subscriptions: () => subscriptionsOfCustomersStatement(db, orgId, ids),
     payment_methods: () => paymentMethodsOfCustomersStatement(db, orgId, ids),
   };
-  const results = await db.batch(kinds.map((kind) => statements[kind]()));
-  const found = (kind: Read) => results[kinds.indexOf(kind)]?.results ?? [];
-  const addresses = groupBy(found("addresses") as AddressRow[], toAddressObject);
-  const subscriptions = groupBy(found("subscriptions") as SubscriptionRow[], toSubscriptionObject);
-  const paymentMethods = groupBy(found("payment_methods") as PaymentMethodRow[], toPaymentMethodObject);
+  const reads = new Map(kinds.map((kind) => [kind, statements[kind]()]));
+  const batch = await runBatch(db, [...reads.values()]);
+  const found = <Row>(kind: Read) => rowsOf<Row>(batch, reads.get(kind));
+  const addresses = groupBy(found<AddressRow>("addresses"), toAddressObject);
+  const subscriptions = groupBy(found<SubscriptionRow>("subscriptions"), toSubscriptionObject);
+  const paymentMethods = groupBy(found<PaymentMethodRow>("payment_methods"), toPaymentMethodObject);
   return (customerId) => ({
     ...(expand.has("addresses") && { addresses: addresses.get(customerId) ?? [] }),
     ...(expand.has("subscriptions") && { subscriptions: subscriptions.get(customerId) ?? [] }),

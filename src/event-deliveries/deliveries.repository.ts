@@ -1,4 +1,5 @@
 import type { EventRow } from "../events/events-reading.repository";
+import { rowsOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn } from "../lib/previous-secrets";
 
@@ -109,28 +110,27 @@ export async function claimDeliveriesToSend(
 ): Promise<ClaimedDelivery[]> {
   if (refs.length === 0) return [];
   const list = JSON.stringify(refs.map((ref) => ({ org_id: ref.orgId, delivery_id: ref.deliveryId })));
-  const [started, read] = await db.batch([
-    db
-      .prepare(
-        `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
-         WHERE seq IN (SELECT v.seq ${CLAIM_ROWS} WHERE v.status = 'pending' AND d.status = 'enabled'
-           AND d.id NOT IN (SELECT value FROM json_each(?3)))
-         RETURNING id, attempts`,
-      )
-      .bind(list, now, JSON.stringify(heldDestinationIds)),
-    db
-      .prepare(
-        `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
-           d.status AS destination_status, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at,
-           e.seq, e.id, e.type, e.customer_id, e.sequence, e.data, e.request_id, e.created_at
-         ${CLAIM_ROWS}`,
-      )
-      .bind(list),
-  ]);
+  const start = db
+    .prepare(
+      `UPDATE event_deliveries SET attempts = attempts + 1, updated_at = ?2
+       WHERE seq IN (SELECT v.seq ${CLAIM_ROWS} WHERE v.status = 'pending' AND d.status = 'enabled'
+         AND d.id NOT IN (SELECT value FROM json_each(?3)))
+       RETURNING id, attempts`,
+    )
+    .bind(list, now, JSON.stringify(heldDestinationIds));
+  const read = db
+    .prepare(
+      `SELECT v.id AS delivery_id, v.org_id, v.status AS delivery_status, d.id AS destination_id,
+         d.status AS destination_status, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at,
+         e.seq, e.id, e.type, e.customer_id, e.sequence, e.data, e.request_id, e.created_at
+       ${CLAIM_ROWS}`,
+    )
+    .bind(list);
+  const claimed = await runBatch(db, [start, read]);
   const attempts = new Map(
-    ((started?.results ?? []) as { id: string; attempts: number }[]).map((row) => [row.id, row.attempts]),
+    rowsOf<{ id: string; attempts: number }>(claimed, start).map((row) => [row.id, row.attempts]),
   );
-  const rows = (read?.results ?? []) as (Omit<DeliveryToSend, "event"> & Omit<EventRow, "org_id">)[];
+  const rows = rowsOf<Omit<DeliveryToSend, "event"> & Omit<EventRow, "org_id">>(claimed, read);
   return rows.map(({ seq, id, type, customer_id, sequence, data, request_id, created_at, ...delivery }) => ({
     ...delivery,
     event: { seq, id, org_id: delivery.org_id, type, customer_id, sequence, data, request_id, created_at },

@@ -1,5 +1,6 @@
 import { eventRangeSql, selectionsFor, selectionValue } from "../events/events-reading.repository";
 import { INSERT_DELIVERIES, NEW_DELIVERY_ID } from "../events/fan-out.repository";
+import { firstRowOf, rowsOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { GO_ROUND, retryWhileChanging } from "../lib/retry";
 import type { SqlExpression, SqlGuard } from "../lib/sql-guard";
@@ -166,51 +167,47 @@ async function replayPage(
   const inPage = "created_at <= (SELECT le FROM page) AND created_at < (SELECT lt FROM page)";
   const bind = (sql: string) =>
     db.prepare(sql).bind(orgId, destinationId, page.since, page.limit, claim.now, claim.id, page.cap, ...values);
-  const [, inserted, , destination] = await db.batch([
-    db
-      .prepare(
-        `UPDATE event_destinations SET last_replay_at = ?3, last_replay_id = ?4,
-           last_replay_deliveries = NULL, last_replay_next_since = NULL
-         WHERE org_id = ?1 AND id = ?2 AND status = 'enabled' AND event_types = ?6
-           AND (last_replay_at IS NULL OR last_replay_at <= ?5)`,
-      )
-      .bind(orgId, destinationId, claim.now, claim.id, claim.lastReplayBefore, eventTypes),
-    bind(
-      `${pageSql} ${INSERT_DELIVERIES}
-       SELECT ${NEW_DELIVERY_ID}, ?1, ?2, id, type, ?5, ?5, ?5
-       FROM (${selected("created_at, seq, id, type", inPage, "LIMIT ?7")})
-       RETURNING id, org_id`,
-    ),
-    // What the insert above wrote, counted over the same range (the batch is one transaction:
-    // the same events are selected), and where the next page starts.
-    bind(
-      `${pageSql} UPDATE event_destinations SET
-         last_replay_deliveries = ${count(inPage, "?7")},
-         last_replay_next_since = (SELECT CASE mode
-           WHEN 'all' THEN NULL
-           WHEN 'to_last' THEN ${firstAfter("(SELECT last FROM page)")}
-           WHEN 'before_last' THEN last
-           ELSE ${firstAfter("(SELECT first FROM page)")}
-         END FROM page)
-       WHERE org_id = ?1 AND id = ?2 AND last_replay_id = ?6`,
-    ),
-    db
-      .prepare(
-        `SELECT status, event_types, last_replay_at, last_replay_id, ${ANSWER_JSON} AS answer
-         FROM event_destinations WHERE org_id = ? AND id = ?`,
-      )
-      .bind(page.since, orgId, destinationId),
-    ...after,
-  ]);
-  const state = destination?.results[0] as
-    | {
-        status: "enabled" | "disabled";
-        event_types: string;
-        last_replay_at: string | null;
-        last_replay_id: string | null;
-        answer: string;
-      }
-    | undefined;
+  const claimDestination = db
+    .prepare(
+      `UPDATE event_destinations SET last_replay_at = ?3, last_replay_id = ?4,
+         last_replay_deliveries = NULL, last_replay_next_since = NULL
+       WHERE org_id = ?1 AND id = ?2 AND status = 'enabled' AND event_types = ?6
+         AND (last_replay_at IS NULL OR last_replay_at <= ?5)`,
+    )
+    .bind(orgId, destinationId, claim.now, claim.id, claim.lastReplayBefore, eventTypes);
+  const insertDeliveries = bind(
+    `${pageSql} ${INSERT_DELIVERIES}
+     SELECT ${NEW_DELIVERY_ID}, ?1, ?2, id, type, ?5, ?5, ?5
+     FROM (${selected("created_at, seq, id, type", inPage, "LIMIT ?7")})
+     RETURNING id, org_id`,
+  );
+  // What the insert above wrote, counted over the same range (the batch is one transaction:
+  // the same events are selected), and where the next page starts.
+  const recordPage = bind(
+    `${pageSql} UPDATE event_destinations SET
+       last_replay_deliveries = ${count(inPage, "?7")},
+       last_replay_next_since = (SELECT CASE mode
+         WHEN 'all' THEN NULL
+         WHEN 'to_last' THEN ${firstAfter("(SELECT last FROM page)")}
+         WHEN 'before_last' THEN last
+         ELSE ${firstAfter("(SELECT first FROM page)")}
+       END FROM page)
+     WHERE org_id = ?1 AND id = ?2 AND last_replay_id = ?6`,
+  );
+  const readDestination = db
+    .prepare(
+      `SELECT status, event_types, last_replay_at, last_replay_id, ${ANSWER_JSON} AS answer
+       FROM event_destinations WHERE org_id = ? AND id = ?`,
+    )
+    .bind(page.since, orgId, destinationId);
+  const written = await runBatch(db, [claimDestination, insertDeliveries, recordPage, readDestination, ...after]);
+  const state = firstRowOf<{
+    status: "enabled" | "disabled";
+    event_types: string;
+    last_replay_at: string | null;
+    last_replay_id: string | null;
+    answer: string;
+  }>(written, readDestination);
   if (!state) return { outcome: "not_found" };
   if (state.status === "disabled") return { outcome: "disabled" };
   if (state.last_replay_id !== claim.id) {
@@ -219,7 +216,7 @@ async function replayPage(
   }
   return {
     outcome: "replayed",
-    deliveries: (inserted?.results ?? []) as DeliveryMessageRef[],
+    deliveries: rowsOf<DeliveryMessageRef>(written, insertDeliveries),
     answer: JSON.parse(state.answer) as ReplayAnswer,
   };
 }

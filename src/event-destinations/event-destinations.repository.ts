@@ -1,4 +1,4 @@
-import { changesOf, runBatch } from "../lib/batch";
+import { changesOf, firstRowOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
@@ -89,27 +89,24 @@ export async function insertDestination(
   destination: NewDestination,
   after: D1PreparedStatement[] = [],
 ): Promise<DestinationRow | null> {
-  const [inserted] = await db.batch<DestinationRow>([
-    db
-      .prepare(
-        `INSERT INTO event_destinations (id, org_id, url, event_types, description, secret, created_at, updated_at)
-         SELECT ?1, ?2, ?3, json(?4), ?5, ?6, ?7, ?7
-         WHERE (SELECT COUNT(*) FROM event_destinations WHERE org_id = ?2) < ?8
-         RETURNING ${PUBLIC_COLUMNS}`,
-      )
-      .bind(
-        destination.id,
-        destination.orgId,
-        destination.url,
-        JSON.stringify(destination.eventTypes),
-        destination.description,
-        destination.secret,
-        destination.createdAt,
-        MAX_DESTINATIONS_PER_ORGANIZATION,
-      ),
-    ...after,
-  ]);
-  return inserted?.results[0] ?? null;
+  const insert = db
+    .prepare(
+      `INSERT INTO event_destinations (id, org_id, url, event_types, description, secret, created_at, updated_at)
+       SELECT ?1, ?2, ?3, json(?4), ?5, ?6, ?7, ?7
+       WHERE (SELECT COUNT(*) FROM event_destinations WHERE org_id = ?2) < ?8
+       RETURNING ${PUBLIC_COLUMNS}`,
+    )
+    .bind(
+      destination.id,
+      destination.orgId,
+      destination.url,
+      JSON.stringify(destination.eventTypes),
+      destination.description,
+      destination.secret,
+      destination.createdAt,
+      MAX_DESTINATIONS_PER_ORGANIZATION,
+    );
+  return firstRowOf<DestinationRow>(await runBatch(db, [insert, ...after]), insert);
 }
 
 /** Newest first; within one millisecond by insertion (rowid): ids are ordered by time, not within a ms. */
@@ -158,15 +155,10 @@ export async function updateDestination(
   if (patch.status === "disabled") {
     set("disabled_reason = CASE WHEN status = 'disabled' THEN disabled_reason ELSE 'manual' END, status = 'disabled'");
   }
-  const [updated] = await db.batch<DestinationRow>([
-    db
-      .prepare(
-        `UPDATE event_destinations SET ${sets.join(", ")} WHERE org_id = ? AND id = ? RETURNING ${PUBLIC_COLUMNS}`,
-      )
-      .bind(...values, orgId, id),
-    ...after,
-  ]);
-  return updated?.results[0] ?? null;
+  const update = db
+    .prepare(`UPDATE event_destinations SET ${sets.join(", ")} WHERE org_id = ? AND id = ? RETURNING ${PUBLIC_COLUMNS}`)
+    .bind(...values, orgId, id);
+  return firstRowOf<DestinationRow>(await runBatch(db, [update, ...after]), update);
 }
 
 /**
@@ -198,16 +190,13 @@ export async function rotateDestinationSecret(
   now: string,
   after: D1PreparedStatement[] = [],
 ): Promise<DestinationRow | null> {
-  const [rotated] = await db.batch<DestinationRow>([
-    rotateSecretStatement(
-      db,
-      "event_destinations",
-      { orgId, id },
-      { secret: newSecret, expiresAt: previousExpiresAt },
-      PUBLIC_COLUMNS,
-      [{ column: "updated_at", value: now }],
-    ),
-    ...after,
-  ]);
-  return rotated?.results[0] ?? null;
+  const rotate = rotateSecretStatement(
+    db,
+    "event_destinations",
+    { orgId, id },
+    { secret: newSecret, expiresAt: previousExpiresAt },
+    PUBLIC_COLUMNS,
+    [{ column: "updated_at", value: now }],
+  );
+  return firstRowOf<DestinationRow>(await runBatch(db, [rotate, ...after]), rotate);
 }

@@ -1,5 +1,6 @@
 import { recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
+import { changesOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { nowIso } from "../lib/fields";
 import { newId, randomToken } from "../lib/ids";
@@ -134,6 +135,7 @@ export async function recordOutcome(
     const byThisWrite = charges.resolvedBy(charge.org_id, charge.id, token);
     const base = { orgId: charge.org_id, customerId: charge.customer_id, requestId: events.requestId, createdAt: now };
     let transaction: ledger.BalanceTransactionRow | null = null;
+    let resolve: D1PreparedStatement;
     let statements: D1PreparedStatement[];
     let recorded: ReturnType<typeof recordEventStatements>[];
     if (fields.status === "succeeded") {
@@ -167,11 +169,8 @@ export async function recordOutcome(
           guard: ledger.transactionInserted(charge.org_id, transaction.id),
         }),
       ];
-      statements = [
-        charges.resolveChargeStatement(db, charge, fields, token, now, balanceAsRead),
-        ...change.statements,
-        ...recorded.flatMap((each) => each.statements),
-      ];
+      resolve = charges.resolveChargeStatement(db, charge, fields, token, now, balanceAsRead);
+      statements = [resolve, ...change.statements, ...recorded.flatMap((each) => each.statements)];
     } else {
       recorded = [
         recordEventStatements(db, {
@@ -181,15 +180,13 @@ export async function recordOutcome(
           guard: byThisWrite,
         }),
       ];
-      statements = [
-        charges.resolveChargeStatement(db, charge, fields, token, now, ALWAYS),
-        ...recorded.flatMap((each) => each.statements),
-      ];
+      resolve = charges.resolveChargeStatement(db, charge, fields, token, now, ALWAYS);
+      statements = [resolve, ...recorded.flatMap((each) => each.statements)];
     }
     // The request's answer commits with the outcome, where this write recorded it.
-    const results = await db.batch([...statements, ...keep({ charge: resolved, transaction }, byThisWrite)]);
-    if ((results[0]?.meta.changes ?? 0) > 0) {
-      events.committed(charge.org_id, recorded, statements, results);
+    const written = await runBatch(db, [...statements, ...keep({ charge: resolved, transaction }, byThisWrite)]);
+    if (changesOf(written, resolve) > 0) {
+      events.committed(charge.org_id, recorded, written.statements, written.results);
       return { charge: resolved, transaction };
     }
     const current = await charges.findCharge(db, charge.org_id, charge.id);

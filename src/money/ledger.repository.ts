@@ -62,14 +62,15 @@ export const balanceIs = (orgId: string, customerId: string, currency: string, a
  * anonymous `?`, evaluated against stored state, which must include the balance read) holds:
  * the balance row for a currency held for the first time, the transaction (with
  * `ending_balance`, refused below zero), then the balance itself, conditioned on that
- * transaction. `inserted` is the index of the transaction's INSERT (`RETURNING *`).
+ * transaction. `insert` is the transaction's INSERT (`RETURNING *`): its result in the batch
+ * (`lib/batch.ts` `firstRowOf`) is the row when the change landed.
  */
 export function balanceChangeStatements(
   db: Db,
   transaction: BalanceTransactionRow,
   now: string,
   guard: { sql: string; params: unknown[] },
-): { statements: D1PreparedStatement[]; inserted: number } {
+): { statements: D1PreparedStatement[]; insert: D1PreparedStatement } {
   const { org_id: orgId, customer_id: customerId, currency } = transaction;
   const openBalance = db
     .prepare(
@@ -107,7 +108,7 @@ export function balanceChangeStatements(
     )
     .bind(transaction.ending_balance, now, orgId, customerId, currency, orgId, transaction.id);
   const statements = transaction.amount > 0 ? [openBalance, insert, move] : [insert, move];
-  return { statements, inserted: statements.indexOf(insert) };
+  return { statements, insert };
 }
 
 /** SQL condition (anonymous `?`): this transaction was inserted (its events' guard). */

@@ -3,6 +3,7 @@ import { customerArchived } from "../customers/customers.errors";
 import { findById } from "../customers/customers.repository";
 import { bothGuards, eventsRecordedGuard, recordEventStatements } from "../events/events.repository";
 import type { EventsOutbox } from "../events/outbox";
+import { firstRowOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { ApiError } from "../lib/errors";
 import { nowIso } from "../lib/fields";
@@ -95,10 +96,10 @@ export async function adjust(
     // The request's kept answer (lib/kept-answer.ts), acting only where the event was recorded.
     const kept = keep(toBalanceTransactionObject(transaction, null), eventsRecordedGuard(deps.orgId, event.eventIds));
     const statements = [...change.statements, ...event.statements, ...kept];
-    const results = await deps.db.batch(statements);
-    const inserted = results[change.inserted]?.results[0] as ledger.BalanceTransactionRow | undefined;
+    const written = await runBatch(deps.db, statements);
+    const inserted = firstRowOf<ledger.BalanceTransactionRow>(written, change.insert);
     if (inserted) {
-      deps.events.committed(deps.orgId, [event], statements, results);
+      deps.events.committed(deps.orgId, [event], written.statements, written.results);
       return toBalanceTransactionObject(inserted, null);
     }
     return GO_ROUND;

@@ -2,7 +2,6 @@ import type { RequestContext } from "../lib/background";
 import { keepAnswer } from "../lib/kept-answer";
 import type { AppRouteHandler } from "../lib/types";
 import { toPaymentGatewayObject } from "./payment-gateway.object";
-import type { GatewayConfigRow } from "./payment-gateway.repository";
 import type * as routes from "./payment-gateway.routes";
 import * as service from "./payment-gateway.service";
 
@@ -12,9 +11,9 @@ const deps = (c: RequestContext): service.GatewayDeps => ({
   settings: c.env,
 });
 
-const configured = (row: GatewayConfigRow) => ({ status: 200 as const, body: toPaymentGatewayObject(row) });
+const configured = (row: service.GatewayConfigRow) => ({ status: 200 as const, body: toPaymentGatewayObject(row) });
 
-const deleted = (row: GatewayConfigRow) => ({
+const deleted = (row: service.GatewayConfigRow) => ({
   status: 200 as const,
   body: { object: "payment_gateway" as const, type: row.type, deleted: true as const },
 });

@@ -1,3 +1,4 @@
+import { firstRowOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import type { SealedSecret } from "../lib/secret-box";
 import type { SqlGuard } from "../lib/sql-guard";
@@ -39,32 +40,29 @@ export async function upsertGatewayConfig(
   now: string,
   after: D1PreparedStatement[] = [],
 ): Promise<GatewayConfigRow> {
-  const [upserted] = await db.batch<GatewayConfigRow>([
-    db
-      .prepare(
-        `INSERT INTO payment_gateways (org_id, id, type, secret_key_ciphertext, secret_key_iv, secret_key_key_id,
-           secret_key_masked, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-         ON CONFLICT (org_id) DO UPDATE SET
-           created_at = CASE WHEN payment_gateways.id = excluded.id THEN payment_gateways.created_at ELSE excluded.created_at END,
-           id = excluded.id, type = excluded.type, secret_key_ciphertext = excluded.secret_key_ciphertext,
-           secret_key_iv = excluded.secret_key_iv, secret_key_key_id = excluded.secret_key_key_id,
-           secret_key_masked = excluded.secret_key_masked, updated_at = excluded.updated_at
-         RETURNING *`,
-      )
-      .bind(
-        orgId,
-        config.id,
-        config.type,
-        config.sealed?.ciphertext ?? null,
-        config.sealed?.iv ?? null,
-        config.sealed?.keyId ?? null,
-        config.masked,
-        now,
-      ),
-    ...after,
-  ]);
-  const row = upserted?.results[0];
+  const upsert = db
+    .prepare(
+      `INSERT INTO payment_gateways (org_id, id, type, secret_key_ciphertext, secret_key_iv, secret_key_key_id,
+         secret_key_masked, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+       ON CONFLICT (org_id) DO UPDATE SET
+         created_at = CASE WHEN payment_gateways.id = excluded.id THEN payment_gateways.created_at ELSE excluded.created_at END,
+         id = excluded.id, type = excluded.type, secret_key_ciphertext = excluded.secret_key_ciphertext,
+         secret_key_iv = excluded.secret_key_iv, secret_key_key_id = excluded.secret_key_key_id,
+         secret_key_masked = excluded.secret_key_masked, updated_at = excluded.updated_at
+       RETURNING *`,
+    )
+    .bind(
+      orgId,
+      config.id,
+      config.type,
+      config.sealed?.ciphertext ?? null,
+      config.sealed?.iv ?? null,
+      config.sealed?.keyId ?? null,
+      config.masked,
+      now,
+    );
+  const row = firstRowOf<GatewayConfigRow>(await runBatch(db, [upsert, ...after]), upsert);
   if (!row) throw new Error("upsert returned no row");
   return row;
 }
@@ -89,11 +87,8 @@ export async function deleteGatewayConfig(
   id: string,
   before: D1PreparedStatement[] = [],
 ): Promise<GatewayConfigRow | null> {
-  const results = await db.batch<GatewayConfigRow>([
-    ...before,
-    db.prepare("DELETE FROM payment_gateways WHERE org_id = ?1 AND id = ?2 RETURNING *").bind(orgId, id),
-  ]);
-  return results.at(-1)?.results[0] ?? null;
+  const remove = db.prepare("DELETE FROM payment_gateways WHERE org_id = ?1 AND id = ?2 RETURNING *").bind(orgId, id);
+  return firstRowOf<GatewayConfigRow>(await runBatch(db, [...before, remove]), remove);
 }
 
 /** Up to `limit` stored keys sealed under a key other than `currentKeyId` (key rotation). */

@@ -19,6 +19,8 @@ import * as repo from "./payment-gateway.repository";
  * for the call that needs it: it is never logged, never in a problem detail, never answered.
  */
 
+export type { GatewayConfigRow } from "./payment-gateway.repository";
+
 export type GatewaySettings = EncryptionSettings & GatewayAdapterSettings;
 
 /** Builds adapters: `gatewayFor`, or a stand-in where a test must script the gateway's answers. */

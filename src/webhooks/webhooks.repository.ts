@@ -1,4 +1,4 @@
-import { changesOf, runBatch } from "../lib/batch";
+import { changesOf, firstRowOf, runBatch } from "../lib/batch";
 import type { Db } from "../lib/db";
 import { clearExpiredPreviousSecretsIn, type RotatingSecret, rotateSecretStatement } from "../lib/previous-secrets";
 import type { SqlGuard } from "../lib/sql-guard";
@@ -56,17 +56,14 @@ export async function insertWebhookEndpoint(
   secret: string,
   after: D1PreparedStatement[] = [],
 ): Promise<WebhookEndpointRow> {
-  const [inserted] = await db.batch<WebhookEndpointRow>([
-    db
-      .prepare(
-        `INSERT INTO webhook_endpoints (id, org_id, source, description, secret, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         RETURNING ${PUBLIC_COLUMNS}`,
-      )
-      .bind(endpoint.id, endpoint.orgId, endpoint.source, endpoint.description, secret, endpoint.createdAt),
-    ...after,
-  ]);
-  const row = inserted?.results[0];
+  const insert = db
+    .prepare(
+      `INSERT INTO webhook_endpoints (id, org_id, source, description, secret, created_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+       RETURNING ${PUBLIC_COLUMNS}`,
+    )
+    .bind(endpoint.id, endpoint.orgId, endpoint.source, endpoint.description, secret, endpoint.createdAt);
+  const row = firstRowOf<WebhookEndpointRow>(await runBatch(db, [insert, ...after]), insert);
   if (!row) throw new StorageUnavailable("INSERT … RETURNING returned no row");
   return row;
 }
@@ -122,17 +119,14 @@ export async function rotateWebhookEndpointSecret(
   previousExpiresAt: string,
   after: D1PreparedStatement[] = [],
 ): Promise<WebhookEndpointRow | null> {
-  const [rotated] = await db.batch<WebhookEndpointRow>([
-    rotateSecretStatement(
-      db,
-      "webhook_endpoints",
-      { orgId, id },
-      { secret: newSecret, expiresAt: previousExpiresAt },
-      PUBLIC_COLUMNS,
-    ),
-    ...after,
-  ]);
-  return rotated?.results[0] ?? null;
+  const rotate = rotateSecretStatement(
+    db,
+    "webhook_endpoints",
+    { orgId, id },
+    { secret: newSecret, expiresAt: previousExpiresAt },
+    PUBLIC_COLUMNS,
+  );
+  return firstRowOf<WebhookEndpointRow>(await runBatch(db, [rotate, ...after]), rotate);
 }
 
 /** An endpoint as its owner sees it, or null when this organization has none with this id. */
