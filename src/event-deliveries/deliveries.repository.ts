@@ -61,16 +61,19 @@ export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: str
 }
 
 /**
- * Every delivery of these events (a page of one customer's timeline, in the console), newest
- * first. Found through the deliveries' event index: the cost is the deliveries of these
- * events, whatever the organization holds.
+ * Every delivery of these events to a destination that still exists (a page of one customer's
+ * timeline, in the console), newest first: a deleted destination's deliveries wait for the
+ * housekeeping's purge, unseen. Found through the deliveries' event index: the cost is the
+ * deliveries of these events, whatever the organization holds.
  */
 export async function deliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryRow[]> {
   if (eventIds.length === 0) return [];
   const { results } = await db
     .prepare(
       `SELECT * FROM event_deliveries
-       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1 ORDER BY seq DESC`,
+       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1
+         AND EXISTS (SELECT 1 FROM event_destinations d WHERE d.org_id = ?1 AND d.id = event_deliveries.destination_id)
+       ORDER BY seq DESC`,
     )
     .bind(orgId, JSON.stringify(eventIds))
     .all<DeliveryRow>();
@@ -99,7 +102,9 @@ const CLAIM_ROWS = `FROM json_each(?1) AS m
  * One round trip for a whole batch of messages: counts an attempt on each referenced delivery
  * that is pending and whose destination is enabled and not held (`heldDestinationIds`: slow
  * receivers, slow-destinations.ts), and reads every referenced delivery with its destination and
- * event. Deliveries gone (with their destination or their expired event) are absent from the result.
+ * event. Deliveries gone (expired with their event) or whose destination was deleted are absent
+ * from the result; the latter are also dropped here, so a pending one ends with this message
+ * instead of coming back with every sweep until the housekeeping purges it (event-destinations/cleanup.ts).
  */
 export async function claimDeliveriesToSend(
   db: Db,
@@ -124,6 +129,14 @@ export async function claimDeliveriesToSend(
            d.status AS destination_status, d.url, d.secret, d.previous_secret, d.previous_secret_expires_at,
            e.seq, e.id, e.type, e.customer_id, e.sequence, e.data, e.request_id, e.created_at
          ${CLAIM_ROWS}`,
+      )
+      .bind(list),
+    db
+      .prepare(
+        `DELETE FROM event_deliveries WHERE seq IN (
+           SELECT v.seq FROM json_each(?1) AS m
+           JOIN event_deliveries v ON v.id = json_extract(m.value, '$.delivery_id') AND v.org_id = json_extract(m.value, '$.org_id')
+           WHERE NOT EXISTS (SELECT 1 FROM event_destinations d WHERE d.org_id = v.org_id AND d.id = v.destination_id))`,
       )
       .bind(list),
   ]);
