@@ -2,6 +2,7 @@ import { backfillSearchIndex } from "./customer-search/backfill";
 import { syncDueCustomers } from "./customers/gateway-sync";
 import { resendOverdueDeliveries, sweepEvents } from "./event-deliveries";
 import { eventsOutbox } from "./event-deliveries/outbox";
+import { purgeDeletedDestinations } from "./event-destinations/cleanup";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/cleanup";
 import { primarySession } from "./lib/db";
 import { describeError, logError, logInfo } from "./lib/logger";
@@ -46,6 +47,8 @@ export async function scheduled(controller: ScheduledController, env: Env): Prom
     idempotency_keys: () => purgeExpiredIdempotencyKeys(db, now),
     webhooks: () => cleanUpWebhooks(db, now),
     events: () => sweepEvents(db, env.EVENT_DELIVERIES, now),
+    // The deliveries a destination's DELETE leaves behind (event-destinations/cleanup.ts).
+    deleted_destinations: () => purgeDeletedDestinations(db),
     // Not a cleanup: indexes, once, the customers that predate search (customer-search/backfill.ts).
     search_backfill: () => backfillSearchIndex(db, now),
     gateway_keys: () => resealGatewayKeys(db, env),

@@ -77,10 +77,10 @@ describe("the delivery consumer, per batch", () => {
     expect(posted).toHaveLength(11);
     expect(one.roundTrips).toBe(3);
     expect(ten.roundTrips).toBe(3);
-    // Claim and read, the events as the attempts start (section 10), and one set-based UPDATE
-    // recording every outcome (none per delivery).
-    expect(one.statements).toHaveLength(4);
-    expect(ten.statements).toHaveLength(4);
+    // Claim, read and drop the deliveries of deleted destinations (one batch), the events as the
+    // attempts start (section 10), and one set-based UPDATE recording every outcome (none per delivery).
+    expect(one.statements).toHaveLength(5);
+    expect(ten.statements).toHaveLength(5);
     expect(ten.result.explicitAcks).toHaveLength(10);
     for (const row of rows) expect(await delivery(row.id)).toMatchObject({ status: "succeeded", attempts: 1 });
   });

@@ -62,16 +62,19 @@ export async function newDeliveriesOfEvents(db: Db, orgId: string, eventIds: str
 }
 
 /**
- * Every delivery of these events (a page of one customer's timeline, in the console), newest
- * first. Found through the deliveries' event index: the cost is the deliveries of these
- * events, whatever the organization holds.
+ * Every delivery of these events to a destination that still exists (a page of one customer's
+ * timeline, in the console), newest first: a deleted destination's deliveries wait for the
+ * housekeeping's purge, unseen. Found through the deliveries' event index: the cost is the
+ * deliveries of these events, whatever the organization holds.
  */
 export async function deliveriesOfEvents(db: Db, orgId: string, eventIds: string[]): Promise<DeliveryRow[]> {
   if (eventIds.length === 0) return [];
   const { results } = await db
     .prepare(
       `SELECT * FROM event_deliveries
-       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1 ORDER BY seq DESC`,
+       WHERE event_id IN (SELECT value FROM json_each(?2)) AND +org_id = ?1
+         AND EXISTS (SELECT 1 FROM event_destinations d WHERE d.org_id = ?1 AND d.id = event_deliveries.destination_id)
+       ORDER BY seq DESC`,
     )
     .bind(orgId, JSON.stringify(eventIds))
     .all<DeliveryRow>();
@@ -100,7 +103,9 @@ const CLAIM_ROWS = `FROM json_each(?1) AS m
  * One round trip for a whole batch of messages: counts an attempt on each referenced delivery
  * that is pending and whose destination is enabled and not held (`heldDestinationIds`: slow
  * receivers, slow-destinations.ts), and reads every referenced delivery with its destination and
- * event. Deliveries gone (with their destination or their expired event) are absent from the result.
+ * event. Deliveries gone (expired with their event) or whose destination was deleted are absent
+ * from the result; the latter are also dropped here, so a pending one ends with this message
+ * instead of coming back with every sweep until the housekeeping purges it (event-destinations/cleanup.ts).
  */
 export async function claimDeliveriesToSend(
   db: Db,
@@ -126,7 +131,17 @@ export async function claimDeliveriesToSend(
        ${CLAIM_ROWS}`,
     )
     .bind(list);
-  const claimed = await runBatch(db, [start, read]);
+  // A delivery whose destination was deleted (its rows wait for the housekeeping's purge) is
+  // never sent: it goes here, so the sweep does not queue it again.
+  const dropOrphans = db
+    .prepare(
+      `DELETE FROM event_deliveries WHERE seq IN (
+         SELECT v.seq FROM json_each(?1) AS m
+         JOIN event_deliveries v ON v.id = json_extract(m.value, '$.delivery_id') AND v.org_id = json_extract(m.value, '$.org_id')
+         WHERE NOT EXISTS (SELECT 1 FROM event_destinations d WHERE d.org_id = v.org_id AND d.id = v.destination_id))`,
+    )
+    .bind(list);
+  const claimed = await runBatch(db, [start, read, dropOrphans]);
   const attempts = new Map(
     rowsOf<{ id: string; attempts: number }>(claimed, start).map((row) => [row.id, row.attempts]),
   );

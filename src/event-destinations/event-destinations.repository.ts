@@ -162,22 +162,86 @@ export async function updateDestination(
 }
 
 /**
- * Deletes the destination and its deliveries in one batch, after `before` (its kept answer,
- * guarded by `destinationExists`); false when there was none.
+ * Deletes the destination after `before` (its kept answer, guarded by `destinationExists`), and
+ * records it in `deleted_event_destinations` in the same batch (only if it existed: the insert
+ * reads the row the delete removes). Its deliveries stay: deleting them all here would hold D1
+ * for as long as the destination's history is long (spec section 7); the housekeeping purges
+ * them in short batches (`purgeDeletedDestinationsDeliveries`). False when there was none.
  */
 export async function deleteDestination(
   db: Db,
   orgId: string,
   id: string,
+  now: string,
   before: D1PreparedStatement[] = [],
 ): Promise<boolean> {
   const remove = db.prepare("DELETE FROM event_destinations WHERE org_id = ?1 AND id = ?2").bind(orgId, id);
   const written = await runBatch(db, [
     ...before,
-    db.prepare("DELETE FROM event_deliveries WHERE org_id = ?1 AND destination_id = ?2").bind(orgId, id),
+    db
+      .prepare(
+        `INSERT INTO deleted_event_destinations (org_id, destination_id, deleted_at)
+         SELECT org_id, id, ?3 FROM event_destinations WHERE org_id = ?1 AND id = ?2`,
+      )
+      .bind(orgId, id, now),
     remove,
   ]);
   return changesOf(written, remove) > 0;
+}
+
+/**
+ * The oldest `?1` recorded deletions, in deletion order. Bounding the records a batch visits by
+ * the batch's own size keeps every statement below short, however long the backlog.
+ */
+const OLDEST_DELETED = "SELECT seq, org_id, destination_id FROM deleted_event_destinations ORDER BY seq LIMIT ?1";
+
+/**
+ * One purge batch, atomic: deletes up to `limit` deliveries of the oldest `limit` deleted
+ * destinations, each destination's rows found through `event_deliveries_by_destination`
+ * (`CROSS JOIN` keeps the records outside, so no statement walks `event_deliveries`), then drops
+ * the records of those destinations with no delivery left. Returns the rows it deleted, records
+ * included: fewer than `limit` only when no record is left (a batch short of deliveries dropped
+ * every record it visited, and it visited fewer than `limit`), as `purgeInBatches` expects.
+ * Across organizations on purpose: the records name each row's organization, and the deliveries
+ * of a deleted destination belong to no request.
+ *
+ * Why a record of each deletion rather than finding orphans in `event_deliveries` itself: the
+ * anti-join "deliveries whose (org_id, destination_id) has no destination" is a SCAN of the whole
+ * table per batch (EXPLAIN QUERY PLAN), however few orphans there are; listing the distinct pairs
+ * first (a skip-scan of the index) still costs every live destination of every organization on
+ * every run. The record makes a run cost what it deletes (test/destination-purge.test.ts pins
+ * the rows read).
+ */
+export async function purgeDeletedDestinationsDeliveries(db: Db, limit: number): Promise<number> {
+  const deliveries = db
+    .prepare(
+      `DELETE FROM event_deliveries WHERE seq IN (
+         SELECT v.seq FROM (${OLDEST_DELETED}) AS t
+         CROSS JOIN event_deliveries v ON v.org_id = t.org_id AND v.destination_id = t.destination_id
+         LIMIT ?1)`,
+    )
+    .bind(limit);
+  const records = db
+    .prepare(
+      `DELETE FROM deleted_event_destinations WHERE seq IN (
+         SELECT t.seq FROM (${OLDEST_DELETED}) AS t
+         WHERE NOT EXISTS (SELECT 1 FROM event_deliveries v WHERE v.org_id = t.org_id AND v.destination_id = t.destination_id))`,
+    )
+    .bind(limit);
+  const written = await runBatch(db, [deliveries, records]);
+  return changesOf(written, deliveries) + changesOf(written, records);
+}
+
+/** What the purge has left: deliveries of deleted destinations, and their records. */
+export async function countDeletedDestinationsRows(db: Db): Promise<number> {
+  const row = await db
+    .prepare(
+      `SELECT (SELECT COUNT(*) FROM deleted_event_destinations)
+         + (SELECT COUNT(*) FROM deleted_event_destinations t
+            CROSS JOIN event_deliveries v ON v.org_id = t.org_id AND v.destination_id = t.destination_id) AS due`,
+    )
+    .first<{ due: number }>();
+  return row?.due ?? 0;
 }
 
 /** Makes `newSecret` current; the replaced one keeps signing until `previousExpiresAt`. */

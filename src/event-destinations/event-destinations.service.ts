@@ -185,14 +185,19 @@ function patchedRow(row: DestinationRow, patch: DestinationPatch, now: string): 
   };
 }
 
-/** Deletes a destination; its answer is kept with the delete (`keep`, given the destination's id). */
+/**
+ * Deletes a destination; its answer is kept with the delete (`keep`, given the destination's
+ * id). Its deliveries are left to the housekeeping (`purgeDeletedDestinations`), so the request
+ * holds D1 for two short statements whatever the destination's history.
+ */
 export async function removeDestination(
   db: Db,
   orgId: string,
   id: string,
   keep: KeepAnswer<string> = keepNothing,
 ): Promise<void> {
-  if (!(await deleteDestination(db, orgId, id, keep(id, destinationExists(orgId, id))))) throw notFound();
+  const kept = keep(id, destinationExists(orgId, id));
+  if (!(await deleteDestination(db, orgId, id, new Date().toISOString(), kept))) throw notFound();
 }
 
 /** A new signing secret (shown this once); the answer is kept with the rotation. */
