@@ -1,4 +1,5 @@
 import { vi } from "vitest";
+import { call, newOrganization } from "./helpers";
 
 /**
  * A Stripe stand-in behind a stubbed `fetch` (the real adapter, src/payment-gateway/stripe.ts,
@@ -107,4 +108,16 @@ export function stubStripe(options: { updateStatus?: () => number } = {}) {
     return missing(`Unrouted ${route}`, "path");
   });
   return { requests, spy };
+}
+
+/** A new organization whose payment gateway is Stripe, reached through `stubStripe`. */
+export async function stripeOrganization(options: Parameters<typeof stubStripe>[0] = {}) {
+  const stripe = stubStripe(options);
+  const org = await newOrganization();
+  const put = await call("PUT", "/v1/payment_gateway", {
+    key: org.key,
+    body: { type: "stripe", secret_key: STRIPE_KEY },
+  });
+  if (put.status !== 200) throw new Error(put.text);
+  return { ...org, stripe };
 }

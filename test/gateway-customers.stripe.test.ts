@@ -1,22 +1,11 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { STRIPE_KEY, stubStripe } from "./gateway-customers.stripe-helpers";
-import { call, createCustomer, customerPath, newOrganization } from "./helpers";
+import { stripeOrganization } from "./gateway-customers.stripe-helpers";
+import { call, createCustomer, customerPath } from "./helpers";
 
 /** Spec section 11 through the Stripe adapter (src/payment-gateway/stripe.ts) over a stubbed fetch. */
 
 afterEach(() => vi.restoreAllMocks());
-
-async function stripeOrganization() {
-  const stripe = stubStripe();
-  const org = await newOrganization();
-  const put = await call("PUT", "/v1/payment_gateway", {
-    key: org.key,
-    body: { type: "stripe", secret_key: STRIPE_KEY },
-  });
-  if (put.status !== 200) throw new Error(put.text);
-  return { ...org, stripe };
-}
 
 const snapshot = async (orgId: string) =>
   JSON.stringify(

@@ -4,7 +4,7 @@ import { syncDueCustomers } from "../src/customers/gateway-sync";
 import { GatewayRejected, GatewayUnreachable } from "../src/payment-gateway/gateway";
 import type { GatewayFactory } from "../src/payment-gateway/payment-gateway.service";
 import { testGateway } from "../src/payment-gateway/test-gateway";
-import { STRIPE_KEY, stubStripe } from "./gateway-customers.stripe-helpers";
+import { stripeOrganization } from "./gateway-customers.stripe-helpers";
 import { archive, call, createCustomer, customerPath, getCustomer, newOrganization } from "./helpers";
 import { configureTestGateway } from "./money-helpers";
 
@@ -151,17 +151,6 @@ describe("retries and failures", () => {
 });
 
 describe("against the Stripe adapter (stubbed fetch)", () => {
-  async function stripeOrganization(options: Parameters<typeof stubStripe>[0] = {}) {
-    const stripe = stubStripe(options);
-    const org = await newOrganization();
-    const put = await call("PUT", "/v1/payment_gateway", {
-      key: org.key,
-      body: { type: "stripe", secret_key: STRIPE_KEY },
-    });
-    if (put.status !== 200) throw new Error(put.text);
-    return { ...org, stripe };
-  }
-
   it("links, imports the cards and pushes a change with a key per change", async () => {
     const { key, stripe } = await stripeOrganization();
     const created = await call<Customer & { has_payment_method: boolean }>("POST", "/v1/customers", {

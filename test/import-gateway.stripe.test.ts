@@ -1,24 +1,13 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PaymentMethodObject } from "../src/payment-methods/payment-methods.schemas";
-import { STRIPE_KEY, stubStripe } from "./gateway-customers.stripe-helpers";
-import { call, customerPath, getCustomer, newOrganization } from "./helpers";
+import { stripeOrganization } from "./gateway-customers.stripe-helpers";
+import { call, customerPath, getCustomer } from "./helpers";
 import type { ImportResult } from "./response-types";
 
 /** Gateway options on import items (spec section 11) through the Stripe adapter over a stubbed fetch. */
 
 afterEach(() => vi.restoreAllMocks());
-
-async function stripeOrganization() {
-  const stripe = stubStripe();
-  const org = await newOrganization();
-  const put = await call("PUT", "/v1/payment_gateway", {
-    key: org.key,
-    body: { type: "stripe", secret_key: STRIPE_KEY },
-  });
-  if (put.status !== 200) throw new Error(put.text);
-  return { ...org, stripe };
-}
 
 const importCall = (key: string, customers: unknown[]) =>
   call<ImportResult>("POST", "/v1/customers/import", { key, body: { customers } });
