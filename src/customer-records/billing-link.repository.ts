@@ -21,6 +21,15 @@ export function linkOf(row: BillingColumns): GatewayLink | null {
 }
 
 /**
+ * What linking a customer to a gateway customer sets, written once for every statement that
+ * links one: the link, synced as of now. Binds ?3 gateway, ?4 its configuration's id,
+ * ?5 the gateway customer's reference, ?6 now.
+ */
+export const LINK_ASSIGNMENTS = `billing_gateway = ?3, billing_gateway_id = ?4, billing_customer_reference = ?5,
+  billing_sync_status = 'synced', billing_synced_at = ?6, billing_sync_due_at = NULL,
+  billing_sync_attempts = 0, billing_sync_generation = billing_sync_generation + 1`;
+
+/**
  * Links a live customer to a gateway customer Roster created from its current profile (so it is
  * synced as of now), unless it is already linked to that gateway configuration; the customer
  * object changes with it, so its version (ETag) moves. For a batch of its own or another write's.
@@ -34,9 +43,7 @@ export function linkCustomerStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE customers SET billing_gateway = ?3, billing_gateway_id = ?4, billing_customer_reference = ?5,
-         billing_sync_status = 'synced', billing_synced_at = ?6, billing_sync_due_at = NULL,
-         billing_sync_attempts = 0, billing_sync_generation = billing_sync_generation + 1, version = version + 1
+      `UPDATE customers SET ${LINK_ASSIGNMENTS}, version = version + 1
        WHERE org_id = ?1 AND id = ?2 AND archived_at IS NULL AND billing_gateway_id IS NOT ?4`,
     )
     .bind(orgId, customerId, link.gateway, link.gatewayId, link.reference, now);

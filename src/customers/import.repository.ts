@@ -1,3 +1,4 @@
+import { type GatewayLink, LINK_ASSIGNMENTS } from "../customer-records/billing-link.repository";
 import { type CustomerProfile, PROFILE_COLUMNS, storedValues } from "../customer-records/customer-columns";
 import type { Db } from "../lib/db";
 
@@ -136,15 +137,13 @@ export function importLinkStatement(
   db: Db,
   orgId: string,
   customerId: string,
-  link: { gateway: string; gatewayId: string; reference: string },
+  link: GatewayLink,
   version: number,
   now: string,
 ): D1PreparedStatement {
   return db
     .prepare(
-      `UPDATE customers SET billing_gateway = ?3, billing_gateway_id = ?4, billing_customer_reference = ?5,
-         billing_sync_status = 'synced', billing_synced_at = ?6, billing_sync_due_at = NULL,
-         billing_sync_attempts = 0, billing_sync_generation = billing_sync_generation + 1
+      `UPDATE customers SET ${LINK_ASSIGNMENTS}
        WHERE org_id = ?1 AND id = ?2 AND version = ?7 AND updated_at = ?6 AND archived_at IS NULL`,
     )
     .bind(orgId, customerId, link.gateway, link.gatewayId, link.reference, now, version);
