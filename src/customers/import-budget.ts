@@ -27,8 +27,9 @@ export type SpentBudget = { refund: () => Promise<void> };
 /**
  * Spends `items` from the organization's import budget before any item is parsed or checked,
  * or refuses the import whole with `429 rate_limited` and the seconds until the budget holds
- * that many. The bucket (`importBudgetCapacity`) refills at IMPORT_ITEMS_PER_MINUTE: a large import is the request that holds D1 longest, and another
- * organization's requests wait behind it (docs/tenancy.md).
+ * that many. The bucket (`importBudgetCapacity`) refills at IMPORT_ITEMS_PER_MINUTE: a large
+ * import is the request that holds D1 longest, and another organization's requests wait behind
+ * it (docs/tenancy.md).
  */
 export async function spendImportBudget(
   deps: { db: Db; orgId: string; settings: ImportBudgetVars; events: { requestId: string | null } },
